@@ -1,0 +1,38 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+/// The portmap CNI plugin.
+///
+/// Layers, from the kernel up — each C library is reached from exactly one Swift module:
+/// - `CIPTables`: module map + shim header over libiptc (libip4tc/libip6tc). No Swift.
+/// - `PortmapCore`: pure Swift, no C and no I/O: CNI protocol and types, config decoding and
+///   validation, chain naming, the rule *plan* and its `iptables-save` rendering, the verb dispatcher.
+/// - `IPTablesBackend`: turns a plan into one libiptc commit per table, reads rules back for CHECK.
+/// - `PluginMain`: the process edge (environment, stdin, stdout, exit code) shared by the executables.
+/// - `portmap`: the executable runtimes call; wires environment + stdin to the core and the backend.
+/// - `PortmapFakeBackend` / `portmap-fake`: an in-file backend so the binary's protocol handling is
+///   tested end to end without root.
+let package = Package(
+    name: "portmap",
+    products: [
+        .executable(name: "portmap", targets: ["portmap"]),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CIPTables",
+            pkgConfig: "libiptc",
+            providers: [.apt(["libiptc-dev"])]
+        ),
+        .target(name: "PortmapCore"),
+        .target(name: "IPTablesBackend", dependencies: ["CIPTables", "PortmapCore"]),
+        .target(name: "PortmapFakeBackend", dependencies: ["PortmapCore"]),
+        .target(name: "PluginMain", dependencies: ["PortmapCore"]),
+        .executableTarget(name: "portmap", dependencies: ["PortmapCore", "IPTablesBackend", "PluginMain"]),
+        .executableTarget(name: "portmap-fake", dependencies: ["PortmapCore", "PortmapFakeBackend", "PluginMain"]),
+        .testTarget(name: "PortmapCoreTests", dependencies: ["PortmapCore"]),
+        .testTarget(name: "IPTablesBackendTests", dependencies: ["IPTablesBackend", "PortmapCore"]),
+        .testTarget(name: "PortmapBinaryTests", dependencies: ["portmap", "portmap-fake"]),
+        // .testTarget(name: "IntegrationTests", exclude: ["Fixtures"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

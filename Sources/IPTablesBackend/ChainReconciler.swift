@@ -1,0 +1,132 @@
+import PortmapCore
+
+/// Applies, verifies and removes a container's plan in one table, changing only what differs.
+///
+/// All edits land in the table's in-memory snapshot; the caller commits once. An ADD that finds
+/// everything in place changes nothing, so it does not commit at all.
+enum ChainReconciler {
+    /// Brings the table to the plan. Returns whether anything changed.
+    static func apply(_ plan: IPTablesFamilyPlan, to table: some RuleTable) throws(BackendError) -> Bool {
+        for chain in plan.requiredChains where !table.chainExists(chain) {
+            throw BackendError(.invalidConfig, "externalSetMarkChain \"\(chain)\" does not exist in the \(tableName(table.family)) nat table")
+        }
+        var changed = false
+        do {
+            for chain in plan.chains {
+                changed = try applyChain(chain, to: table) || changed
+                for entryChain in chain.entryChains {
+                    changed = try applyEntries(of: chain, in: entryChain, to: table) || changed
+                }
+            }
+        } catch {
+            throw BackendError(.kernel, error.description)
+        }
+        return changed
+    }
+
+    private static func applyChain(_ chain: IPTablesChain, to table: some RuleTable) throws(XTablesError) -> Bool {
+        guard table.chainExists(chain.name) else {
+            try table.createChain(chain.name)
+            for rule in chain.rules { try table.append(rule, to: chain.name) }
+            return true
+        }
+        let existing = try table.rules(in: chain.name)
+        switch chain.ownership {
+        case .shared:
+            let missing = chain.rules.filter { !existing.contains($0) }
+            for rule in missing { try table.append(rule, to: chain.name) }
+            return !missing.isEmpty
+        case .container:
+            guard existing != chain.rules else { return false }
+            try table.flush(chain.name)
+            for rule in chain.rules { try table.append(rule, to: chain.name) }
+            return true
+        }
+    }
+
+    private static func applyEntries(of chain: IPTablesChain, in entryChain: String, to table: some RuleTable) throws(XTablesError) -> Bool {
+        let existing = try table.rules(in: entryChain)
+        switch chain.ownership {
+        case .shared:
+            var changed = false
+            for rule in chain.entryRules where !existing.contains(rule) {
+                if chain.prependEntry {
+                    try table.insert(rule, into: entryChain, at: 0)
+                } else {
+                    try table.append(rule, to: entryChain)
+                }
+                changed = true
+            }
+            return changed
+        case .container:
+            // Every jump to the container's chain is ours: replace them unless already exact.
+            let jumps = existing.indices.filter { existing[$0].target.jumpedChain == chain.name }
+            guard jumps.map({ existing[$0] }) != chain.entryRules else { return false }
+            for index in jumps.reversed() { try table.deleteRule(in: entryChain, at: index) }
+            for rule in chain.entryRules { try table.append(rule, to: entryChain) }
+            return true
+        }
+    }
+
+    /// Lists what is missing or different, in the order an operator would fix it; empty when the
+    /// table holds the whole plan.
+    static func problems(_ plan: IPTablesFamilyPlan, in table: some RuleTable) throws(BackendError) -> [String] {
+        let name = "\(tableName(table.family)) nat"
+        var problems: [String] = []
+        for chain in plan.requiredChains where !table.chainExists(chain) {
+            problems.append("\(name): chain \(chain) (externalSetMarkChain) is missing")
+        }
+        do {
+            for chain in plan.chains {
+                guard table.chainExists(chain.name) else {
+                    problems.append("\(name): chain \(chain.name) is missing")
+                    continue
+                }
+                let existing = try table.rules(in: chain.name)
+                for rule in chain.rules where !existing.contains(rule) {
+                    problems.append("\(name): rule missing: \(rule.saveLine(chain: chain.name))")
+                }
+                if chain.ownership == .container {
+                    for rule in existing where !chain.rules.contains(rule) {
+                        problems.append("\(name): unexpected rule: \(rule.saveLine(chain: chain.name))")
+                    }
+                }
+                for entryChain in chain.entryChains {
+                    let entries = try table.rules(in: entryChain)
+                    for rule in chain.entryRules where !entries.contains(rule) {
+                        problems.append("\(name): rule missing: \(rule.saveLine(chain: entryChain))")
+                    }
+                }
+            }
+        } catch {
+            throw BackendError(.kernel, error.description)
+        }
+        return problems
+    }
+
+    /// Removes each item's chain and the rules in its entry chain that jump to it. Returns whether
+    /// anything changed; chains that are already gone are success.
+    static func remove(_ teardown: IPTablesTeardown, from table: some RuleTable) throws(BackendError) -> Bool {
+        var changed = false
+        do {
+            for item in teardown.items where table.chainExists(item.chain) {
+                if table.chainExists(item.entryChain) {
+                    let existing = try table.rules(in: item.entryChain)
+                    for index in existing.indices.reversed() where existing[index].target.jumpedChain == item.chain {
+                        try table.deleteRule(in: item.entryChain, at: index)
+                    }
+                }
+                try table.flush(item.chain)
+                try table.deleteChain(item.chain)
+                changed = true
+            }
+        } catch {
+            throw BackendError(.kernel, error.description)
+        }
+        return changed
+    }
+
+    static func tableName(_ family: IPFamily) -> String {
+        family == .ipv4 ? "iptables" : "ip6tables"
+    }
+}

@@ -1,0 +1,85 @@
+import PortmapCore
+
+/// The iptables backend: the Go plugin's nat layout, written through libiptc with one commit per
+/// table per verb, under the xtables lock.
+public struct IPTablesBackend: PortMapBackend {
+    let lockPath: String
+    let lockTimeoutMilliseconds: Int
+    /// A commit that races another writer fails with EAGAIN; the whole read-edit-commit cycle is
+    /// retried this many times.
+    static let commitAttempts = 5
+
+    /// `XTABLES_LOCKFILE` moves the lock, as it does for iptables itself.
+    public init(environment: [String: String], lockTimeoutMilliseconds: Int = 5_000) {
+        let configured = environment["XTABLES_LOCKFILE"] ?? ""
+        lockPath = configured.isEmpty ? XTablesLock.defaultPath : configured
+        self.lockTimeoutMilliseconds = lockTimeoutMilliseconds
+    }
+
+    public func add(_ request: PortMapRequest) throws(BackendError) {
+        let plans = request.containerAddresses.sorted { $0.key < $1.key }.map { _, address in
+            IPTablesPlanner.plan(request.config, containerID: request.containerID, container: address)
+        }
+        guard !plans.isEmpty else { return }
+        let lock = try XTablesLock(path: lockPath, timeoutMilliseconds: lockTimeoutMilliseconds)
+        for plan in plans {
+            try transact(plan.family) { table throws(BackendError) in try ChainReconciler.apply(plan, to: table) }
+        }
+        _ = consume lock
+    }
+
+    /// Reads without the lock: libiptc's snapshot is consistent, and CHECK must not queue behind
+    /// writers or fail with "try again" when nothing is wrong.
+    public func check(_ request: PortMapRequest) throws(BackendError) {
+        var problems: [String] = []
+        for (family, address) in request.containerAddresses.sorted(by: { $0.key < $1.key }) {
+            let plan = IPTablesPlanner.plan(request.config, containerID: request.containerID, container: address)
+            guard KernelTables.exists("nat", family: family) else {
+                problems.append("\(ChainReconciler.tableName(family)) nat: the table does not exist")
+                continue
+            }
+            let table = try open(family)
+            problems += try ChainReconciler.problems(plan, in: KernelRuleTable(table))
+        }
+        guard let first = problems.first else { return }
+        throw BackendError(.checkFailed, first, details: problems.joined(separator: "; "))
+    }
+
+    /// Removes the container in both families (a DEL may come without prevResult), skipping
+    /// tables that do not exist rather than creating them.
+    public func delete(_ request: PortMapRequest) throws(BackendError) {
+        let teardown = IPTablesPlanner.teardown(network: request.config.name, containerID: request.containerID)
+        let families = IPFamily.allCases.filter { KernelTables.exists("nat", family: $0) }
+        guard !families.isEmpty else { return }
+        let lock = try XTablesLock(path: lockPath, timeoutMilliseconds: lockTimeoutMilliseconds)
+        for family in families {
+            try transact(family) { table throws(BackendError) in try ChainReconciler.remove(teardown, from: table) }
+        }
+        _ = consume lock
+    }
+
+    /// One read-edit-commit cycle on the nat table of `family`, retried when another writer
+    /// committed in between. `edit` returns whether it changed anything; nothing changed, no commit.
+    private func transact(_ family: IPFamily, _ edit: (KernelRuleTable) throws(BackendError) -> Bool) throws(BackendError) {
+        for attempt in 1...Self.commitAttempts {
+            let table = try open(family)
+            guard try edit(KernelRuleTable(table)) else { return }
+            do {
+                try table.commit()
+                return
+            } catch where error.isConcurrentModification && attempt < Self.commitAttempts {
+                continue
+            } catch {
+                throw BackendError(.kernel, error.description)
+            }
+        }
+    }
+
+    private func open(_ family: IPFamily) throws(BackendError) -> XTablesTable {
+        do {
+            return try XTablesTable(table: "nat", family: family)
+        } catch {
+            throw BackendError(.kernel, error.description)
+        }
+    }
+}

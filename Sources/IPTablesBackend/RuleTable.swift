@@ -1,0 +1,61 @@
+import PortmapCore
+
+/// A nat table as the reconciler edits it: chains of decoded rules. The kernel implementation
+/// works on a libiptc handle; unit tests use an in-memory one, so the reconcile logic (what ADD,
+/// CHECK and DEL change) is tested without root.
+protocol RuleTable: AnyObject {
+    var family: IPFamily { get }
+    func chainExists(_ chain: String) -> Bool
+    func rules(in chain: String) throws(XTablesError) -> [IPTablesRule]
+    func createChain(_ chain: String) throws(XTablesError)
+    func append(_ rule: IPTablesRule, to chain: String) throws(XTablesError)
+    /// Inserts before the rule at `index` (0-based).
+    func insert(_ rule: IPTablesRule, into chain: String, at index: Int) throws(XTablesError)
+    /// Deletes the rule at `index` (0-based).
+    func deleteRule(in chain: String, at index: Int) throws(XTablesError)
+    func flush(_ chain: String) throws(XTablesError)
+    func deleteChain(_ chain: String) throws(XTablesError)
+}
+
+/// `RuleTable` over a libiptc handle, encoding and decoding entries with `EntryCodec`.
+final class KernelRuleTable: RuleTable {
+    let table: XTablesTable
+    var family: IPFamily { table.family }
+
+    init(_ table: XTablesTable) {
+        self.table = table
+    }
+
+    func chainExists(_ chain: String) -> Bool { table.chainExists(chain) }
+
+    func rules(in chain: String) throws(XTablesError) -> [IPTablesRule] {
+        try table.entries(in: chain).map { entry in
+            EntryCodec.decode(entry.bytes[...], targetName: entry.target, family: family)
+                ?? IPTablesRule(target: .other(name: "(undecodable entry)", revision: 0, data: entry.bytes))
+        }
+    }
+
+    func createChain(_ chain: String) throws(XTablesError) { try table.createChain(chain) }
+
+    func append(_ rule: IPTablesRule, to chain: String) throws(XTablesError) {
+        try table.append(try encode(rule, chain), to: chain)
+    }
+
+    func insert(_ rule: IPTablesRule, into chain: String, at index: Int) throws(XTablesError) {
+        try table.insert(try encode(rule, chain), into: chain, at: index)
+    }
+
+    func deleteRule(in chain: String, at index: Int) throws(XTablesError) { try table.deleteEntry(in: chain, at: index) }
+
+    func flush(_ chain: String) throws(XTablesError) { try table.flush(chain) }
+
+    func deleteChain(_ chain: String) throws(XTablesError) { try table.deleteChain(chain) }
+
+    private func encode(_ rule: IPTablesRule, _ chain: String) throws(XTablesError) -> [UInt8] {
+        do {
+            return try EntryCodec.encode(rule, family: family)
+        } catch {
+            throw XTablesError(family: family, operation: "encode rule for", chain: chain, errno: 22, message: error.message)
+        }
+    }
+}

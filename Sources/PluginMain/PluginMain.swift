@@ -1,0 +1,63 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+import PortmapCore
+
+/// The process edge shared by the plugin executables: environment and stdin in, the plugin's
+/// output written out, its exit code returned. Nothing else in the package touches stdio.
+public enum PluginMain {
+    /// The `about` line printed when run by hand.
+    public static let about = "CNI portmap plugin (Swift) v0.1.0"
+
+    public static func run(_ plugin: PortmapPlugin) -> Never {
+        let environment = currentEnvironment()
+        let needsStdin = environment["CNI_COMMAND"].map { !$0.isEmpty && $0 != "VERSION" } ?? false
+        let output = plugin.run(environment: environment, stdin: needsStdin ? readStandardInput() : [])
+        write(output.stdout, to: STDOUT_FILENO)
+        write(output.stderr, to: STDERR_FILENO)
+        exit(output.exitCode)
+    }
+
+    public static func currentEnvironment() -> [String: String] {
+        var result: [String: String] = [:]
+        var cursor = environ
+        while let entry = cursor.pointee {
+            let text = String(cString: entry)
+            if let equals = text.firstIndex(of: "=") {
+                result[String(text[..<equals])] = String(text[text.index(after: equals)...])
+            }
+            cursor += 1
+        }
+        return result
+    }
+
+    /// All of stdin; a runtime closes it after writing the config.
+    private static func readStandardInput() -> [UInt8] {
+        var data: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65_536)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { read(STDIN_FILENO, $0.baseAddress, $0.count) }
+            if count > 0 {
+                data += chunk[0..<count]
+            } else if count == 0 || errno != EINTR {
+                return data
+            }
+        }
+    }
+
+    private static func write(_ text: String, to descriptor: Int32) {
+        var bytes = Array(text.utf8)[...]
+        while !bytes.isEmpty {
+            let written = bytes.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress, $0.count) }
+            if written > 0 {
+                bytes = bytes.dropFirst(written)
+            } else if written < 0 && errno == EINTR {
+                continue
+            } else {
+                return
+            }
+        }
+    }
+}

@@ -1,0 +1,25 @@
+/// Why a config (or prevResult) was refused, with the JSON path of the field at fault.
+///
+/// The kind decides the CNI code (see `PortmapPlugin`): a value of the wrong JSON type could not be
+/// decoded (6); a well-typed value outside what the plugin accepts is an invalid config (7); a
+/// recognized option this build cannot serve is unsupported (2); a cniVersion it does not speak is 1.
+public struct ConfigError: Error, Sendable, Equatable, CustomStringConvertible {
+    public enum Kind: Sendable, Equatable {
+        case decoding
+        case invalidValue
+        case unsupported
+        case incompatibleVersion
+    }
+
+    public var kind: Kind
+    public var field: String
+    public var message: String
+
+    public init(_ kind: Kind, field: String, _ message: String) {
+        self.kind = kind
+        self.field = field
+        self.message = message
+    }
+
+    public var description: String { field.isEmpty ? message : "\(field): \(message)" }
+}

@@ -1,0 +1,124 @@
+/// The plugin's network configuration, as a runtime sends it on stdin: the portmap entry of a
+/// conflist plus `name`, `cniVersion`, `runtimeConfig` and `prevResult` injected by libcni.
+public struct PortMapConfig: Sendable, Equatable {
+    public var cniVersion: CNIVersion
+    public var name: String
+    public var backend: BackendKind
+    /// Masquerade hairpin and localhost traffic (default true).
+    public var snat: Bool
+    /// Mark every source for masquerade, not just the container's own network (newer upstream option).
+    public var masqAll: Bool
+    /// The bit of the packet mark that asks CNI-HOSTPORT-MASQ to masquerade (default 13).
+    public var markMasqBit: Int
+    /// A chain owned by someone else (e.g. kube-proxy's KUBE-MARK-MASQ) that sets the mark instead
+    /// of our CNI-HOSTPORT-SETMARK; with it we create neither SETMARK nor MASQ.
+    public var externalSetMarkChain: String?
+    public var conditionsV4: RuleConditions
+    public var conditionsV6: RuleConditions
+    public var portMappings: [PortMapping]
+    public var prevResult: CNIResult?
+
+    public static let defaultMarkMasqBit = 13
+
+    public func conditions(for family: IPFamily) -> RuleConditions {
+        family == .ipv4 ? conditionsV4 : conditionsV6
+    }
+
+    /// Decodes and validates stdin. The order of checks is the order an operator fixes things in:
+    /// JSON syntax, cniVersion, name, then the plugin's own fields.
+    public init(json: JSONValue) throws(ConfigError) {
+        guard case .object(let object) = json else {
+            throw ConfigError(.decoding, field: "", "the network configuration must be a JSON object, found \(json.kindName)")
+        }
+        let fields = JSONFields(object)
+        guard let versionText = try fields.string("cniVersion") else {
+            throw ConfigError(.incompatibleVersion, field: "cniVersion", "is missing; supported: \(Self.supportedList)")
+        }
+        guard let version = CNIVersion(versionText), CNIVersion.supported.contains(version) else {
+            throw ConfigError(.incompatibleVersion, field: "cniVersion", "\"\(versionText)\" is not supported; supported: \(Self.supportedList)")
+        }
+        cniVersion = version
+        guard let name = try fields.string("name"), !name.isEmpty else {
+            throw ConfigError(.invalidValue, field: "name", "missing network name")
+        }
+        guard CNIEnvironment.isValidName(name) else {
+            throw ConfigError(.invalidValue, field: "name", "\"\(name)\" has invalid characters (allowed: [a-zA-Z0-9][a-zA-Z0-9_.-]*)")
+        }
+        self.name = name
+
+        let backendName = try fields.string("backend") ?? BackendKind.iptables.rawValue
+        guard let backend = BackendKind(rawValue: backendName) else {
+            throw ConfigError(.invalidValue, field: "backend", "\"\(backendName)\" is not a backend (iptables)")
+        }
+        guard backend == .iptables else {
+            throw ConfigError(.unsupported, field: "backend", "\"nftables\" is not yet supported by this plugin; use \"iptables\"")
+        }
+        self.backend = backend
+
+        snat = try fields.bool("snat") ?? true
+        masqAll = try fields.bool("masqAll") ?? false
+        externalSetMarkChain = try fields.string("externalSetMarkChain")
+        let markBit = try fields.integer("markMasqBit")
+        if let chain = externalSetMarkChain {
+            guard markBit == nil else {
+                throw ConfigError(.invalidValue, field: "markMasqBit", "cannot be combined with externalSetMarkChain")
+            }
+            guard !chain.isEmpty, chain.utf8.count <= 28, !chain.unicodeScalars.contains(where: { $0.properties.isWhitespace || $0 == "!" }) else {
+                throw ConfigError(.invalidValue, field: "externalSetMarkChain", "\"\(chain)\" is not a chain name (1-28 characters, no spaces)")
+            }
+        }
+        markMasqBit = markBit ?? Self.defaultMarkMasqBit
+        guard (0...31).contains(markMasqBit) else {
+            throw ConfigError(.invalidValue, field: "markMasqBit", "\(markMasqBit) is not a mark bit (0-31)")
+        }
+
+        conditionsV4 = try RuleConditions(tokens: try fields.strings("conditionsV4") ?? [], family: .ipv4, field: "conditionsV4")
+        conditionsV6 = try RuleConditions(tokens: try fields.strings("conditionsV6") ?? [], family: .ipv6, field: "conditionsV6")
+
+        portMappings = try Self.decodeMappings(fields)
+
+        if let prev = try fields.object("prevResult") {
+            prevResult = try CNIResult(prev.object, path: "prevResult")
+        } else {
+            prevResult = nil
+        }
+    }
+
+    private static var supportedList: String {
+        CNIVersion.supported.map(\.description).joined(separator: ", ")
+    }
+
+    /// `runtimeConfig.portMappings`, each validated, with no `<hostIP, hostPort, protocol>` claimed
+    /// twice in a family: a second identical DNAT would be silently unreachable. No hostIP, 0.0.0.0
+    /// and :: all claim "every address" of the families they apply to.
+    private static func decodeMappings(_ fields: JSONFields) throws(ConfigError) -> [PortMapping] {
+        guard let runtime = try fields.object("runtimeConfig"),
+              let elements = try runtime.array("portMappings") else { return [] }
+        var mappings: [PortMapping] = []
+        var firstIndex: [ClaimKey: Int] = [:]
+        for (index, element) in elements.enumerated() {
+            let path = "\(runtime.fieldPath("portMappings"))[\(index)]"
+            guard case .object(let object) = element else {
+                throw ConfigError(.decoding, field: path, "expected an object, found \(element.kindName)")
+            }
+            let mapping = try PortMapping(JSONFields(object, path: path))
+            for family in IPFamily.allCases where mapping.applies(to: family) {
+                let key = ClaimKey(family: family, address: mapping.boundAddress, hostPort: mapping.hostPort, protocol: mapping.protocol)
+                if let first = firstIndex[key] {
+                    throw ConfigError(.invalidValue, field: path,
+                                      "duplicates portMappings[\(first)]: \(mapping.protocol.rawValue) port \(mapping.hostPort) on \(mapping.boundAddress?.description ?? "all \(family == .ipv4 ? "IPv4" : "IPv6") addresses") is claimed twice")
+                }
+                firstIndex[key] = index
+            }
+            mappings.append(mapping)
+        }
+        return mappings
+    }
+
+    private struct ClaimKey: Hashable {
+        var family: IPFamily
+        var address: IPAddress?
+        var hostPort: UInt16
+        var `protocol`: TransportProtocol
+    }
+}

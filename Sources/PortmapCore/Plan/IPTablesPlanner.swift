@@ -1,0 +1,109 @@
+/// Builds the iptables plan for a container: the Go plugin's layout (portmap_iptables.go), except
+/// where upstream is wrong, each difference noted where it is made.
+///
+/// Pure: the same request always yields the same plan, which the unit tests render as
+/// `iptables-save` text and compare with the upstream layout.
+public enum IPTablesPlanner {
+    /// multiport accepts at most 15 ports per rule.
+    static let multiportLimit = 15
+
+    /// The chains for ADD and CHECK in `family`, for a container whose address there is `container`.
+    public static func plan(_ config: PortMapConfig, containerID: String, container: IPNetwork) -> IPTablesFamilyPlan {
+        let family = container.family
+        var chains: [IPTablesChain] = []
+        var required: [String] = []
+        let markChain = config.externalSetMarkChain ?? ChainName.setMark
+        if config.snat {
+            if let external = config.externalSetMarkChain {
+                required.append(external)
+            } else {
+                chains.append(setMarkChain(bit: config.markMasqBit))
+                chains.append(markMasqueradeChain(bit: config.markMasqBit))
+            }
+        }
+        chains.append(topLevelDNATChain())
+        chains.append(dnatChain(config, containerID: containerID, container: container, markChain: markChain))
+        return IPTablesFamilyPlan(family: family, chains: chains, requiredChains: required)
+    }
+
+    /// What DEL removes in each family: the container's chain and the pre-0.7 SNAT chain.
+    public static func teardown(network: String, containerID: String) -> IPTablesTeardown {
+        IPTablesTeardown(items: [
+            .init(chain: ChainName.dnat(network: network, containerID: containerID), entryChain: ChainName.topLevelDNAT),
+            .init(chain: ChainName.oldSNAT(network: network, containerID: containerID), entryChain: ChainName.oldTopLevelSNAT),
+        ])
+    }
+
+    /// PREROUTING/OUTPUT `-m addrtype --dst-type LOCAL -j CNI-HOSTPORT-DNAT`.
+    static func topLevelDNATChain() -> IPTablesChain {
+        let entry = IPTablesRule(matches: [.destinationTypeLocal], target: .jump(ChainName.topLevelDNAT))
+        return IPTablesChain(name: ChainName.topLevelDNAT, ownership: .shared,
+                             entryChains: ["PREROUTING", "OUTPUT"], entryRules: [entry])
+    }
+
+    /// CNI-HOSTPORT-SETMARK: sets the masquerade bit and returns.
+    static func setMarkChain(bit: Int) -> IPTablesChain {
+        let mark = UInt32(1) << UInt32(bit)
+        let rule = IPTablesRule(matches: [.comment("CNI portfwd masquerade mark")], target: .setMark(value: mark, mask: mark))
+        return IPTablesChain(name: ChainName.setMark, ownership: .shared, rules: [rule])
+    }
+
+    /// CNI-HOSTPORT-MASQ, entered first thing in POSTROUTING: masquerades marked packets.
+    static func markMasqueradeChain(bit: Int) -> IPTablesChain {
+        let mark = UInt32(1) << UInt32(bit)
+        let rule = IPTablesRule(matches: [.mark(value: mark, mask: mark)], target: .masquerade)
+        let entry = IPTablesRule(matches: [.comment("CNI portfwd requiring masquerade")], target: .jump(ChainName.markMasquerade))
+        return IPTablesChain(name: ChainName.markMasquerade, ownership: .shared, rules: [rule],
+                             entryChains: ["POSTROUTING"], entryRules: [entry], prependEntry: true)
+    }
+
+    /// The container's CNI-DN chain and its entry rules in CNI-HOSTPORT-DNAT.
+    static func dnatChain(_ config: PortMapConfig, containerID: String, container: IPNetwork, markChain: String) -> IPTablesChain {
+        let name = ChainName.dnat(network: config.name, containerID: containerID)
+        let family = container.family
+        let conditions = config.conditions(for: family)
+        let comment = ChainName.dnatComment(network: config.name, containerID: containerID)
+
+        // Entry rules: one per protocol (alphabetical) and per 15 ports. Like upstream, the port
+        // lists hold every mapping's hostPort, including those whose hostIP is of the other family
+        // (their per-port rules below are skipped, so they only cost a lookup).
+        var entries: [IPTablesRule] = []
+        for transport in TransportProtocol.allCases.sorted() {
+            let ports = config.portMappings.filter { $0.protocol == transport }.map(\.hostPort)
+            for start in stride(from: 0, to: ports.count, by: multiportLimit) {
+                let chunk = Array(ports[start..<min(start + multiportLimit, ports.count)])
+                entries.append(IPTablesRule(
+                    source: conditions.source, destination: conditions.destination,
+                    inInterface: conditions.inInterface, outInterface: conditions.outInterface,
+                    protocolNumber: Inverted(UInt16(transport.number)),
+                    matches: [.comment(comment), .multiportDestination(chunk)],
+                    target: .jump(name)))
+            }
+        }
+
+        // Per mapping: mark hairpin traffic, mark localhost traffic (IPv4), then DNAT; the marks
+        // must come first because DNAT ends the chain.
+        var rules: [IPTablesRule] = []
+        for mapping in config.portMappings where mapping.applies(to: family) {
+            // The DNAT is bound to the hostIP whenever one is given (0.0.0.0 / :: only pick the
+            // family): the rule can never answer on every address for a hostIP-bound mapping.
+            let destination = mapping.boundAddress.map { Inverted(IPNetwork(host: $0)) }
+            func rule(source: IPNetwork?, target: IPTablesTarget) -> IPTablesRule {
+                IPTablesRule(source: source.map { Inverted($0) }, destination: destination,
+                             protocolNumber: Inverted(UInt16(mapping.protocol.number)),
+                             matches: [.destinationPort(mapping.protocol, mapping.hostPort)], target: target)
+            }
+            if config.snat {
+                // masqAll marks every source; upstream writes `-s 0.0.0.0/0`, which the kernel
+                // stores as no source match at all, so that is what the plan holds.
+                rules.append(rule(source: config.masqAll ? nil : container.network, target: .jump(markChain)))
+                if family == .ipv4 && !config.masqAll {
+                    rules.append(rule(source: IPNetwork(host: .v4(0x7F00_0001)), target: .jump(markChain)))
+                }
+            }
+            rules.append(rule(source: nil, target: .dnat(container.address, port: mapping.containerPort)))
+        }
+        return IPTablesChain(name: name, ownership: .container, rules: rules,
+                             entryChains: [ChainName.topLevelDNAT], entryRules: entries)
+    }
+}

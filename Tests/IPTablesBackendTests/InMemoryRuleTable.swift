@@ -1,0 +1,74 @@
+import PortmapCore
+@testable import IPTablesBackend
+
+/// A nat table in memory, behaving like libiptc where the reconciler relies on it: built-in chains
+/// always exist, a chain must exist before rules go in, a referenced chain cannot be deleted.
+final class InMemoryRuleTable: RuleTable {
+    let family: IPFamily
+    private(set) var chains: [String: [IPTablesRule]]
+    private(set) var edits = 0
+
+    static let builtIn = ["PREROUTING", "INPUT", "OUTPUT", "POSTROUTING"]
+
+    init(family: IPFamily = .ipv4) {
+        self.family = family
+        chains = Dictionary(uniqueKeysWithValues: Self.builtIn.map { ($0, []) })
+    }
+
+    func chainExists(_ chain: String) -> Bool { chains[chain] != nil }
+
+    func rules(in chain: String) throws(XTablesError) -> [IPTablesRule] {
+        guard let rules = chains[chain] else { throw missing(chain) }
+        return rules
+    }
+
+    func createChain(_ chain: String) throws(XTablesError) {
+        guard chains[chain] == nil else { throw failure("create chain", chain, "chain already exists") }
+        chains[chain] = []
+        edits += 1
+    }
+
+    func append(_ rule: IPTablesRule, to chain: String) throws(XTablesError) {
+        try insert(rule, into: chain, at: try rules(in: chain).count)
+    }
+
+    func insert(_ rule: IPTablesRule, into chain: String, at index: Int) throws(XTablesError) {
+        guard chains[chain] != nil else { throw missing(chain) }
+        if let target = rule.target.jumpedChain, chains[target] == nil { throw missing(target) }
+        chains[chain]!.insert(rule, at: index)
+        edits += 1
+    }
+
+    func deleteRule(in chain: String, at index: Int) throws(XTablesError) {
+        guard chains[chain]?.indices.contains(index) == true else { throw failure("delete rule from", chain, "index out of range") }
+        chains[chain]!.remove(at: index)
+        edits += 1
+    }
+
+    func flush(_ chain: String) throws(XTablesError) {
+        guard chains[chain] != nil else { throw missing(chain) }
+        chains[chain] = []
+        edits += 1
+    }
+
+    func deleteChain(_ chain: String) throws(XTablesError) {
+        guard chains[chain] != nil else { throw missing(chain) }
+        guard chains.values.allSatisfy({ $0.allSatisfy { $0.target.jumpedChain != chain } }) else {
+            throw failure("delete chain", chain, "Too many links")
+        }
+        chains[chain] = nil
+        edits += 1
+    }
+
+    /// The table as `iptables-save` orders it.
+    var saveLines: [String] {
+        let order = Self.builtIn + chains.keys.filter { !Self.builtIn.contains($0) }.sorted()
+        return order.flatMap { name in chains[name]!.map { $0.saveLine(chain: name) } }
+    }
+
+    private func missing(_ chain: String) -> XTablesError { failure("use chain", chain, "No chain/target/match by that name") }
+
+    private func failure(_ operation: String, _ chain: String, _ message: String) -> XTablesError {
+        XTablesError(family: family, operation: operation, chain: chain, errno: 2, message: message)
+    }
+}

@@ -1,0 +1,109 @@
+import Foundation
+import Testing
+
+/// The built `portmap-fake` binary (the plugin with a file-backed backend) run as a runtime runs a
+/// plugin: every verb, every error code the protocol layer produces, stdout holding only the result.
+@Suite(.serialized)
+struct FakeBackendBinaryTests {
+    let plugin = BinaryRunner("portmap-fake")
+    let state = FileManager.default.temporaryDirectory.appendingPathComponent("portmap-fake-\(UUID().uuidString).json")
+
+    func env(_ command: String, _ changes: [String: String?] = [:]) -> [String: String] {
+        var env = ["CNI_COMMAND": command, "CNI_CONTAINERID": "ctr-1", "CNI_NETNS": "/var/run/netns/pod1",
+                   "CNI_IFNAME": "eth0", "CNI_PATH": "/opt/cni/bin", "PORTMAP_FAKE_STATE": state.path]
+        for (key, value) in changes { env[key] = value }
+        return env
+    }
+
+    static func config(version: String = "1.0.0", mappings: String = #"[{"hostPort": 8080, "containerPort": 80, "protocol": "tcp"}]"#,
+                       prevResult: Bool = true, extra: String = "") -> String {
+        let prev = prevResult
+            ? #", "prevResult": {"cniVersion": "\#(version)", "interfaces": [{"name": "eth0", "sandbox": "/var/run/netns/pod1"}], "ips": [{"address": "10.88.0.5/24", "interface": 0}]}"#
+            : ""
+        return #"{"cniVersion": "\#(version)", "name": "net1", "type": "portmap"\#(extra), "runtimeConfig": {"portMappings": \#(mappings)}\#(prev)}"#
+    }
+
+    func errorCode(_ result: BinaryRunner.Result) throws -> Int {
+        let object = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
+        return try #require(object?["code"] as? Int)
+    }
+
+    @Test func versionPrintsSupportedVersions() throws {
+        let result = try plugin.run(environment: ["CNI_COMMAND": "VERSION"], stdin: [UInt8]())
+        #expect(result.status == 0)
+        #expect(result.stdout == #"{"cniVersion":"1.1.0","supportedVersions":["0.3.0","0.3.1","0.4.0","1.0.0","1.1.0"]}"# + "\n")
+    }
+
+    @Test func noCommandPrintsAboutToStderr() throws {
+        let result = try plugin.run(environment: [:], stdin: [UInt8]())
+        #expect(result.status == 0)
+        #expect(result.stdout.isEmpty)
+        #expect(result.stderr.contains("CNI portmap plugin"))
+    }
+
+    @Test func addCheckDelRoundTrip() throws {
+        defer { try? FileManager.default.removeItem(at: state) }
+        let add = try plugin.run(environment: env("ADD"), stdin: Self.config().utf8)
+        #expect(add.status == 0, "\(add.stdout)")
+        let result = try JSONSerialization.jsonObject(with: Data(add.stdout.utf8)) as? [String: Any]
+        #expect(result?["cniVersion"] as? String == "1.0.0")
+        #expect((result?["ips"] as? [[String: Any]])?.first?["address"] as? String == "10.88.0.5/24")
+
+        let check = try plugin.run(environment: env("CHECK"), stdin: Self.config().utf8)
+        #expect(check.status == 0, "\(check.stdout)")
+        #expect(check.stdout.isEmpty)
+
+        let del = try plugin.run(environment: env("DEL", ["CNI_NETNS": nil]), stdin: Self.config(prevResult: false).utf8)
+        #expect(del.status == 0, "\(del.stdout)")
+        #expect(del.stdout.isEmpty)
+
+        // After DEL the container's rules are gone, so CHECK fails naming a missing rule.
+        let after = try plugin.run(environment: env("CHECK"), stdin: Self.config().utf8)
+        #expect(after.status == 1)
+        #expect(try errorCode(after) == 101)
+        #expect(after.stdout.contains(#"-A CNI-HOSTPORT-DNAT -p tcp -m comment --comment \"dnat name: \\\"net1\\\" id: \\\"ctr-1\\\"\" -m multiport --dports 8080"#))
+    }
+
+    struct Case: Sendable, CustomTestStringConvertible {
+        let name: String
+        let command: String
+        let env: [String: String?]
+        let stdin: [UInt8]
+        let code: Int
+        var testDescription: String { "\(name) → \(code)" }
+    }
+
+    static let cases: [Case] = [
+        Case(name: "truncated JSON", command: "ADD", env: [:], stdin: Array(String(config().dropLast(20)).utf8), code: 6),
+        Case(name: "not JSON", command: "ADD", env: [:], stdin: Array("hello".utf8), code: 6),
+        Case(name: "non-UTF-8", command: "ADD", env: [:], stdin: Array(#"{"cniVersion": "1.0.0", "name": "n"#.utf8) + [0xFF, 0xFE] + Array(#""}"#.utf8), code: 6),
+        Case(name: "hostPort as string", command: "ADD", env: [:], stdin: Array(config(mappings: #"[{"hostPort": "80", "containerPort": 80}]"#).utf8), code: 6),
+        Case(name: "unknown cniVersion", command: "ADD", env: [:], stdin: Array(config(version: "9.9.9").utf8), code: 1),
+        Case(name: "CHECK before 0.4.0", command: "CHECK", env: [:], stdin: Array(config(version: "0.3.1").utf8), code: 1),
+        Case(name: "nftables backend", command: "ADD", env: [:], stdin: Array(config(extra: #", "backend": "nftables""#).utf8), code: 2),
+        Case(name: "missing CNI_CONTAINERID", command: "ADD", env: ["CNI_CONTAINERID": nil], stdin: Array(config().utf8), code: 4),
+        Case(name: "missing CNI_NETNS", command: "ADD", env: ["CNI_NETNS": nil], stdin: Array(config().utf8), code: 4),
+        Case(name: "bad container id", command: "ADD", env: ["CNI_CONTAINERID": "bad id!"], stdin: Array(config().utf8), code: 4),
+        Case(name: "unknown command", command: "FROB", env: [:], stdin: Array(config().utf8), code: 4),
+        Case(name: "hostPort 0", command: "ADD", env: [:], stdin: Array(config(mappings: #"[{"hostPort": 0, "containerPort": 80}]"#).utf8), code: 7),
+        Case(name: "hostPort 65536", command: "ADD", env: [:], stdin: Array(config(mappings: #"[{"hostPort": 65536, "containerPort": 80}]"#).utf8), code: 7),
+        Case(name: "protocol icmp", command: "ADD", env: [:], stdin: Array(config(mappings: #"[{"hostPort": 80, "containerPort": 80, "protocol": "icmp"}]"#).utf8), code: 7),
+        Case(name: "hostIP 1.2.3", command: "ADD", env: [:], stdin: Array(config(mappings: #"[{"hostPort": 80, "containerPort": 80, "hostIP": "1.2.3"}]"#).utf8), code: 7),
+        Case(name: "no prevResult on ADD", command: "ADD", env: [:], stdin: Array(config(prevResult: false).utf8), code: 7),
+        Case(name: "lock held", command: "ADD", env: ["PORTMAP_FAKE_FAIL": "busy"], stdin: Array(config().utf8), code: 11),
+        Case(name: "kernel refused", command: "DEL", env: ["PORTMAP_FAKE_FAIL": "kernel"], stdin: Array(config().utf8), code: 100),
+        Case(name: "CHECK without ADD", command: "CHECK", env: [:], stdin: Array(config().utf8), code: 101),
+    ]
+
+    @Test(arguments: cases)
+    func errorsAreCNIErrorObjects(_ testCase: Case) throws {
+        defer { try? FileManager.default.removeItem(at: state) }
+        let result = try plugin.run(environment: env(testCase.command, testCase.env), stdin: testCase.stdin)
+        #expect(result.status == 1)
+        #expect(try errorCode(result) == testCase.code, "\(result.stdout)")
+        let object = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
+        #expect(object?["msg"] is String)
+        #expect(object?["cniVersion"] is String)
+        #expect(!FileManager.default.fileExists(atPath: state.path), "a failed verb must not write state")
+    }
+}

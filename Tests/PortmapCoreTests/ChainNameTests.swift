@@ -1,0 +1,41 @@
+import Testing
+@testable import PortmapCore
+
+/// The vectors of upstream's `portmap_iptables_test.go` and `pkg/utils/utils_test.go`: the names
+/// must be identical for a node to switch between the Go binary and ours with pods running.
+struct ChainNameTests {
+    static let longContainerID = "icee6giejonei6sohng6ahngee7laquohquee9shiGo7fohferakah3Feiyoolu2pei7ciPhoh7shaoX6vai3vuf0ahfaeng8yohb9ceu0daez5hashee8ooYai5wa3y"
+
+    @Test(arguments: [
+        ("testNetName", longContainerID, "CNI-DN-bfd599665540dd91d5d28"),
+        ("test", longContainerID, "CNI-DN-67e92b96e692a494b6b85"),
+        // Written by Debian's Go portmap 1.1.1 on this machine for network "test", id "abc123".
+        ("test", "abc123", "CNI-DN-0c4de534d24965339ca8c"),
+    ])
+    func dnatChainMatchesUpstream(network: String, containerID: String, expected: String) {
+        #expect(ChainName.dnat(network: network, containerID: containerID) == expected)
+    }
+
+    @Test(arguments: [
+        ("", "test", "1234", "CNI-2bbe0c48b91a7d1b8a6753a8"),
+        ("", "testalongnamethatdoesnotmakesense", "1234", "CNI-374f33fe84ab0ed84dcdebe3"),
+        ("PREFIX-", "test", "1234", "CNI-PREFIX-2bbe0c48b91a7d1b8"),
+        ("PREFIX-", "testalongnamethatdoesnotmakesense", "1234", "CNI-PREFIX-374f33fe84ab0ed84"),
+    ])
+    func hashedNamesMatchLibcni(prefix: String, network: String, containerID: String, expected: String) {
+        let name = ChainName.hashed(prefix: prefix, network: network, containerID: containerID)
+        #expect(name == expected)
+        #expect(name.count == ChainName.maxLength)
+    }
+
+    @Test func oneCharacterChangesTheName() {
+        #expect(ChainName.dnat(network: "net", containerID: "1234") != ChainName.dnat(network: "net", containerID: "1235"))
+    }
+
+    @Test func commentIsTrimmedTo255Bytes() {
+        let comment = ChainName.dnatComment(network: "net", containerID: String(repeating: "a", count: 300))
+        #expect(comment.utf8.count == 255)
+        #expect(comment.hasSuffix("..."))
+        #expect(ChainName.dnatComment(network: "test", containerID: "abc") == #"dnat name: "test" id: "abc""#)
+    }
+}

@@ -1,0 +1,124 @@
+import Testing
+@testable import PortmapCore
+
+/// Decoding and validation: what a runtime may send, and every way it can be wrong.
+struct ConfigDecodingTests {
+    static func config(version: String = "1.0.0", _ body: String) -> String {
+        #"{"cniVersion": "\#(version)", "name": "net1", "type": "portmap"\#(body.isEmpty ? "" : ", " + body)}"#
+    }
+
+    static let prevResult = #""prevResult": {"interfaces": [{"name": "host"}, {"name": "eth0", "sandbox": "/var/run/netns/x"}], "ips": [{"address": "10.0.0.1/24", "interface": 0}, {"address": "2001:db8:1::2/64", "interface": 1}, {"address": "10.0.0.2/24", "interface": 1}]}"#
+
+    @Test(arguments: CNIVersion.supported)
+    func decodesAnAddConfigInEveryVersion(version: CNIVersion) throws {
+        let config = try decodeConfig(Self.config(version: version.description, """
+            "snat": false, "conditionsV4": ["-s", "192.0.2.0/24"], "conditionsV6": ["!", "-i", "eth1"],
+            "runtimeConfig": {"portMappings": [
+              {"hostPort": 8080, "containerPort": 80, "protocol": "tcp"},
+              {"hostPort": 8081, "containerPort": 81, "protocol": "UDP", "hostIP": "192.0.2.1"}]},
+            \(Self.prevResult)
+            """))
+        #expect(config.cniVersion == version)
+        #expect(config.name == "net1")
+        #expect(config.snat == false)
+        #expect(config.markMasqBit == 13)
+        #expect(config.conditionsV4 == RuleConditions(source: Inverted(IPNetwork("192.0.2.0/24")!)))
+        #expect(config.conditionsV6 == RuleConditions(inInterface: Inverted("eth1", true)))
+        #expect(config.portMappings == [
+            PortMapping(hostPort: 8080, containerPort: 80, protocol: .tcp),
+            PortMapping(hostPort: 8081, containerPort: 81, protocol: .udp, hostIP: IPAddress("192.0.2.1")),
+        ])
+        // The first address of each family on CNI_IFNAME in the sandbox, as upstream picks it.
+        #expect(config.prevResult?.containerAddresses(ifName: "eth0") == [
+            .ipv4: IPNetwork("10.0.0.2/24")!, .ipv6: IPNetwork("2001:db8:1::2/64")!,
+        ])
+    }
+
+    @Test(arguments: CNIVersion.supported)
+    func decodesADelConfigWithoutRuntimeConfigOrPrevResult(version: CNIVersion) throws {
+        let config = try decodeConfig(Self.config(version: version.description, #""snat": true"#))
+        #expect(config.portMappings.isEmpty)
+        #expect(config.prevResult == nil)
+        #expect(config.snat)
+    }
+
+    @Test func missingInterfaceIndexStillSelectsTheAddress() throws {
+        let config = try decodeConfig(Self.config(#""prevResult": {"interfaces": [{"name": "host"}], "ips": [{"address": "10.0.0.1/24"}]}"#))
+        #expect(config.prevResult?.containerAddresses(ifName: "eth0") == [.ipv4: IPNetwork("10.0.0.1/24")!])
+    }
+
+    @Test func protocolDefaultsToTCP() throws {
+        let config = try decodeConfig(Self.config(#""runtimeConfig": {"portMappings": [{"hostPort": 80, "containerPort": 8080}]}"#))
+        #expect(config.portMappings.first?.protocol == .tcp)
+    }
+
+    struct Rejection: Sendable, CustomTestStringConvertible {
+        let body: String
+        let code: CNIError.Code
+        let mentions: String
+        var testDescription: String { "\(mentions) → \(code.rawValue)" }
+    }
+
+    static func mapping(_ fields: String) -> String {
+        #""runtimeConfig": {"portMappings": [{\#(fields)}]}"#
+    }
+
+    @Test(arguments: [
+        Rejection(body: #""snat": "yes""#, code: .decodingFailure, mentions: "snat"),
+        Rejection(body: mapping(#""hostPort": "80", "containerPort": 80"#), code: .decodingFailure, mentions: "runtimeConfig.portMappings[0].hostPort"),
+        Rejection(body: mapping(#""hostPort": 80.5, "containerPort": 80"#), code: .decodingFailure, mentions: "hostPort"),
+        Rejection(body: #""runtimeConfig": {"portMappings": {"hostPort": 80}}"#, code: .decodingFailure, mentions: "portMappings"),
+        Rejection(body: #""conditionsV4": "-s 1.2.3.4""#, code: .decodingFailure, mentions: "conditionsV4"),
+        Rejection(body: #""prevResult": {"ips": [{"address": "10.0.0.300/24"}]}"#, code: .decodingFailure, mentions: "prevResult.ips[0].address"),
+        Rejection(body: mapping(#""hostPort": 0, "containerPort": 80"#), code: .invalidNetworkConfig, mentions: "0 is not a port number"),
+        Rejection(body: mapping(#""hostPort": 65536, "containerPort": 80"#), code: .invalidNetworkConfig, mentions: "65536"),
+        Rejection(body: mapping(#""hostPort": 123456789012345678901234567890, "containerPort": 80"#), code: .invalidNetworkConfig, mentions: "out of range"),
+        Rejection(body: mapping(#""hostPort": 80, "containerPort": 0"#), code: .invalidNetworkConfig, mentions: "containerPort"),
+        Rejection(body: mapping(#""hostPort": 80"#), code: .invalidNetworkConfig, mentions: "containerPort: is required"),
+        Rejection(body: mapping(#""hostPort": 80, "containerPort": 80, "protocol": "icmp""#), code: .invalidNetworkConfig, mentions: "\"icmp\""),
+        Rejection(body: mapping(#""hostPort": 80, "containerPort": 80, "hostIP": "1.2.3""#), code: .invalidNetworkConfig, mentions: "\"1.2.3\""),
+        Rejection(body: mapping(#""hostPort": 80, "containerPort": 80, "hostIP": "01.2.3.4""#), code: .invalidNetworkConfig, mentions: "01.2.3.4"),
+        Rejection(body: #""runtimeConfig": {"portMappings": [{"hostPort": 80, "containerPort": 80}, {"hostPort": 80, "containerPort": 81, "protocol": "TCP"}]}"#,
+                  code: .invalidNetworkConfig, mentions: "duplicates portMappings[0]"),
+        Rejection(body: #""runtimeConfig": {"portMappings": [{"hostPort": 80, "containerPort": 80}, {"hostPort": 80, "containerPort": 81, "hostIP": "0.0.0.0"}]}"#,
+                  code: .invalidNetworkConfig, mentions: "all IPv4 addresses"),
+        Rejection(body: #""markMasqBit": 32"#, code: .invalidNetworkConfig, mentions: "markMasqBit"),
+        Rejection(body: #""markMasqBit": 5, "externalSetMarkChain": "KUBE-MARK-MASQ""#, code: .invalidNetworkConfig, mentions: "externalSetMarkChain"),
+        Rejection(body: #""externalSetMarkChain": "A-CHAIN-NAME-LONGER-THAN-28-CHARS""#, code: .invalidNetworkConfig, mentions: "1-28 characters"),
+        Rejection(body: #""conditionsV4": ["-m", "foo"]"#, code: .invalidNetworkConfig, mentions: "conditionsV4[0]"),
+        Rejection(body: #""conditionsV4": ["-s", "example.com"]"#, code: .invalidNetworkConfig, mentions: "hostnames"),
+        Rejection(body: #""conditionsV4": ["-s", "2001:db8::1"]"#, code: .invalidNetworkConfig, mentions: "not an IPv4"),
+        Rejection(body: #""conditionsV4": ["-s", "10.0.0.0/8", "--source", "10.1.0.0/16"]"#, code: .invalidNetworkConfig, mentions: "given twice"),
+        Rejection(body: #""conditionsV4": ["-p", "tcp"]"#, code: .invalidNetworkConfig, mentions: "second -p"),
+        Rejection(body: #""conditionsV6": ["!"]"#, code: .invalidNetworkConfig, mentions: "conditionsV6[0]"),
+        Rejection(body: #""conditionsV6": ["-i"]"#, code: .invalidNetworkConfig, mentions: "needs a value"),
+        Rejection(body: #""backend": "nftables""#, code: .unsupportedField, mentions: "nftables"),
+        Rejection(body: #""backend": "bogus""#, code: .invalidNetworkConfig, mentions: "bogus"),
+    ])
+    func rejects(_ rejection: Rejection) {
+        #expect {
+            _ = try decodeConfig(Self.config(rejection.body))
+        } throws: { error in
+            guard let error = error as? CNIError else { return false }
+            return error.code == rejection.code && error.msg.contains(rejection.mentions)
+        }
+    }
+
+    @Test(arguments: [
+        (#"{"name": "n"}"#, CNIError.Code.incompatibleCNIVersion),
+        (#"{"cniVersion": "9.9.9", "name": "n"}"#, .incompatibleCNIVersion),
+        (#"{"cniVersion": "0.2.0", "name": "n"}"#, .incompatibleCNIVersion),
+        (#"{"cniVersion": "one", "name": "n"}"#, .incompatibleCNIVersion),
+        (#"{"cniVersion": "1.0.0"}"#, .invalidNetworkConfig),
+        (#"{"cniVersion": "1.0.0", "name": "bad name"}"#, .invalidNetworkConfig),
+        (#"{"cniVersion": "1.0.0", "name": "n""#, .decodingFailure),
+        (#"["cniVersion"]"#, .decodingFailure),
+        ("not json", .decodingFailure),
+        ("", .decodingFailure),
+    ])
+    func rejectsTheEnvelope(json: String, code: CNIError.Code) {
+        #expect {
+            _ = try decodeConfig(json)
+        } throws: { ($0 as? CNIError)?.code == code }
+    }
+}

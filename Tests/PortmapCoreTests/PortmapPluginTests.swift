@@ -1,0 +1,139 @@
+import Testing
+@testable import PortmapCore
+
+/// The verb dispatcher with a recording backend: what reaches the backend, what is printed.
+struct PortmapPluginTests {
+    final class RecordingBackend: PortMapBackend, @unchecked Sendable {
+        var calls: [(String, PortMapRequest)] = []
+        var failure: BackendError?
+
+        func add(_ request: PortMapRequest) throws(BackendError) { try record("add", request) }
+        func check(_ request: PortMapRequest) throws(BackendError) { try record("check", request) }
+        func delete(_ request: PortMapRequest) throws(BackendError) { try record("delete", request) }
+
+        private func record(_ verb: String, _ request: PortMapRequest) throws(BackendError) {
+            calls.append((verb, request))
+            if let failure { throw failure }
+        }
+    }
+
+    static let env = CNIEnvironmentTests.add
+    static func stdin(version: String = "1.0.0", mappings: String = #"[{"hostPort": 8080, "containerPort": 80}]"#, prev: Bool = true) -> [UInt8] {
+        let prevResult = prev ? #", "prevResult": {"cniVersion": "1.0.0", "interfaces": [{"name": "eth0", "sandbox": "/var/run/netns/p", "mac": "aa:bb:cc:dd:ee:ff"}], "ips": [{"address": "10.88.0.5/24", "interface": 0, "gateway": "10.88.0.1"}], "routes": [{"dst": "0.0.0.0/0"}], "dns": {}}"# : ""
+        return Array(#"{"cniVersion": "\#(version)", "name": "net1", "runtimeConfig": {"portMappings": \#(mappings)}\#(prevResult)}"#.utf8)
+    }
+
+    func run(_ env: [String: String], _ stdin: [UInt8], _ backend: RecordingBackend = RecordingBackend()) -> PluginOutput {
+        PortmapPlugin(backend: backend, about: "about").run(environment: env, stdin: stdin)
+    }
+
+    @Test func addPassesPrevResultThroughInTheRequestVersion() {
+        let backend = RecordingBackend()
+        let output = run(Self.env, Self.stdin(), backend)
+        #expect(output.exitCode == 0)
+        #expect(output.stderr.isEmpty)
+        #expect(output.stdout == """
+            {
+                "cniVersion": "1.0.0",
+                "interfaces": [
+                    {
+                        "name": "eth0",
+                        "sandbox": "/var/run/netns/p",
+                        "mac": "aa:bb:cc:dd:ee:ff"
+                    }
+                ],
+                "ips": [
+                    {
+                        "address": "10.88.0.5/24",
+                        "interface": 0,
+                        "gateway": "10.88.0.1"
+                    }
+                ],
+                "routes": [
+                    {
+                        "dst": "0.0.0.0/0"
+                    }
+                ],
+                "dns": {}
+            }
+            """)
+        #expect(backend.calls.map(\.0) == ["add"])
+        #expect(backend.calls.first?.1.containerAddresses == [.ipv4: IPNetwork("10.88.0.5/24")!])
+        #expect(backend.calls.first?.1.containerID == "abc-1.2_3")
+    }
+
+    /// Results before 1.0.0 carry `"version"` on each IP; from 1.0.0 on they must not.
+    @Test(arguments: [("0.3.1", true), ("0.4.0", true), ("1.0.0", false), ("1.1.0", false)])
+    func convertsTheResultVersion(version: String, hasIPVersion: Bool) throws {
+        let output = run(Self.env, Self.stdin(version: version))
+        guard case .object(let result) = try JSONParser.parse(Array(output.stdout.utf8)),
+              case .array(let ips)? = result["ips"], case .object(let ip)? = ips.first else {
+            Issue.record("no ips in \(output.stdout)")
+            return
+        }
+        #expect(result["cniVersion"] == .string(version))
+        #expect(ip["version"] == (hasIPVersion ? .string("4") : nil))
+    }
+
+    @Test func noMappingsTouchesNoBackend() {
+        let backend = RecordingBackend()
+        for command in ["ADD", "CHECK", "DEL"] {
+            var env = Self.env
+            env["CNI_COMMAND"] = command
+            #expect(run(env, Self.stdin(mappings: "[]"), backend).exitCode == 0)
+        }
+        #expect(backend.calls.isEmpty)
+    }
+
+    @Test func delWorksWithoutPrevResult() {
+        let backend = RecordingBackend()
+        var env = Self.env
+        env["CNI_COMMAND"] = "DEL"
+        let output = run(env, Self.stdin(prev: false), backend)
+        #expect(output == PluginOutput())
+        #expect(backend.calls.map(\.0) == ["delete"])
+        #expect(backend.calls.first?.1.containerAddresses == [:])
+    }
+
+    @Test func checkNeedsVersion040() {
+        var env = Self.env
+        env["CNI_COMMAND"] = "CHECK"
+        let output = run(env, Self.stdin(version: "0.3.1"))
+        #expect(output.exitCode == 1)
+        #expect(output.stdout.contains(#""code": 1"#))
+        #expect(output.stdout.contains("does not allow CHECK"))
+    }
+
+    @Test func addWithoutPrevResultIsCode7() {
+        let output = run(Self.env, Self.stdin(prev: false))
+        #expect(output.exitCode == 1)
+        #expect(output.stdout.contains(#""code": 7"#))
+        #expect(output.stdout.contains("prevResult is required"))
+    }
+
+    @Test(arguments: [
+        (BackendError.Kind.busy, 11), (.kernel, 100), (.checkFailed, 101), (.invalidConfig, 7),
+    ])
+    func backendFailuresMapToCodes(kind: BackendError.Kind, code: Int) throws {
+        let backend = RecordingBackend()
+        backend.failure = BackendError(kind, "what failed", details: "why")
+        let output = run(Self.env, Self.stdin(), backend)
+        #expect(output.exitCode == 1)
+        #expect(try JSONParser.parse(Array(output.stdout.utf8)) == .object(JSONObject([
+            ("cniVersion", .string("1.0.0")), ("code", .number(JSONNumber(code))),
+            ("msg", .string("what failed")), ("details", .string("why")),
+        ])))
+    }
+
+    @Test func versionNeedsNoStdin() {
+        let output = run(["CNI_COMMAND": "VERSION"], [])
+        #expect(output.stdout == #"{"cniVersion":"1.1.0","supportedVersions":["0.3.0","0.3.1","0.4.0","1.0.0","1.1.0"]}"# + "\n")
+    }
+
+    @Test func noCommandPrintsTheAboutLine() {
+        let output = run([:], [])
+        #expect(output.exitCode == 0)
+        #expect(output.stdout.isEmpty)
+        #expect(output.stderr.hasPrefix("about\nCNI protocol versions supported: 0.3.0, 0.3.1, 0.4.0, 1.0.0, 1.1.0"))
+    }
+}
