@@ -12,6 +12,7 @@ import PackageDescription
 /// - `portmap`: the executable runtimes call; wires environment + stdin to the core and the backend.
 /// - `PortmapFakeBackend` / `portmap-fake`: an in-file backend so the binary's protocol handling is
 ///   tested end to end without root.
+/// - `TestSubprocess` (tests only): runs programs with posix_spawn and close-on-exec pipes.
 let package = Package(
     name: "portmap",
     products: [
@@ -31,8 +32,9 @@ let package = Package(
         .executableTarget(name: "portmap-fake", dependencies: ["PortmapCore", "PortmapFakeBackend", "PluginMain"]),
         .testTarget(name: "PortmapCoreTests", dependencies: ["PortmapCore"]),
         .testTarget(name: "IPTablesBackendTests", dependencies: ["IPTablesBackend", "PortmapCore"]),
-        .testTarget(name: "PortmapBinaryTests", dependencies: ["portmap", "portmap-fake"]),
-        // .testTarget(name: "IntegrationTests", exclude: ["Fixtures"]),
+        .target(name: "TestSubprocess", path: "Tests/TestSubprocess"),
+        .testTarget(name: "PortmapBinaryTests", dependencies: ["portmap", "portmap-fake", "TestSubprocess"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["TestSubprocess"], exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSubprocess
 
 /// The built `portmap-fake` binary (the plugin with a file-backed backend) run as a runtime runs a
 /// plugin: every verb, every error code the protocol layer produces, stdout holding only the result.
@@ -23,7 +24,7 @@ struct FakeBackendBinaryTests {
         return #"{"cniVersion": "\#(version)", "name": "net1", "type": "portmap"\#(extra), "runtimeConfig": {"portMappings": \#(mappings)}\#(prev)}"#
     }
 
-    func errorCode(_ result: BinaryRunner.Result) throws -> Int {
+    func errorCode(_ result: Subprocess.Result) throws -> Int {
         let object = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
         return try #require(object?["code"] as? Int)
     }

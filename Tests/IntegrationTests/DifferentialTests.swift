@@ -1,0 +1,122 @@
+import Foundation
+import Testing
+
+extension NamespaceTests {
+    /// Our plugin against Debian's Go portmap 1.1.1 (run with the legacy iptables): for the same
+    /// configs, the nat tables must be identical, and each must DEL the other's containers cleanly.
+    @Suite
+    struct DifferentialTests {
+        struct Scenario: Sendable, CustomTestStringConvertible {
+            let name: String
+            let mappings: [[String: Int]]
+            let hostIPs: [Int: String]
+            let protocols: [Int: String]
+            let addresses: [String]
+            let extra: [String: String]
+            var testDescription: String { name }
+
+            /// JSON-ready mappings (`hostIPs`/`protocols` keyed by index keep the table Sendable).
+            var portMappings: [[String: Any]] {
+                mappings.enumerated().map { index, mapping in
+                    var entry: [String: Any] = mapping
+                    entry["protocol"] = protocols[index] ?? "tcp"
+                    if let hostIP = hostIPs[index] { entry["hostIP"] = hostIP }
+                    return entry
+                }
+            }
+
+            var extraConfig: [String: Any] {
+                extra.mapValues { value -> Any in
+                    if value == "false" { return false }
+                    if let number = Int(value) { return number }
+                    if value.hasPrefix("[") { return try! JSONSerialization.jsonObject(with: Data(value.utf8)) }
+                    return value
+                }
+            }
+        }
+
+        static let scenarios = [
+            Scenario(name: "IPv4: tcp+udp, hostIP, 0.0.0.0, sctp",
+                     mappings: [["hostPort": 8080, "containerPort": 80], ["hostPort": 8081, "containerPort": 81],
+                                ["hostPort": 8080, "containerPort": 81], ["hostPort": 5353, "containerPort": 53],
+                                ["hostPort": 8443, "containerPort": 443], ["hostPort": 9999, "containerPort": 99],
+                                ["hostPort": 7000, "containerPort": 70]],
+                     hostIPs: [3: "192.0.2.1", 4: "0.0.0.0", 6: "2001:db8:1::1"], protocols: [2: "udp", 3: "udp", 5: "sctp"],
+                     addresses: ["10.88.0.5/24"], extra: [:]),
+            Scenario(name: "IPv4: snat off", mappings: [["hostPort": 8080, "containerPort": 80], ["hostPort": 8081, "containerPort": 81]],
+                     hostIPs: [1: "192.0.2.1"], protocols: [1: "udp"], addresses: ["10.88.0.5/24"], extra: ["snat": "false"]),
+            Scenario(name: "IPv4: markMasqBit 5", mappings: [["hostPort": 8080, "containerPort": 80]],
+                     hostIPs: [:], protocols: [:], addresses: ["10.88.0.5/24"], extra: ["markMasqBit": "5"]),
+            Scenario(name: "IPv4: conditions", mappings: [["hostPort": 8080, "containerPort": 80], ["hostPort": 8081, "containerPort": 81]],
+                     hostIPs: [:], protocols: [1: "udp"], addresses: ["10.88.0.5/24"],
+                     extra: ["conditionsV4": #"["-s", "192.0.2.0/24", "!", "-i", "eth9"]"#]),
+            Scenario(name: "dual stack, one mapping per protocol",
+                     mappings: [["hostPort": 8080, "containerPort": 80], ["hostPort": 8081, "containerPort": 81]],
+                     hostIPs: [1: "2001:db8:1::1"], protocols: [1: "udp"], addresses: ["10.89.0.7/24", "2001:db8:89::7/64"],
+                     extra: ["conditionsV6": #"["!", "-s", "2001:db8:ffff::/48"]"#]),
+        ]
+
+        /// Two fresh node namespaces, one per plugin.
+        static func pair() throws -> (go: DirectPortmap, ours: DirectPortmap) {
+            (DirectPortmap(lab: try NetnsLab(), portmap: .go), DirectPortmap(lab: try NetnsLab(), portmap: .ours))
+        }
+
+        @Test(arguments: scenarios)
+        func sameTablesAsTheGoPlugin(_ scenario: Scenario) throws {
+            let (go, ours) = try Self.pair()
+            defer { go.lab.tearDown(); ours.lab.tearDown() }
+            let config = DirectPortmap.config(mappings: scenario.portMappings, addresses: scenario.addresses, extra: scenario.extraConfig)
+            // Two containers, so the order of their entry rules is compared too.
+            for containerID in ["ctr-diff-1", "ctr-diff-2"] {
+                let goAdd = try go.run("ADD", config, containerID: containerID)
+                let ourAdd = try ours.run("ADD", config, containerID: containerID)
+                #expect(goAdd.succeeded, "\(goAdd.stdout)\(goAdd.stderr)")
+                #expect(ourAdd.succeeded, "\(ourAdd.stdout)")
+            }
+            #expect(try ours.lab.natTable() == go.lab.natTable())
+            #expect(try ours.lab.natTable(v6: true) == go.lab.natTable(v6: true))
+        }
+
+        /// Each plugin's DEL removes the other's container exactly as the other's own DEL would.
+        @Test(arguments: scenarios)
+        func eachDeletesTheOthersContainer(_ scenario: Scenario) throws {
+            let (go, ours) = try Self.pair()
+            defer { go.lab.tearDown(); ours.lab.tearDown() }
+            let config = DirectPortmap.config(mappings: scenario.portMappings, addresses: scenario.addresses, extra: scenario.extraConfig)
+            for side in [go, ours] {
+                try side.run("ADD", config, containerID: "keep")
+                try side.run("ADD", config)
+            }
+            // Ours deletes Go's container; Go deletes ours.
+            let ourDel = try DirectPortmap(lab: go.lab, portmap: .ours).run("DEL", config)
+            let goDel = try DirectPortmap(lab: ours.lab, portmap: .go).run("DEL", config)
+            #expect(ourDel.succeeded, "\(ourDel.stdout)")
+            #expect(goDel.succeeded, "\(goDel.stdout)\(goDel.stderr)")
+            for v6 in [false, true] {
+                #expect(try go.lab.natTable(v6: v6) == ours.lab.natTable(v6: v6))
+                #expect(!(try go.lab.natTable(v6: v6)).contains("ctr-diff-1"))
+                let hasFamily = scenario.addresses.contains { $0.contains(":") == v6 }
+                #expect((try go.lab.natTable(v6: v6)).contains("keep") == hasFamily)
+            }
+        }
+
+        /// The reference's IPv6 bug: ip6tables-legacy `-C` ignores the tcp match's port, so Go's
+        /// "insert unless it exists" skips every IPv6 rule that differs from an earlier one only by
+        /// port. Ours writes all of them, and our CHECK reports what Go left out.
+        @Test func goDropsIPv6RulesThatDifferOnlyByPort() throws {
+            let (go, ours) = try Self.pair()
+            defer { go.lab.tearDown(); ours.lab.tearDown() }
+            let config = DirectPortmap.config(mappings: [["hostPort": 8080, "containerPort": 80, "protocol": "tcp"],
+                                                         ["hostPort": 8081, "containerPort": 81, "protocol": "tcp"]],
+                                              addresses: ["2001:db8:89::7/64"])
+            try go.run("ADD", config)
+            try ours.run("ADD", config)
+            let goTable = try go.lab.natTable(v6: true), ourTable = try ours.lab.natTable(v6: true)
+            #expect(ourTable.contains("--dport 8081 -j DNAT --to-destination [2001:db8:89::7]:81"))
+            #expect(!goTable.contains("--dport 8081 -j DNAT"))
+            let check = try DirectPortmap(lab: go.lab, portmap: .ours).run("CHECK", config)
+            #expect(check.status != 0)
+            #expect(check.stdout.contains("rule missing") && check.stdout.contains("--dport 8081"), "\(check.stdout)")
+        }
+    }
+}

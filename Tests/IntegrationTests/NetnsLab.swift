@@ -1,0 +1,160 @@
+import Foundation
+import TestSubprocess
+
+/// A node and a client in their own network namespaces, joined by a veth pair, plus pods attached
+/// to the node by Debian's bridge + host-local and our (or the Go) portmap. Everything it creates
+/// is removed by `tearDown()`, which each test calls in a `defer`.
+///
+/// Addresses: node 192.0.2.1 and .2 (a second address, for the hostIP tests), 2001:db8:1::1 and
+/// ::2; client 192.0.2.10 and 2001:db8:1::10; pods from the conflist's ranges (10.88/10.89,
+/// 2001:db8:89::/64). All of it lives only inside these namespaces.
+final class NetnsLab {
+    struct Pod {
+        let name: String
+        let containerID: String
+        let mappings: [[String: Any]]
+        let result: Any
+        let chain: CNIChain
+        let server: Subprocess.Background
+
+        /// The pod's first address of a family, from the ADD result.
+        func address(v6: Bool) -> String? {
+            let ips = (result as? [String: Any])?["ips"] as? [[String: Any]] ?? []
+            let address = ips.compactMap { $0["address"] as? String }.first { $0.contains(":") == v6 }
+            return address.map { String($0.split(separator: "/")[0]) }
+        }
+    }
+
+    static let nodeIPv4 = "192.0.2.1", secondNodeIPv4 = "192.0.2.2", clientIPv4 = "192.0.2.10"
+    static let nodeIPv6 = "2001:db8:1::1", secondNodeIPv6 = "2001:db8:1::2", clientIPv6 = "2001:db8:1::10"
+
+    let id: String
+    let node: String
+    let client: String
+    let dataDir: URL
+    let legacyBin: URL
+    private(set) var pods: [Pod] = []
+    private var namespaces: [String] = []
+
+    init() throws {
+        id = String(UInt32.random(in: 0x1000_0000...0xFFFF_FFFF), radix: 16)
+        node = "pmt-\(id)-node"
+        client = "pmt-\(id)-client"
+        dataDir = FileManager.default.temporaryDirectory.appendingPathComponent("pmt-\(id)")
+        legacyBin = dataDir.appendingPathComponent("bin")
+        do {
+            try FileManager.default.createDirectory(at: legacyBin, withIntermediateDirectories: true)
+            for tool in ["iptables", "ip6tables"] {
+                try FileManager.default.createSymbolicLink(atPath: legacyBin.appendingPathComponent(tool).path,
+                                                           withDestinationPath: "/usr/sbin/\(tool)-legacy")
+            }
+            try addNamespace(node)
+            try addNamespace(client)
+            for setting in ["net.ipv4.ip_forward=1", "net.ipv6.conf.all.forwarding=1",
+                            "net.ipv6.conf.all.accept_dad=0", "net.ipv6.conf.default.accept_dad=0"] {
+                try Command.check(["ip", "netns", "exec", node, "sysctl", "-qw", setting])
+            }
+            let nodeSide = "pmtn\(id.prefix(8))", clientSide = "pmtc\(id.prefix(8))"
+            try Command.check(["ip", "link", "add", nodeSide, "netns", node, "type", "veth", "peer", "name", clientSide, "netns", client])
+            try inNode("ip", "addr", "add", "\(Self.nodeIPv4)/24", "dev", nodeSide)
+            try inNode("ip", "addr", "add", "\(Self.secondNodeIPv4)/24", "dev", nodeSide)
+            try inNode("ip", "-6", "addr", "add", "\(Self.nodeIPv6)/64", "dev", nodeSide, "nodad")
+            try inNode("ip", "-6", "addr", "add", "\(Self.secondNodeIPv6)/64", "dev", nodeSide, "nodad")
+            try inNode("ip", "link", "set", nodeSide, "up")
+            try inClient("ip", "addr", "add", "\(Self.clientIPv4)/24", "dev", clientSide)
+            try inClient("ip", "-6", "addr", "add", "\(Self.clientIPv6)/64", "dev", clientSide, "nodad")
+            try inClient("ip", "link", "set", clientSide, "up")
+        } catch {
+            tearDown()
+            throw error
+        }
+    }
+
+    private func addNamespace(_ name: String) throws {
+        try Command.check(["ip", "netns", "add", name])
+        namespaces.append(name)
+        try Command.check(["ip", "netns", "exec", name, "ip", "link", "set", "lo", "up"])
+    }
+
+    @discardableResult
+    func inNode(_ arguments: String...) throws -> Command.Result {
+        try Command.check(["ip", "netns", "exec", node] + arguments)
+    }
+
+    @discardableResult
+    func inClient(_ arguments: String...) throws -> Command.Result {
+        try Command.check(["ip", "netns", "exec", client] + arguments)
+    }
+
+    /// A chain over `conf/<file>` for this lab (its own bridge name and IPAM directory).
+    func chain(_ file: String, portmap: CNIChain.Portmap = .ours, overrides: [String: Any] = [:]) throws -> CNIChain {
+        try CNIChain(conf: file, portmap: portmap, node: node, bridge: "pmtb\(id.prefix(8))",
+                     dataDir: dataDir.appendingPathComponent("ipam").path, legacyPath: legacyBin.path,
+                     portmapOverrides: overrides)
+    }
+
+    /// Creates a pod namespace, runs the chain's ADD for it and starts its echo server on every
+    /// containerPort of `mappings`.
+    @discardableResult
+    func addPod(_ name: String, chain: CNIChain, mappings: [[String: Any]]) throws -> Pod {
+        let netns = "pmt-\(id)-\(name)"
+        try addNamespace(netns)
+        for setting in ["net.ipv6.conf.all.accept_dad=0", "net.ipv6.conf.default.accept_dad=0"] {
+            try Command.check(["ip", "netns", "exec", netns, "sysctl", "-qw", setting])
+        }
+        let containerID = "pmt\(id)\(name)"
+        let result = try chain.add(containerID: containerID, netns: netns, mappings: mappings)
+        var ports: [String] = []
+        for mapping in mappings {
+            let port = "\(mapping["containerPort"] as! Int)"
+            ports += [(mapping["protocol"] as? String ?? "tcp").lowercased() == "udp" ? "--udp" : "--tcp", port]
+        }
+        let server = try Subprocess.Background(["ip", "netns", "exec", netns, "python3",
+                                            Prerequisites.fixtures.appendingPathComponent("echo_server.py").path,
+                                            "--name", name] + ports)
+        let pod = Pod(name: netns, containerID: containerID, mappings: mappings, result: result, chain: chain, server: server)
+        pods.append(pod)
+        return pod
+    }
+
+    /// DEL through the pod's chain (portmap first, then bridge).
+    @discardableResult
+    func deletePod(_ pod: Pod) throws -> [Command.Result] {
+        pod.server.stop()
+        let results = try pod.chain.run("DEL", containerID: pod.containerID, netns: pod.name, mappings: pod.mappings, prevResult: pod.result)
+        pods.removeAll { $0.name == pod.name }
+        return results
+    }
+
+    /// One request from `namespace` (default: the client) to host:port; the answer, or nil.
+    func probe(_ proto: String, _ host: String, _ port: Int, from namespace: String? = nil, sourcePort: Int? = nil) throws -> String? {
+        var arguments = ["ip", "netns", "exec", namespace ?? client, "python3",
+                         Prerequisites.fixtures.appendingPathComponent("probe.py").path, proto, host, String(port)]
+        if let sourcePort { arguments += ["--source-port", String(sourcePort)] }
+        let result = try Command.run(arguments)
+        return result.succeeded ? result.stdout.trimmingCharacters(in: .whitespacesAndNewlines) : nil
+    }
+
+    /// The node's nat table as `iptables-legacy-save` prints it, without the timestamp comments
+    /// and with counters zeroed.
+    func natTable(v6: Bool = false) throws -> String {
+        let output = try inNode(v6 ? "ip6tables-legacy-save" : "iptables-legacy-save", "-t", "nat").stdout
+        return output.split(separator: "\n").filter { !$0.hasPrefix("#") }
+            .map { $0.replacingOccurrences(of: #"\[\d+:\d+\]"#, with: "[0:0]", options: .regularExpression) }
+            .joined(separator: "\n")
+    }
+
+    /// Removes the pods (best effort DEL so IPAM and bridge state go too) and every namespace.
+    func tearDown() {
+        for pod in pods {
+            pod.server.stop()
+            _ = try? pod.chain.run("DEL", containerID: pod.containerID, netns: pod.name, mappings: pod.mappings, prevResult: pod.result)
+        }
+        pods = []
+        for namespace in namespaces.reversed() {
+            _ = try? Command.run(["ip", "netns", "del", namespace])
+        }
+        namespaces = []
+        try? FileManager.default.removeItem(at: dataDir)
+    }
+}

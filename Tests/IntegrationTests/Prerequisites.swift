@@ -1,0 +1,40 @@
+import Foundation
+import Testing
+
+/// Where things are, and whether this machine can run the namespace tests at all. The probe is
+/// computed once; suites are enabled by it and say why when they are skipped.
+enum Prerequisites {
+    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures")
+    static let conf = packageRoot.appendingPathComponent("conf")
+    static let debianPlugins = URL(fileURLWithPath: "/usr/lib/cni")
+
+    /// Our plugin: `$PORTMAP_PLUGIN`, else the `portmap` built next to this test runner.
+    static let ourPlugin: URL = {
+        if let path = ProcessInfo.processInfo.environment["PORTMAP_PLUGIN"], !path.isEmpty {
+            return URL(fileURLWithPath: path)
+        }
+        var directory = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
+        if directory.pathExtension == "xctest" { directory = directory.deletingLastPathComponent() }
+        return directory.appendingPathComponent("portmap")
+    }()
+
+    /// Debian's Go portmap (v1.1.1), the reference.
+    static let goPlugin = debianPlugins.appendingPathComponent("portmap")
+
+    /// nil when everything is there; otherwise why the namespace tests cannot run.
+    static let missing: String? = {
+        if getuid() != 0 { return "needs root (network namespaces, nat tables)" }
+        let files = [ourPlugin.path, debianPlugins.appendingPathComponent("bridge").path, goPlugin.path,
+                     "/usr/sbin/iptables-legacy-save", "/usr/sbin/ip6tables-legacy-save", "/usr/sbin/iptables-legacy"]
+        if let absent = files.first(where: { !FileManager.default.isExecutableFile(atPath: $0) }) {
+            return "missing \(absent) (scripts/test.sh installs containernetworking-plugins and iptables)"
+        }
+        guard (try? Command.run(["ip", "netns", "list"]).succeeded) == true else { return "`ip netns` does not work here" }
+        guard (try? Command.run(["python3", "--version"]).succeeded) == true else { return "python3 is missing" }
+        return nil
+    }()
+
+    static var available: Bool { missing == nil }
+    static var reason: Comment { Comment(rawValue: missing ?? "") }
+}

@@ -1,0 +1,65 @@
+import Foundation
+import Testing
+
+extension NamespaceTests {
+    /// Real TCP and UDP from the client namespace to the node's hostPorts, through our plugin.
+    @Suite
+    struct TrafficTests {
+        static var web: [[String: Any]] { [
+            ["hostPort": 8080, "containerPort": 80, "protocol": "tcp"],
+            ["hostPort": 8081, "containerPort": 81, "protocol": "udp"],
+        ] }
+
+        @Test func ipv4TCPAndUDPReachThePod() throws {
+            let lab = try NetnsLab()
+            defer { lab.tearDown() }
+            try lab.addPod("a", chain: try lab.chain("10-hostport-ipv4.conflist"), mappings: Self.web)
+            #expect(try lab.probe("tcp", NetnsLab.nodeIPv4, 8080) == "a from \(NetnsLab.clientIPv4)")
+            #expect(try lab.probe("udp", NetnsLab.nodeIPv4, 8081) == "a from \(NetnsLab.clientIPv4)")
+            // Every local address answers for a mapping without hostIP.
+            #expect(try lab.probe("tcp", NetnsLab.secondNodeIPv4, 8080) == "a from \(NetnsLab.clientIPv4)")
+        }
+
+        @Test func ipv6TCPAndUDPReachADualStackPod() throws {
+            let lab = try NetnsLab()
+            defer { lab.tearDown() }
+            let pod = try lab.addPod("d", chain: try lab.chain("20-hostport-dualstack.conflist"), mappings: Self.web)
+            #expect(pod.address(v6: true) != nil)
+            #expect(try lab.probe("tcp", NetnsLab.nodeIPv6, 8080) == "d from \(NetnsLab.clientIPv6)")
+            #expect(try lab.probe("udp", NetnsLab.nodeIPv6, 8081) == "d from \(NetnsLab.clientIPv6)")
+            #expect(try lab.probe("tcp", NetnsLab.nodeIPv4, 8080) == "d from \(NetnsLab.clientIPv4)")
+            #expect(try lab.probe("udp", NetnsLab.nodeIPv4, 8081) == "d from \(NetnsLab.clientIPv4)")
+        }
+
+        /// A hostIP-bound port answers on that address only: never on the node's other address.
+        @Test func hostIPBoundPortAnswersOnlyOnItsAddress() throws {
+            let lab = try NetnsLab()
+            defer { lab.tearDown() }
+            try lab.addPod("b", chain: try lab.chain("20-hostport-dualstack.conflist"), mappings: [
+                ["hostPort": 9090, "containerPort": 90, "protocol": "tcp", "hostIP": NetnsLab.nodeIPv4],
+                ["hostPort": 9091, "containerPort": 91, "protocol": "udp", "hostIP": NetnsLab.nodeIPv4],
+                ["hostPort": 9092, "containerPort": 92, "protocol": "tcp", "hostIP": NetnsLab.nodeIPv6],
+            ])
+            #expect(try lab.probe("tcp", NetnsLab.nodeIPv4, 9090) == "b from \(NetnsLab.clientIPv4)")
+            #expect(try lab.probe("udp", NetnsLab.nodeIPv4, 9091) == "b from \(NetnsLab.clientIPv4)")
+            #expect(try lab.probe("tcp", NetnsLab.nodeIPv6, 9092) == "b from \(NetnsLab.clientIPv6)")
+            #expect(try lab.probe("tcp", NetnsLab.secondNodeIPv4, 9090) == nil)
+            #expect(try lab.probe("udp", NetnsLab.secondNodeIPv4, 9091) == nil)
+            #expect(try lab.probe("tcp", NetnsLab.secondNodeIPv6, 9092) == nil)
+            // The IPv4-bound port has no IPv6 rule at all, and vice versa.
+            #expect(try lab.probe("tcp", NetnsLab.nodeIPv6, 9090) == nil)
+            #expect(try lab.probe("tcp", NetnsLab.nodeIPv4, 9092) == nil)
+        }
+
+        /// A pod reaching its own hostPort: SETMARK + MASQUERADE make the reply come back through the
+        /// bridge (hairpin), so the pod sees the connection from the bridge gateway, not from itself.
+        @Test func hairpinReachesThePodItself() throws {
+            let lab = try NetnsLab()
+            defer { lab.tearDown() }
+            let pod = try lab.addPod("h", chain: try lab.chain("10-hostport-ipv4.conflist"), mappings: Self.web)
+            let answer = try #require(try lab.probe("tcp", NetnsLab.nodeIPv4, 8080, from: pod.name))
+            #expect(answer == "h from 10.88.0.1")
+            #expect(try lab.probe("udp", NetnsLab.nodeIPv4, 8081, from: pod.name) == "h from 10.88.0.1")
+        }
+    }
+}
