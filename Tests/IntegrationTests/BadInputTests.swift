@@ -58,6 +58,7 @@ extension NamespaceTests {
             Case("missing network name", stdin: #"{"cniVersion": "1.0.0", "type": "portmap"}"#, code: 7),
             Case("ADD without prevResult", stdin: config(prevResult: false), code: 7),
             Case("unsupported condition", stdin: config(extra: #", "conditionsV4": ["-m", "foo"]"#), code: 7),
+            Case("protocol condition icmp", stdin: config(extra: #", "conditionsV6": ["-p", "icmp"]"#), code: 7),
             Case("external mark chain that does not exist", stdin: config(extra: #", "externalSetMarkChain": "NO-SUCH-CHAIN""#), code: 7),
             Case("nftables backend", stdin: config(extra: #", "backend": "nftables""#), code: 2),
             Case("unknown backend", stdin: config(extra: #", "backend": "bogus""#), code: 7),

@@ -86,9 +86,10 @@ final class NetnsLab {
         try Command.check(["ip", "netns", "exec", client] + arguments)
     }
 
-    /// A chain over `conf/<file>` for this lab (its own bridge name and IPAM directory).
+    /// A chain over `conf/<file>` for this lab (its own IPAM directory, and a bridge per conflist
+    /// named after the file's two-digit prefix, since each list puts its own gateway on it).
     func chain(_ file: String, portmap: CNIChain.Portmap = .ours, overrides: [String: Any] = [:]) throws -> CNIChain {
-        try CNIChain(conf: file, portmap: portmap, node: node, bridge: "pmtb\(id.prefix(8))",
+        try CNIChain(conf: file, portmap: portmap, node: node, bridge: "pmtb\(id.prefix(8))\(file.prefix(2))",
                      dataDir: dataDir.appendingPathComponent("ipam").path, legacyPath: legacyBin.path,
                      portmapOverrides: overrides)
     }

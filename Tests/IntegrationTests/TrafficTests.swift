@@ -61,5 +61,21 @@ extension NamespaceTests {
             #expect(answer == "h from 10.88.0.1")
             #expect(try lab.probe("udp", NetnsLab.nodeIPv4, 8081, from: pod.name) == "h from 10.88.0.1")
         }
+
+        /// Conditions narrow the entry rules: `-p tcp` leaves the UDP mapping unreachable, and a
+        /// source condition that excludes the client leaves even TCP unanswered from it.
+        @Test func conditionsNarrowWhoReachesThePod() throws {
+            let lab = try NetnsLab()
+            defer { lab.tearDown() }
+            try lab.addPod("p", chain: try lab.chain("10-hostport-ipv4.conflist", overrides: ["conditionsV4": ["-p", "tcp"]]),
+                           mappings: Self.web)
+            #expect(try lab.probe("tcp", NetnsLab.nodeIPv4, 8080) == "p from \(NetnsLab.clientIPv4)")
+            #expect(try lab.probe("udp", NetnsLab.nodeIPv4, 8081) == nil)
+            try lab.addPod("q", chain: try lab.chain("20-hostport-dualstack.conflist",
+                                                    overrides: ["conditionsV4": ["!", "-s", "\(NetnsLab.clientIPv4)/32"]]),
+                           mappings: [["hostPort": 9080, "containerPort": 80, "protocol": "tcp"]])
+            #expect(try lab.probe("tcp", NetnsLab.nodeIPv4, 9080) == nil)
+            #expect(try lab.probe("tcp", NetnsLab.nodeIPv6, 9080) == "q from \(NetnsLab.clientIPv6)")
+        }
     }
 }

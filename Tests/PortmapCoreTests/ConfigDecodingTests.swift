@@ -34,6 +34,17 @@ struct ConfigDecodingTests {
         ])
     }
 
+    /// `-p` by name (any case) or number, with or without `!`; `all` is no condition.
+    @Test(arguments: [
+        (["-p", "TCP"], Inverted(TransportProtocol.tcp)),
+        (["!", "--protocol", "17"], Inverted(TransportProtocol.udp, true)),
+        (["-p", "all"], nil),
+    ] as [([String], Inverted<TransportProtocol>?)])
+    func decodesAProtocolCondition(tokens: [String], expected: Inverted<TransportProtocol>?) throws {
+        let conditions = try RuleConditions(tokens: tokens, family: .ipv4, field: "conditionsV4")
+        #expect(conditions == RuleConditions(transport: expected))
+    }
+
     @Test(arguments: CNIVersion.supported)
     func decodesADelConfigWithoutRuntimeConfigOrPrevResult(version: CNIVersion) throws {
         let config = try decodeConfig(Self.config(version: version.description, #""snat": true"#))
@@ -89,7 +100,9 @@ struct ConfigDecodingTests {
         Rejection(body: #""conditionsV4": ["-s", "example.com"]"#, code: .invalidNetworkConfig, mentions: "hostnames"),
         Rejection(body: #""conditionsV4": ["-s", "2001:db8::1"]"#, code: .invalidNetworkConfig, mentions: "not an IPv4"),
         Rejection(body: #""conditionsV4": ["-s", "10.0.0.0/8", "--source", "10.1.0.0/16"]"#, code: .invalidNetworkConfig, mentions: "given twice"),
-        Rejection(body: #""conditionsV4": ["-p", "tcp"]"#, code: .invalidNetworkConfig, mentions: "second -p"),
+        Rejection(body: #""conditionsV4": ["-p", "icmp"]"#, code: .invalidNetworkConfig, mentions: "conditionsV4[0]"),
+        Rejection(body: #""conditionsV6": ["!", "-p", "all"]"#, code: .invalidNetworkConfig, mentions: "no traffic"),
+        Rejection(body: #""conditionsV4": ["-p", "tcp", "--protocol", "udp"]"#, code: .invalidNetworkConfig, mentions: "given twice"),
         Rejection(body: #""conditionsV6": ["!"]"#, code: .invalidNetworkConfig, mentions: "conditionsV6[0]"),
         Rejection(body: #""conditionsV6": ["-i"]"#, code: .invalidNetworkConfig, mentions: "needs a value"),
         Rejection(body: #""backend": "nftables""#, code: .unsupportedField, mentions: "nftables"),

@@ -187,6 +187,25 @@ struct PlannerGoldenTests {
         ])
     }
 
+    /// A `-p` condition keeps the entry rules of the protocols it admits, unchanged, and leaves out
+    /// the others: iptables would refuse a second `-p`, and their conjunction matches nothing.
+    @Test(arguments: [
+        (#"["-p", "udp"]"#, [TransportProtocol.udp]),
+        (#"["!", "-p", "udp"]"#, [.sctp, .tcp]),
+        (#"["-p", "all"]"#, [.sctp, .tcp, .udp]),
+    ])
+    func protocolConditionSelectsEntryRules(condition: String, expected: [TransportProtocol]) throws {
+        let json = """
+            {"cniVersion": "1.0.0", "name": "n", "conditionsV4": \(condition), "runtimeConfig": {"portMappings": [
+              {"hostPort": 80, "containerPort": 80, "protocol": "tcp"}, {"hostPort": 53, "containerPort": 53, "protocol": "udp"},
+              {"hostPort": 99, "containerPort": 99, "protocol": "sctp"}]}}
+            """
+        let chain = try #require(IPTablesPlanner.plan(try decodeConfig(json), containerID: "c", container: IPNetwork("10.0.0.2/24")!).containerChain)
+        #expect(chain.entryRules.map(\.protocolNumber) == expected.map { Inverted(UInt16($0.number)) })
+        #expect(chain.entryRules.allSatisfy { $0.source == nil && $0.inInterface == nil })
+        #expect(chain.rules.count == 9, "the container chain itself does not depend on conditions")
+    }
+
     /// multiport takes 15 ports; the 16th starts a second entry rule, as upstream splits them.
     @Test func entryRulesSplitAtFifteenPorts() throws {
         let mappings = (1...16).map { #"{"hostPort": \#(9000 + $0), "containerPort": 80}"# }.joined(separator: ",")

@@ -1,6 +1,11 @@
 /// `conditionsV4` / `conditionsV6`: extra iptables match tokens the Go plugin appends to every entry
 /// rule, reduced to the ones with a clear meaning in a rule header.
 ///
+/// `-p` is the one condition that cannot go into the rule as written: each entry rule already
+/// matches its own protocol, and iptables takes one `-p` per rule. The rule with both would match
+/// the conjunction, so a `-p` condition keeps the entry rules of the protocols it admits, unchanged,
+/// and leaves out the others (which could match nothing).
+///
 /// The Go plugin pastes the tokens into an `iptables` command line; we write rules through libiptc,
 /// so each token must be understood. Anything else (`-m ...`, a hostname, an address list) is a
 /// config error naming the token, never silently dropped — a dropped condition widens the DNAT.
@@ -9,16 +14,26 @@ public struct RuleConditions: Sendable, Hashable {
     public var destination: Inverted<IPNetwork>?
     public var inInterface: Inverted<String>?
     public var outInterface: Inverted<String>?
+    /// `-p` / `! -p`: which protocols' entry rules exist at all.
+    public var transport: Inverted<TransportProtocol>?
 
     public init(source: Inverted<IPNetwork>? = nil, destination: Inverted<IPNetwork>? = nil,
-                inInterface: Inverted<String>? = nil, outInterface: Inverted<String>? = nil) {
+                inInterface: Inverted<String>? = nil, outInterface: Inverted<String>? = nil,
+                transport: Inverted<TransportProtocol>? = nil) {
         self.source = source
         self.destination = destination
         self.inInterface = inInterface
         self.outInterface = outInterface
+        self.transport = transport
     }
 
     public var isEmpty: Bool { self == RuleConditions() }
+
+    /// Whether the entry rules for `transport` can match under these conditions.
+    public func admits(_ candidate: TransportProtocol) -> Bool {
+        guard let transport else { return true }
+        return (transport.value == candidate) != transport.isInverted
+    }
 
     /// Parses iptables-syntax tokens for one family; `field` names the config key for errors.
     public init(tokens: [String], family: IPFamily, field: String) throws(ConfigError) {
@@ -40,7 +55,7 @@ public struct RuleConditions: Sendable, Hashable {
             let key = Self.canonicalFlags[flag] ?? flag
             guard ["-s", "-d", "-i", "-o", "-p"].contains(key) else {
                 throw ConfigError(.invalidValue, field: flagField,
-                                  "\"\(flag)\" is not supported; conditions may use -s, -d, -i, -o (each optionally preceded by !)")
+                                  "\"\(flag)\" is not supported; conditions may use -s, -d, -i, -o, -p (each optionally preceded by !)")
             }
             guard index + 1 < tokens.count else {
                 throw ConfigError(.invalidValue, field: flagField, "\"\(flag)\" needs a value")
@@ -61,8 +76,7 @@ public struct RuleConditions: Sendable, Hashable {
             case "-o":
                 outInterface = Inverted(try Self.interface(value, field: flagField), inverted)
             default: // "-p"
-                throw ConfigError(.invalidValue, field: flagField,
-                                  "\"\(flag) \(value)\" conflicts with the protocol of the per-protocol entry rules (iptables refuses a second -p)")
+                transport = try Self.transport(value, inverted: inverted, field: flagField)
             }
         }
     }
@@ -72,6 +86,18 @@ public struct RuleConditions: Sendable, Hashable {
         "--source": "-s", "--src": "-s", "--destination": "-d", "--dst": "-d",
         "--in-interface": "-i", "--out-interface": "-o", "--protocol": "-p",
     ]
+
+    /// A protocol a hostPort can map, by name or number; `all` (or 0) alone is no condition.
+    private static func transport(_ text: String, inverted: Bool, field: String) throws(ConfigError) -> Inverted<TransportProtocol>? {
+        if text.lowercased() == "all" || text == "0" {
+            guard !inverted else { throw ConfigError(.invalidValue, field: field, "\"! -p \(text)\" would match no traffic at all") }
+            return nil
+        }
+        guard let parsed = TransportProtocol(name: text) ?? UInt16(text).flatMap({ TransportProtocol(number: $0) }) else {
+            throw ConfigError(.invalidValue, field: field, "\"\(text)\" is not a protocol a hostPort can map (tcp, udp, sctp)")
+        }
+        return Inverted(parsed, inverted)
+    }
 
     /// An address with an optional prefix length, of the condition list's family.
     private static func network(_ text: String, family: IPFamily, field: String) throws(ConfigError) -> IPNetwork {

@@ -66,9 +66,10 @@ public enum IPTablesPlanner {
 
         // Entry rules: one per protocol (alphabetical) and per 15 ports. Like upstream, the port
         // lists hold every mapping's hostPort, including those whose hostIP is of the other family
-        // (their per-port rules below are skipped, so they only cost a lookup).
+        // (their per-port rules below are skipped, so they only cost a lookup). A `-p` condition
+        // leaves out the protocols it excludes (see `RuleConditions`).
         var entries: [IPTablesRule] = []
-        for transport in TransportProtocol.allCases.sorted() {
+        for transport in TransportProtocol.allCases.sorted() where conditions.admits(transport) {
             let ports = config.portMappings.filter { $0.protocol == transport }.map(\.hostPort)
             for start in stride(from: 0, to: ports.count, by: multiportLimit) {
                 let chunk = Array(ports[start..<min(start + multiportLimit, ports.count)])

@@ -1,0 +1,350 @@
+#!/usr/bin/env bash
+# Two pods behind Debian's bridge + host-local and this portmap, and their hostPorts answering a
+# client. On a fresh Debian 12 machine, as root:
+#   scripts/demo.sh
+# Installs the Debian packages, builds the release plugin, then, all inside network namespaces it
+# creates (names prefixed pmdemo-; nothing is changed in the machine's own namespace):
+#   pmdemo-client 192.0.2.10, 2001:db8:1::10  --veth--  pmdemo-node 192.0.2.1 + .2, 2001:db8:1::1 + ::2
+#   pmdemo-node runs conf/20-hostport-dualstack.conflist (bridge pmdemo-br0, 10.89.0.0/24 and
+#   2001:db8:89::/64) for pmdemo-pod-a (tcp 8080->80, udp 8081->81) and pmdemo-pod-b (tcp 9090->80
+#   on hostIP 192.0.2.1).
+# Prints a PASS/FAIL line per expectation and exits non-zero if any fails. Everything it creates
+# is removed on exit; leftovers of an interrupted run are removed first.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib.sh
+
+readonly NODE=pmdemo-node CLIENT=pmdemo-client POD_A=pmdemo-pod-a POD_B=pmdemo-pod-b
+readonly CONFLIST=conf/20-hostport-dualstack.conflist BRIDGE=pmdemo-br0
+readonly NODE_V4=192.0.2.1 NODE_V4_SECOND=192.0.2.2 CLIENT_V4=192.0.2.10
+readonly NODE_V6=2001:db8:1::1 NODE_V6_SECOND=2001:db8:1::2 CLIENT_V6=2001:db8:1::10
+readonly MAPPINGS_A='[{"hostPort": 8080, "containerPort": 80, "protocol": "tcp"},
+                      {"hostPort": 8081, "containerPort": 81, "protocol": "udp"}]'
+readonly MAPPINGS_B='[{"hostPort": 9090, "containerPort": 80, "protocol": "tcp", "hostIP": "192.0.2.1"}]'
+# Debian's interpreter, not whatever python3 comes first in PATH.
+readonly PYTHON=/usr/bin/python3
+
+if [ "$(id -u)" != 0 ]; then
+    log "scripts/demo.sh must run as root (network namespaces, nat tables)"
+    exit 1
+fi
+# One demo at a time: the namespace names are fixed. The lock is this file, held on fd 9, which
+# every background process below closes.
+exec 9<scripts/demo.sh
+if ! flock -n 9; then
+    log "another scripts/demo.sh is running"
+    exit 1
+fi
+
+work=""
+declare -A server_pid=()    # pod namespace -> its server's pid
+declare -A added=()         # pod namespace -> 1 once ADD has run (even if it failed half-way)
+failures=0
+checks=0
+
+in_ns() { ip netns exec "$@"; }
+
+# ---------------------------------------------------------------------------------------------
+# Cleanup: this run's (the EXIT trap) and a previous, interrupted run's (first thing).
+
+stop_server() {
+    local pod=$1 pid=${server_pid[$1]:-}
+    [ -n "$pid" ] || return 0
+    kill "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+    unset "server_pid[$pod]"
+}
+
+delete_pod() {
+    local pod=$1
+    [ -n "${added[$pod]:-}" ] || return 0
+    log "DEL $pod through the chain (portmap, then bridge)"
+    local status=0
+    cni_chain DEL "$pod" || status=$?
+    unset "added[$pod]"
+    return "$status"
+}
+
+cleanup() {
+    local status=$?
+    set +e
+    trap - EXIT
+    log "cleaning up"
+    local pod
+    for pod in "${!server_pid[@]}"; do stop_server "$pod"; done
+    for pod in "${!added[@]}"; do delete_pod "$pod"; done
+    remove_namespaces
+    [ -n "$work" ] && rm -rf "$work"
+    if ip netns list | grep -q '^pmdemo-'; then
+        log "some pmdemo- namespaces are still there: $(ip netns list | grep '^pmdemo-' | tr '\n' ' ')"
+    fi
+    exit "$status"
+}
+
+# Deleting the node namespace takes its bridge, veths and nat tables with it; host-local's state
+# lives in the run's temp dir. Processes still inside a namespace (a previous run's pod servers,
+# started by this script) are stopped first, by pid.
+remove_namespaces() {
+    local ns pid
+    for ns in $(ip netns list | awk '$1 ~ /^pmdemo-/ { print $1 }'); do
+        for pid in $(ip netns pids "$ns" 2>/dev/null); do
+            kill "$pid" 2>/dev/null || true
+        done
+        ip netns del "$ns" 2>/dev/null || true
+    done
+}
+
+remove_leftovers() {
+    if ip netns list | grep -q '^pmdemo-'; then
+        log "removing leftovers of a previous run: $(ip netns list | awk '$1 ~ /^pmdemo-/ { print $1 }' | tr '\n' ' ')"
+    fi
+    remove_namespaces
+    rm -rf "${TMPDIR:-/tmp}"/pmdemo.*
+}
+
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# ---------------------------------------------------------------------------------------------
+# Helpers.
+
+cni_chain() {
+    local command=$1 pod=$2 mappings
+    mappings=$([ "$pod" = "$POD_A" ] && echo "$MAPPINGS_A" || echo "$MAPPINGS_B")
+    "$PYTHON" scripts/cni_chain.py "$command" --conflist "$CONFLIST" --node "$NODE" --netns "$pod" \
+        --container-id "$pod" --bin-dir "$work/bin" --bridge "$BRIDGE" --ipam-data-dir "$work/ipam" \
+        --mappings "$mappings" --result "$work/$pod.result.json" 9<&-
+}
+
+pass() { checks=$((checks + 1)); printf '  \033[32mPASS\033[0m  %s\n' "$*"; }
+fail() { checks=$((checks + 1)); failures=$((failures + 1)); printf '  \033[31mFAIL\033[0m  %s\n' "$*"; }
+
+# answered_by PROTO HOST PORT POD: one request from the client; sets $answer, succeeds if POD answered.
+answered_by() {
+    answer=$(in_ns "$CLIENT" timeout 10 "$PYTHON" "$work/probe.py" "$1" "$2" "$3" 9<&-) && [[ $answer == *"hello from $4 "* ]]
+}
+
+# expect_answer WHAT PROTO HOST PORT POD: the client's request must be answered by POD.
+expect_answer() {
+    local answer=
+    if answered_by "$2" "$3" "$4" "$5"; then pass "$1 -> $answer"; else fail "$1: expected an answer from $5, got: ${answer:-nothing}"; fi
+}
+
+# expect_no_answer WHAT PROTO HOST PORT POD: POD must not answer the client's request.
+expect_no_answer() {
+    local answer=
+    if answered_by "$2" "$3" "$4" "$5"; then fail "$1: $5 answered: $answer"; else pass "$1 -> $5 does not answer (${answer:-no answer})"; fi
+}
+
+nat_rules() {   # the CNI part of the node's legacy nat table, for one family
+    in_ns "$NODE" "$1" -t nat | grep -F 'CNI-' || true
+}
+
+start_server() {
+    local pod=$1 name=$2
+    shift 2
+    in_ns "$pod" "$PYTHON" "$work/pod_server.py" "$name" "$@" >"$work/$name.log" 2>&1 9<&- &
+    server_pid[$pod]=$!
+    local _
+    for _ in $(seq 50); do
+        grep -q '^ready' "$work/$name.log" && return 0
+        kill -0 "${server_pid[$pod]}" 2>/dev/null || break
+        sleep 0.1
+    done
+    log "the server in $pod did not start: $(cat "$work/$name.log")"
+    exit 1
+}
+
+pod_addresses() {   # the pod's addresses from the list's result
+    "$PYTHON" -c 'import json, sys; print(", ".join(ip["address"] for ip in json.load(open(sys.argv[1])).get("ips", [])))' \
+        "$work/$1.result.json"
+}
+
+write_helpers() {
+    # A pod's workload: answers HTTP on each --tcp port and a datagram on each --udp port, over IPv4
+    # and IPv6, with "hello from NAME (you are PEER)" so the client sees which pod answered and the
+    # source address the pod saw.
+    cat >"$work/pod_server.py" <<'PY'
+import argparse, selectors, socket
+
+parser = argparse.ArgumentParser()
+parser.add_argument("name")
+parser.add_argument("--tcp", type=int, action="append", default=[])
+parser.add_argument("--udp", type=int, action="append", default=[])
+args = parser.parse_args()
+selector = selectors.DefaultSelector()
+for kind, ports in ((socket.SOCK_STREAM, args.tcp), (socket.SOCK_DGRAM, args.udp)):
+    for port in ports:
+        for family, address in ((socket.AF_INET6, "::"), (socket.AF_INET, "0.0.0.0")):
+            sock = socket.socket(family, kind)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if family == socket.AF_INET6:
+                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            sock.bind((address, port))
+            if kind == socket.SOCK_STREAM:
+                sock.listen(16)
+            selector.register(sock, selectors.EVENT_READ, kind)
+print("ready", flush=True)
+while True:
+    for key, _ in selector.select():
+        sock = key.fileobj
+        if key.data == socket.SOCK_STREAM:
+            conn, peer = sock.accept()
+            with conn:
+                conn.settimeout(1)
+                request = b""
+                try:
+                    while b"\r\n\r\n" not in request and len(request) < 8192:
+                        chunk = conn.recv(1024)
+                        if not chunk:
+                            break
+                        request += chunk
+                    body = f"hello from {args.name} (you are {peer[0]})\n".encode()
+                    conn.sendall(b"HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n"
+                                 + f"Content-Length: {len(body)}\r\n\r\n".encode() + body)
+                except OSError:
+                    pass
+        else:
+            _, peer = sock.recvfrom(2048)
+            sock.sendto(f"hello from {args.name} over udp (you are {peer[0]})\n".encode(), peer)
+PY
+    # One bounded request: HTTP GET (http.client: no proxy settings are consulted) or one UDP
+    # datagram; 1.5 s per attempt, two attempts (the first packet may wait for ARP/ND).
+    cat >"$work/probe.py" <<'PY'
+import http.client, socket, sys
+
+proto, host, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
+error = None
+for _ in range(2):
+    try:
+        if proto == "http":
+            conn = http.client.HTTPConnection(host, port, timeout=1.5)
+            conn.request("GET", "/")
+            response = conn.getresponse()
+            print(f"HTTP {response.status}: {response.read().decode().strip()}")
+            conn.close()
+        else:
+            family = socket.AF_INET6 if ":" in host else socket.AF_INET
+            with socket.socket(family, socket.SOCK_DGRAM) as sock:
+                sock.settimeout(1.5)
+                sock.sendto(b"ping\n", (host, port))
+                print(sock.recvfrom(2048)[0].decode().strip())
+        sys.exit(0)
+    except (OSError, http.client.HTTPException) as failure:
+        error = failure
+print(f"no answer ({error})")
+sys.exit(1)
+PY
+}
+
+# ---------------------------------------------------------------------------------------------
+# 1. Packages, leftovers, build.
+
+install_packages
+use_swift
+remove_leftovers
+work=$(mktemp -d "${TMPDIR:-/tmp}/pmdemo.XXXXXX")
+mkdir -p "$work/bin" "$work/ipam"
+write_helpers
+
+# The same build as scripts/install.sh (release, Swift runtime linked statically), in a scratch
+# directory of its own: the demo never waits on, or relinks under, a build or test run going on in
+# .build at the same time. The first run compiles everything; later runs are incremental.
+log "building the release plugin (scratch path .build/demo)"
+swift build -c release --static-swift-stdlib --product portmap --scratch-path .build/demo 9<&-
+install -m 0755 "$(swift build -c release --static-swift-stdlib --scratch-path .build/demo --show-bin-path)/portmap" "$work/bin/portmap"
+ln -s /usr/lib/cni/bridge "$work/bin/bridge"
+ln -s /usr/lib/cni/host-local "$work/bin/host-local"
+
+# ---------------------------------------------------------------------------------------------
+# 2. Node and client namespaces, joined by a veth pair.
+
+log "creating namespaces $NODE and $CLIENT"
+for ns in "$NODE" "$CLIENT"; do
+    ip netns add "$ns"
+    ip -n "$ns" link set lo up
+done
+in_ns "$NODE" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1 \
+    net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
+ip -n "$NODE" link add pmdemo-n0 type veth peer name pmdemo-c0 netns "$CLIENT"
+ip -n "$NODE" addr add "$NODE_V4/24" dev pmdemo-n0
+ip -n "$NODE" addr add "$NODE_V4_SECOND/24" dev pmdemo-n0
+ip -n "$NODE" -6 addr add "$NODE_V6/64" dev pmdemo-n0 nodad
+ip -n "$NODE" -6 addr add "$NODE_V6_SECOND/64" dev pmdemo-n0 nodad
+ip -n "$NODE" link set pmdemo-n0 up
+ip -n "$CLIENT" addr add "$CLIENT_V4/24" dev pmdemo-c0
+ip -n "$CLIENT" -6 addr add "$CLIENT_V6/64" dev pmdemo-c0 nodad
+ip -n "$CLIENT" link set pmdemo-c0 up
+
+# ---------------------------------------------------------------------------------------------
+# 3-4. Two pods through the conflist, each with its server.
+
+add_pod() {
+    local pod=$1 mappings=$2
+    ip netns add "$pod"
+    ip -n "$pod" link set lo up
+    in_ns "$pod" sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
+    log "ADD $pod through $CONFLIST (bridge $BRIDGE + host-local, then portmap), portMappings:"
+    printf '    %s\n' "$(tr -s ' \n' ' ' <<<"$mappings")" >&2
+    added[$pod]=1
+    cni_chain ADD "$pod"
+    printf '    %s has %s\n' "$pod" "$(pod_addresses "$pod")" >&2
+}
+
+add_pod "$POD_A" "$MAPPINGS_A"
+start_server "$POD_A" pod-a --tcp 80 --udp 81
+add_pod "$POD_B" "$MAPPINGS_B"
+start_server "$POD_B" pod-b --tcp 80
+
+log "what portmap wrote: iptables-legacy-save -t nat in $NODE (CNI lines)"
+nat_rules iptables-legacy-save | sed 's/^/    /'
+log "ip6tables-legacy-save -t nat in $NODE (CNI lines)"
+nat_rules ip6tables-legacy-save | sed 's/^/    /'
+
+# ---------------------------------------------------------------------------------------------
+# 5. The client's view.
+
+log "requests from $CLIENT ($CLIENT_V4, $CLIENT_V6)"
+expect_answer "HTTP $NODE_V4:8080 reaches pod A" http "$NODE_V4" 8080 pod-a
+expect_answer "UDP  $NODE_V4:8081 reaches pod A" udp "$NODE_V4" 8081 pod-a
+expect_answer "HTTP [$NODE_V6]:8080 reaches pod A" http "$NODE_V6" 8080 pod-a
+expect_answer "HTTP $NODE_V4_SECOND:8080 reaches pod A (no hostIP: every node address)" http "$NODE_V4_SECOND" 8080 pod-a
+expect_answer "HTTP $NODE_V4:9090 reaches pod B (hostIP $NODE_V4)" http "$NODE_V4" 9090 pod-b
+expect_no_answer "HTTP $NODE_V4_SECOND:9090 is not pod B (bound to $NODE_V4 only)" http "$NODE_V4_SECOND" 9090 pod-b
+
+log "CHECK $POD_A through the chain"
+if cni_chain CHECK "$POD_A"; then
+    pass "CHECK $POD_A succeeds (bridge and portmap)"
+else
+    fail "CHECK $POD_A failed"
+fi
+
+# ---------------------------------------------------------------------------------------------
+# 6. DEL, and what it leaves. (The EXIT trap does the rest, and DELs whatever is still added.)
+
+stop_server "$POD_A"
+stop_server "$POD_B"
+del_ok=1
+delete_pod "$POD_A" || del_ok=""
+delete_pod "$POD_B" || del_ok=""
+if [ -n "$del_ok" ]; then
+    pass "DEL $POD_A and $POD_B succeed"
+else
+    fail "DEL of a pod failed"
+fi
+leftover=$( { in_ns "$NODE" iptables-legacy-save -t nat; in_ns "$NODE" ip6tables-legacy-save -t nat; } \
+    | grep -E 'CNI-DN-|pmdemo-pod' || true)
+if [ -z "$leftover" ]; then
+    pass "after DEL no CNI-DN- chain or pod rule is left in $NODE (the shared CNI-HOSTPORT-* chains stay)"
+else
+    fail "after DEL the nat tables still hold: $leftover"
+fi
+
+echo
+if [ "$failures" = 0 ]; then
+    log "all $checks checks passed"
+else
+    log "$failures of $checks checks FAILED"
+    exit 1
+fi
