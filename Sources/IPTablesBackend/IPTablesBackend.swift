@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
 import PortmapCore
 
 /// The iptables backend: the Go plugin's nat layout, written through libiptc with one commit per
@@ -68,6 +73,9 @@ public struct IPTablesBackend: PortMapBackend {
                 try table.commit()
                 return
             } catch where error.isConcurrentModification && attempt < Self.commitAttempts {
+                // A writer outside our lock is committing too: back off a few jittered
+                // milliseconds so the next read sees its table instead of racing it again.
+                usleep(UInt32.random(in: 1_000...3_000) * UInt32(attempt))
                 continue
             } catch {
                 throw BackendError(.kernel, error.description)

@@ -63,7 +63,7 @@ struct PortmapPluginTests {
     }
 
     /// Results before 1.0.0 carry `"version"` on each IP; from 1.0.0 on they must not.
-    @Test(arguments: [("0.3.1", true), ("0.4.0", true), ("1.0.0", false), ("1.1.0", false)])
+    @Test(arguments: [("0.3.0", true), ("0.3.1", true), ("0.4.0", true), ("1.0.0", false), ("1.1.0", false)])
     func convertsTheResultVersion(version: String, hasIPVersion: Bool) throws {
         let output = run(Self.env, Self.stdin(version: version))
         guard case .object(let result) = try JSONParser.parse(Array(output.stdout.utf8)),
