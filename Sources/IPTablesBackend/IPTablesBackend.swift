@@ -73,21 +73,25 @@ public struct IPTablesBackend: PortMapBackend {
                 try table.commit()
                 return
             } catch where error.isConcurrentModification && attempt < Self.commitAttempts {
-                // A writer outside our lock is committing too: back off a few jittered
-                // milliseconds so the next read sees its table instead of racing it again.
-                usleep(UInt32.random(in: 1_000...3_000) * UInt32(attempt))
-                continue
+                Self.backOff(attempt)
             } catch {
                 throw BackendError(.kernel, error.description)
             }
         }
     }
 
+    /// Reads the nat table of `family` (libiptc itself redoes a read that overlaps a commit).
     private func open(_ family: IPFamily) throws(BackendError) -> XTablesTable {
         do {
             return try XTablesTable(table: "nat", family: family)
         } catch {
             throw BackendError(.kernel, error.description)
         }
+    }
+
+    /// A writer outside our lock is committing too: wait a few jittered milliseconds so the next
+    /// read sees its table instead of racing it again.
+    private static func backOff(_ attempt: Int) {
+        usleep(UInt32.random(in: 1_000...3_000) * UInt32(attempt))
     }
 }

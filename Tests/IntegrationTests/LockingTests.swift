@@ -38,6 +38,22 @@ extension NamespaceTests {
             }
         }
 
+        /// CHECK reads without the lock, so it must stay right while writers commit around it.
+        @Test func checkPassesWhileOthersCommit() throws {
+            let lab = try NetnsLab()
+            defer { lab.tearDown() }
+            nonisolated(unsafe) let plugin = DirectPortmap(lab: lab, portmap: .ours)
+            try #require(try plugin.run("ADD", Self.config(50), containerID: "ctr-checked").succeeded)
+            let outputs = try concurrently(24) { index in
+                index.isMultiple(of: 2)
+                    ? try plugin.run("CHECK", Self.config(50), containerID: "ctr-checked")
+                    : try plugin.run("ADD", Self.config(index), containerID: "ctr-writer-\(index)")
+            }
+            for (index, output) in outputs.enumerated() {
+                #expect(output.succeeded, "\(index.isMultiple(of: 2) ? "CHECK" : "ADD") \(index): \(output.stdout)")
+            }
+        }
+
         /// Writers that do not share our lock (each run is given its own lock file) race their
         /// commits; the loser's commit fails with EAGAIN and the whole cycle is redone from a fresh
         /// read, so every container still ends up in the table.
