@@ -13,7 +13,18 @@ extension NamespaceTests {
             let protocols: [Int: String]
             let addresses: [String]
             let extra: [String: String]
+            /// A chain the scenario's config names as `externalSetMarkChain`, made before the ADDs
+            /// (kube-proxy's part on a real node).
+            var externalChain: String? = nil
             var testDescription: String { name }
+
+            /// Creates `externalChain` in both nat tables of `lab`.
+            func prepare(_ lab: NetnsLab) throws {
+                guard let externalChain else { return }
+                for tool in ["iptables-legacy", "ip6tables-legacy"] {
+                    try lab.inNode(tool, "-t", "nat", "-N", externalChain)
+                }
+            }
 
             /// JSON-ready mappings (`hostIPs`/`protocols` keyed by index keep the table Sendable).
             var portMappings: [[String: Any]] {
@@ -50,6 +61,10 @@ extension NamespaceTests {
             Scenario(name: "IPv4: conditions", mappings: [["hostPort": 8080, "containerPort": 80], ["hostPort": 8081, "containerPort": 81]],
                      hostIPs: [:], protocols: [1: "udp"], addresses: ["10.88.0.5/24"],
                      extra: ["conditionsV4": #"["-s", "192.0.2.0/24", "!", "-i", "eth9"]"#]),
+            Scenario(name: "dual stack: externalSetMarkChain",
+                     mappings: [["hostPort": 8080, "containerPort": 80], ["hostPort": 8081, "containerPort": 81]],
+                     hostIPs: [0: "192.0.2.1"], protocols: [1: "udp"], addresses: ["10.89.0.7/24", "2001:db8:89::7/64"],
+                     extra: ["externalSetMarkChain": "KUBE-MARK-MASQ"], externalChain: "KUBE-MARK-MASQ"),
             Scenario(name: "dual stack, one mapping per protocol",
                      mappings: [["hostPort": 8080, "containerPort": 80], ["hostPort": 8081, "containerPort": 81]],
                      hostIPs: [1: "2001:db8:1::1"], protocols: [1: "udp"], addresses: ["10.89.0.7/24", "2001:db8:89::7/64"],
@@ -65,6 +80,8 @@ extension NamespaceTests {
         func sameTablesAsTheGoPlugin(_ scenario: Scenario) throws {
             let (go, ours) = try Self.pair()
             defer { go.lab.tearDown(); ours.lab.tearDown() }
+            try scenario.prepare(go.lab)
+            try scenario.prepare(ours.lab)
             let config = DirectPortmap.config(mappings: scenario.portMappings, addresses: scenario.addresses, extra: scenario.extraConfig)
             // Two containers, so the order of their entry rules is compared too.
             for containerID in ["ctr-diff-1", "ctr-diff-2"] {
@@ -82,6 +99,8 @@ extension NamespaceTests {
         func eachDeletesTheOthersContainer(_ scenario: Scenario) throws {
             let (go, ours) = try Self.pair()
             defer { go.lab.tearDown(); ours.lab.tearDown() }
+            try scenario.prepare(go.lab)
+            try scenario.prepare(ours.lab)
             let config = DirectPortmap.config(mappings: scenario.portMappings, addresses: scenario.addresses, extra: scenario.extraConfig)
             for side in [go, ours] {
                 try side.run("ADD", config, containerID: "keep")
