@@ -7,7 +7,9 @@ import PackageDescription
 /// - `CIPTables`: module map + shim header over libiptc (libip4tc/libip6tc). No Swift.
 /// - `PortmapCore`: pure Swift, no C and no I/O: CNI protocol and types, config decoding and
 ///   validation, chain naming, the rule *plan* and its `iptables-save` rendering, the verb dispatcher.
+/// - `CMnl`: module map + shim header over libmnl (rtnetlink, nfnetlink_conntrack). No Swift.
 /// - `IPTablesBackend`: turns a plan into one libiptc commit per table, reads rules back for CHECK.
+/// - `Netlink`: the conntrack flush and the route lookup behind `route_localnet`, over libmnl.
 /// - `PluginMain`: the process edge (environment, stdin, stdout, exit code) shared by the executables.
 /// - `portmap`: the executable runtimes call; wires environment + stdin to the core and the backend.
 /// - `PortmapFakeBackend` / `portmap-fake`: an in-file backend so the binary's protocol handling is
@@ -24,14 +26,21 @@ let package = Package(
             pkgConfig: "libiptc",
             providers: [.apt(["libiptc-dev"])]
         ),
+        .systemLibrary(
+            name: "CMnl",
+            pkgConfig: "libmnl",
+            providers: [.apt(["libmnl-dev"])]
+        ),
         .target(name: "PortmapCore"),
+        .target(name: "Netlink", dependencies: ["CMnl", "PortmapCore"]),
         .target(name: "IPTablesBackend", dependencies: ["CIPTables", "PortmapCore"]),
         .target(name: "PortmapFakeBackend", dependencies: ["PortmapCore"]),
         .target(name: "PluginMain", dependencies: ["PortmapCore"]),
-        .executableTarget(name: "portmap", dependencies: ["PortmapCore", "IPTablesBackend", "PluginMain"]),
+        .executableTarget(name: "portmap", dependencies: ["PortmapCore", "IPTablesBackend", "Netlink", "PluginMain"]),
         .executableTarget(name: "portmap-fake", dependencies: ["PortmapCore", "PortmapFakeBackend", "PluginMain"]),
         .testTarget(name: "PortmapCoreTests", dependencies: ["PortmapCore"]),
         .testTarget(name: "IPTablesBackendTests", dependencies: ["IPTablesBackend", "PortmapCore"]),
+        .testTarget(name: "NetlinkTests", dependencies: ["Netlink", "PortmapCore"]),
         .target(name: "TestSubprocess", path: "Tests/TestSubprocess"),
         .testTarget(name: "PortmapBinaryTests", dependencies: ["portmap", "portmap-fake", "TestSubprocess"]),
         .testTarget(name: "IntegrationTests", dependencies: ["TestSubprocess"], exclude: ["Fixtures"]),

@@ -5,14 +5,19 @@ import PortmapCore
 /// All edits land in the table's in-memory snapshot; the caller commits once. An ADD that finds
 /// everything in place changes nothing, so it does not commit at all.
 enum ChainReconciler {
-    /// Brings the table to the plan. Returns whether anything changed.
+    /// Brings the nat table to the plan. Returns whether anything changed.
     static func apply(_ plan: IPTablesFamilyPlan, to table: some RuleTable) throws(BackendError) -> Bool {
-        for chain in plan.requiredChains where !table.chainExists(chain) {
-            throw BackendError(.invalidConfig, "externalSetMarkChain \"\(chain)\" does not exist in the \(tableName(table.family)) nat table")
+        try apply(plan.chains, requiring: plan.requiredChains, to: table)
+    }
+
+    /// Brings `table` to hold `chains`, which may jump to the `required` chains it does not create.
+    static func apply(_ chains: [IPTablesChain], requiring required: [String] = [], to table: some RuleTable) throws(BackendError) -> Bool {
+        for chain in required where !table.chainExists(chain) {
+            throw BackendError(.invalidConfig, "externalSetMarkChain \"\(chain)\" does not exist in the \(label(table)) table")
         }
         var changed = false
         do {
-            for chain in plan.chains {
+            for chain in chains {
                 changed = try applyChain(chain, to: table) || changed
                 for entryChain in chain.entryChains {
                     changed = try applyEntries(of: chain, in: entryChain, to: table) || changed
@@ -71,13 +76,18 @@ enum ChainReconciler {
     /// Lists what is missing or different, in the order an operator would fix it; empty when the
     /// table holds the whole plan.
     static func problems(_ plan: IPTablesFamilyPlan, in table: some RuleTable) throws(BackendError) -> [String] {
-        let name = "\(tableName(table.family)) nat"
+        try problems(plan.chains, requiring: plan.requiredChains, in: table)
+    }
+
+    /// `problems` for any set of chains in any table.
+    static func problems(_ chains: [IPTablesChain], requiring required: [String] = [], in table: some RuleTable) throws(BackendError) -> [String] {
+        let name = label(table)
         var problems: [String] = []
-        for chain in plan.requiredChains where !table.chainExists(chain) {
+        for chain in required where !table.chainExists(chain) {
             problems.append("\(name): chain \(chain) (externalSetMarkChain) is missing")
         }
         do {
-            for chain in plan.chains {
+            for chain in chains {
                 guard table.chainExists(chain.name) else {
                     problems.append("\(name): chain \(chain.name) is missing")
                     continue
@@ -126,7 +136,12 @@ enum ChainReconciler {
         return changed
     }
 
-    static func tableName(_ family: IPFamily) -> String {
-        family == .ipv4 ? "iptables" : "ip6tables"
+    /// "iptables nat", "ip6tables raw": how messages name a table.
+    static func label(_ table: some RuleTable) -> String {
+        label(table.name, family: table.family)
+    }
+
+    static func label(_ table: String, family: IPFamily) -> String {
+        "\(family == .ipv4 ? "iptables" : "ip6tables") \(table)"
     }
 }

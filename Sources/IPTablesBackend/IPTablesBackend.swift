@@ -5,8 +5,8 @@ import Musl
 #endif
 import PortmapCore
 
-/// The iptables backend: the Go plugin's nat layout, written through libiptc with one commit per
-/// table per verb, under the xtables lock.
+/// The iptables backend: the Go plugin's nat layout (plus the localnet guard in raw), written
+/// through libiptc with one commit per table per verb, under the xtables lock.
 public struct IPTablesBackend: PortMapBackend {
     let lockPath: String
     let lockTimeoutMilliseconds: Int
@@ -28,7 +28,11 @@ public struct IPTablesBackend: PortMapBackend {
         guard !plans.isEmpty else { return }
         let lock = try XTablesLock(path: lockPath, timeoutMilliseconds: lockTimeoutMilliseconds)
         for plan in plans {
-            try transact(plan.family) { table throws(BackendError) in try ChainReconciler.apply(plan, to: table) }
+            // The guard first: a DNAT must never be live without it.
+            if !plan.rawChains.isEmpty {
+                try transact(plan.family, "raw") { table throws(BackendError) in try ChainReconciler.apply(plan.rawChains, to: table) }
+            }
+            try transact(plan.family, "nat") { table throws(BackendError) in try ChainReconciler.apply(plan, to: table) }
         }
         _ = consume lock
     }
@@ -39,12 +43,14 @@ public struct IPTablesBackend: PortMapBackend {
         var problems: [String] = []
         for (family, address) in request.containerAddresses.sorted(by: { $0.key < $1.key }) {
             let plan = IPTablesPlanner.plan(request.config, containerID: request.containerID, container: address)
-            guard KernelTables.exists("nat", family: family) else {
-                problems.append("\(ChainReconciler.tableName(family)) nat: the table does not exist")
-                continue
+            for (name, chains) in [("raw", plan.rawChains), ("nat", plan.chains)] where !chains.isEmpty {
+                guard KernelTables.exists(name, family: family) else {
+                    problems.append("\(ChainReconciler.label(name, family: family)): the table does not exist")
+                    continue
+                }
+                let table = KernelRuleTable(try open(family, name))
+                problems += try ChainReconciler.problems(chains, requiring: name == "nat" ? plan.requiredChains : [], in: table)
             }
-            let table = try open(family)
-            problems += try ChainReconciler.problems(plan, in: KernelRuleTable(table))
         }
         guard let first = problems.first else { return }
         throw BackendError(.checkFailed, first, details: problems.joined(separator: "; "))
@@ -58,16 +64,17 @@ public struct IPTablesBackend: PortMapBackend {
         guard !families.isEmpty else { return }
         let lock = try XTablesLock(path: lockPath, timeoutMilliseconds: lockTimeoutMilliseconds)
         for family in families {
-            try transact(family) { table throws(BackendError) in try ChainReconciler.remove(teardown, from: table) }
+            try transact(family, "nat") { table throws(BackendError) in try ChainReconciler.remove(teardown, from: table) }
         }
         _ = consume lock
     }
 
-    /// One read-edit-commit cycle on the nat table of `family`, retried when another writer
-    /// committed in between. `edit` returns whether it changed anything; nothing changed, no commit.
-    private func transact(_ family: IPFamily, _ edit: (KernelRuleTable) throws(BackendError) -> Bool) throws(BackendError) {
+    /// One read-edit-commit cycle on `table` of `family`, retried when another writer committed
+    /// in between. `edit` returns whether it changed anything; nothing changed, no commit.
+    private func transact(_ family: IPFamily, _ table: String,
+                          _ edit: (KernelRuleTable) throws(BackendError) -> Bool) throws(BackendError) {
         for attempt in 1...Self.commitAttempts {
-            let table = try open(family)
+            let table = try open(family, table)
             guard try edit(KernelRuleTable(table)) else { return }
             do {
                 try table.commit()
@@ -80,10 +87,10 @@ public struct IPTablesBackend: PortMapBackend {
         }
     }
 
-    /// Reads the nat table of `family` (libiptc itself redoes a read that overlaps a commit).
-    private func open(_ family: IPFamily) throws(BackendError) -> XTablesTable {
+    /// Reads `table` of `family` (libiptc itself redoes a read that overlaps a commit).
+    private func open(_ family: IPFamily, _ table: String) throws(BackendError) -> XTablesTable {
         do {
-            return try XTablesTable(table: "nat", family: family)
+            return try XTablesTable(table: table, family: family)
         } catch {
             throw BackendError(.kernel, error.description)
         }

@@ -1,10 +1,12 @@
 import PortmapCore
 
-/// A nat table as the reconciler edits it: chains of decoded rules. The kernel implementation
+/// A table (nat, raw) as the reconciler edits it: chains of decoded rules. The kernel implementation
 /// works on a libiptc handle; unit tests use an in-memory one, so the reconcile logic (what ADD,
 /// CHECK and DEL change) is tested without root.
 protocol RuleTable: AnyObject {
     var family: IPFamily { get }
+    /// nat or raw, for messages.
+    var name: String { get }
     func chainExists(_ chain: String) -> Bool
     func rules(in chain: String) throws(XTablesError) -> [IPTablesRule]
     func createChain(_ chain: String) throws(XTablesError)
@@ -21,6 +23,7 @@ protocol RuleTable: AnyObject {
 final class KernelRuleTable: RuleTable {
     let table: XTablesTable
     var family: IPFamily { table.family }
+    var name: String { table.name }
 
     init(_ table: XTablesTable) {
         self.table = table
@@ -55,7 +58,7 @@ final class KernelRuleTable: RuleTable {
         do {
             return try EntryCodec.encode(rule, family: family)
         } catch {
-            throw XTablesError(family: family, operation: "encode rule for", chain: chain, errno: 22, message: error.message)
+            throw XTablesError(family: family, table: name, operation: "encode rule for", chain: chain, errno: 22, message: error.message)
         }
     }
 }

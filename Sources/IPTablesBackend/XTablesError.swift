@@ -3,15 +3,17 @@ import PortmapCore
 /// A libiptc call that failed: which call, on which chain, and libiptc's own words for errno.
 struct XTablesError: Error, Equatable, CustomStringConvertible {
     var family: IPFamily
+    /// nat or raw.
+    var table: String = "nat"
     var operation: String
     var chain: String?
     var errno: Int32
     var message: String
 
     var description: String {
-        let table = family == .ipv4 ? "iptables" : "ip6tables"
+        let tool = family == .ipv4 ? "iptables" : "ip6tables"
         let subject = chain.map { " \($0)" } ?? ""
-        return "\(table) nat: \(operation)\(subject) failed: \(message) (errno \(errno))"
+        return "\(tool) \(table): \(operation)\(subject) failed: \(message) (errno \(errno))"
     }
 
     /// EAGAIN from commit: the table changed between reading and replacing it; retry the cycle.

@@ -8,6 +8,8 @@ import PortmapCore
 /// `EntryCodec`); no C type is visible outside this file.
 final class XTablesTable {
     let family: IPFamily
+    /// nat or raw.
+    let name: String
     private let functions: Functions
     private let handle: OpaquePointer
 
@@ -16,9 +18,10 @@ final class XTablesTable {
     init(table: String, family: IPFamily) throws(XTablesError) {
         let functions = family == .ipv4 ? Functions.ipv4 : Functions.ipv6
         guard let handle = functions.initialize(table) else {
-            throw functions.error(family, "open table", chain: table)
+            throw functions.error(family, table, "open table", chain: nil)
         }
         self.family = family
+        self.name = table
         self.functions = functions
         self.handle = handle
     }
@@ -44,7 +47,7 @@ final class XTablesTable {
 
     /// The chain's entries in order, each with libiptc's name for its target.
     func entries(in chain: String) throws(XTablesError) -> [(bytes: [UInt8], target: String)] {
-        guard chainExists(chain) else { throw XTablesError(family: family, operation: "list", chain: chain, errno: 2, message: "no such chain") }
+        guard chainExists(chain) else { throw XTablesError(family: family, table: name, operation: "list", chain: chain, errno: 2, message: "no such chain") }
         let nextOffset = family == .ipv4 ? EntryLayout.ipv4.nextOffset : EntryLayout.ipv6.nextOffset
         var result: [(bytes: [UInt8], target: String)] = []
         var entry = functions.firstRule(chain, handle)
@@ -92,7 +95,7 @@ final class XTablesTable {
     }
 
     private func check(_ status: Int32, _ operation: String, _ chain: String?) throws(XTablesError) {
-        guard status != 0 else { throw functions.error(family, operation, chain: chain) }
+        guard status != 0 else { throw functions.error(family, name, operation, chain: chain) }
     }
 
     /// libiptc's v4 and v6 entry points, which share one shape.
@@ -114,10 +117,10 @@ final class XTablesTable {
         let commit: @Sendable (OpaquePointer) -> Int32
         let strerror: @Sendable (Int32) -> UnsafePointer<CChar>?
 
-        func error(_ family: IPFamily, _ operation: String, chain: String?) -> XTablesError {
+        func error(_ family: IPFamily, _ table: String, _ operation: String, chain: String?) -> XTablesError {
             let code = cni_xt_errno()
             let message = strerror(code).map { String(cString: $0) } ?? "unknown error"
-            return XTablesError(family: family, operation: operation, chain: chain, errno: code, message: message)
+            return XTablesError(family: family, table: table, operation: operation, chain: chain, errno: code, message: message)
         }
 
         static let ipv4 = Functions(

@@ -33,16 +33,18 @@ public enum PluginMain {
         return result
     }
 
-    /// All of stdin; a runtime closes it after writing the config.
-    private static func readStandardInput() -> [UInt8] {
+    /// All of stdin (a runtime closes it after writing the config), or nil when reading fails.
+    private static func readStandardInput() -> [UInt8]? {
         var data: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 65_536)
         while true {
             let count = chunk.withUnsafeMutableBytes { read(STDIN_FILENO, $0.baseAddress, $0.count) }
             if count > 0 {
                 data += chunk[0..<count]
-            } else if count == 0 || errno != EINTR {
+            } else if count == 0 {
                 return data
+            } else if errno != EINTR {
+                return nil
             }
         }
     }

@@ -7,4 +7,5 @@ import PortmapFakeBackend
 let environment = PluginMain.currentEnvironment()
 PluginMain.run(PortmapPlugin(backend: FakeBackend(statePath: environment["PORTMAP_FAKE_STATE"] ?? "portmap-fake-state.json",
                                                          failure: environment["PORTMAP_FAKE_FAIL"]),
+                             hostNetwork: nil,
                              about: PluginMain.about + " (fake backend)"))

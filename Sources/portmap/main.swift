@@ -1,6 +1,8 @@
 import IPTablesBackend
+import Netlink
 import PluginMain
 import PortmapCore
 
 let environment = PluginMain.currentEnvironment()
-PluginMain.run(PortmapPlugin(backend: IPTablesBackend(environment: environment), about: PluginMain.about))
+PluginMain.run(PortmapPlugin(backend: IPTablesBackend(environment: environment), hostNetwork: NetlinkHostNetwork(),
+                             about: PluginMain.about))

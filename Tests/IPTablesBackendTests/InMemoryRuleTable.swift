@@ -5,6 +5,7 @@ import PortmapCore
 /// always exist, a chain must exist before rules go in, a referenced chain cannot be deleted.
 final class InMemoryRuleTable: RuleTable {
     let family: IPFamily
+    let name = "nat"
     private(set) var chains: [String: [IPTablesRule]]
     private(set) var edits = 0
 

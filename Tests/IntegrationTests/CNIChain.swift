@@ -18,6 +18,8 @@ struct CNIChain {
     let node: String
     /// PATH for the Go plugin: legacy iptables first, so it writes the tables ours writes.
     let legacyPath: String
+    /// The PATH the portmap plugin runs with, when not `legacyPath` ("" to prove ours runs no program).
+    var portmapPath: String? = nil
 
     var name: String { list["name"] as! String }
     var version: String { list["cniVersion"] as! String }
@@ -72,7 +74,8 @@ struct CNIChain {
                 ifName: String = "eth0") throws -> Command.Result {
         var environment = ["CNI_COMMAND=\(command)", "CNI_CONTAINERID=\(containerID)", "CNI_NETNS=/var/run/netns/\(netns)",
                            "CNI_IFNAME=\(ifName)", "CNI_PATH=\(Prerequisites.debianPlugins.path)"]
-        environment.append("PATH=\(legacyPath):/usr/sbin:/usr/bin:/sbin:/bin")
+        let path = plugin["type"] as? String == "portmap" ? portmapPath : nil
+        environment.append("PATH=\(path ?? "\(legacyPath):/usr/sbin:/usr/bin:/sbin:/bin")")
         return try Command.run(["ip", "netns", "exec", node, "env", "-i"] + environment + [executable(for: plugin).path],
                                stdin: stdin)
     }

@@ -33,6 +33,9 @@ final class NetnsLab {
     let client: String
     let dataDir: URL
     let legacyBin: URL
+    /// The veth pair: the node's end and the client's.
+    let nodeLink: String
+    let clientLink: String
     private(set) var pods: [Pod] = []
     private var namespaces: [String] = []
 
@@ -42,6 +45,8 @@ final class NetnsLab {
         client = "pmt-\(id)-client"
         dataDir = FileManager.default.temporaryDirectory.appendingPathComponent("pmt-\(id)")
         legacyBin = dataDir.appendingPathComponent("bin")
+        nodeLink = "pmtn\(id.prefix(8))"
+        clientLink = "pmtc\(id.prefix(8))"
         do {
             try FileManager.default.createDirectory(at: legacyBin, withIntermediateDirectories: true)
             for tool in ["iptables", "ip6tables"] {
@@ -54,7 +59,7 @@ final class NetnsLab {
                             "net.ipv6.conf.all.accept_dad=0", "net.ipv6.conf.default.accept_dad=0"] {
                 try Command.check(["ip", "netns", "exec", node, "sysctl", "-qw", setting])
             }
-            let nodeSide = "pmtn\(id.prefix(8))", clientSide = "pmtc\(id.prefix(8))"
+            let nodeSide = nodeLink, clientSide = clientLink
             try Command.check(["ip", "link", "add", nodeSide, "netns", node, "type", "veth", "peer", "name", clientSide, "netns", client])
             try inNode("ip", "addr", "add", "\(Self.nodeIPv4)/24", "dev", nodeSide)
             try inNode("ip", "addr", "add", "\(Self.secondNodeIPv4)/24", "dev", nodeSide)
@@ -89,15 +94,18 @@ final class NetnsLab {
     /// A chain over `conf/<file>` for this lab (its own IPAM directory, and a bridge per conflist
     /// named after the file's two-digit prefix, since each list puts its own gateway on it).
     func chain(_ file: String, portmap: CNIChain.Portmap = .ours, overrides: [String: Any] = [:]) throws -> CNIChain {
-        try CNIChain(conf: file, portmap: portmap, node: node, bridge: "pmtb\(id.prefix(8))\(file.prefix(2))",
+        try CNIChain(conf: file, portmap: portmap, node: node, bridge: bridge(file),
                      dataDir: dataDir.appendingPathComponent("ipam").path, legacyPath: legacyBin.path,
                      portmapOverrides: overrides)
     }
 
+    /// The bridge `chain(file)` attaches pods to.
+    func bridge(_ file: String) -> String { "pmtb\(id.prefix(8))\(file.prefix(2))" }
+
     /// Creates a pod namespace, runs the chain's ADD for it and starts its echo server on every
-    /// containerPort of `mappings`.
+    /// containerPort of `mappings` (logging what arrives over UDP to `udpLog` when given).
     @discardableResult
-    func addPod(_ name: String, chain: CNIChain, mappings: [[String: Any]]) throws -> Pod {
+    func addPod(_ name: String, chain: CNIChain, mappings: [[String: Any]], udpLog: String? = nil) throws -> Pod {
         let netns = "pmt-\(id)-\(name)"
         try addNamespace(netns)
         for setting in ["net.ipv6.conf.all.accept_dad=0", "net.ipv6.conf.default.accept_dad=0"] {
@@ -112,7 +120,7 @@ final class NetnsLab {
         }
         let server = try Subprocess.Background(["ip", "netns", "exec", netns, "python3",
                                             Prerequisites.fixtures.appendingPathComponent("echo_server.py").path,
-                                            "--name", name] + ports)
+                                            "--name", name] + ports + (udpLog.map { ["--log", $0] } ?? []))
         let pod = Pod(name: netns, containerID: containerID, mappings: mappings, result: result, chain: chain, server: server)
         pods.append(pod)
         return pod
@@ -136,10 +144,20 @@ final class NetnsLab {
         return result.succeeded ? result.stdout.trimmingCharacters(in: .whitespacesAndNewlines) : nil
     }
 
-    /// The node's nat table as `iptables-legacy-save` prints it, without the timestamp comments
-    /// and with counters zeroed.
-    func natTable(v6: Bool = false) throws -> String {
-        let output = try inNode(v6 ? "ip6tables-legacy-save" : "iptables-legacy-save", "-t", "nat").stdout
+    /// The node's conntrack table, one entry a line (/proc/net/nf_conntrack of the node namespace).
+    func conntrack() throws -> [String] {
+        try inNode("cat", "/proc/net/nf_conntrack").stdout.split(separator: "\n").map(String.init)
+    }
+
+    /// A node's IPv4 sysctl under /proc/sys/net/ipv4/conf/<interface>/.
+    func interfaceSetting(_ interface: String, _ name: String) throws -> String {
+        try inNode("cat", "/proc/sys/net/ipv4/conf/\(interface)/\(name)").stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// The node's nat (or other) table as `iptables-legacy-save` prints it, without the timestamp
+    /// comments and with counters zeroed.
+    func natTable(v6: Bool = false, table: String = "nat") throws -> String {
+        let output = try inNode(v6 ? "ip6tables-legacy-save" : "iptables-legacy-save", "-t", table).stdout
         return output.split(separator: "\n").filter { !$0.hasPrefix("#") }
             .map { $0.replacingOccurrences(of: #"\[\d+:\d+\]"#, with: "[0:0]", options: .regularExpression) }
             .joined(separator: "\n")

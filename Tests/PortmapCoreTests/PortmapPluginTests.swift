@@ -17,6 +17,28 @@ struct PortmapPluginTests {
         }
     }
 
+    /// Records conntrack and route_localnet requests, each with how many backend calls came before.
+    final class RecordingHostNetwork: HostNetwork, @unchecked Sendable {
+        let backend: RecordingBackend
+        var events: [String] = []
+        var failure: HostNetworkError?
+
+        init(_ backend: RecordingBackend) { self.backend = backend }
+
+        func flushUDPConntrack(family: IPFamily, destinations: [ConntrackDestination]) throws(HostNetworkError) -> Int {
+            let targets = destinations.map { "\($0.address?.description ?? "*"):\($0.port)" }.joined(separator: ",")
+            events.append("flush \(family) \(targets) after \(backend.calls.count)")
+            if let failure { throw failure }
+            return destinations.count
+        }
+
+        func enableLocalnetRouting(toward container: IPAddress) throws(HostNetworkError) -> String? {
+            events.append("localnet \(container) after \(backend.calls.count)")
+            if let failure { throw failure }
+            return "cni0"
+        }
+    }
+
     static let env = CNIEnvironmentTests.add
     static func stdin(version: String = "1.0.0", mappings: String = #"[{"hostPort": 8080, "containerPort": 80}]"#, prev: Bool = true) -> [UInt8] {
         let prevResult = prev ? #", "prevResult": {"cniVersion": "1.0.0", "interfaces": [{"name": "eth0", "sandbox": "/var/run/netns/p", "mac": "aa:bb:cc:dd:ee:ff"}], "ips": [{"address": "10.88.0.5/24", "interface": 0, "gateway": "10.88.0.1"}], "routes": [{"dst": "0.0.0.0/0"}], "dns": {}}"# : ""
@@ -24,7 +46,7 @@ struct PortmapPluginTests {
     }
 
     func run(_ env: [String: String], _ stdin: [UInt8], _ backend: RecordingBackend = RecordingBackend()) -> PluginOutput {
-        PortmapPlugin(backend: backend, about: "about").run(environment: env, stdin: stdin)
+        PortmapPlugin(backend: backend, hostNetwork: nil, about: "about").run(environment: env, stdin: stdin)
     }
 
     @Test func addPassesPrevResultThroughInTheRequestVersion() {
@@ -73,6 +95,12 @@ struct PortmapPluginTests {
         }
         #expect(result["cniVersion"] == .string(version))
         #expect(ip["version"] == (hasIPVersion ? .string("4") : nil))
+    }
+
+    @Test func unreadableStdinIsCode5() {
+        let output = PortmapPlugin(backend: RecordingBackend(), hostNetwork: nil, about: "about").run(environment: Self.env, stdin: nil)
+        #expect(output.exitCode == 1)
+        #expect(output.stdout.contains(#""code": 5"#))
     }
 
     @Test func noMappingsTouchesNoBackend() {
@@ -135,5 +163,71 @@ struct PortmapPluginTests {
         #expect(output.exitCode == 0)
         #expect(output.stdout.isEmpty)
         #expect(output.stderr.hasPrefix("about\nCNI protocol versions supported: 0.3.0, 0.3.1, 0.4.0, 1.0.0, 1.1.0"))
+    }
+
+    // MARK: - Host network: route_localnet before the rules, UDP conntrack after ADD and DEL
+
+    static let udpMappings = #"[{"hostPort": 53, "containerPort": 53, "protocol": "udp"}, {"hostPort": 5353, "containerPort": 53, "protocol": "UDP", "hostIP": "192.0.2.1"}, {"hostPort": 53, "containerPort": 53, "protocol": "tcp"}, {"hostPort": 54, "containerPort": 54, "protocol": "udp", "hostIP": "2001:db8::1"}]"#
+
+    func runWithHostNetwork(_ command: String, _ stdin: [UInt8], failure: HostNetworkError? = nil) -> (PluginOutput, RecordingBackend, RecordingHostNetwork) {
+        let backend = RecordingBackend()
+        let host = RecordingHostNetwork(backend)
+        host.failure = failure
+        var env = Self.env
+        env["CNI_COMMAND"] = command
+        return (PortmapPlugin(backend: backend, hostNetwork: host, about: "about").run(environment: env, stdin: stdin), backend, host)
+    }
+
+    @Test func addEnablesLocalnetFirstAndFlushesUDPAfter() {
+        let (output, backend, host) = runWithHostNetwork("ADD", Self.stdin(mappings: Self.udpMappings))
+        #expect(output.exitCode == 0)
+        #expect(output.stderr.isEmpty)
+        #expect(backend.calls.map(\.0) == ["add"])
+        #expect(host.events == ["localnet 10.88.0.5 after 0", "flush ipv4 *:53,192.0.2.1:5353 after 1"])
+    }
+
+    @Test func addWithoutSNATLeavesRouteLocalnetAlone() {
+        let stdin = Self.stdin(mappings: Self.udpMappings).dropLast() + Array(#", "snat": false}"#.utf8)
+        let (output, _, host) = runWithHostNetwork("ADD", Array(stdin))
+        #expect(output.exitCode == 0, "\(output.stdout)")
+        #expect(host.events == ["flush ipv4 *:53,192.0.2.1:5353 after 1"])
+    }
+
+    @Test func noUDPMappingNoFlush() {
+        let (output, _, host) = runWithHostNetwork("ADD", Self.stdin())
+        #expect(output.exitCode == 0)
+        #expect(host.events == ["localnet 10.88.0.5 after 0"])
+    }
+
+    /// A failed route_localnet fails the ADD before any rule is written (code 102).
+    @Test func localnetFailureIsCode102AndWritesNothing() throws {
+        let failure = HostNetworkError(operation: "write /proc/sys/net/ipv4/conf/cni0/route_localnet", errno: 13, message: "Permission denied")
+        let (output, backend, _) = runWithHostNetwork("ADD", Self.stdin(), failure: failure)
+        #expect(output.exitCode == 1)
+        #expect(output.stdout.contains(#""code": 102"#))
+        #expect(output.stdout.contains("Permission denied"))
+        #expect(backend.calls.isEmpty)
+    }
+
+    /// A failed flush is a warning: the rules are in place, the verb succeeds.
+    @Test func flushFailureIsAWarning() {
+        let (add, _, _) = runWithHostNetwork("DEL", Self.stdin(mappings: Self.udpMappings),
+                                             failure: HostNetworkError(operation: "conntrack dump", errno: 93, message: "Protocol not supported"))
+        #expect(add.exitCode == 0)
+        #expect(add.stdout.isEmpty)
+        #expect(add.stderr.contains("warning: could not flush ipv4 UDP conntrack entries: conntrack dump: Protocol not supported"))
+    }
+
+    /// DEL flushes too (upstream does not); without prevResult, in both families.
+    @Test func delFlushesEveryFamilyWithoutPrevResult() {
+        let (output, _, host) = runWithHostNetwork("DEL", Self.stdin(mappings: Self.udpMappings, prev: false))
+        #expect(output.exitCode == 0)
+        #expect(host.events == ["flush ipv4 *:53,192.0.2.1:5353 after 1", "flush ipv6 *:53,2001:db8::1:54 after 1"])
+    }
+
+    @Test func checkTouchesNoHostNetwork() {
+        let (output, _, host) = runWithHostNetwork("CHECK", Self.stdin(mappings: Self.udpMappings))
+        #expect(output.exitCode == 0)
+        #expect(host.events.isEmpty)
     }
 }

@@ -40,5 +40,7 @@ public struct CNIError: Error, Sendable, Equatable, CustomStringConvertible {
         public static let rulesetFailure = Code(rawValue: 100)
         /// 101: CHECK found the container's rules missing or different.
         public static let checkFailed = Code(rawValue: 101)
+        /// 102: a netlink or /proc/sys operation on the node failed (route_localnet).
+        public static let hostNetworkFailure = Code(rawValue: 102)
     }
 }

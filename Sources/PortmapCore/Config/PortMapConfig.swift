@@ -15,6 +15,10 @@ public struct PortMapConfig: Sendable, Equatable {
     public var externalSetMarkChain: String?
     public var conditionsV4: RuleConditions
     public var conditionsV6: RuleConditions
+    /// Drop packets to 127.0.0.0/8 that arrive on any interface but `lo` before they can be
+    /// DNATed to a pod (default true). Without it, anyone on a node's link can reach an IPv4
+    /// hostPort at 127.0.0.1 — and `route_localnet`, which localhost hostPorts need, widens that.
+    public var localnetGuard: Bool
     public var portMappings: [PortMapping]
     public var prevResult: CNIResult?
 
@@ -71,6 +75,8 @@ public struct PortMapConfig: Sendable, Equatable {
         guard (0...31).contains(markMasqBit) else {
             throw ConfigError(.invalidValue, field: "markMasqBit", "\(markMasqBit) is not a mark bit (0-31)")
         }
+
+        localnetGuard = try fields.bool("localnetGuard") ?? true
 
         conditionsV4 = try RuleConditions(tokens: try fields.strings("conditionsV4") ?? [], family: .ipv4, field: "conditionsV4")
         conditionsV6 = try RuleConditions(tokens: try fields.strings("conditionsV6") ?? [], family: .ipv6, field: "conditionsV6")

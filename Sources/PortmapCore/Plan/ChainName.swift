@@ -4,6 +4,8 @@ public enum ChainName {
     public static let topLevelDNAT = "CNI-HOSTPORT-DNAT"
     public static let setMark = "CNI-HOSTPORT-SETMARK"
     public static let markMasquerade = "CNI-HOSTPORT-MASQ"
+    /// Ours alone, in the raw table: drops packets to 127.0.0.0/8 that did not come from `lo`.
+    public static let localnetGuard = "CNI-HOSTPORT-GUARD"
     /// Written by plugin versions before 0.7; DEL still removes per-container chains hanging off it.
     public static let oldTopLevelSNAT = "CNI-HOSTPORT-SNAT"
 

@@ -33,18 +33,22 @@ public struct IPTablesChain: Sendable, Equatable {
     }
 }
 
-/// Everything one family's nat table needs for one container, in the order chains must be set up
+/// Everything one family's tables need for one container, in the order chains must be set up
 /// (a jump can only be written once its target chain exists).
 public struct IPTablesFamilyPlan: Sendable, Equatable {
     public var family: IPFamily
+    /// The nat table: the Go plugin's layout.
     public var chains: [IPTablesChain]
     /// Chains the plan jumps to but does not create (an `externalSetMarkChain`).
     public var requiredChains: [String]
+    /// The raw table, which sees packets before conntrack and NAT: the localnet guard.
+    public var rawChains: [IPTablesChain]
 
-    public init(family: IPFamily, chains: [IPTablesChain], requiredChains: [String] = []) {
+    public init(family: IPFamily, chains: [IPTablesChain], requiredChains: [String] = [], rawChains: [IPTablesChain] = []) {
         self.family = family
         self.chains = chains
         self.requiredChains = requiredChains
+        self.rawChains = rawChains
     }
 
     /// The container's own chain (the last one in set-up order).

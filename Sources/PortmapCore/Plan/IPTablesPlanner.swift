@@ -23,7 +23,8 @@ public enum IPTablesPlanner {
         }
         chains.append(topLevelDNATChain())
         chains.append(dnatChain(config, containerID: containerID, container: container, markChain: markChain))
-        return IPTablesFamilyPlan(family: family, chains: chains, requiredChains: required)
+        let raw = family == .ipv4 && config.localnetGuard ? [localnetGuardChain()] : []
+        return IPTablesFamilyPlan(family: family, chains: chains, requiredChains: required, rawChains: raw)
     }
 
     /// What DEL removes in each family: the container's chain and the pre-0.7 SNAT chain.
@@ -32,6 +33,21 @@ public enum IPTablesPlanner {
             .init(chain: ChainName.dnat(network: network, containerID: containerID), entryChain: ChainName.topLevelDNAT),
             .init(chain: ChainName.oldSNAT(network: network, containerID: containerID), entryChain: ChainName.oldTopLevelSNAT),
         ])
+    }
+
+    /// raw PREROUTING, first: `-j CNI-HOSTPORT-GUARD`, which drops `-d 127.0.0.0/8 ! -i lo`.
+    ///
+    /// PREROUTING only sees packets that arrive on an interface (a local process's packets to
+    /// 127.0.0.1 take OUTPUT), and one to 127.0.0.0/8 from anywhere but `lo` is spoofed: left alone,
+    /// `addrtype LOCAL` would send it to CNI-HOSTPORT-DNAT and on to a pod. In the raw table it is
+    /// dropped before conntrack or NAT see it. Not in the Go plugin (kubernetes #90259).
+    static func localnetGuardChain() -> IPTablesChain {
+        let comment = IPTablesMatch.comment("CNI portfwd localnet guard")
+        let drop = IPTablesRule(destination: Inverted(IPNetwork("127.0.0.0/8")!), inInterface: Inverted("lo", true),
+                                matches: [comment], target: .verdict("DROP"))
+        let entry = IPTablesRule(matches: [comment], target: .jump(ChainName.localnetGuard))
+        return IPTablesChain(name: ChainName.localnetGuard, ownership: .shared, rules: [drop],
+                             entryChains: ["PREROUTING"], entryRules: [entry], prependEntry: true)
     }
 
     /// PREROUTING/OUTPUT `-m addrtype --dst-type LOCAL -j CNI-HOSTPORT-DNAT`.

@@ -4,44 +4,54 @@
 /// root; this is also the one place where lower layers' typed errors become `CNIError`s.
 public struct PortmapPlugin {
     public let backend: any PortMapBackend
+    /// Conntrack and route_localnet; nil where the node is not to be touched (the fake binary).
+    public let hostNetwork: (any HostNetwork)?
     /// Printed to stderr when run by hand without `CNI_COMMAND`.
     public let about: String
 
-    public init(backend: any PortMapBackend, about: String) {
+    public init(backend: any PortMapBackend, hostNetwork: (any HostNetwork)?, about: String) {
         self.backend = backend
+        self.hostNetwork = hostNetwork
         self.about = about
     }
 
-    public func run(environment: [String: String], stdin: [UInt8]) -> PluginOutput {
+    /// `stdin` is nil when reading it failed (code 5).
+    public func run(environment: [String: String], stdin: [UInt8]?) -> PluginOutput {
         if (environment["CNI_COMMAND"] ?? "").isEmpty {
             let versions = CNIVersion.supported.map(\.description).joined(separator: ", ")
             return PluginOutput(stderr: "\(about)\nCNI protocol versions supported: \(versions)\n")
         }
         var requestVersion = CNIVersion.latest
-        do {
+        do throws(CNIError) {
             let env = try CNIEnvironment(environment)
             if env.command == .version {
                 return PluginOutput(stdout: Self.versionJSON)
             }
+            guard let stdin else { throw CNIError(.ioFailure, "cannot read the network configuration from stdin") }
             let config = try Self.decode(stdin)
             requestVersion = config.cniVersion
-            return PluginOutput(stdout: try execute(env, config))
+            return try execute(env, config)
         } catch {
             return PluginOutput(stdout: Self.errorJSON(error, version: requestVersion), exitCode: 1)
         }
     }
 
-    /// Runs one verb; returns what goes to stdout.
-    private func execute(_ env: CNIEnvironment, _ config: PortMapConfig) throws(CNIError) -> String {
+    /// Runs one verb.
+    private func execute(_ env: CNIEnvironment, _ config: PortMapConfig) throws(CNIError) -> PluginOutput {
         let addresses = config.prevResult?.containerAddresses(ifName: env.ifName) ?? [:]
         let request = PortMapRequest(config: config, containerID: env.containerID, containerAddresses: addresses)
         switch env.command {
         case .add:
             guard let prevResult = config.prevResult else { throw Self.missingPrevResult }
+            var warnings = ""
             if !config.portMappings.isEmpty {
+                try enableLocalnetRouting(request)
                 try Self.mapping { () throws(BackendError) in try backend.add(request) }
+                // A UDP "connection" conntracked before this ADD (say, to the pod this one
+                // replaces) would keep its old destination until it times out.
+                warnings = flushUDPConntrack(config, families: addresses.keys.sorted())
             }
-            return JSONValue.object(prevResult.converted(to: config.cniVersion)).serialized()
+            return PluginOutput(stdout: JSONValue.object(prevResult.converted(to: config.cniVersion)).serialized(), stderr: warnings)
         case .check:
             guard config.cniVersion >= CNIVersion.check else {
                 throw CNIError(.incompatibleCNIVersion, "config version does not allow CHECK",
@@ -51,19 +61,52 @@ public struct PortmapPlugin {
             if !config.portMappings.isEmpty {
                 try Self.mapping { () throws(BackendError) in try backend.check(request) }
             }
-            return ""
+            return PluginOutput()
         case .delete:
+            var warnings = ""
             if !config.portMappings.isEmpty {
                 try Self.mapping { () throws(BackendError) in try backend.delete(request) }
+                // Upstream flushes only on ADD, so a UDP client keeps talking to the deleted pod's
+                // address until its entry times out. Without prevResult, both families.
+                warnings = flushUDPConntrack(config, families: addresses.isEmpty ? IPFamily.allCases : addresses.keys.sorted())
             }
-            return ""
+            return PluginOutput(stderr: warnings)
         case .gc, .status:
             // CNI 1.1 GC and STATUS come with their own semantics (issue 5); until then, say so
             // instead of pretending success.
             throw CNIError(.unsupportedField, "\(env.command.rawValue) is not implemented by this plugin yet")
         case .version:
-            return Self.versionJSON
+            return PluginOutput(stdout: Self.versionJSON)
         }
+    }
+
+    /// `127.0.0.1:hostPort` needs route_localnet on the interface towards the pod (IPv4, with
+    /// snat, which masquerades the 127.0.0.1 source), set before the rules as upstream does, so a
+    /// failure leaves no rule behind.
+    private func enableLocalnetRouting(_ request: PortMapRequest) throws(CNIError) {
+        guard let hostNetwork, request.config.snat, let container = request.containerAddresses[.ipv4] else { return }
+        do {
+            _ = try hostNetwork.enableLocalnetRouting(toward: container.address)
+        } catch {
+            throw CNIError(.hostNetworkFailure, "cannot enable route_localnet towards \(container.address)", details: error.description)
+        }
+    }
+
+    /// Deletes stale UDP conntrack entries to the mapped ports. Best effort: the rules are in
+    /// place, so a failure is a warning on stderr, not a failed verb.
+    private func flushUDPConntrack(_ config: PortMapConfig, families: [IPFamily]) -> String {
+        guard let hostNetwork else { return "" }
+        var warnings = ""
+        for family in families {
+            let destinations = ConntrackDestination.udp(of: config, family: family)
+            guard !destinations.isEmpty else { continue }
+            do {
+                _ = try hostNetwork.flushUDPConntrack(family: family, destinations: destinations)
+            } catch {
+                warnings += "portmap: warning: could not flush \(family) UDP conntrack entries: \(error)\n"
+            }
+        }
+        return warnings
     }
 
     private static let missingPrevResult = CNIError(

@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """A pod's workload for the tests: answers every TCP connection and UDP datagram on the given
 ports, over IPv4 and IPv6, with its name and the peer it saw ("pod-a from 192.0.2.10"), so a test
-can tell which pod answered and whether the source was masqueraded. Prints "ready" once listening."""
+can tell which pod answered and whether the source was masqueraded. Prints "ready" once listening.
+With --log FILE, each UDP datagram's peer and payload is appended there, so a test can see what
+arrived even when the answer cannot find its way back (a spoofed source)."""
 import argparse
 import selectors
 import socket
@@ -31,6 +33,7 @@ def main():
     parser.add_argument("--name", required=True)
     parser.add_argument("--tcp", type=int, action="append", default=[])
     parser.add_argument("--udp", type=int, action="append", default=[])
+    parser.add_argument("--log")
     args = parser.parse_args()
     selector = selectors.DefaultSelector()
     for port in args.tcp:
@@ -49,7 +52,10 @@ def main():
                     conn.settimeout(1)
                     conn.sendall(f"{args.name} from {peer[0]}\n".encode())
             else:
-                _, peer = sock.recvfrom(2048)
+                payload, peer = sock.recvfrom(2048)
+                if args.log:
+                    with open(args.log, "a") as log:
+                        log.write(f"udp {peer[0]} {payload.decode(errors='replace').strip()}\n")
                 sock.sendto(f"{args.name} from {peer[0]}\n".encode(), peer)
 
 

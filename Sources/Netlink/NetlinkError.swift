@@ -1,0 +1,26 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+import PortmapCore
+
+/// A netlink call that failed: what was being done, and the errno the socket or the kernel gave.
+///
+/// The module's own error, so the layers below the public surface say exactly which exchange
+/// failed; `NetlinkHostNetwork` maps it to `HostNetworkError` and nothing else does.
+struct NetlinkError: Error, Equatable, CustomStringConvertible {
+    var operation: String
+    var errno: Int32
+
+    var description: String { hostNetworkError.description }
+
+    var hostNetworkError: HostNetworkError { HostNetworkError(operation: operation, errno: errno) }
+}
+
+extension HostNetworkError {
+    /// The failure of `operation` with `errno`, in the C library's words for it.
+    init(operation: String, errno: Int32) {
+        self.init(operation: operation, errno: errno, message: String(cString: strerror(errno)))
+    }
+}

@@ -1,0 +1,34 @@
+/// Where requests go and replies come from: a netlink socket, or in tests a recording that replays
+/// canned replies. Bytes only, so the same message code runs against both.
+protocol NetlinkTransport: AnyObject {
+    /// The port ID replies are addressed to; 0 skips the check.
+    var portID: UInt32 { get }
+
+    /// Sends one request.
+    func send(_ message: [UInt8]) throws(NetlinkError)
+
+    /// Waits for the next reply datagram, which may hold several messages.
+    func receive() throws(NetlinkError) -> [UInt8]
+}
+
+/// Opens a transport when a verb first needs one, so a verb with nothing to do opens no socket.
+typealias NetlinkTransportOpener = @Sendable () throws(NetlinkError) -> any NetlinkTransport
+
+extension NetlinkTransport {
+    /// Sends `request` numbered `sequence` and collects the data messages of its reply, up to
+    /// NLMSG_DONE, the ACK or the single answer. One request at a time: a dump is read to its end
+    /// before anything else goes out on this transport.
+    func exchange(_ request: NetlinkRequest, sequence: UInt32, operation: String) throws(NetlinkError) -> [ReplyMessage] {
+        try send(request.encoded(sequence: sequence))
+        var messages: [ReplyMessage] = []
+        while true {
+            let walk = DatagramWalk(try receive(), sequence: sequence, portID: portID)
+            messages += walk.messages
+            switch walk.outcome {
+            case .more: continue
+            case .finished: return messages
+            case .failed(let code): throw NetlinkError(operation: operation, errno: code)
+            }
+        }
+    }
+}
