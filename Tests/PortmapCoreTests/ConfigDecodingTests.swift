@@ -76,6 +76,7 @@ struct ConfigDecodingTests {
 
     @Test(arguments: [
         Rejection(body: #""snat": "yes""#, code: .decodingFailure, mentions: "snat"),
+        Rejection(body: #""localnetGuard": 1"#, code: .decodingFailure, mentions: "localnetGuard"),
         Rejection(body: mapping(#""hostPort": "80", "containerPort": 80"#), code: .decodingFailure, mentions: "runtimeConfig.portMappings[0].hostPort"),
         Rejection(body: mapping(#""hostPort": 80.5, "containerPort": 80"#), code: .decodingFailure, mentions: "hostPort"),
         Rejection(body: #""runtimeConfig": {"portMappings": {"hostPort": 80}}"#, code: .decodingFailure, mentions: "portMappings"),

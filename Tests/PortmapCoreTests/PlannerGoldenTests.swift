@@ -227,4 +227,14 @@ struct PlannerGoldenTests {
         let other = hostIP.contains(":") ? "10.0.0.5/24" : "2001:db8:2::5/64"
         #expect(IPTablesPlanner.plan(try decodeConfig(json), containerID: "c", container: IPNetwork(other)!).containerChain?.rules == [])
     }
+
+    /// The localnet guard in the raw table: IPv4 only, on unless the config turns it off.
+    @Test(arguments: [("10.0.0.2/24", "", true), ("10.0.0.2/24", #""localnetGuard": false,"#, false), ("2001:db8::2/64", "", false)])
+    func localnetGuardIsPlannedForIPv4(container: String, extra: String, expected: Bool) throws {
+        let plan = try Self.plan(Self.scenario(extra), container)
+        #expect(saveLines(plan.rawChains) == (expected ? [
+            #"-A PREROUTING -m comment --comment "CNI portfwd localnet guard" -j CNI-HOSTPORT-GUARD"#,
+            #"-A CNI-HOSTPORT-GUARD -d 127.0.0.0/8 ! -i lo -m comment --comment "CNI portfwd localnet guard" -j DROP"#,
+        ] : []))
+    }
 }

@@ -8,8 +8,13 @@ func decodeConfig(_ json: String) throws(CNIError) -> PortMapConfig {
 /// The plan rendered as the lines `iptables-save` would print for a table holding only it: built-in
 /// chains first in kernel order, then user chains alphabetically, each chain's rules in order.
 func saveLines(_ plan: IPTablesFamilyPlan) -> [String] {
+    saveLines(plan.chains)
+}
+
+/// `saveLines` for any list of chains (the raw table's, for one).
+func saveLines(_ planned: [IPTablesChain]) -> [String] {
     var chains: [String: [String]] = [:]
-    for chain in plan.chains {
+    for chain in planned {
         chains[chain.name, default: []] += chain.rules.map { $0.saveLine(chain: chain.name) }
         for entryChain in chain.entryChains {
             let lines = chain.entryRules.map { $0.saveLine(chain: entryChain) }
