@@ -81,11 +81,22 @@ struct ConntrackFlushTests {
         let failing: NetlinkTransportOpener = { () throws(NetlinkError) in
             throw NetlinkError(operation: "open netfilter netlink socket", errno: 93)
         }
-        let network = NetlinkHostNetwork(openConntrack: failing, openRoute: failing, procSys: "/proc/sys", firstSequence: 1,
+        let network = NetlinkHostNetwork(openConntrack: failing, openRoute: failing, procSys: "/nonexistent/proc/sys", firstSequence: 1,
                                          interfaceName: { _ in nil })
         #expect(throws: HostNetworkError(operation: "open netfilter netlink socket", errno: 93, message: "Protocol not supported")) {
             try network.flushUDPConntrack(family: .ipv6, destinations: [Self.destination(53)])
         }
+    }
+
+    /// A namespace that tracks nothing is not dumped (the dump walks the kernel's whole hash);
+    /// any other count, or no count file, is.
+    @Test(arguments: [("0\n", 0), ("3\n", 1), (nil, 1)] as [(String?, Int)])
+    func anEmptyConntrackTableIsNotDumped(count: String?, dumps: Int) throws {
+        let procSys = try ScratchProcSys(conntrackCount: count)
+        let socket = FakeTransport(portID: Recorded.ipv4DumpPortID, replies: Recorded.ipv4Dump)
+        let flushed = try hostNetwork(conntrack: socket, procSys: procSys.root).flushUDPConntrack(family: .ipv4, destinations: [Self.destination(7000)])
+        #expect(flushed == 0)
+        #expect(socket.sent.count == dumps)
     }
 
     @Test func nothingToFlushOpensNoSocket() throws {

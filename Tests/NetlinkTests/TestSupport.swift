@@ -82,12 +82,17 @@ func hostNetwork(conntrack: FakeTransport = FakeTransport(), route: FakeTranspor
                        firstSequence: firstSequence, interfaceName: { names[$0] })
 }
 
-/// A scratch /proc/sys: `interfaces` get a `net/ipv4/conf/<name>/route_localnet` holding `value`.
+/// A scratch /proc/sys: `interfaces` get a `net/ipv4/conf/<name>/route_localnet` holding `value`,
+/// and `net/netfilter/nf_conntrack_count` holds `conntrackCount` when given.
 struct ScratchProcSys: ~Copyable {
     let root: String
 
-    init(interfaces: [String: String]) throws {
+    init(interfaces: [String: String] = [:], conntrackCount: String? = nil) throws {
         root = FileManager.default.temporaryDirectory.appendingPathComponent("netlink-procsys-\(UUID().uuidString)").path
+        if let conntrackCount {
+            try FileManager.default.createDirectory(atPath: "\(root)/net/netfilter", withIntermediateDirectories: true)
+            try conntrackCount.write(toFile: "\(root)/net/netfilter/nf_conntrack_count", atomically: false, encoding: .utf8)
+        }
         for (name, value) in interfaces {
             let directory = "\(root)/net/ipv4/conf/\(name)"
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
