@@ -43,7 +43,7 @@ let package = Package(
         .testTarget(name: "NetlinkTests", dependencies: ["Netlink", "PortmapCore"]),
         .target(name: "TestSubprocess", path: "Tests/TestSubprocess"),
         .testTarget(name: "PortmapBinaryTests", dependencies: ["portmap", "portmap-fake", "TestSubprocess"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["TestSubprocess"], exclude: ["Fixtures"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["TestSubprocess", "PortmapCore"], exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v6]
 )

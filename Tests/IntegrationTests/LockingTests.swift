@@ -111,7 +111,7 @@ extension NamespaceTests {
 }
 
 /// Runs `body` for 0..<count on as many threads at once, and returns its results in index order.
-private func concurrently(_ count: Int, _ body: @Sendable @escaping (Int) throws -> Command.Result) throws -> [Command.Result] {
+func concurrently(_ count: Int, _ body: @Sendable @escaping (Int) throws -> Command.Result) throws -> [Command.Result] {
     let results = Results(count: count)
     DispatchQueue.concurrentPerform(iterations: count) { index in
         results.set(index, Result { try body(index) })
