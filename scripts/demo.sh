@@ -120,9 +120,10 @@ cni_chain() {
 pass() { checks=$((checks + 1)); printf '  \033[32mPASS\033[0m  %s\n' "$*"; }
 fail() { checks=$((checks + 1)); failures=$((failures + 1)); printf '  \033[31mFAIL\033[0m  %s\n' "$*"; }
 
-# answered_by PROTO HOST PORT POD: one request from the client; sets $answer, succeeds if POD answered.
+# answered_by PROTO HOST PORT POD: one request from $FROM (default: the client); sets $answer,
+# succeeds if POD answered.
 answered_by() {
-    answer=$(in_ns "$CLIENT" timeout 10 "$PYTHON" "$work/probe.py" "$1" "$2" "$3" 9<&-) && [[ $answer == *"hello from $4 "* ]]
+    answer=$(in_ns "${FROM:-$CLIENT}" timeout 10 "$PYTHON" "$work/probe.py" "$1" "$2" "$3" 9<&-) && [[ $answer == *"hello from $4 "* ]]
 }
 
 # expect_answer WHAT PROTO HOST PORT POD: the client's request must be answered by POD.
@@ -312,6 +313,10 @@ expect_answer "HTTP [$NODE_V6]:8080 reaches pod A" http "$NODE_V6" 8080 pod-a
 expect_answer "HTTP $NODE_V4_SECOND:8080 reaches pod A (no hostIP: every node address)" http "$NODE_V4_SECOND" 8080 pod-a
 expect_answer "HTTP $NODE_V4:9090 reaches pod B (hostIP $NODE_V4)" http "$NODE_V4" 9090 pod-b
 expect_no_answer "HTTP $NODE_V4_SECOND:9090 is not pod B (bound to $NODE_V4 only)" http "$NODE_V4_SECOND" 9090 pod-b
+
+log "requests from the node itself, to its loopback address (route_localnet on the bridge)"
+FROM=$NODE expect_answer "HTTP 127.0.0.1:8080 reaches pod A" http 127.0.0.1 8080 pod-a
+FROM=$NODE expect_answer "UDP  127.0.0.1:8081 reaches pod A" udp 127.0.0.1 8081 pod-a
 
 log "CHECK $POD_A through the chain"
 if cni_chain CHECK "$POD_A"; then
