@@ -76,18 +76,13 @@ enum ChainReconciler {
     /// Lists what is missing or different, in the order an operator would fix it; empty when the
     /// table holds the whole plan.
     static func problems(_ plan: IPTablesFamilyPlan, in table: some RuleTable) throws(BackendError) -> [String] {
-        try problems(plan.chains, requiring: plan.requiredChains, in: table)
-    }
-
-    /// `problems` for any set of chains in any table.
-    static func problems(_ chains: [IPTablesChain], requiring required: [String] = [], in table: some RuleTable) throws(BackendError) -> [String] {
         let name = label(table)
         var problems: [String] = []
-        for chain in required where !table.chainExists(chain) {
+        for chain in plan.requiredChains where !table.chainExists(chain) {
             problems.append("\(name): chain \(chain) (externalSetMarkChain) is missing")
         }
         do {
-            for chain in chains {
+            for chain in plan.chains {
                 guard table.chainExists(chain.name) else {
                     problems.append("\(name): chain \(chain.name) is missing")
                     continue

@@ -43,14 +43,13 @@ public struct IPTablesBackend: PortMapBackend {
         var problems: [String] = []
         for (family, address) in request.containerAddresses.sorted(by: { $0.key < $1.key }) {
             let plan = IPTablesPlanner.plan(request.config, containerID: request.containerID, container: address)
-            for (name, chains) in [("raw", plan.rawChains), ("nat", plan.chains)] where !chains.isEmpty {
-                guard KernelTables.exists(name, family: family) else {
-                    problems.append("\(ChainReconciler.label(name, family: family)): the table does not exist")
-                    continue
-                }
-                let table = KernelRuleTable(try open(family, name))
-                problems += try ChainReconciler.problems(chains, requiring: name == "nat" ? plan.requiredChains : [], in: table)
+            // The nat table only: the localnet guard is node hardening, not the container's
+            // connectivity, and pods the Go plugin added on this node never had it.
+            guard KernelTables.exists("nat", family: family) else {
+                problems.append("\(ChainReconciler.label("nat", family: family)): the table does not exist")
+                continue
             }
+            problems += try ChainReconciler.problems(plan, in: KernelRuleTable(try open(family, "nat")))
         }
         guard let first = problems.first else { return }
         throw BackendError(.checkFailed, first, details: problems.joined(separator: "; "))

@@ -119,6 +119,20 @@ extension NamespaceTests {
             }
         }
 
+        /// After switching binaries on a node, our CHECK passes for the Go plugin's pods (which
+        /// never had the localnet guard: CHECK looks at the container's rules only).
+        @Test func ourCheckPassesOnTheGoPluginsPods() throws {
+            let lab = try NetnsLab()
+            defer { lab.tearDown() }
+            let config = DirectPortmap.config(mappings: [["hostPort": 8080, "containerPort": 80, "protocol": "tcp"],
+                                                         ["hostPort": 8081, "containerPort": 81, "protocol": "udp"]],
+                                              addresses: ["10.88.0.5/24"])
+            try #require(try DirectPortmap(lab: lab, portmap: .go).run("ADD", config).succeeded)
+            #expect(!(try lab.natTable(table: "raw")).contains("CNI-HOSTPORT-GUARD"))
+            let check = try DirectPortmap(lab: lab, portmap: .ours).run("CHECK", config)
+            #expect(check.succeeded, "\(check.stdout)")
+        }
+
         /// The reference's IPv6 bug: ip6tables-legacy `-C` ignores the tcp match's port, so Go's
         /// "insert unless it exists" skips every IPv6 rule that differs from an earlier one only by
         /// port. Ours writes all of them, and our CHECK reports what Go left out.
