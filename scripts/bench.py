@@ -1,20 +1,43 @@
 #!/usr/bin/env python3
 """Benchmark helper for scripts/bench.sh (python3 standard library only).
 
-  bench.py run --name NAME --plugin PATH --containers N --extra M --path-dir DIR --out FILE
-      Runs inside the node network namespace (bench.sh starts it with `ip netns exec`). Drives one
-      portmap binary directly with a synthetic dual-stack prevResult: a warm-up ADD+DEL, then N
-      ADDs, M more ADDs with the N already in the table ("ADD@N"), CHECK of all N+M, DEL of all
-      N+M. The timing pass times each invocation (wall clock around posix_spawn + wait4); a second,
-      identical pass runs each under GNU time for its peak RSS (see Runner.invoke). Both passes
-      verify that every ADD/DEL exits 0 and that no CNI-DN- chain is left in either nat table at
-      the end. Writes the samples as JSON to FILE and the full nat tables to FILE.tables.
+  bench.py run --ours PATH --go PATH --levels 0,100,1000 --pods M --rss-pods R
+               --kube-proxy-rules K --path-dir DIR --lockfile FILE --netns-prefix P --out FILE
+      Runs as root in the host's network namespace; for each level L it uses the twin node
+      namespaces P-L-ours and P-L-go (bench.sh creates them) and enters one or the other with
+      setns(2) before each plugin invocation (the plugin inherits it). Per level:
+        1. Preload: the same generated `iptables-legacy-restore` / `ip6tables-legacy-restore` text
+           into both twins: the shared CNI-HOSTPORT-* chains, L dual-stack pods in the portmap
+           layout (the rules N ADDs leave, see pod_rules), and with K > 0 K kube-proxy-like rules
+           in the IPv4 nat table (kube_proxy_rules). Both twins are saved and must be identical
+           (and equal to the generated text) before anything is measured.
+        2. Warm-up and layout check, per plugin: ADD of one more pod, whose tables must then be the
+           preload plus exactly that pod's generated rules (IPv4 for both plugins, IPv6 for ours;
+           Go 1.1.1 leaves some IPv6 rules out, which is reported), CHECK, DEL, and the tables
+           must be back to the preload.
+        3. Timing: M pods, each ADD, CHECK, DEL on both twins, alternating per operation (ours
+           first for even pods, Go first for odd ones), so every ADD sees L pods in the table and
+           noise hits both plugins alike. Wall time around posix_spawn + wait4 of the plugin.
+        4. Peak RSS: R more pods the same way, each invocation under GNU time (its %M is the largest
+           RSS of the plugin and of the children it waited for, e.g. Go's iptables processes);
+           these runs' wall times are not used.
+        5. Both twins' nat tables must equal the preload again (no leftovers).
+      Every ADD and DEL must exit 0; our CHECK must pass. Any of these failing, or twins that are
+      not identical, is a correctness failure: the exit status is then 1. Timings and the targets
+      are informational. Prints the report and writes everything as JSON to FILE.
 
-  bench.py report OURS.json GO.json
-      Prints the comparison table.
+  bench.py report FILE
+      Prints the report of a finished run again.
+
+  bench.py preload --pods L [--kube-proxy-rules K] [--v6]
+      Prints the generated restore text (for inspection).
 """
 
 import argparse
+import base64
+import copy
+import ctypes
+import hashlib
 import json
 import math
 import os
@@ -26,12 +49,22 @@ import time
 
 NETWORK = "pmbench-net"
 TIME = "/usr/bin/time"
-OPS = ["ADD", "ADD@N", "CHECK", "DEL"]
+OPS = ("ADD", "CHECK", "DEL")
+PLUGINS = ("ours", "go")
 HOST_IP = "192.0.2.1"
+CLONE_NEWNET = 0x40000000
 
+# The targets of issue 5: (description, check) evaluated per level.
+RATIO_TARGETS = {"ADD": 0.1, "DEL": 0.1, "CHECK": 0.2}
+RSS_TARGET = 1.0
+EMPTY_ADD_TARGET_MS = 3.0
+
+
+# ---------------------------------------------------------------------------------------------
+# The pods and the rules they get
 
 def container_id(index):
-    return "pmbench-%04d" % index
+    return "pmbench-%05d" % index
 
 
 def addresses(index):
@@ -41,7 +74,7 @@ def addresses(index):
 
 
 def mappings(index):
-    """Four mappings per container: tcp and udp on one host port, another tcp, one bound to HOST_IP."""
+    """Four mappings per pod: tcp and udp on one host port, another tcp, one bound to HOST_IP."""
     return [
         {"hostPort": 20000 + index, "containerPort": 80, "protocol": "tcp"},
         {"hostPort": 20000 + index, "containerPort": 53, "protocol": "udp"},
@@ -65,9 +98,239 @@ def config(index):
     }
 
 
+def dn_chain(index):
+    """CNI-DN- + hex SHA-512 of network name + container ID, cut to 28 characters."""
+    return "CNI-DN-" + hashlib.sha512((NETWORK + container_id(index)).encode()).hexdigest()[:21]
+
+
+SHARED_RULES = [
+    ("PREROUTING", "-m addrtype --dst-type LOCAL -j CNI-HOSTPORT-DNAT"),
+    ("OUTPUT", "-m addrtype --dst-type LOCAL -j CNI-HOSTPORT-DNAT"),
+    ("POSTROUTING", '-m comment --comment "CNI portfwd requiring masquerade" -j CNI-HOSTPORT-MASQ'),
+    ("CNI-HOSTPORT-MASQ", "-m mark --mark 0x2000/0x2000 -j MASQUERADE"),
+    ("CNI-HOSTPORT-SETMARK", '-m comment --comment "CNI portfwd masquerade mark" -j MARK --set-xmark 0x2000/0x2000'),
+]
+SHARED_CHAINS = ["CNI-HOSTPORT-DNAT", "CNI-HOSTPORT-MASQ", "CNI-HOSTPORT-SETMARK"]
+
+
+def pod_rules(index, v6):
+    """(chain, rule) pairs one ADD of pod `index` writes, in iptables-save's form and order: the
+    layout README.md describes (identical for both plugins in IPv4; Go 1.1.1 leaves some of the
+    IPv6 DNATs out, see pod_rules' use in the layout check)."""
+    chain = dn_chain(index)
+    v4_address, v6_address = addresses(index)
+    if v6:
+        address = v6_address.split("/")[0]
+        subnet = "2001:db8:89::/64"
+    else:
+        address = v4_address.split("/")[0]
+        subnet = v4_address.rsplit(".", 1)[0] + ".0/24"
+    rules = []
+    ports = {}
+    for m in mappings(index):
+        proto = m["protocol"]
+        ports.setdefault(proto, []).append(m["hostPort"])
+        host_ip = m.get("hostIP")
+        if host_ip and (":" in host_ip) != v6:
+            continue
+        dst = " -d %s/32" % host_ip if host_ip else ""
+        match = "-p %s -m %s --dport %d" % (proto, proto, m["hostPort"])
+        rules.append((chain, "-s %s%s %s -j CNI-HOSTPORT-SETMARK" % (subnet, dst, match)))
+        if not v6:
+            rules.append((chain, "-s 127.0.0.1/32%s %s -j CNI-HOSTPORT-SETMARK" % (dst, match)))
+        target = "[%s]:%d" % (address, m["containerPort"]) if v6 else "%s:%d" % (address, m["containerPort"])
+        rules.append((chain, "%s%s -j DNAT --to-destination %s" % (dst.lstrip(), (" " if dst else "") + match, target)))
+    comment = '"dnat name: \\"%s\\" id: \\"%s\\""' % (NETWORK, container_id(index))
+    for proto, plist in ports.items():
+        unique = []
+        for p in plist:
+            if p not in unique:
+                unique.append(p)
+        rules.append(("CNI-HOSTPORT-DNAT", "-p %s -m comment --comment %s -m multiport --dports %s -j %s"
+                      % (proto, comment, ",".join(str(p) for p in unique), chain)))
+    return rules
+
+
+def kube_hash(prefix, text):
+    return prefix + base64.b32encode(hashlib.sha256(text.encode()).digest()).decode()[:16]
+
+
+def kube_proxy_rules(count):
+    """Exactly `count` IPv4 nat rules shaped like kube-proxy's iptables mode (1.26+): the
+    KUBE-SERVICES / KUBE-NODEPORTS / KUBE-POSTROUTING / KUBE-MARK-MASQ skeleton, then ClusterIP
+    services with 1-3 endpoints each (KUBE-SVC-* with the masquerade rule and statistic-random
+    jumps, KUBE-SEP-* with the hairpin mark and the DNAT), every 10th also a NodePort (KUBE-EXT-*),
+    topped up with external-IP rules to the exact count. Returns (chains, [(chain, rule)])."""
+    if count <= 0:
+        return [], []
+    chains = ["KUBE-MARK-MASQ", "KUBE-NODEPORTS", "KUBE-POSTROUTING", "KUBE-SERVICES"]
+    head = [
+        ("PREROUTING", '-m comment --comment "kubernetes service portals" -j KUBE-SERVICES'),
+        ("OUTPUT", '-m comment --comment "kubernetes service portals" -j KUBE-SERVICES'),
+        ("POSTROUTING", '-m comment --comment "kubernetes postrouting rules" -j KUBE-POSTROUTING'),
+        ("KUBE-MARK-MASQ", "-j MARK --set-xmark 0x4000/0x4000"),
+        ("KUBE-POSTROUTING", "-m mark ! --mark 0x4000/0x4000 -j RETURN"),
+        ("KUBE-POSTROUTING", "-j MARK --set-xmark 0x4000/0x0"),
+        ("KUBE-POSTROUTING", '-m comment --comment "kubernetes service traffic requiring SNAT" -j MASQUERADE --random-fully'),
+    ]
+    tail = [("KUBE-SERVICES", '-m comment --comment "kubernetes service nodeports; NOTE: this must be the last rule in this chain" '
+             "-m addrtype --dst-type LOCAL -j KUBE-NODEPORTS")]
+    budget = count - len(head) - len(tail)
+    if budget < 0:
+        return chains, (head + tail)[:count]
+    rules = []
+    svc_chains = []
+    s = 0
+    while True:
+        endpoints = s % 3 + 1
+        nodeport = s % 10 == 9
+        size = 2 + 3 * endpoints + (3 if nodeport else 0)
+        if size > budget - len(rules):
+            break
+        name = "bench-ns-%d/svc-%d:http" % (s // 50, s)
+        cluster_ip = "10.96.%d.%d" % (s // 250, s % 250 + 1)
+        port = 80 + s % 7
+        svc = kube_hash("KUBE-SVC-", name + "tcp")
+        chains.append(svc)
+        svc_chains.append((svc, name, cluster_ip, port))
+        rules.append(("KUBE-SERVICES", '-d %s/32 -p tcp -m comment --comment "%s cluster IP" -m tcp --dport %d -j %s'
+                      % (cluster_ip, name, port, svc)))
+        rules.append((svc, '! -s 10.244.0.0/16 -d %s/32 -p tcp -m comment --comment "%s cluster IP" -m tcp --dport %d -j KUBE-MARK-MASQ'
+                      % (cluster_ip, name, port)))
+        for e in range(endpoints):
+            ep = "10.244.%d.%d" % ((s * 3 + e) // 250, (s * 3 + e) % 250 + 2)
+            sep = kube_hash("KUBE-SEP-", name + "tcp" + ep)
+            chains.append(sep)
+            left = endpoints - e
+            if left > 1:
+                # xt_statistic keeps the probability as a 31-bit fraction; -save prints it back so.
+                probability = round(0x80000000 / left) / 0x80000000
+                rules.append((svc, '-m comment --comment "%s -> %s:8080" -m statistic --mode random --probability %.11f -j %s'
+                              % (name, ep, probability, sep)))
+            else:
+                rules.append((svc, '-m comment --comment "%s -> %s:8080" -j %s' % (name, ep, sep)))
+            rules.append((sep, '-s %s/32 -m comment --comment "%s" -j KUBE-MARK-MASQ' % (ep, name)))
+            rules.append((sep, '-p tcp -m comment --comment "%s" -m tcp -j DNAT --to-destination %s:8080' % (name, ep)))
+        if nodeport:
+            ext = kube_hash("KUBE-EXT-", name + "tcp")
+            chains.append(ext)
+            node_port = 30000 + s % 2768
+            rules.append(("KUBE-NODEPORTS", '-p tcp -m comment --comment "%s" -m tcp --dport %d -j %s' % (name, node_port, ext)))
+            rules.append((ext, '-m comment --comment "masquerade traffic for %s external destinations" -j KUBE-MARK-MASQ' % name))
+            rules.append((ext, "-j %s" % svc))
+        s += 1
+    x = 0
+    while len(rules) < budget:
+        svc, name, _, port = svc_chains[x % len(svc_chains)] if svc_chains else (None, None, None, None)
+        if svc is None:
+            rules.append(("KUBE-MARK-MASQ", "-j MARK --set-xmark 0x4000/0x4000"))
+        else:
+            rules.append(("KUBE-SERVICES", '-d 198.51.%d.%d/32 -p tcp -m comment --comment "%s external IP" -m tcp --dport %d -j %s'
+                          % (100 + x // 250, x % 250 + 1, name, port, svc)))
+        x += 1
+    # kube-proxy puts its jumps first in the built-in chains.
+    return chains, head + rules + tail
+
+
+def preload_text(pods, kube_rules, v6):
+    """The restore text of a node with `pods` pods (indices 0..pods-1) and, in IPv4, the
+    kube-proxy-like rules, in iptables-save's form (chains declared, then the rules per chain)."""
+    builtin = ["PREROUTING", "INPUT", "OUTPUT", "POSTROUTING"]
+    kube_chains, kube = kube_proxy_rules(kube_rules) if not v6 else ([], [])
+    rules = list(kube) + list(SHARED_RULES)
+    pod_chains = []
+    for index in range(pods):
+        pod_chains.append(dn_chain(index))
+        rules.extend(pod_rules(index, v6))
+    user_chains = sorted(set(SHARED_CHAINS + pod_chains + kube_chains))
+    by_chain = {name: [] for name in builtin + user_chains}
+    for chain, rule in rules:
+        by_chain[chain].append(rule)
+    lines = ["*nat"]
+    lines += [":%s ACCEPT [0:0]" % name for name in builtin]
+    lines += [":%s - [0:0]" % name for name in user_chains]
+    for name in builtin + user_chains:
+        lines += ["-A %s %s" % (name, rule) for rule in by_chain[name]]
+    lines.append("COMMIT")
+    return "\n".join(lines) + "\n"
+
+
+# ---------------------------------------------------------------------------------------------
+# Tables and namespaces
+
+def parse(text):
+    """iptables-save text -> {chain: [rule, ...]} (counters, comments and policies dropped)."""
+    chains = {}
+    for line in text.splitlines():
+        if line.startswith(":"):
+            chains.setdefault(line[1:].split(" ")[0], [])
+        elif line.startswith("-A "):
+            chain, _, rule = line[3:].partition(" ")
+            chains.setdefault(chain, []).append(rule)
+    return chains
+
+
+def rule_count(parsed):
+    return sum(len(rules) for rules in parsed.values())
+
+
+def describe_diff(a, b, a_name, b_name, limit=6):
+    """A short description of how two parsed tables differ ('' when they are equal)."""
+    out = []
+    for chain in sorted(set(a) | set(b)):
+        ra, rb = a.get(chain), b.get(chain)
+        if ra == rb:
+            continue
+        if ra is None:
+            out.append("chain %s only in %s (%d rules)" % (chain, b_name, len(rb)))
+        elif rb is None:
+            out.append("chain %s only in %s (%d rules)" % (chain, a_name, len(ra)))
+        else:
+            only_a = [r for r in ra if r not in rb]
+            only_b = [r for r in rb if r not in ra]
+            if not only_a and not only_b:
+                out.append("chain %s: same rules in another order" % chain)
+            for r in only_a[:2]:
+                out.append("only in %s: -A %s %s" % (a_name, chain, r))
+            for r in only_b[:2]:
+                out.append("only in %s: -A %s %s" % (b_name, chain, r))
+            if len(only_a) + len(only_b) > 4:
+                out.append("chain %s: %d rules only in %s, %d only in %s" % (chain, len(only_a), a_name, len(only_b), b_name))
+        if len(out) >= limit:
+            out.append("...")
+            break
+    return "; ".join(out)
+
+
+libc = ctypes.CDLL(None, use_errno=True)
+
+
+class Netns:
+    def __init__(self, name):
+        self.name = name
+        self.fd = os.open("/run/netns/%s" % name, os.O_RDONLY | os.O_CLOEXEC)
+
+    def enter(self):
+        if libc.setns(self.fd, CLONE_NEWNET) != 0:
+            errno = ctypes.get_errno()
+            raise OSError(errno, "setns(%s): %s" % (self.name, os.strerror(errno)))
+
+
+def save(v6, env):
+    tool = "ip6tables-legacy-save" if v6 else "iptables-legacy-save"
+    return subprocess.run([tool, "-t", "nat"], check=True, capture_output=True, text=True, env=env).stdout
+
+
+def restore(text, v6, env):
+    tool = "ip6tables-legacy-restore" if v6 else "iptables-legacy-restore"
+    subprocess.run([tool, "-w", "5"], input=text, check=True, capture_output=True, text=True, env=env)
+
+
+# ---------------------------------------------------------------------------------------------
+# Running the plugins
+
 class Runner:
-    def __init__(self, plugin, path_dir, lockfile, workdir):
-        self.plugin = plugin
+    def __init__(self, path_dir, lockfile, workdir):
         self.base_env = {
             "CNI_NETNS": "/var/run/netns/pmbench-pod",
             "CNI_IFNAME": "eth0",
@@ -76,10 +339,12 @@ class Runner:
         }
         if lockfile:
             self.base_env["XTABLES_LOCKFILE"] = lockfile
+        self.tool_env = dict(os.environ, **({"XTABLES_LOCKFILE": lockfile} if lockfile else {}))
         self.workdir = workdir
 
-    def invoke(self, command, index, measure_rss=False):
-        """Runs one verb; returns (status, wall ms, peak RSS KiB or None, stdout, stderr).
+    def invoke(self, plugin, command, index, measure_rss=False):
+        """Runs one verb of `plugin` in the current network namespace; returns
+        (status, wall ms, peak RSS KiB or None, output).
 
         The wall time is taken around posix_spawn + wait4 of the plugin itself. The peak RSS cannot
         come from that wait4: a child keeps the largest RSS of every address space it had, and
@@ -94,7 +359,7 @@ class Runner:
         with open(stdin_path, "w") as f:
             json.dump(config(index), f)
         env = dict(self.base_env, CNI_COMMAND=command, CNI_CONTAINERID=container_id(index))
-        argv = [self.plugin]
+        argv = [plugin]
         if measure_rss:
             argv = [TIME, "-f", "%M", "-o", rss_path] + argv
         actions = [
@@ -115,106 +380,167 @@ class Runner:
             with open(rss_path) as f:
                 # "Command exited with non-zero status N" comes first when the plugin failed.
                 rss = int(f.read().split()[-1])
-        return os.waitstatus_to_exitcode(wait_status), elapsed_ms, rss, stdout, stderr
+        detail = " ".join((stdout.strip() + " " + stderr.strip()).split())
+        if len(detail) > 400:
+            detail = detail[:200] + " ... " + detail[-200:]
+        return os.waitstatus_to_exitcode(wait_status), elapsed_ms, rss, detail
 
 
-def nat_table(v6):
-    tool = "ip6tables-legacy-save" if v6 else "iptables-legacy-save"
-    return subprocess.run([tool, "-t", "nat"], check=True, capture_output=True, text=True).stdout
+def run_level(args, level, runner, plugins, failures, notes):
+    """Preload, check, warm up, measure one level; returns its result dict."""
+    ns = {name: Netns("%s-%d-%s" % (args.netns_prefix, level, name)) for name in PLUGINS}
+    env = runner.tool_env
+    started = time.monotonic()
 
+    def fail(message):
+        failures.append("level %d: %s" % (level, message))
+        print("FAIL level %d: %s" % (level, message), file=sys.stderr)
 
-def rule_count(table):
-    return sum(1 for line in table.splitlines() if line.startswith("-A "))
+    # 1. Preload both twins with the same text; they must come out identical, and as generated.
+    texts = {fam: preload_text(level, args.kube_proxy_rules, fam == "v6") for fam in ("v4", "v6")}
+    preloaded = {}
+    for name in PLUGINS:
+        ns[name].enter()
+        for fam in ("v4", "v6"):
+            restore(texts[fam], fam == "v6", env)
+        preloaded[name] = {fam: parse(save(fam == "v6", env)) for fam in ("v4", "v6")}
+    preload_s = time.monotonic() - started
+    for fam in ("v4", "v6"):
+        diff = describe_diff(preloaded["ours"][fam], preloaded["go"][fam], "ours", "go")
+        if diff:
+            fail("the twins' preloaded nat %s tables differ: %s" % (fam, diff))
+        diff = describe_diff(parse(texts[fam]), preloaded["ours"][fam], "generated", "saved")
+        if diff:
+            fail("the preloaded nat %s table is not the generated text: %s" % (fam, diff))
+    baseline = preloaded["ours"]
+    counts = {fam: rule_count(baseline[fam]) for fam in ("v4", "v6")}
+    print("level %d: preloaded %d pods%s into both twins in %.1f s: nat v4 %d rules, v6 %d rules; twins identical: %s"
+          % (level, level, " + %d kube-proxy rules" % args.kube_proxy_rules if args.kube_proxy_rules else "",
+             preload_s, counts["v4"], counts["v6"], "yes" if not failures else "see FAIL lines"), file=sys.stderr)
 
+    def expected_with(index, fam):
+        table = copy.deepcopy(baseline[fam])
+        table.setdefault(dn_chain(index), [])
+        for chain, rule in pod_rules(index, fam == "v6"):
+            table[chain].append(rule)
+        return table
 
-def route_localnet(interface):
-    try:
-        with open("/proc/sys/net/ipv4/conf/%s/route_localnet" % interface) as f:
-            return f.read().strip()
-    except OSError:
-        return "?"
+    # 2. Warm-up with the layout check.
+    warm = level + args.pods + max(args.rss_pods, 0)
+    layout = {}
+    for name in PLUGINS:
+        ns[name].enter()
+        status, _, _, detail = runner.invoke(plugins[name], "ADD", warm)
+        if status != 0:
+            fail("%s: warm-up ADD %s exited %d: %s" % (name, container_id(warm), status, detail))
+        layout[name] = {}
+        for fam in ("v4", "v6"):
+            diff = describe_diff(expected_with(warm, fam), parse(save(fam == "v6", env)), "expected", name)
+            layout[name][fam] = diff
+            if diff and (name == "ours" or fam == "v4"):
+                fail("%s: after ADD of %s the nat %s table is not the preload plus that pod's rules: %s"
+                     % (name, container_id(warm), fam, diff))
+        status, _, _, detail = runner.invoke(plugins[name], "CHECK", warm)
+        if status != 0 and name == "ours":
+            fail("ours: warm-up CHECK %s exited %d: %s" % (container_id(warm), status, detail))
+        status, _, _, detail = runner.invoke(plugins[name], "DEL", warm)
+        if status != 0:
+            fail("%s: warm-up DEL %s exited %d: %s" % (name, container_id(warm), status, detail))
+        for fam in ("v4", "v6"):
+            diff = describe_diff(baseline[fam], parse(save(fam == "v6", env)), "preload", name)
+            if diff:
+                fail("%s: after the warm-up DEL the nat %s table is not the preload: %s" % (name, fam, diff))
+    if layout["go"]["v6"]:
+        notes.append("level %d: Go's IPv6 layout differs from the generated one (known: ip6tables-legacy -C ignores "
+                     "the port, so Go skips IPv6 rules that differ only by port): %s" % (level, layout["go"]["v6"]))
+
+    # 3. + 4. Alternating ADD, CHECK, DEL per pod; then the same under GNU time for RSS.
+    samples = {name: {op: [] for op in OPS} for name in PLUGINS}
+    rss = {name: {op: [] for op in OPS} for name in PLUGINS}
+    check_failures = {name: [] for name in PLUGINS}
+    for j in range(args.pods + args.rss_pods):
+        measure_rss = j >= args.pods
+        index = level + j
+        order = PLUGINS if j % 2 == 0 else tuple(reversed(PLUGINS))
+        for op in OPS:
+            for name in order:
+                ns[name].enter()
+                status, ms, kib, detail = runner.invoke(plugins[name], op, index, measure_rss)
+                if measure_rss:
+                    rss[name][op].append(kib)
+                else:
+                    samples[name][op].append({"ms": ms, "status": status, "pod": index, "first": name == order[0]})
+                if status == 0:
+                    continue
+                if op != "CHECK":
+                    fail("%s: %s %s exited %d: %s" % (name, op, container_id(index), status, detail))
+                else:
+                    check_failures[name].append({"pod": container_id(index), "status": status, "output": detail})
+                    if name == "ours":
+                        fail("ours: CHECK %s exited %d: %s" % (container_id(index), status, detail))
+
+    # 5. Leftovers: both twins must be back to the preload.
+    for name in PLUGINS:
+        ns[name].enter()
+        for fam in ("v4", "v6"):
+            diff = describe_diff(baseline[fam], parse(save(fam == "v6", env)), "preload", name)
+            if diff:
+                fail("%s: after the DELs the nat %s table is not the preload (leftovers): %s" % (name, fam, diff))
+    elapsed = time.monotonic() - started
+    print("level %d: measured %d pods (+%d for RSS) in %.1f s" % (level, args.pods, args.rss_pods, elapsed), file=sys.stderr)
+    return {
+        "level": level,
+        "kube_proxy_rules": args.kube_proxy_rules,
+        "rules": counts,
+        "samples": samples,
+        "rss": rss,
+        "check_failures": check_failures,
+        "go_v6_layout_diff": layout["go"]["v6"],
+        "preload_s": preload_s,
+        "elapsed_s": elapsed,
+    }
 
 
 def run(args):
-    failures = []
-    samples = {op: [] for op in OPS}
-    check_failures = []
-    total = args.containers + args.extra
+    levels = [int(x) for x in args.levels.split(",") if x != ""]
+    plugins = {"ours": args.ours, "go": args.go}
+    failures, notes, results = [], [], []
+    started = time.monotonic()
+    load_start = loadavg()
     with tempfile.TemporaryDirectory(prefix="pmbench-") as workdir:
-        runner = Runner(args.plugin, args.path_dir, args.lockfile, workdir)
-
-        def one_pass(measure_rss):
-            """Warm-up ADD+DEL, N ADDs, M ADDs on top (ADD@N), CHECK all, DEL all, then the leftover check."""
-            label = "rss pass" if measure_rss else "timing pass"
-            observed = {}
-
-            def step(op, command, index):
-                status, ms, rss, stdout, stderr = runner.invoke(command, index, measure_rss)
-                if measure_rss:
-                    # The timing pass made the samples; this pass adds each one's peak RSS.
-                    samples[op][len(observed.setdefault(op, []))]["rss"] = rss
-                    observed[op].append(rss)
-                else:
-                    samples[op].append({"ms": ms, "status": status})
-                if status != 0:
-                    detail = " ".join((stdout.strip() + " " + stderr.strip()).split())
-                    if len(detail) > 500:
-                        detail = detail[:250] + " ... " + detail[-250:]
-                    if command != "CHECK":
-                        failures.append("%s: %s %s exited %d: %s" % (label, command, container_id(index), status, detail))
-                    elif not measure_rss:
-                        check_failures.append({"container": container_id(index), "status": status, "output": detail})
-
-            warm = total + 1   # page cache, first creation of the top-level chains; not counted
-            for command in ("ADD", "DEL"):
-                status, _, _, stdout, stderr = runner.invoke(command, warm, measure_rss)
-                if status != 0:
-                    failures.append("%s: warm-up %s exited %d: %s %s" % (label, command, status, stdout.strip(), stderr.strip()))
-            started = time.monotonic()
-            for index in range(args.containers):
-                step("ADD", "ADD", index)
-            for index in range(args.containers, total):
-                step("ADD@N", "ADD", index)
-            tables = {"v4": nat_table(False), "v6": nat_table(True)}
-            localnet = route_localnet(args.interface)
-            for index in range(total):
-                step("CHECK", "CHECK", index)
-            for index in range(total):
-                step("DEL", "DEL", index)
-            elapsed = time.monotonic() - started
-            leftovers = []
-            for family, v6 in (("v4", False), ("v6", True)):
-                for line in nat_table(v6).splitlines():
-                    if "CNI-DN-" in line or "pmbench-0" in line:
-                        leftovers.append("%s: %s" % (family, line))
-            if leftovers:
-                failures.append("%s: after all DELs the nat tables still hold %d CNI-DN-/container lines:\n    %s"
-                                % (label, len(leftovers), "\n    ".join(leftovers[:20])))
-            return tables, localnet, elapsed
-
-        tables, localnet, elapsed = one_pass(measure_rss=False)
-        with open(args.out + ".tables", "w") as f:
-            f.write("# nat tables with %d containers (v4)\n%s# (v6)\n%s" % (total, tables["v4"], tables["v6"]))
-        one_pass(measure_rss=True)
-    result = {
-        "name": args.name,
-        "plugin": args.plugin,
-        "containers": args.containers,
-        "extra": args.extra,
-        "samples": samples,
-        "check_failures": check_failures,
+        runner = Runner(args.path_dir, args.lockfile, workdir)
+        for level in levels:
+            results.append(run_level(args, level, runner, plugins, failures, notes))
+    out = {
+        "ours": args.ours,
+        "go": args.go,
+        "levels": results,
+        "pods": args.pods,
+        "rss_pods": args.rss_pods,
+        "kube_proxy_rules": args.kube_proxy_rules,
         "failures": failures,
-        "peak_rules": {family: rule_count(table) for family, table in tables.items()},
-        "route_localnet": localnet,
-        "tables": tables,
-        "elapsed_s": elapsed,
+        "notes": notes,
+        "elapsed_s": time.monotonic() - started,
+        "nproc": os.cpu_count(),
+        "kernel": os.uname().release,
+        "loadavg": {"start": load_start, "end": loadavg()},
     }
     with open(args.out, "w") as f:
-        json.dump(result, f)
-    for failure in failures:
-        print("FAIL [%s] %s" % (args.name, failure), file=sys.stderr)
+        json.dump(out, f)
+    print_report(out)
+    if args.markdown:
+        print()
+        print_markdown(out)
     return 1 if failures else 0
 
+
+def loadavg():
+    with open("/proc/loadavg") as f:
+        return " ".join(f.read().split()[:3])
+
+
+# ---------------------------------------------------------------------------------------------
+# Report
 
 def percentile(values, fraction):
     """Nearest-rank percentile."""
@@ -223,107 +549,155 @@ def percentile(values, fraction):
     return ordered[rank - 1]
 
 
-def summarize(samples):
-    ms = [s["ms"] for s in samples]
-    return {
-        "n": len(ms),
-        "median": statistics.median(ms),
-        "p90": percentile(ms, 0.9),
-        "max": max(ms),
-        "total": sum(ms),
-        "rss": max(s.get("rss") or 0 for s in samples),
-    }
+def stats(values):
+    if not values:
+        return None
+    return {"median": statistics.median(values), "p90": percentile(values, 0.9), "max": max(values), "n": len(values)}
 
 
-def normalized(table):
-    """Rule and chain lines without counters or comments, in order."""
-    lines = []
-    for line in table.splitlines():
-        if line.startswith("#"):
-            continue
-        if line.startswith(":"):
-            line = line.split(" ")[0]
-        lines.append(line)
-    return lines
+def verdict(ok):
+    return "MET" if ok else "NOT MET"
+
+
+def print_report(out):
+    targets = []
+    print()
+    print("Wall time per invocation in ms (process start to exit), peak RSS per invocation in KiB (largest")
+    print("process: for Go, the plugin or one of its iptables children). ours/go = ratio of the figures.")
+    for res in out["levels"]:
+        level = res["level"]
+        print()
+        print("== %d pods preloaded%s (nat v4 %d rules, v6 %d rules); %d pods timed, %d for RSS, alternating"
+              % (level, " + %d kube-proxy rules" % res["kube_proxy_rules"] if res["kube_proxy_rules"] else "",
+                 res["rules"]["v4"], res["rules"]["v6"], len(res["samples"]["ours"]["ADD"]), len(res["rss"]["ours"]["ADD"])))
+        header = "%-6s %-7s %9s %9s %9s %10s %10s" % ("op", "plugin", "median", "p90", "max", "RSS med", "RSS p90")
+        print(header)
+        print("-" * len(header))
+        per_op = {}
+        for op in OPS:
+            row = {}
+            for name in PLUGINS:
+                t = stats([s["ms"] for s in res["samples"][name][op]])
+                r = stats([k for k in res["rss"][name][op] if k is not None])
+                row[name] = (t, r)
+                print("%-6s %-7s %9s %9s %9s %10s %10s" % (
+                    op, name,
+                    "%.2f" % t["median"] if t else "-", "%.2f" % t["p90"] if t else "-", "%.2f" % t["max"] if t else "-",
+                    "%d" % r["median"] if r else "-", "%d" % r["p90"] if r else "-"))
+            (ot, orr), (gt, gr) = row["ours"], row["go"]
+
+            def ratio(a, b, key):
+                return a[key] / b[key] if a and b and b[key] else None
+
+            ratios = {"median": ratio(ot, gt, "median"), "p90": ratio(ot, gt, "p90"), "max": ratio(ot, gt, "max"),
+                      "rss_median": ratio(orr, gr, "median"), "rss_p90": ratio(orr, gr, "p90")}
+            print("%-6s %-7s %9s %9s %9s %10s %10s" % (
+                op, "ours/go", *("%.3f" % ratios[k] if ratios[k] is not None else "-"
+                                 for k in ("median", "p90", "max", "rss_median", "rss_p90"))))
+            per_op[op] = (ot, gt, orr, gr, ratios)
+        for op in OPS:
+            ot, gt, orr, gr, ratios = per_op[op]
+            if ratios["median"] is not None:
+                limit = RATIO_TARGETS[op]
+                targets.append((level, "%s <= %.1fx Go" % (op, limit), ratios["median"] <= limit,
+                                "median %.2f ms vs %.2f ms = %.3fx (p90 %.3fx)" % (ot["median"], gt["median"], ratios["median"], ratios["p90"])))
+        for op in OPS:
+            ot, gt, orr, gr, ratios = per_op[op]
+            if ratios["rss_median"] is not None:
+                targets.append((level, "%s peak RSS <= %.1fx Go" % (op, RSS_TARGET), ratios["rss_p90"] <= RSS_TARGET,
+                                "p90 %d KiB vs %d KiB = %.3fx (median %.3fx)" % (orr["p90"], gr["p90"], ratios["rss_p90"], ratios["rss_median"])))
+        if level == 0 and not res["kube_proxy_rules"]:
+            ot = per_op["ADD"][0]
+            if ot:
+                targets.append((level, "ADD <= %.0f ms on an empty node" % EMPTY_ADD_TARGET_MS, ot["median"] <= EMPTY_ADD_TARGET_MS,
+                                "median %.2f ms, p90 %.2f ms" % (ot["median"], ot["p90"])))
+        for name in PLUGINS:
+            failed = res["check_failures"][name]
+            if failed:
+                print("%s: CHECK failed for %d of %d pods (a failed CHECK stops early, so its time covers less work); first: %s (exit %d): %s"
+                      % (name, len(failed), len(res["samples"][name]["CHECK"]) + len(res["rss"][name]["CHECK"]),
+                         failed[0]["pod"], failed[0]["status"], failed[0]["output"][:300]))
+    print()
+    print("Targets (informational; ratios are ours/go, time on the median, RSS on the p90 of per-invocation peaks):")
+    for level, name, ok, detail in targets:
+        print("  %-8s %-30s %-8s %s" % ("%d pods" % level, name, verdict(ok), detail))
+    met = sum(1 for t in targets if t[2])
+    print("  %d of %d met" % (met, len(targets)))
+    for note in out["notes"]:
+        print("note: " + note)
+    print()
+    if out["failures"]:
+        print("CORRECTNESS FAILURES (%d):" % len(out["failures"]))
+        for failure in out["failures"]:
+            print("  " + failure)
+    else:
+        print("Correctness: every ADD and DEL exited 0, our CHECK passed, twins identical before, "
+              "tables back to the preload after")
+    print("Run: %.0f s, %d CPUs, kernel %s, load average %s at the start, %s at the end"
+          % (out["elapsed_s"], out["nproc"], out["kernel"], out.get("loadavg", {}).get("start", "?"),
+             out.get("loadavg", {}).get("end", "?")))
+
+
+def print_markdown(out):
+    """The per-level figures as one markdown table (for README.md)."""
+    print("| pods | verb | ours median / p90 | Go median / p90 | ours/Go median (p90) | ours peak RSS | Go peak RSS | RSS ours/Go |")
+    print("|---|---|---|---|---|---|---|---|")
+    for res in out["levels"]:
+        label = "%d" % res["level"]
+        if res["kube_proxy_rules"]:
+            label += " + %dk kube-proxy rules" % (res["kube_proxy_rules"] // 1000) if res["kube_proxy_rules"] % 1000 == 0 \
+                else " + %d kube-proxy rules" % res["kube_proxy_rules"]
+        for op in OPS:
+            t = {name: stats([s["ms"] for s in res["samples"][name][op]]) for name in PLUGINS}
+            r = {name: stats([k for k in res["rss"][name][op] if k is not None]) for name in PLUGINS}
+            note = " ¹" if op == "CHECK" and res["check_failures"]["go"] else ""
+            rss_cells = ["%.1f MiB" % (r[name]["p90"] / 1024) if r[name] else "-" for name in PLUGINS]
+            rss_ratio = "%.2f" % (r["ours"]["p90"] / r["go"]["p90"]) if r["ours"] and r["go"] else "-"
+            print("| %s | %s | %.1f / %.1f ms | %.0f / %.0f ms%s | %.3f (%.3f) | %s | %s | %s |" % (
+                label, op, t["ours"]["median"], t["ours"]["p90"], t["go"]["median"], t["go"]["p90"], note,
+                t["ours"]["median"] / t["go"]["median"], t["ours"]["p90"] / t["go"]["p90"],
+                rss_cells[0], rss_cells[1], rss_ratio))
 
 
 def report(args):
-    with open(args.ours) as f:
-        ours = json.load(f)
-    with open(args.go) as f:
-        go = json.load(f)
-    ops = OPS
-    header = "%-6s %-6s %5s %9s %9s %9s %10s %9s" % ("plugin", "op", "n", "median", "p90", "max", "total", "peakRSS")
-    units = "%-6s %-6s %5s %9s %9s %9s %10s %9s" % ("", "", "", "ms", "ms", "ms", "ms", "KiB")
-    print(header)
-    print(units)
-    print("-" * len(header))
-    stats = {}
-    for run in (ours, go):
-        for op in ops:
-            if not run["samples"][op]:
-                continue
-            s = summarize(run["samples"][op])
-            stats[(run["name"], op)] = s
-            print("%-6s %-6s %5d %9.1f %9.1f %9.1f %10.0f %9d"
-                  % (run["name"], op, s["n"], s["median"], s["p90"], s["max"], s["total"], s["rss"]))
-    print("-" * len(header))
-    for op in ops:
-        a, b = stats.get((ours["name"], op)), stats.get((go["name"], op))
-        if not a or not b:
-            continue
-        print("%-6s %-6s %5s %9.3f %9.3f %9.3f %10.3f %9.3f"
-              % ("ours/go", op, "", a["median"] / b["median"], a["p90"] / b["p90"], a["max"] / b["max"],
-                 a["total"] / b["total"], a["rss"] / b["rss"]))
-    print()
-    n = ours["containers"]
-    for run in (ours, go):
-        first = [s["ms"] for s in run["samples"]["ADD"][: max(1, n // 10)]]
-        at_n = [s["ms"] for s in run["samples"]["ADD@N"]]
-        scaling = ""
-        if first and at_n:
-            scaling = "ADD median %.1f ms for the first %d containers, %.1f ms with %d in the table (x%.2f)" % (
-                statistics.median(first), len(first), statistics.median(at_n), n, statistics.median(at_n) / statistics.median(first))
-        print("%-4s: %s; peak nat rules v4=%d v6=%d; route_localnet on the pod-route interface=%s; run %.1f s"
-              % (run["name"], scaling, run["peak_rules"]["v4"], run["peak_rules"]["v6"], run["route_localnet"], run["elapsed_s"]))
-    for family in ("v4", "v6"):
-        a, b = normalized(ours["tables"][family]), normalized(go["tables"][family])
-        if a == b:
-            print("nat %s at peak: identical (%d lines)" % (family, len(a)))
-        else:
-            only_ours, only_go = sorted(set(a) - set(b)), sorted(set(b) - set(a))
-            print("nat %s at peak: %d lines only in ours, %d only in go%s%s" % (
-                family, len(only_ours), len(only_go),
-                "; e.g. ours: " + only_ours[0] if only_ours else "", "; e.g. go: " + only_go[0] if only_go else ""))
-    for run in (ours, go):
-        failed = run["check_failures"]
-        if failed:
-            print("%s: CHECK failed for %d of %d containers (a failed CHECK stops early, so its timings cover "
-                  "less work); first: %s (exit %d): %s"
-                  % (run["name"], len(failed), len(run["samples"]["CHECK"]), failed[0]["container"],
-                     failed[0]["status"], failed[0]["output"]))
-        else:
-            print("%s: CHECK passed for all %d containers" % (run["name"], len(run["samples"]["CHECK"])))
-    return 0
+    with open(args.file) as f:
+        out = json.load(f)
+    if args.markdown:
+        print_markdown(out)
+        return 0
+    print_report(out)
+    return 1 if out["failures"] else 0
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="mode", required=True)
     r = sub.add_parser("run")
-    r.add_argument("--name", required=True)
-    r.add_argument("--plugin", required=True)
-    r.add_argument("--containers", type=int, default=50)
-    r.add_argument("--extra", type=int, default=10)
+    r.add_argument("--ours", required=True)
+    r.add_argument("--go", required=True)
+    r.add_argument("--levels", default="0,100,1000")
+    r.add_argument("--pods", type=int, default=20, help="timed pods per level")
+    r.add_argument("--rss-pods", type=int, default=5, help="pods per level run under GNU time for the peak RSS")
+    r.add_argument("--kube-proxy-rules", type=int, default=0)
     r.add_argument("--path-dir", required=True, help="directory put first on PATH (iptables -> iptables-legacy)")
-    r.add_argument("--lockfile", default="", help="XTABLES_LOCKFILE for the plugin (empty: the default lock)")
-    r.add_argument("--interface", default="pmb0", help="interface whose route_localnet is reported")
+    r.add_argument("--lockfile", default="", help="XTABLES_LOCKFILE for the plugins and tools (empty: the default lock)")
+    r.add_argument("--netns-prefix", required=True, help="the twins are PREFIX-<level>-ours and PREFIX-<level>-go")
     r.add_argument("--out", required=True)
+    r.add_argument("--markdown", action="store_true", help="also print the figures as a markdown table")
     p = sub.add_parser("report")
-    p.add_argument("ours")
-    p.add_argument("go")
+    p.add_argument("--markdown", action="store_true", help="print the figures as a markdown table instead")
+    p.add_argument("file")
+    g = sub.add_parser("preload")
+    g.add_argument("--pods", type=int, default=0)
+    g.add_argument("--kube-proxy-rules", type=int, default=0)
+    g.add_argument("--v6", action="store_true")
     args = parser.parse_args()
-    return run(args) if args.mode == "run" else report(args)
+    if args.mode == "run":
+        return run(args)
+    if args.mode == "report":
+        return report(args)
+    sys.stdout.write(preload_text(args.pods, args.kube_proxy_rules, args.v6))
+    return 0
 
 
 if __name__ == "__main__":

@@ -1,0 +1,620 @@
+#!/usr/bin/env bash
+# A real container runtime drives our plugin: Debian's podman 4.3 with its CNI network backend runs
+# containers through a conflist of Debian's bridge + host-local and this portmap. On a Debian 12
+# machine, as root:
+#   scripts/runtime-test.sh                       (RUNTIME_TEST_TRACE=1: log every portmap call)
+# Installs the Debian packages (podman, runc, busybox-static, and lib.sh's), builds and installs the
+# release plugin with scripts/install.sh into a private CNI bin dir, and then, all in namespaces and
+# directories of its own (nothing is added to the machine's own network namespace):
+#   pmrt-client 10.237.90.10, fd5c:8a3e:91b7:90::10  --veth--  pmrt-node 10.237.90.1 + .2, ...:90::1 + ::2
+#   podman runs inside pmrt-node's network namespace (nsenter --net, the mount namespace stays the
+#   machine's), so its CNI plugins, the bridge pmrt-br0 (10.237.91.0/24, fd5c:8a3e:91b7:91::/64),
+#   the nat tables and the hostPorts all live there; podman's container namespaces hang off it.
+# Podman is isolated: CONTAINERS_CONF / CONTAINERS_STORAGE_CONF point at files in a temp dir that
+# also holds its storage (vfs), run root, tmp dir, file locks, events log, the CNI config dir (only
+# our network) and the CNI bin dir (our portmap + links to Debian's bridge, host-local, loopback:
+# Debian's Go portmap is in no directory podman searches). Runtime: runc, cgroupfs, cgroup parent
+# /pmrt-runtime-test.
+# Containers come from a two-file image built here (podman import of busybox-static + a static UDP
+# responder; no registry): pmrt-web-a publishes tcp 18080->80 and udp 18081->81 on every address,
+# pmrt-web-b tcp 19090->80 bound to 10.237.90.1 and tcp 19091->80 bound to fd5c:8a3e:91b7:90::1.
+# Prints PASS/FAIL per check and "N passed, M failed"; exits non-zero if any check fails. Everything
+# it creates is removed on exit (and leftovers of an interrupted run first).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib.sh
+
+readonly NODE=pmrt-node CLIENT=pmrt-client
+readonly NETWORK=pmrt-hostport BRIDGE=pmrt-br0 CONFLIST_SOURCE=conf/20-hostport-dualstack.conflist
+readonly POD_SUBNET_V4=10.237.91.0/24 POD_SUBNET_V6=fd5c:8a3e:91b7:91::/64
+readonly NODE_V4=10.237.90.1 NODE_V4_SECOND=10.237.90.2 CLIENT_V4=10.237.90.10
+readonly NODE_V6=fd5c:8a3e:91b7:90::1 NODE_V6_SECOND=fd5c:8a3e:91b7:90::2 CLIENT_V6=fd5c:8a3e:91b7:90::10
+readonly WEB_A=pmrt-web-a WEB_B=pmrt-web-b
+readonly IMAGE=localhost/pmrt-busybox:latest
+# With the cgroupfs manager, podman puts containers (and conmon) under this parent; removed on exit.
+readonly CGROUP_PARENT=pmrt-runtime-test
+readonly WORK_PREFIX=pmrt-runtime.
+readonly PYTHON=/usr/bin/python3
+readonly TRACE=${RUNTIME_TEST_TRACE:-}
+
+if [ "$(id -u)" != 0 ]; then
+    log "scripts/runtime-test.sh must run as root (podman, network namespaces, nat tables)"
+    exit 1
+fi
+# One run at a time: the namespace names are fixed. The lock is this file, held on fd 9, which
+# every long-lived process below closes.
+exec 9<scripts/runtime-test.sh
+if ! flock -n 9; then
+    log "another scripts/runtime-test.sh is running"
+    exit 1
+fi
+
+work=""
+passed=0
+failed=0
+
+# ---------------------------------------------------------------------------------------------
+# Packages. lib.sh's install_packages (apt-get update, build and test packages) runs first.
+
+install_runtime_packages() {
+    # podman (conmon, containers-common), runc (crun 1.8 refuses hybrid cgroup hierarchies such as
+    # this machine's; runc runs on v1, hybrid and v2), busybox-static for the image.
+    local packages=(podman runc conmon golang-github-containers-common busybox-static)
+    if [ "$(id -u)" != 0 ]; then return; fi
+    log "installing Debian packages: ${packages[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    if ! apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null; then
+        apt-get update -qq
+        apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
+    fi
+}
+
+# ---------------------------------------------------------------------------------------------
+# Podman, isolated: everything it writes is under $1 (the run's temp dir), except libcni's result
+# cache (/var/lib/cni/results/<network>-*), containers/image's blob info cache
+# (/var/lib/containers/cache) and runc's state dir (/run/runc/<id>: the cleanup that conmon runs
+# when a container exits does not get podman's --runtime-flag, so runc's --root cannot be moved):
+# cleanup removes what we made.
+
+pm_in() {   # pm_in WORKDIR ARGS...: podman with WORKDIR's config, in the node's network namespace
+    local dir=$1
+    shift
+    timeout 120 nsenter --net="/run/netns/$NODE" \
+        env CONTAINERS_CONF="$dir/containers.conf" CONTAINERS_STORAGE_CONF="$dir/storage.conf" TMPDIR="$dir/tmp" \
+        podman "$@" 9<&-
+}
+pm() { pm_in "$work" "$@"; }
+
+# Cleanup of one run's temp dir: this run's (the EXIT trap, and the final leftover check) or an
+# interrupted run's. Podman removes its containers first (CNI DEL through the list, so host-local
+# releases and the nat rules go); then whatever is still there is removed by hand.
+cleanup_workdir() {
+    local dir=$1 pid path mnt
+    [ -d "$dir" ] || return 0
+    if [ -f "$dir/containers.conf" ] && [ -e "/run/netns/$NODE" ] && command -v podman >/dev/null; then
+        pm_in "$dir" rm --all --force --time 0 >/dev/null 2>&1 || true
+    fi
+    # Container network namespaces podman made for this run (recorded as each container started).
+    if [ -f "$dir/sandboxes" ]; then
+        while read -r path; do
+            [ -e "$path" ] || continue
+            for pid in $(ip netns pids "$(basename "$path")" 2>/dev/null); do kill -9 "$pid" 2>/dev/null || true; done
+            umount "$path" 2>/dev/null || true
+            rm -f "$path"
+        done <"$dir/sandboxes"
+    fi
+    # Anything still mounted below the dir (a container's shm if podman died half-way).
+    awk -v d="$dir/" 'index($5, d) == 1 { print $5 }' /proc/self/mountinfo | sort -r | while read -r mnt; do
+        umount -l "$mnt" 2>/dev/null || true
+    done
+    # libcni's cached results for our network; the directories only if this run created them.
+    rm -f /var/lib/cni/results/"$NETWORK"-*
+    if [ -f "$dir/created-var-lib-cni" ]; then
+        rmdir /var/lib/cni/results /var/lib/cni 2>/dev/null || true
+    fi
+    if [ -f "$dir/created-run-runc" ]; then
+        rmdir /run/runc 2>/dev/null || true
+    fi
+    if [ -f "$dir/created-blob-info-cache" ]; then
+        rm -f /var/lib/containers/cache/blob-info-cache-v1.boltdb
+        rmdir /var/lib/containers/cache /var/lib/containers 2>/dev/null || true
+    fi
+    rm -rf "$dir"
+}
+
+remove_namespaces() {
+    local ns pid
+    for ns in $(ip netns list | awk '$1 ~ /^pmrt-/ { print $1 }'); do
+        for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$pid" 2>/dev/null || true; done
+        ip netns del "$ns" 2>/dev/null || true   # takes the bridge, veths and nat tables with it
+    done
+}
+
+remove_cgroups() {
+    local dir
+    for dir in /sys/fs/cgroup/"$CGROUP_PARENT" /sys/fs/cgroup/*/"$CGROUP_PARENT"; do
+        [ -d "$dir" ] && find "$dir" -depth -type d -exec rmdir {} \; 2>/dev/null
+    done
+    return 0
+}
+
+teardown() {
+    local dir
+    for dir in "${TMPDIR:-/tmp}/$WORK_PREFIX"*; do
+        [ -e "$dir" ] && cleanup_workdir "$dir"
+    done
+    remove_namespaces
+    remove_cgroups
+}
+
+cleanup() {
+    local status=$?
+    set +e
+    trap - EXIT
+    log "cleaning up"
+    teardown
+    exit "$status"
+}
+
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# ---------------------------------------------------------------------------------------------
+# Checks and probes.
+
+pass() { passed=$((passed + 1)); printf '  \033[32mPASS\033[0m  %s\n' "$*"; }
+fail() { failed=$((failed + 1)); printf '  \033[31mFAIL\033[0m  %s\n' "$*"; }
+check() {   # check WHAT COMMAND...: PASS if COMMAND succeeds
+    local what=$1
+    shift
+    if "$@"; then pass "$what"; else fail "$what"; fi
+}
+
+in_node() { nsenter --net="/run/netns/$NODE" "$@" 9<&-; }
+in_client() { ip netns exec "$CLIENT" "$@" 9<&-; }
+
+# probe NS PROTO HOST PORT: one bounded request from namespace NS (client or node); prints the answer.
+probe() {
+    local runner=in_client
+    [ "$1" = node ] && runner=in_node
+    "$runner" timeout 10 "$PYTHON" "$work/probe.py" "$2" "$3" "$4"
+}
+
+expect_answer() {   # expect_answer WHAT NS PROTO HOST PORT NAME
+    local answer
+    if answer=$(probe "$2" "$3" "$4" "$5") && [[ $answer == *"hello from $6 "* ]]; then
+        pass "$1 -> $answer"
+    else
+        fail "$1: expected an answer from $6, got: ${answer:-nothing}"
+    fi
+}
+
+expect_no_answer() {   # expect_no_answer WHAT NS PROTO HOST PORT
+    local answer
+    if answer=$(probe "$2" "$3" "$4" "$5"); then
+        fail "$1: answered: $answer"
+    else
+        pass "$1 -> ${answer:-no answer}"
+    fi
+}
+
+# The node's tables, read into a variable before grep looks at them (with pipefail, a grep -q that
+# stops reading early would fail the pipeline).
+nat() { in_node "$1" -t nat; }   # nat iptables-legacy-save|ip6tables-legacy-save
+both_nat() { nat iptables-legacy-save && nat ip6tables-legacy-save; }
+dn_chains() { local rules; rules=$(nat "$1"); grep -c '^:CNI-DN-' <<<"$rules" || true; }
+container_id() { pm inspect --format '{{.Id}}' "$1"; }
+
+# rules_present NAME FAMILIES...: the container's entry rule (comment id: "<ID>") is in each family's
+# nat table. rules_absent NAME: no line of either family's nat table names the container.
+rules_present() {
+    local id=${ids[$1]:-unknown} save rules
+    shift
+    for save in "$@"; do
+        rules=$(nat "$save") || return 1
+        grep -q -- "^-A CNI-HOSTPORT-DNAT .*id: .*$id" <<<"$rules" || return 1
+    done
+}
+rules_present_both() { rules_present "$1" iptables-legacy-save ip6tables-legacy-save; }
+rules_absent() { local rules; [ -n "${ids[$1]:-}" ] && rules=$(both_nat) && ! grep -qF -- "${ids[$1]}" <<<"$rules"; }
+quiet() { "$@" >/dev/null; }
+
+declare -A ids=()
+record_container() {   # after a start: its id, and its network namespace (for the cleanup)
+    ids[$1]=$(container_id "$1")
+    pm inspect --format '{{.NetworkSettings.SandboxKey}}' "$1" >>"$work/sandboxes" || true
+}
+
+# wait_ready NAME: the container's servers answer on its own address (from the node), 15 s at most.
+wait_ready() {
+    local address deadline=$((SECONDS + 15))
+    address=$(pm inspect --format "{{(index .NetworkSettings.Networks \"$NETWORK\").IPAddress}}" "$1")
+    while [ "$SECONDS" -lt "$deadline" ]; do
+        if probe node http "$address" 80 >/dev/null 2>&1; then return 0; fi
+        sleep 0.5
+    done
+    log "$1 ($address) does not answer on port 80"
+    return 1
+}
+
+run_container() {   # run_container NAME PODMAN-RUN-ARGS... : detached, with both servers
+    local name=$1
+    shift
+    pm run --detach --name "$name" --network "$NETWORK" --cgroup-parent "/$CGROUP_PARENT" \
+        --stop-signal KILL "$@" "$IMAGE" /bin/serve "${name#pmrt-}" >/dev/null || return 1
+    record_container "$name" && wait_ready "$name"
+}
+start_container() { pm start "$1" >/dev/null && record_container "$1" && wait_ready "$1"; }
+
+# ---------------------------------------------------------------------------------------------
+# Files: podman's config, the network, the image, the probe.
+
+write_podman_config() {
+    mkdir -p "$work"/{cni-bin,cni-conf,ipam,storage,run,tmp}
+    cat >"$work/containers.conf" <<EOF
+[containers]
+# This machine's root lacks CAP_SYS_RESOURCE: podman's default rlimits (nofile 1048576) would fail.
+default_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]
+
+[network]
+network_backend = "cni"
+cni_plugin_dirs = ["$work/cni-bin"]
+network_config_dir = "$work/cni-conf"
+default_network = "$NETWORK"
+
+[engine]
+runtime = "runc"
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+events_logfile_path = "$work/events.log"
+tmp_dir = "$work/tmp"
+lock_type = "file"
+image_copy_tmp_dir = "$work/tmp"
+EOF
+    cat >"$work/storage.conf" <<EOF
+[storage]
+driver = "vfs"
+graphroot = "$work/storage"
+runroot = "$work/run"
+EOF
+    # The network: conf/20-hostport-dualstack.conflist with our name, bridge, subnets and IPAM dir.
+    "$PYTHON" - "$CONFLIST_SOURCE" "$work/cni-conf/$NETWORK.conflist" <<EOF
+import json, sys
+conf = json.load(open(sys.argv[1]))
+conf["name"] = "$NETWORK"
+bridge = next(p for p in conf["plugins"] if p["type"] == "bridge")
+bridge["bridge"] = "$BRIDGE"
+bridge["ipam"]["ranges"] = [[{"subnet": "$POD_SUBNET_V4"}], [{"subnet": "$POD_SUBNET_V6"}]]
+bridge["ipam"]["dataDir"] = "$work/ipam"
+assert any(p["type"] == "portmap" for p in conf["plugins"])
+json.dump(conf, open(sys.argv[2], "w"), indent=2)
+EOF
+}
+
+install_plugins() {
+    local plugin bin=$work/cni-bin
+    if [ -n "$TRACE" ]; then bin=$work/cni-real; fi
+    scripts/install.sh "$bin" 9<&-
+    if [ -n "$TRACE" ]; then
+        # A logging wrapper in the plugin dir: each call's verb, exit status, stdout and stderr.
+        cat >"$work/cni-bin/portmap" <<EOF
+#!/bin/bash
+log=$work/portmap-calls.log
+out=\$(mktemp "$work/tmp/call.XXXXXX")
+"$work/cni-real/portmap" >"\$out.out" 2>"\$out.err"
+status=\$?
+{ echo "CNI_COMMAND=\$CNI_COMMAND CNI_CONTAINERID=\$CNI_CONTAINERID exit=\$status stdout=\$(tr -d '\\n ' <"\$out.out" | cut -c1-200) stderr=\$(cat "\$out.err")"; } >>"\$log"
+cat "\$out.out"; cat "\$out.err" >&2
+rm -f "\$out" "\$out.out" "\$out.err"
+exit \$status
+EOF
+        chmod 0755 "$work/cni-bin/portmap"
+    fi
+    for plugin in bridge host-local loopback; do
+        ln -s "/usr/lib/cni/$plugin" "$work/cni-bin/$plugin"
+    done
+}
+
+build_image() {
+    local root=$work/image
+    mkdir -p "$root"/{bin,etc,tmp,proc,sys,dev,www/cgi-bin}
+    install -m 0755 /bin/busybox "$root/bin/busybox"
+    for applet in sh httpd cat echo ls ip sleep; do ln -s busybox "$root/bin/$applet"; done
+    # A UDP responder (busybox-static's nc has no UDP): one reply per datagram, over IPv4 and IPv6.
+    cat >"$work/udp-hello.c" <<'C'
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+int main(int argc, char **argv) {
+    if (argc != 3) { fprintf(stderr, "usage: udp-hello NAME PORT\n"); return 2; }
+    int off = 0, fd = socket(AF_INET6, SOCK_DGRAM, 0);
+    struct sockaddr_in6 any6 = { .sin6_family = AF_INET6, .sin6_port = htons(atoi(argv[2])), .sin6_addr = IN6ADDR_ANY_INIT };
+    if (fd >= 0 && (setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof off) != 0
+                    || bind(fd, (struct sockaddr *)&any6, sizeof any6) != 0)) { close(fd); fd = -1; }
+    if (fd < 0) {
+        struct sockaddr_in any4 = { .sin_family = AF_INET, .sin_port = htons(atoi(argv[2])) };
+        fd = socket(AF_INET, SOCK_DGRAM, 0);
+        if (fd < 0 || bind(fd, (struct sockaddr *)&any4, sizeof any4) != 0) { perror("udp-hello"); return 1; }
+    }
+    for (;;) {
+        char buffer[2048], host[INET6_ADDRSTRLEN] = "?", reply[256];
+        struct sockaddr_storage peer;
+        socklen_t length = sizeof peer;
+        if (recvfrom(fd, buffer, sizeof buffer, 0, (struct sockaddr *)&peer, &length) < 0) continue;
+        if (peer.ss_family == AF_INET6)
+            inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&peer)->sin6_addr, host, sizeof host);
+        else
+            inet_ntop(AF_INET, &((struct sockaddr_in *)&peer)->sin_addr, host, sizeof host);
+        int size = snprintf(reply, sizeof reply, "hello from %s over udp (you are %s)\n", argv[1], host);
+        sendto(fd, reply, size, 0, (struct sockaddr *)&peer, length);
+    }
+}
+C
+    clang -static -O2 -o "$root/bin/udp-hello" "$work/udp-hello.c"
+    # The container's command: `serve NAME` answers HTTP on 80 (busybox httpd, a CGI that names the
+    # container and the peer it saw) and UDP on 81.
+    cat >"$root/bin/serve" <<'SH'
+#!/bin/sh
+echo "$1" >/etc/container-name
+/bin/udp-hello "$1" 81 &
+exec /bin/httpd -f -p 80 -h /www
+SH
+    cat >"$root/www/cgi-bin/hello" <<'SH'
+#!/bin/sh
+printf 'Content-Type: text/plain\r\n\r\nhello from %s (you are %s)\n' "$(cat /etc/container-name)" "$REMOTE_ADDR"
+SH
+    chmod 0755 "$root/bin/serve" "$root/www/cgi-bin/hello"
+    tar -C "$root" -cf "$work/image.tar" .
+    log "podman import: $IMAGE (busybox-static, udp-hello)"
+    pm import --quiet "$work/image.tar" "$IMAGE" >/dev/null
+}
+
+write_probe() {
+    # One bounded request: HTTP GET /cgi-bin/hello or one UDP datagram; 1.5 s per attempt, two
+    # attempts (the first packet may wait for ARP/ND).
+    cat >"$work/probe.py" <<'PY'
+import http.client, socket, sys
+
+proto, host, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
+error = None
+for _ in range(2):
+    try:
+        if proto == "http":
+            conn = http.client.HTTPConnection(host, port, timeout=1.5)
+            conn.request("GET", "/cgi-bin/hello")
+            response = conn.getresponse()
+            print(f"HTTP {response.status}: {response.read().decode().strip()}")
+            conn.close()
+        else:
+            family = socket.AF_INET6 if ":" in host else socket.AF_INET
+            with socket.socket(family, socket.SOCK_DGRAM) as sock:
+                sock.settimeout(1.5)
+                sock.sendto(b"ping\n", (host, port))
+                print(sock.recvfrom(2048)[0].decode().strip())
+        sys.exit(0)
+    except (OSError, http.client.HTTPException) as failure:
+        error = failure
+print(f"no answer ({error})")
+sys.exit(1)
+PY
+}
+
+# ---------------------------------------------------------------------------------------------
+# 1. Packages, leftovers, files.
+
+started=$SECONDS
+install_packages
+install_runtime_packages
+use_swift
+teardown   # an interrupted run's leftovers
+work=$(mktemp -d "${TMPDIR:-/tmp}/${WORK_PREFIX}XXXXXX")
+[ -d /var/lib/cni ] || touch "$work/created-var-lib-cni"
+[ -e /var/lib/containers/cache/blob-info-cache-v1.boltdb ] || touch "$work/created-blob-info-cache"
+[ -d /run/runc ] || touch "$work/created-run-runc"
+
+write_podman_config
+install_plugins
+write_probe
+
+# ---------------------------------------------------------------------------------------------
+# 2. Node and client namespaces, joined by a veth pair.
+
+log "creating namespaces $NODE and $CLIENT"
+for ns in "$NODE" "$CLIENT"; do
+    ip netns add "$ns"
+    ip -n "$ns" link set lo up
+done
+in_node sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1 \
+    net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
+ip -n "$NODE" link add pmrt-n0 type veth peer name pmrt-c0 netns "$CLIENT"
+ip -n "$NODE" addr add "$NODE_V4/24" dev pmrt-n0
+ip -n "$NODE" addr add "$NODE_V4_SECOND/24" dev pmrt-n0
+ip -n "$NODE" -6 addr add "$NODE_V6/64" dev pmrt-n0 nodad
+ip -n "$NODE" -6 addr add "$NODE_V6_SECOND/64" dev pmrt-n0 nodad
+ip -n "$NODE" link set pmrt-n0 up
+ip -n "$CLIENT" addr add "$CLIENT_V4/24" dev pmrt-c0
+ip -n "$CLIENT" -6 addr add "$CLIENT_V6/64" dev pmrt-c0 nodad
+ip -n "$CLIENT" link set pmrt-c0 up
+
+build_image
+log "setup took $((SECONDS - started)) s; podman $(pm version --format '{{.Client.Version}}' || true)"
+
+# ---------------------------------------------------------------------------------------------
+# 3. Podman's view: CNI backend, our dirs only.
+
+echo "podman setup"
+check "podman uses the CNI network backend" test "$(pm info --format '{{.Host.NetworkBackend}}')" = cni
+check "podman's storage is the run's own ($work/storage, vfs)" \
+    test "$(pm info --format '{{.Store.GraphRoot}} {{.Store.GraphDriverName}}')" = "$work/storage vfs"
+check "podman sees the network $NETWORK from $work/cni-conf" pm network exists "$NETWORK"
+our_portmap_installed() {   # a file of its own (not a link), not Debian's Go binary
+    local installed=$work/cni-bin/portmap
+    [ -n "$TRACE" ] && installed=$work/cni-real/portmap
+    [ ! -L "$work/cni-bin/portmap" ] && [ -f "$installed" ] && ! cmp -s "$installed" /usr/lib/cni/portmap
+}
+check "podman's only CNI bin dir (cni_plugin_dirs) holds our portmap, not Debian's Go one" our_portmap_installed
+
+# ---------------------------------------------------------------------------------------------
+# 4. Two containers.
+
+echo "containers"
+check "podman run $WEB_A -p 18080:80 -p 18081:81/udp: up and serving" \
+    run_container "$WEB_A" --publish 18080:80 --publish 18081:81/udp
+check "podman run $WEB_B -p $NODE_V4:19090:80 -p [$NODE_V6]:19091:80: up and serving" \
+    run_container "$WEB_B" --publish "$NODE_V4:19090:80" --publish "[$NODE_V6]:19091:80"
+pm ps --all --format '    {{.Names}} {{.Status}} {{.Ports}}' || true
+
+bridge_in_node_only() { ip -n "$NODE" link show "$BRIDGE" >/dev/null 2>&1 && ! ip link show "$BRIDGE" >/dev/null 2>&1; }
+guard_installed() {
+    local rules
+    rules=$(in_node iptables-legacy-save -t raw) && grep -q -- '-A PREROUTING .*-j CNI-HOSTPORT-GUARD' <<<"$rules"
+}
+machine_nat_untouched() {
+    local rules
+    rules=$(iptables-legacy-save -t nat 2>/dev/null; ip6tables-legacy-save -t nat 2>/dev/null)
+    ! grep -qF -e "${ids[$WEB_A]:-unknown}" -e "${ids[$WEB_B]:-unknown}" -e "$NETWORK" <<<"$rules"
+}
+check "CNI ran in $NODE: the bridge $BRIDGE is there, not in the machine's namespace" bridge_in_node_only
+check "our plugin did the ADD: $NODE's raw table has CNI-HOSTPORT-GUARD (only ours creates it)" guard_installed
+check "entry rules for $WEB_A in both families" rules_present_both "$WEB_A"
+check "entry rules for $WEB_B in both families (one hostIP each)" rules_present_both "$WEB_B"
+check "the machine's own nat tables have no rule for our containers" machine_nat_untouched
+log "what portmap wrote in $NODE (CNI lines of iptables-legacy-save -t nat)"
+nat iptables-legacy-save | grep -F 'CNI-' | sed 's/^/    /' || true
+
+echo "traffic"
+expect_answer "HTTP $NODE_V4:18080 reaches $WEB_A" client http "$NODE_V4" 18080 web-a
+expect_answer "HTTP $NODE_V4_SECOND:18080 reaches $WEB_A (no hostIP: every node address)" client http "$NODE_V4_SECOND" 18080 web-a
+expect_answer "HTTP [$NODE_V6]:18080 reaches $WEB_A" client http "$NODE_V6" 18080 web-a
+expect_answer "UDP  $NODE_V4:18081 reaches $WEB_A" client udp "$NODE_V4" 18081 web-a
+expect_answer "UDP  [$NODE_V6_SECOND]:18081 reaches $WEB_A" client udp "$NODE_V6_SECOND" 18081 web-a
+expect_answer "HTTP 127.0.0.1:18080 from the node itself reaches $WEB_A (route_localnet + masquerade)" node http 127.0.0.1 18080 web-a
+expect_answer "HTTP $NODE_V4:19090 reaches $WEB_B (hostIP $NODE_V4)" client http "$NODE_V4" 19090 web-b
+expect_no_answer "HTTP $NODE_V4_SECOND:19090 does not reach $WEB_B (bound to $NODE_V4)" client http "$NODE_V4_SECOND" 19090
+expect_answer "HTTP [$NODE_V6]:19091 reaches $WEB_B (hostIP $NODE_V6)" client http "$NODE_V6" 19091 web-b
+expect_no_answer "HTTP [$NODE_V6_SECOND]:19091 does not reach $WEB_B (bound to $NODE_V6)" client http "$NODE_V6_SECOND" 19091
+expect_no_answer "HTTP $NODE_V4:19091 does not reach $WEB_B (the IPv6 mapping)" client http "$NODE_V4" 19091
+
+# ---------------------------------------------------------------------------------------------
+# 5. stop / start: rules removed and restored.
+
+echo "podman stop / start"
+check "podman stop $WEB_A" quiet pm stop "$WEB_A"
+check "after podman stop $WEB_A its rules are gone from both families" rules_absent "$WEB_A"
+check "after podman stop $WEB_A, $WEB_B's rules are still there" rules_present_both "$WEB_B"
+check "after podman stop $WEB_A one CNI-DN- chain is left per family" \
+    test "$(dn_chains iptables-legacy-save) $(dn_chains ip6tables-legacy-save)" = "1 1"
+expect_no_answer "HTTP $NODE_V4:18080 after stop" client http "$NODE_V4" 18080
+expect_answer "HTTP $NODE_V4:19090 still reaches $WEB_B" client http "$NODE_V4" 19090 web-b
+
+check "podman start $WEB_A: up and serving" start_container "$WEB_A"
+check "after podman start $WEB_A its rules are back in both families" rules_present_both "$WEB_A"
+expect_answer "HTTP $NODE_V4:18080 reaches $WEB_A again" client http "$NODE_V4" 18080 web-a
+expect_answer "UDP  $NODE_V4:18081 reaches $WEB_A again" client udp "$NODE_V4" 18081 web-a
+expect_answer "HTTP [$NODE_V6_SECOND]:18080 reaches $WEB_A again" client http "$NODE_V6_SECOND" 18080 web-a
+
+# ---------------------------------------------------------------------------------------------
+# 6. The container dies without podman stop: conmon runs `podman container cleanup`, which DELs.
+
+echo "container killed from outside"
+rules_gone_soon() {   # the cleanup runs asynchronously: 15 s at most
+    local _
+    for _ in $(seq 30); do
+        rules_absent "$1" && return 0
+        sleep 0.5
+    done
+    return 1
+}
+kill_container() {
+    local pid
+    pid=$(pm inspect --format '{{.State.Pid}}' "$1") && [ "$pid" -gt 0 ] && kill -KILL "$pid"
+}
+check "kill -KILL of $WEB_A's process from the node" kill_container "$WEB_A"
+check "conmon's podman container cleanup removed $WEB_A's rules" rules_gone_soon "$WEB_A"
+check "podman start $WEB_A after the crash: up and serving" start_container "$WEB_A"
+check "its rules are back in both families" rules_present_both "$WEB_A"
+expect_answer "HTTP $NODE_V4_SECOND:18080 reaches $WEB_A" client http "$NODE_V4_SECOND" 18080 web-a
+
+# ---------------------------------------------------------------------------------------------
+# 7. The nat tables wiped (as a firewall reload does), then podman network reload (DEL + ADD).
+
+echo "nat tables wiped, podman network reload"
+for save in iptables-legacy ip6tables-legacy; do
+    in_node "$save" -t nat -F
+    in_node "$save" -t nat -X
+done
+expect_no_answer "HTTP $NODE_V4:18080 with the nat table wiped" client http "$NODE_V4" 18080
+check "podman network reload --all succeeds" quiet pm network reload --all
+check "after the reload $WEB_A's rules are back in both families" rules_present_both "$WEB_A"
+check "after the reload $WEB_B's rules are back in both families" rules_present_both "$WEB_B"
+expect_answer "HTTP $NODE_V4:18080 reaches $WEB_A after the reload" client http "$NODE_V4" 18080 web-a
+expect_answer "HTTP [$NODE_V6]:19091 reaches $WEB_B after the reload" client http "$NODE_V6" 19091 web-b
+
+# ---------------------------------------------------------------------------------------------
+# 8. rm: of a running container, and of a stopped one; then nothing of theirs is left.
+
+echo "podman rm"
+check "podman rm --force $WEB_A (running)" quiet pm rm --force "$WEB_A"
+check "after podman rm --force $WEB_A (running) its rules are gone" rules_absent "$WEB_A"
+expect_no_answer "HTTP $NODE_V4:18080 after rm" client http "$NODE_V4" 18080
+expect_answer "HTTP $NODE_V4:19090 still reaches $WEB_B" client http "$NODE_V4" 19090 web-b
+check "podman stop $WEB_B" quiet pm stop "$WEB_B"
+check "after podman stop $WEB_B its rules are gone" rules_absent "$WEB_B"
+check "podman rm $WEB_B (stopped)" quiet pm rm "$WEB_B"
+check "no container is left" test -z "$(pm ps --all --quiet)"
+leftover=$(both_nat | grep -e '^:CNI-DN-' -e "${ids[$WEB_A]:-unknown}" -e "${ids[$WEB_B]:-unknown}" || true)
+if [ -z "$leftover" ]; then
+    pass "after the last rm no CNI-DN- chain or container rule is left in either nat table (shared CNI-HOSTPORT-* chains stay)"
+else
+    fail "after the last rm the nat tables still hold: $leftover"
+fi
+
+if [ -n "$TRACE" ]; then
+    log "portmap calls podman made ($work/portmap-calls.log)"
+    sed 's/^/    /' "$work/portmap-calls.log"
+fi
+
+# ---------------------------------------------------------------------------------------------
+# 9. Teardown, and what it leaves behind.
+
+echo "teardown"
+log "removing the image, the namespaces, the run's directory"
+pm rmi --all --force >/dev/null 2>&1 || true
+sandboxes=$(sort -u "$work/sandboxes" 2>/dev/null || true)
+created=""   # the machine's directories this run created, gone after the teardown
+[ ! -f "$work/created-var-lib-cni" ] || created+=" /var/lib/cni"
+[ ! -f "$work/created-blob-info-cache" ] || created+=" /var/lib/containers/cache/blob-info-cache-v1.boltdb"
+[ ! -f "$work/created-run-runc" ] || created+=" /run/runc"
+teardown
+leftovers=()
+[ -d "$work" ] && leftovers+=("$work")
+namespaces=$(ip netns list | awk '$1 ~ /^pmrt-/ { print $1 }')
+[ -z "$namespaces" ] || leftovers+=("namespaces: $namespaces")
+for path in $sandboxes; do
+    [ ! -e "$path" ] || leftovers+=("container netns $path")
+done
+ip link show "$BRIDGE" >/dev/null 2>&1 && leftovers+=("bridge $BRIDGE")
+compgen -G "/sys/fs/cgroup/*/$CGROUP_PARENT" >/dev/null && leftovers+=("cgroups /sys/fs/cgroup/*/$CGROUP_PARENT")
+compgen -G "/var/lib/cni/results/$NETWORK-*" >/dev/null && leftovers+=("/var/lib/cni/results/$NETWORK-*")
+for id in "${ids[@]}"; do
+    [ ! -e "/run/runc/$id" ] || leftovers+=("/run/runc/$id")
+done
+for path in $created; do
+    [ ! -e "$path" ] || leftovers+=("$path")
+done
+if [ ${#leftovers[@]} = 0 ]; then
+    pass "nothing left behind (run dir, namespaces, container netns, bridge, cgroups, CNI cache)"
+else
+    fail "left behind: ${leftovers[*]}"
+fi
+
+echo
+log "took $((SECONDS - started)) s"
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]
