@@ -8,7 +8,10 @@ import PackageDescription
 /// - `PortmapCore`: pure Swift, no C and no I/O: CNI protocol and types, config decoding and
 ///   validation, chain naming, the rule *plan* and its `iptables-save` rendering, the verb dispatcher.
 /// - `CMnl`: module map + shim header over libmnl (rtnetlink, nfnetlink_conntrack). No Swift.
-/// - `IPTablesBackend`: turns a plan into one libiptc commit per table, reads rules back for CHECK.
+/// - `CNetNamespace`: a C shim for the libc namespace call Swift's Glibc module leaves out
+///   (`unshare(CLONE_NEWNET)`, which needs `_GNU_SOURCE`).
+/// - `IPTablesBackend`: turns a plan into one libiptc commit per table, reads rules back for CHECK;
+///   STATUS's trial ADD runs in a scratch network namespace.
 /// - `Netlink`: the conntrack flush and the route lookup behind `route_localnet`, over libmnl.
 /// - `PluginMain`: the process edge (environment, stdin, stdout, exit code) shared by the executables.
 /// - `portmap`: the executable runtimes call; wires environment + stdin to the core and the backend.
@@ -32,8 +35,9 @@ let package = Package(
             providers: [.apt(["libmnl-dev"])]
         ),
         .target(name: "PortmapCore"),
+        .target(name: "CNetNamespace"),
         .target(name: "Netlink", dependencies: ["CMnl", "PortmapCore"]),
-        .target(name: "IPTablesBackend", dependencies: ["CIPTables", "PortmapCore"]),
+        .target(name: "IPTablesBackend", dependencies: ["CIPTables", "CNetNamespace", "PortmapCore"]),
         .target(name: "PortmapFakeBackend", dependencies: ["PortmapCore"]),
         .target(name: "PluginMain", dependencies: ["PortmapCore"]),
         .executableTarget(name: "portmap", dependencies: ["PortmapCore", "IPTablesBackend", "Netlink", "PluginMain"]),

@@ -49,6 +49,7 @@ static inline const char *cni_ipt4_get_target(const void *e, cni_xt_handle *h) {
 static inline int cni_ipt4_create_chain(const char *chain, cni_xt_handle *h) { return iptc_create_chain(chain, h); }
 static inline int cni_ipt4_flush_entries(const char *chain, cni_xt_handle *h) { return iptc_flush_entries(chain, h); }
 static inline int cni_ipt4_delete_chain(const char *chain, cni_xt_handle *h) { return iptc_delete_chain(chain, h); }
+static inline int cni_ipt4_get_references(unsigned int *refs, const char *chain, cni_xt_handle *h) { return iptc_get_references(refs, chain, h); }
 static inline int cni_ipt4_append_entry(const char *chain, const void *e, cni_xt_handle *h) { return iptc_append_entry(chain, (const struct ipt_entry *)e, h); }
 static inline int cni_ipt4_insert_entry(const char *chain, const void *e, unsigned int num, cni_xt_handle *h) { return iptc_insert_entry(chain, (const struct ipt_entry *)e, num, h); }
 static inline int cni_ipt4_delete_num_entry(const char *chain, unsigned int num, cni_xt_handle *h) { return iptc_delete_num_entry(chain, num, h); }
@@ -68,6 +69,7 @@ static inline const char *cni_ipt6_get_target(const void *e, cni_xt_handle *h) {
 static inline int cni_ipt6_create_chain(const char *chain, cni_xt_handle *h) { return ip6tc_create_chain(chain, h); }
 static inline int cni_ipt6_flush_entries(const char *chain, cni_xt_handle *h) { return ip6tc_flush_entries(chain, h); }
 static inline int cni_ipt6_delete_chain(const char *chain, cni_xt_handle *h) { return ip6tc_delete_chain(chain, h); }
+static inline int cni_ipt6_get_references(unsigned int *refs, const char *chain, cni_xt_handle *h) { return ip6tc_get_references(refs, chain, h); }
 static inline int cni_ipt6_append_entry(const char *chain, const void *e, cni_xt_handle *h) { return ip6tc_append_entry(chain, (const struct ip6t_entry *)e, h); }
 static inline int cni_ipt6_insert_entry(const char *chain, const void *e, unsigned int num, cni_xt_handle *h) { return ip6tc_insert_entry(chain, (const struct ip6t_entry *)e, num, h); }
 static inline int cni_ipt6_delete_num_entry(const char *chain, unsigned int num, cni_xt_handle *h) { return ip6tc_delete_num_entry(chain, num, h); }

@@ -131,6 +131,29 @@ enum ChainReconciler {
         return changed
     }
 
+    /// GC in one nat table: removes the chains `IPTablesPlanner.garbage` finds for `network` and
+    /// the jumps to them, as DEL does, except a chain some rule outside `CNI-HOSTPORT-DNAT` still
+    /// jumps to (someone else's use of it; deleting it would fail the whole table's commit).
+    /// Returns whether anything changed.
+    static func collectGarbage(network: String, keeping containerIDs: Set<String>,
+                               from table: some RuleTable) throws(BackendError) -> Bool {
+        guard table.chainExists(ChainName.topLevelDNAT) else { return false }
+        var garbage: IPTablesTeardown
+        do {
+            let entries = try table.rules(in: ChainName.topLevelDNAT)
+            garbage = IPTablesPlanner.garbage(network: network, keeping: containerIDs, entryRules: entries)
+            var removable: [IPTablesTeardown.Item] = []
+            for item in garbage.items {
+                let jumps = entries.filter { $0.target.jumpedChain == item.chain }.count
+                if try table.references(to: item.chain) == jumps { removable.append(item) }
+            }
+            garbage.items = removable
+        } catch {
+            throw BackendError(.kernel, error.description)
+        }
+        return try remove(garbage, from: table)
+    }
+
     /// "iptables nat", "ip6tables raw": how messages name a table.
     static func label(_ table: some RuleTable) -> String {
         label(table.name, family: table.family)

@@ -173,6 +173,25 @@ enum EntryCodec {
         }
     }
 
+    /// The match and target extensions the kernel must know to take `rule` (a jump or a verdict is
+    /// the built-in standard target), read back from its encoding: the names the kernel is asked for.
+    static func extensionNames(of rule: IPTablesRule, family: IPFamily) throws(EncodingError) -> (matches: [String], target: String?) {
+        let layout = family == .ipv4 ? EntryLayout.ipv4 : EntryLayout.ipv6
+        let entry = try encode(rule, family: family)
+        let reader = ByteReader(entry[...])
+        let targetOffset = Int(reader.u16(layout.targetOffset))
+        var names: [String] = []
+        var offset = layout.headerSize
+        while let (name, _, payload) = extensionAt(reader, offset, limit: targetOffset) {
+            names.append(name)
+            offset += EntryLayout.extensionHeaderSize + payload.count
+        }
+        switch rule.target {
+        case .jump, .verdict: return (names, nil)
+        default: return (names, reader.string(targetOffset + 2, maxLength: EntryLayout.extensionNameSize))
+        }
+    }
+
     // MARK: - Decoding
 
     /// Decodes one entry as read from libiptc. `targetName` is libiptc's name for the target

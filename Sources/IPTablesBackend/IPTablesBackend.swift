@@ -6,7 +6,8 @@ import Musl
 import PortmapCore
 
 /// The iptables backend: the Go plugin's nat layout (plus the localnet guard in raw), written
-/// through libiptc with one commit per table per verb, under the xtables lock.
+/// through libiptc with one commit per table per verb, under the xtables lock. STATUS, which
+/// commits nothing here, is in `IPTablesBackend+Status.swift`.
 public struct IPTablesBackend: PortMapBackend {
     let lockPath: String
     let lockTimeoutMilliseconds: Int
@@ -68,9 +69,32 @@ public struct IPTablesBackend: PortMapBackend {
         _ = consume lock
     }
 
+    /// Removes the containers of `network` not in `validAttachments` from both families' nat
+    /// tables (see `IPTablesPlanner.garbage` for what is recognized as theirs), one commit per
+    /// table under the lock, creating no table. A family that fails does not stop the other; the
+    /// first failure is thrown after both were tried.
+    public func gc(network: String, validAttachments: [GCAttachment]) throws(BackendError) {
+        let keeping = Set(validAttachments.map(\.containerID))
+        let families = IPFamily.allCases.filter { KernelTables.exists("nat", family: $0) }
+        guard !families.isEmpty else { return }
+        let lock = try XTablesLock(path: lockPath, timeoutMilliseconds: lockTimeoutMilliseconds)
+        var failure: BackendError?
+        for family in families {
+            do throws(BackendError) {
+                try transact(family, "nat") { table throws(BackendError) in
+                    try ChainReconciler.collectGarbage(network: network, keeping: keeping, from: table)
+                }
+            } catch {
+                failure = failure ?? error
+            }
+        }
+        _ = consume lock
+        if let failure { throw failure }
+    }
+
     /// One read-edit-commit cycle on `table` of `family`, retried when another writer committed
     /// in between. `edit` returns whether it changed anything; nothing changed, no commit.
-    private func transact(_ family: IPFamily, _ table: String,
+    func transact(_ family: IPFamily, _ table: String,
                           _ edit: (KernelRuleTable) throws(BackendError) -> Bool) throws(BackendError) {
         for attempt in 1...Self.commitAttempts {
             let table = try open(family, table)
@@ -87,7 +111,7 @@ public struct IPTablesBackend: PortMapBackend {
     }
 
     /// Reads `table` of `family` (libiptc itself redoes a read that overlaps a commit).
-    private func open(_ family: IPFamily, _ table: String) throws(BackendError) -> XTablesTable {
+    func open(_ family: IPFamily, _ table: String) throws(BackendError) -> XTablesTable {
         do {
             return try XTablesTable(table: table, family: family)
         } catch {

@@ -17,6 +17,8 @@ protocol RuleTable: AnyObject {
     func deleteRule(in chain: String, at index: Int) throws(XTablesError)
     func flush(_ chain: String) throws(XTablesError)
     func deleteChain(_ chain: String) throws(XTablesError)
+    /// How many rules, in any chain, jump to `chain`.
+    func references(to chain: String) throws(XTablesError) -> Int
 }
 
 /// `RuleTable` over a libiptc handle, encoding and decoding entries with `EntryCodec`.
@@ -53,6 +55,8 @@ final class KernelRuleTable: RuleTable {
     func flush(_ chain: String) throws(XTablesError) { try table.flush(chain) }
 
     func deleteChain(_ chain: String) throws(XTablesError) { try table.deleteChain(chain) }
+
+    func references(to chain: String) throws(XTablesError) -> Int { try table.references(to: chain) }
 
     private func encode(_ rule: IPTablesRule, _ chain: String) throws(XTablesError) -> [UInt8] {
         do {

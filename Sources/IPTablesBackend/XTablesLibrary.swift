@@ -73,6 +73,13 @@ final class XTablesTable {
         try check(functions.deleteChain(chain, handle), "delete chain", chain)
     }
 
+    /// How many rules of the table jump to `chain`.
+    func references(to chain: String) throws(XTablesError) -> Int {
+        var count: UInt32 = 0
+        try check(functions.references(&count, chain, handle), "count references to", chain)
+        return Int(count)
+    }
+
     func append(_ entry: [UInt8], to chain: String) throws(XTablesError) {
         let status = entry.withUnsafeBytes { functions.append(chain, $0.baseAddress, handle) }
         try check(status, "append rule to", chain)
@@ -111,6 +118,7 @@ final class XTablesTable {
         let createChain: @Sendable (UnsafePointer<CChar>, OpaquePointer) -> Int32
         let flush: @Sendable (UnsafePointer<CChar>, OpaquePointer) -> Int32
         let deleteChain: @Sendable (UnsafePointer<CChar>, OpaquePointer) -> Int32
+        let references: @Sendable (UnsafeMutablePointer<UInt32>, UnsafePointer<CChar>, OpaquePointer) -> Int32
         let append: @Sendable (UnsafePointer<CChar>, UnsafeRawPointer?, OpaquePointer) -> Int32
         let insert: @Sendable (UnsafePointer<CChar>, UnsafeRawPointer?, UInt32, OpaquePointer) -> Int32
         let deleteNumber: @Sendable (UnsafePointer<CChar>, UInt32, OpaquePointer) -> Int32
@@ -129,9 +137,10 @@ final class XTablesTable {
             nextChain: { cni_ipt4_next_chain($0) }, firstRule: { cni_ipt4_first_rule($0, $1) },
             nextRule: { cni_ipt4_next_rule($0, $1) }, target: { cni_ipt4_get_target($0, $1) },
             createChain: { cni_ipt4_create_chain($0, $1) }, flush: { cni_ipt4_flush_entries($0, $1) },
-            deleteChain: { cni_ipt4_delete_chain($0, $1) }, append: { cni_ipt4_append_entry($0, $1, $2) },
-            insert: { cni_ipt4_insert_entry($0, $1, $2, $3) }, deleteNumber: { cni_ipt4_delete_num_entry($0, $1, $2) },
-            commit: { cni_ipt4_commit($0) }, strerror: { cni_ipt4_strerror($0) })
+            deleteChain: { cni_ipt4_delete_chain($0, $1) }, references: { cni_ipt4_get_references($0, $1, $2) },
+            append: { cni_ipt4_append_entry($0, $1, $2) }, insert: { cni_ipt4_insert_entry($0, $1, $2, $3) },
+            deleteNumber: { cni_ipt4_delete_num_entry($0, $1, $2) }, commit: { cni_ipt4_commit($0) },
+            strerror: { cni_ipt4_strerror($0) })
 
         static let ipv6 = Functions(
             initialize: { cni_ipt6_init($0) }, free: { cni_ipt6_free($0) },
@@ -139,8 +148,9 @@ final class XTablesTable {
             nextChain: { cni_ipt6_next_chain($0) }, firstRule: { cni_ipt6_first_rule($0, $1) },
             nextRule: { cni_ipt6_next_rule($0, $1) }, target: { cni_ipt6_get_target($0, $1) },
             createChain: { cni_ipt6_create_chain($0, $1) }, flush: { cni_ipt6_flush_entries($0, $1) },
-            deleteChain: { cni_ipt6_delete_chain($0, $1) }, append: { cni_ipt6_append_entry($0, $1, $2) },
-            insert: { cni_ipt6_insert_entry($0, $1, $2, $3) }, deleteNumber: { cni_ipt6_delete_num_entry($0, $1, $2) },
-            commit: { cni_ipt6_commit($0) }, strerror: { cni_ipt6_strerror($0) })
+            deleteChain: { cni_ipt6_delete_chain($0, $1) }, references: { cni_ipt6_get_references($0, $1, $2) },
+            append: { cni_ipt6_append_entry($0, $1, $2) }, insert: { cni_ipt6_insert_entry($0, $1, $2, $3) },
+            deleteNumber: { cni_ipt6_delete_num_entry($0, $1, $2) }, commit: { cni_ipt6_commit($0) },
+            strerror: { cni_ipt6_strerror($0) })
     }
 }

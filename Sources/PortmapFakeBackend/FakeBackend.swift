@@ -10,7 +10,7 @@ import PortmapCore
 /// binary tests see real plans, and its CHECK reports missing rules the same way.
 ///
 /// `PORTMAP_FAKE_FAIL=busy|kernel` makes every verb fail that way, to test the binary's mapping of
-/// backend failures to CNI codes 11 and 100.
+/// backend failures to CNI codes 11 and 100 (and 50 for STATUS).
 public struct FakeBackend: PortMapBackend {
     let statePath: String
     let failure: BackendError?
@@ -53,7 +53,26 @@ public struct FakeBackend: PortMapBackend {
         save(state)
     }
 
-    private func key(_ request: PortMapRequest) -> String { "\(request.config.name)/\(request.containerID)" }
+    /// Drops every container of `network` that is not listed; other networks' stay.
+    public func gc(network: String, validAttachments: [GCAttachment]) throws(BackendError) {
+        if let failure { throw failure }
+        let kept = Set(validAttachments.map { key(network: network, containerID: $0.containerID) })
+        var state = load()
+        let stale = state.keys.filter { $0.hasPrefix("\(network)/") && !kept.contains($0) }
+        guard !stale.isEmpty else { return }
+        for key in stale { state[key] = nil }
+        save(state)
+    }
+
+    /// Ready unless `PORTMAP_FAKE_FAIL` says otherwise.
+    public func status(_ config: PortMapConfig) throws(BackendError) {
+        if let failure { throw failure }
+    }
+
+    private func key(_ request: PortMapRequest) -> String { key(network: request.config.name, containerID: request.containerID) }
+
+    /// Network names cannot hold "/", so "<network>/" prefixes exactly that network's containers.
+    private func key(network: String, containerID: String) -> String { "\(network)/\(containerID)" }
 
     /// Every rule of the plan in each family the container has, as save lines.
     static func lines(_ request: PortMapRequest) -> [(IPFamily, [String])] {

@@ -170,3 +170,22 @@ private extension String {
         self = (byte < 16 ? "0" : "") + String(byte, radix: 16)
     }
 }
+
+/// The extensions STATUS looks up in /proc/net/ip{,6}_tables_{matches,targets}: the names the
+/// encoded entry asks the kernel for; a jump or verdict needs no extension.
+struct ExtensionNameTests {
+    @Test(arguments: IPFamily.allCases)
+    func namesComeFromTheEncodedEntry(family: IPFamily) throws {
+        let entry = IPTablesRule(protocolNumber: Inverted(6), matches: [.comment("c"), .multiportDestination([80, 81])], target: .jump("CNI-DN-x"))
+        let names = try EntryCodec.extensionNames(of: entry, family: family)
+        #expect(names.matches == ["comment", "multiport"] && names.target == nil)
+        let address = family == .ipv4 ? IPAddress("10.0.0.1")! : IPAddress("2001:db8::1")!
+        let dnat = try EntryCodec.extensionNames(of: IPTablesRule(protocolNumber: Inverted(17), matches: [.destinationPort(.udp, 53)],
+                                                                  target: .dnat(address, port: 53)), family: family)
+        #expect(dnat.matches == ["udp"] && dnat.target == "DNAT")
+        let masquerade = try EntryCodec.extensionNames(of: IPTablesRule(matches: [.mark(value: 1, mask: 1), .destinationTypeLocal], target: .masquerade), family: family)
+        #expect(masquerade.matches == ["mark", "addrtype"] && masquerade.target == "MASQUERADE")
+        let drop = try EntryCodec.extensionNames(of: IPTablesRule(target: .verdict("DROP")), family: family)
+        #expect(drop.matches.isEmpty && drop.target == nil)
+    }
+}

@@ -61,6 +61,11 @@ final class InMemoryRuleTable: RuleTable {
         edits += 1
     }
 
+    func references(to chain: String) throws(XTablesError) -> Int {
+        guard chains[chain] != nil else { throw missing(chain) }
+        return chains.values.joined().filter { $0.target.jumpedChain == chain }.count
+    }
+
     /// The table as `iptables-save` orders it.
     var saveLines: [String] {
         let order = Self.builtIn + chains.keys.filter { !Self.builtIn.contains($0) }.sorted()

@@ -16,12 +16,12 @@ struct FakeBackendBinaryTests {
         return env
     }
 
-    static func config(version: String = "1.0.0", mappings: String = #"[{"hostPort": 8080, "containerPort": 80, "protocol": "tcp"}]"#,
+    static func config(version: String = "1.0.0", network: String = "net1", mappings: String = #"[{"hostPort": 8080, "containerPort": 80, "protocol": "tcp"}]"#,
                        prevResult: Bool = true, extra: String = "") -> String {
         let prev = prevResult
             ? #", "prevResult": {"cniVersion": "\#(version)", "interfaces": [{"name": "eth0", "sandbox": "/var/run/netns/pod1"}], "ips": [{"address": "10.88.0.5/24", "interface": 0}]}"#
             : ""
-        return #"{"cniVersion": "\#(version)", "name": "net1", "type": "portmap"\#(extra), "runtimeConfig": {"portMappings": \#(mappings)}\#(prev)}"#
+        return #"{"cniVersion": "\#(version)", "name": "\#(network)", "type": "portmap"\#(extra), "runtimeConfig": {"portMappings": \#(mappings)}\#(prev)}"#
     }
 
     func errorCode(_ result: Subprocess.Result) throws -> Int {
@@ -94,7 +94,52 @@ struct FakeBackendBinaryTests {
         Case(name: "lock held", command: "ADD", env: ["PORTMAP_FAKE_FAIL": "busy"], stdin: Array(config().utf8), code: 11),
         Case(name: "kernel refused", command: "DEL", env: ["PORTMAP_FAKE_FAIL": "kernel"], stdin: Array(config().utf8), code: 100),
         Case(name: "CHECK without ADD", command: "CHECK", env: [:], stdin: Array(config().utf8), code: 101),
+        Case(name: "GC before 1.1.0", command: "GC", env: [:], stdin: Array(gcConfig(version: "1.0.0").utf8), code: 1),
+        Case(name: "STATUS before 1.1.0", command: "STATUS", env: [:], stdin: Array(gcConfig(version: "0.4.0").utf8), code: 1),
+        Case(name: "GC without the list", command: "GC", env: [:], stdin: Array(config(version: "1.1.0").utf8), code: 7),
+        Case(name: "GC list of strings", command: "GC", env: [:], stdin: Array(gcConfig(attachments: #"["ctr-1"]"#).utf8), code: 6),
+        Case(name: "GC, lock held", command: "GC", env: ["PORTMAP_FAKE_FAIL": "busy"], stdin: Array(gcConfig().utf8), code: 11),
+        Case(name: "GC, kernel refused", command: "GC", env: ["PORTMAP_FAKE_FAIL": "kernel"], stdin: Array(gcConfig().utf8), code: 100),
+        Case(name: "STATUS, lock held", command: "STATUS", env: ["PORTMAP_FAKE_FAIL": "busy"], stdin: Array(gcConfig().utf8), code: 50),
+        Case(name: "STATUS, kernel refused", command: "STATUS", env: ["PORTMAP_FAKE_FAIL": "kernel"], stdin: Array(gcConfig().utf8), code: 50),
     ]
+
+    /// A GC (or STATUS) config as libcni derives it: no runtimeConfig or prevResult, the list
+    /// under both keys.
+    static func gcConfig(version: String = "1.1.0", network: String = "net1",
+                         attachments: String = #"[{"containerID": "ctr-1", "ifname": "eth0"}]"#) -> String {
+        #"{"cniVersion": "\#(version)", "name": "\#(network)", "type": "portmap", "cni.dev/valid-attachments": \#(attachments), "cni.dev/attachments": \#(attachments)}"#
+    }
+
+    /// GC and STATUS get no container, netns or interface.
+    func gcEnv(_ command: String, _ changes: [String: String?] = [:]) -> [String: String] {
+        env(command, ["CNI_CONTAINERID": nil, "CNI_NETNS": nil, "CNI_IFNAME": nil].merging(changes) { $1 })
+    }
+
+    /// GC drops the unlisted containers of its network only; CHECK shows which are left.
+    @Test func gcRemovesTheUnlistedContainersOfItsNetwork() throws {
+        defer { try? FileManager.default.removeItem(at: state) }
+        for (id, network) in [("ctr-1", "net1"), ("ctr-2", "net1"), ("ctr-3", "net2")] {
+            let add = try plugin.run(environment: env("ADD", ["CNI_CONTAINERID": id]), stdin: Self.config(version: "1.1.0", network: network).utf8)
+            #expect(add.status == 0, "\(add.stdout)")
+        }
+        let gc = try plugin.run(environment: gcEnv("GC"), stdin: Self.gcConfig().utf8)
+        #expect(gc.status == 0, "\(gc.stdout)")
+        #expect(gc.stdout.isEmpty && gc.stderr.isEmpty)
+        for (id, network, present) in [("ctr-1", "net1", true), ("ctr-2", "net1", false), ("ctr-3", "net2", true)] {
+            let check = try plugin.run(environment: env("CHECK", ["CNI_CONTAINERID": id]), stdin: Self.config(version: "1.1.0", network: network).utf8)
+            #expect(check.status == (present ? 0 : 1), "\(id): \(check.stdout)")
+        }
+        // Again: nothing more to remove, still success.
+        let again = try plugin.run(environment: gcEnv("GC"), stdin: Self.gcConfig().utf8)
+        #expect(again.status == 0 && again.stdout.isEmpty, "\(again.stdout)")
+    }
+
+    @Test func statusIsSilentSuccess() throws {
+        let status = try plugin.run(environment: gcEnv("STATUS"), stdin: Self.gcConfig().utf8)
+        #expect(status.status == 0, "\(status.stdout)")
+        #expect(status.stdout.isEmpty && status.stderr.isEmpty)
+    }
 
     @Test(arguments: cases)
     func errorsAreCNIErrorObjects(_ testCase: Case) throws {

@@ -38,4 +38,25 @@ struct ChainNameTests {
         #expect(comment.hasSuffix("..."))
         #expect(ChainName.dnatComment(network: "test", containerID: "abc") == #"dnat name: "test" id: "abc""#)
     }
+
+    /// GC attributes a container's entry rules to a network by their comment: only a comment
+    /// `dnatComment` could have written, truncated or not, as long as the network name is whole.
+    @Test(arguments: [
+        (#"dnat name: "net1" id: "abc""#, "net1"),
+        (ChainName.dnatComment(network: "net1", containerID: String(repeating: "c", count: 300)), "net1"),
+        (ChainName.dnatComment(network: "n", containerID: String(repeating: "c", count: 240)), "n"),
+        // 12 + 239 + the closing quote fill the 252 bytes kept; one more and the quote is cut.
+        (ChainName.dnatComment(network: String(repeating: "n", count: 239), containerID: "c"), String(repeating: "n", count: 239)),
+        (ChainName.dnatComment(network: String(repeating: "n", count: 240), containerID: "c"), nil),
+        (#"dnat name: "net1" id: "abc" extra"#, nil),
+        (#"dnat name: "net1" id: "a b""#, nil),
+        (#"dnat name: "net1""#, nil),
+        (#"dnat name: "bad net" id: "abc""#, nil),
+        (#"snat name: "net1" id: "abc""#, nil),
+        ("CNI portfwd masquerade mark", nil),
+        ("", nil),
+    ] as [(String, String?)])
+    func networkOfAComment(comment: String, network: String?) {
+        #expect(ChainName.network(ofDNATComment: comment) == network)
+    }
 }

@@ -53,6 +53,26 @@ struct ConfigDecodingTests {
         #expect(config.snat)
     }
 
+    /// GC's lists: the SPEC's key and the legacy one libcni sends beside it, merged in order.
+    @Test func decodesTheAttachmentListsUnderBothKeys() throws {
+        let config = try decodeConfig(Self.config(version: "1.1.0", """
+            "cni.dev/valid-attachments": [{"containerID": "a", "ifname": "eth0"}, {"containerID": "b", "ifname": "net1"}],
+            "cni.dev/attachments": [{"containerID": "b", "ifname": "net1"}, {"containerID": "c"}]
+            """))
+        #expect(config.validAttachments == [
+            GCAttachment(containerID: "a", ifName: "eth0"), GCAttachment(containerID: "b", ifName: "net1"),
+            GCAttachment(containerID: "c", ifName: ""),
+        ])
+        let legacyOnly = try decodeConfig(Self.config(version: "1.1.0", #""cni.dev/attachments": [{"containerID": "x", "ifname": "eth0"}]"#))
+        #expect(legacyOnly.validAttachments == [GCAttachment(containerID: "x", ifName: "eth0")])
+    }
+
+    /// No list is nil (GC refuses it); `null` and `[]` are an empty list (GC keeps nothing).
+    @Test(arguments: [("", nil), (#""cni.dev/valid-attachments": null"#, []), (#""cni.dev/attachments": []"#, [])] as [(String, [GCAttachment]?)])
+    func decodesAbsentAndEmptyAttachmentLists(body: String, expected: [GCAttachment]?) throws {
+        #expect(try decodeConfig(Self.config(version: "1.1.0", body)).validAttachments == expected)
+    }
+
     @Test func missingInterfaceIndexStillSelectsTheAddress() throws {
         let config = try decodeConfig(Self.config(#""prevResult": {"interfaces": [{"name": "host"}], "ips": [{"address": "10.0.0.1/24"}]}"#))
         #expect(config.prevResult?.containerAddresses(ifName: "eth0") == [.ipv4: IPNetwork("10.0.0.1/24")!])
@@ -106,6 +126,13 @@ struct ConfigDecodingTests {
         Rejection(body: #""conditionsV4": ["-p", "tcp", "--protocol", "udp"]"#, code: .invalidNetworkConfig, mentions: "given twice"),
         Rejection(body: #""conditionsV6": ["!"]"#, code: .invalidNetworkConfig, mentions: "conditionsV6[0]"),
         Rejection(body: #""conditionsV6": ["-i"]"#, code: .invalidNetworkConfig, mentions: "needs a value"),
+        Rejection(body: #""cni.dev/valid-attachments": {"containerID": "a"}"#, code: .decodingFailure, mentions: "cni.dev/valid-attachments: expected an array"),
+        Rejection(body: #""cni.dev/attachments": "a""#, code: .decodingFailure, mentions: "cni.dev/attachments: expected an array"),
+        Rejection(body: #""cni.dev/valid-attachments": ["a"]"#, code: .decodingFailure, mentions: "cni.dev/valid-attachments[0]: expected an object"),
+        Rejection(body: #""cni.dev/valid-attachments": [{"containerID": "a"}, {"containerID": 7}]"#, code: .decodingFailure, mentions: "cni.dev/valid-attachments[1].containerID"),
+        Rejection(body: #""cni.dev/attachments": [{"containerID": "a", "ifname": 0}]"#, code: .decodingFailure, mentions: "cni.dev/attachments[0].ifname"),
+        Rejection(body: #""cni.dev/valid-attachments": [{"ifname": "eth0"}]"#, code: .invalidNetworkConfig, mentions: "cni.dev/valid-attachments[0].containerID: is required"),
+        Rejection(body: #""cni.dev/valid-attachments": [{"containerID": "bad id"}]"#, code: .invalidNetworkConfig, mentions: "\"bad id\" is not a container ID"),
         Rejection(body: #""backend": "nftables""#, code: .unsupportedField, mentions: "nftables"),
         Rejection(body: #""backend": "bogus""#, code: .invalidNetworkConfig, mentions: "bogus"),
     ])

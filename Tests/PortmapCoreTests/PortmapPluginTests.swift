@@ -5,11 +5,23 @@ import Testing
 struct PortmapPluginTests {
     final class RecordingBackend: PortMapBackend, @unchecked Sendable {
         var calls: [(String, PortMapRequest)] = []
+        var gcCalls: [(network: String, attachments: [GCAttachment])] = []
+        var statusCalls: [PortMapConfig] = []
         var failure: BackendError?
 
         func add(_ request: PortMapRequest) throws(BackendError) { try record("add", request) }
         func check(_ request: PortMapRequest) throws(BackendError) { try record("check", request) }
         func delete(_ request: PortMapRequest) throws(BackendError) { try record("delete", request) }
+
+        func gc(network: String, validAttachments: [GCAttachment]) throws(BackendError) {
+            gcCalls.append((network, validAttachments))
+            if let failure { throw failure }
+        }
+
+        func status(_ config: PortMapConfig) throws(BackendError) {
+            statusCalls.append(config)
+            if let failure { throw failure }
+        }
 
         private func record(_ verb: String, _ request: PortMapRequest) throws(BackendError) {
             calls.append((verb, request))
@@ -229,5 +241,104 @@ struct PortmapPluginTests {
         let (output, _, host) = runWithHostNetwork("CHECK", Self.stdin(mappings: Self.udpMappings))
         #expect(output.exitCode == 0)
         #expect(host.events.isEmpty)
+    }
+}
+
+/// CNI 1.1 GC and STATUS: version gating, what reaches the backend, the codes, nothing on stdout.
+struct GCStatusDispatchTests {
+    typealias RecordingBackend = PortmapPluginTests.RecordingBackend
+
+    static func env(_ command: String) -> [String: String] { ["CNI_COMMAND": command, "CNI_PATH": "/opt/cni/bin"] }
+
+    static func stdin(version: String = "1.1.0", _ extra: String = "") -> [UInt8] {
+        Array(#"{"cniVersion": "\#(version)", "name": "net1", "type": "portmap"\#(extra.isEmpty ? "" : ", " + extra)}"#.utf8)
+    }
+
+    static let attachments = #""cni.dev/valid-attachments": [{"containerID": "a", "ifname": "eth0"}, {"containerID": "b", "ifname": "eth1"}], "cni.dev/attachments": [{"containerID": "b", "ifname": "eth1"}, {"containerID": "c", "ifname": "eth0"}]"#
+
+    func run(_ command: String, _ stdin: [UInt8], _ backend: RecordingBackend = RecordingBackend()) -> (PluginOutput, PortmapPluginTests.RecordingHostNetwork) {
+        let host = PortmapPluginTests.RecordingHostNetwork(backend)
+        let output = PortmapPlugin(backend: backend, hostNetwork: host, about: "about").run(environment: Self.env(command), stdin: stdin)
+        return (output, host)
+    }
+
+    /// Both keys are read (libcni sends the SPEC's and the legacy one); each attachment once.
+    @Test func gcHandsTheNetworkAndEveryListedAttachmentToTheBackend() {
+        let backend = RecordingBackend()
+        let (output, host) = run("GC", Self.stdin(Self.attachments), backend)
+        #expect(output == PluginOutput())
+        #expect(backend.gcCalls.map(\.network) == ["net1"])
+        #expect(backend.gcCalls.first?.attachments == [
+            GCAttachment(containerID: "a", ifName: "eth0"), GCAttachment(containerID: "b", ifName: "eth1"),
+            GCAttachment(containerID: "c", ifName: "eth0"),
+        ])
+        #expect(backend.calls.isEmpty && backend.statusCalls.isEmpty)
+        #expect(host.events.isEmpty, "GC flushes no conntrack and sets no route_localnet")
+    }
+
+    /// libcni marshals a runtime's nil list as `null`: no attachment is valid.
+    @Test func gcWithANullListKeepsNothing() {
+        let backend = RecordingBackend()
+        let (output, _) = run("GC", Self.stdin(#""cni.dev/valid-attachments": null"#), backend)
+        #expect(output == PluginOutput())
+        #expect(backend.gcCalls.count == 1)
+        #expect(backend.gcCalls.first?.attachments == [])
+    }
+
+    /// Without any list every container would look stale: refused, nothing removed.
+    @Test func gcWithoutTheListIsCode7() {
+        let backend = RecordingBackend()
+        let (output, _) = run("GC", Self.stdin(), backend)
+        #expect(output.exitCode == 1)
+        #expect(output.stdout.contains(#""code": 7"#))
+        #expect(output.stdout.contains("cni.dev/valid-attachments"))
+        #expect(backend.gcCalls.isEmpty)
+    }
+
+    @Test func statusSucceedsSilently() {
+        let backend = RecordingBackend()
+        let (output, host) = run("STATUS", Self.stdin(#""snat": false"#), backend)
+        #expect(output == PluginOutput())
+        #expect(backend.statusCalls.map(\.name) == ["net1"])
+        #expect(backend.statusCalls.first?.snat == false, "the backend probes for the config it is given")
+        #expect(backend.calls.isEmpty && backend.gcCalls.isEmpty && host.events.isEmpty)
+    }
+
+    @Test(arguments: ["GC", "STATUS"], ["0.3.0", "0.3.1", "0.4.0", "1.0.0"])
+    func needsVersion110(command: String, version: String) {
+        let backend = RecordingBackend()
+        let (output, _) = run(command, Self.stdin(version: version, Self.attachments), backend)
+        #expect(output.exitCode == 1)
+        #expect(output.stdout.contains(#""code": 1"#))
+        #expect(output.stdout.contains("config version does not allow \(command)"))
+        #expect(output.stdout.contains(#""cniVersion": "\#(version)""#))
+        #expect(backend.gcCalls.isEmpty && backend.statusCalls.isEmpty)
+    }
+
+    /// GC maps like the other verbs; for STATUS every failure means "cannot serve ADD": 50.
+    @Test(arguments: [
+        ("GC", BackendError.Kind.busy, 11), ("GC", .kernel, 100),
+        ("STATUS", .busy, 50), ("STATUS", .kernel, 50),
+    ])
+    func backendFailuresMapToCodes(command: String, kind: BackendError.Kind, code: Int) throws {
+        let backend = RecordingBackend()
+        backend.failure = BackendError(kind, "what failed", details: "why")
+        let (output, _) = run(command, Self.stdin(Self.attachments), backend)
+        #expect(output.exitCode == 1)
+        #expect(output.stderr.isEmpty)
+        #expect(try JSONParser.parse(Array(output.stdout.utf8)) == .object(JSONObject([
+            ("cniVersion", .string("1.1.0")), ("code", .number(JSONNumber(code))),
+            ("msg", .string("what failed")), ("details", .string("why")),
+        ])))
+    }
+
+    /// GC and STATUS need no container, netns or interface, only CNI_PATH (as libcni's skel).
+    @Test(arguments: ["GC", "STATUS"])
+    func needOnlyCNIPath(command: String) {
+        let output = PortmapPlugin(backend: RecordingBackend(), hostNetwork: nil, about: "about")
+            .run(environment: ["CNI_COMMAND": command], stdin: Self.stdin(Self.attachments))
+        #expect(output.exitCode == 1)
+        #expect(output.stdout.contains(#""code": 4"#))
+        #expect(output.stdout.contains("[CNI_PATH]"))
     }
 }

@@ -36,6 +36,8 @@ public struct CNIError: Error, Sendable, Equatable, CustomStringConvertible {
         public static let invalidNetworkConfig = Code(rawValue: 7)
         /// 11: transient; the runtime should retry (the xtables lock is held elsewhere).
         public static let tryAgainLater = Code(rawValue: 11)
+        /// 50: STATUS: the plugin cannot service ADD requests now.
+        public static let pluginNotAvailable = Code(rawValue: 50)
         /// 100: the kernel refused or failed a ruleset operation.
         public static let rulesetFailure = Code(rawValue: 100)
         /// 101: CHECK found the container's rules missing or different.

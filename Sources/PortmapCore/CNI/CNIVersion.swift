@@ -37,6 +37,8 @@ public struct CNIVersion: Sendable, Hashable, Comparable, CustomStringConvertibl
     public static let latest = CNIVersion(1, 1, 0)
     /// CHECK appeared in 0.4.0.
     public static let check = CNIVersion(0, 4, 0)
+    /// GC and STATUS appeared in 1.1.0.
+    public static let gcAndStatus = CNIVersion(1, 1, 0)
     /// Results lost the per-IP `version` field in 1.0.0.
     public static let unversionedIPs = CNIVersion(1, 0, 0)
 }

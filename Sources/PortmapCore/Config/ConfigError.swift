@@ -23,3 +23,19 @@ public struct ConfigError: Error, Sendable, Equatable, CustomStringConvertible {
 
     public var description: String { field.isEmpty ? message : "\(field): \(message)" }
 }
+
+extension String {
+    /// The most characters of a value an error message quotes.
+    static let messageExcerptLength = 64
+
+    /// The value as an error message quotes it: whole, or its first 64 characters (Unicode
+    /// scalars, so a run of combining marks cannot make one huge character) and "…". A message
+    /// names the value at fault, but a hostile 10 MB value must not become a 10 MB message.
+    var messageExcerpt: String {
+        guard utf8.count > Self.messageExcerptLength else { return self }
+        let scalars = unicodeScalars
+        guard let end = scalars.index(scalars.startIndex, offsetBy: Self.messageExcerptLength, limitedBy: scalars.endIndex),
+              end != scalars.endIndex else { return self }
+        return String(scalars[..<end]) + "…"
+    }
+}

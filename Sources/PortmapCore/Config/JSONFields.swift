@@ -39,7 +39,7 @@ struct JSONFields {
         guard let value = value(key) else { return nil }
         guard case .number(let number) = value, number.isInteger else { throw mismatch(key, "an integer", value) }
         guard let exact = number.int64 else {
-            throw ConfigError(.invalidValue, field: fieldPath(key), "\(number.literal) is out of range")
+            throw ConfigError(.invalidValue, field: fieldPath(key), "\(number.literal.messageExcerpt) is out of range")
         }
         return Int(exact)
     }
@@ -81,7 +81,7 @@ extension JSONValue {
         case .null: return "null"
         case .bool(let flag): return "boolean \(flag)"
         case .number(let number): return "number \(number.literal)"
-        case .string(let text): return "string \"\(text.count > 40 ? String(text.prefix(40)) + "…" : text)\""
+        case .string(let text): return "string \"\(text.messageExcerpt)\""
         case .array: return "an array"
         case .object: return "an object"
         }

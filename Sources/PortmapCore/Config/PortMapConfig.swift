@@ -21,8 +21,17 @@ public struct PortMapConfig: Sendable, Equatable {
     public var localnetGuard: Bool
     public var portMappings: [PortMapping]
     public var prevResult: CNIResult?
+    /// GC's list of attachments to keep (`cni.dev/valid-attachments`, or the legacy
+    /// `cni.dev/attachments`; both are read); nil when the config lists none.
+    public var validAttachments: [GCAttachment]?
 
     public static let defaultMarkMasqBit = 13
+
+    /// The most `runtimeConfig.portMappings` one container may ask for. Each costs up to three
+    /// rules per family in a nat table that every ADD and DEL on the node reads and writes whole;
+    /// a runtime asking for more is broken or hostile, and gets a clear no before anything is
+    /// planned.
+    public static let maxPortMappings = 1024
 
     public func conditions(for family: IPFamily) -> RuleConditions {
         family == .ipv4 ? conditionsV4 : conditionsV6
@@ -39,20 +48,20 @@ public struct PortMapConfig: Sendable, Equatable {
             throw ConfigError(.incompatibleVersion, field: "cniVersion", "is missing; supported: \(Self.supportedList)")
         }
         guard let version = CNIVersion(versionText), CNIVersion.supported.contains(version) else {
-            throw ConfigError(.incompatibleVersion, field: "cniVersion", "\"\(versionText)\" is not supported; supported: \(Self.supportedList)")
+            throw ConfigError(.incompatibleVersion, field: "cniVersion", "\"\(versionText.messageExcerpt)\" is not supported; supported: \(Self.supportedList)")
         }
         cniVersion = version
         guard let name = try fields.string("name"), !name.isEmpty else {
             throw ConfigError(.invalidValue, field: "name", "missing network name")
         }
         guard CNIEnvironment.isValidName(name) else {
-            throw ConfigError(.invalidValue, field: "name", "\"\(name)\" has invalid characters (allowed: [a-zA-Z0-9][a-zA-Z0-9_.-]*)")
+            throw ConfigError(.invalidValue, field: "name", "\"\(name.messageExcerpt)\" has invalid characters (allowed: [a-zA-Z0-9][a-zA-Z0-9_.-]*)")
         }
         self.name = name
 
         let backendName = try fields.string("backend") ?? BackendKind.iptables.rawValue
         guard let backend = BackendKind(rawValue: backendName) else {
-            throw ConfigError(.invalidValue, field: "backend", "\"\(backendName)\" is not a backend (iptables)")
+            throw ConfigError(.invalidValue, field: "backend", "\"\(backendName.messageExcerpt)\" is not a backend (iptables)")
         }
         guard backend == .iptables else {
             throw ConfigError(.unsupported, field: "backend", "\"nftables\" is not yet supported by this plugin; use \"iptables\"")
@@ -68,7 +77,7 @@ public struct PortMapConfig: Sendable, Equatable {
                 throw ConfigError(.invalidValue, field: "markMasqBit", "cannot be combined with externalSetMarkChain")
             }
             guard !chain.isEmpty, chain.utf8.count <= 28, !chain.unicodeScalars.contains(where: { $0.properties.isWhitespace || $0 == "!" }) else {
-                throw ConfigError(.invalidValue, field: "externalSetMarkChain", "\"\(chain)\" is not a chain name (1-28 characters, no spaces)")
+                throw ConfigError(.invalidValue, field: "externalSetMarkChain", "\"\(chain.messageExcerpt)\" is not a chain name (1-28 characters, no spaces)")
             }
         }
         markMasqBit = markBit ?? Self.defaultMarkMasqBit
@@ -88,6 +97,8 @@ public struct PortMapConfig: Sendable, Equatable {
         } else {
             prevResult = nil
         }
+
+        validAttachments = try GCAttachment.decodeLists(fields)
     }
 
     private static var supportedList: String {
@@ -100,6 +111,10 @@ public struct PortMapConfig: Sendable, Equatable {
     private static func decodeMappings(_ fields: JSONFields) throws(ConfigError) -> [PortMapping] {
         guard let runtime = try fields.object("runtimeConfig"),
               let elements = try runtime.array("portMappings") else { return [] }
+        guard elements.count <= maxPortMappings else {
+            throw ConfigError(.invalidValue, field: runtime.fieldPath("portMappings"),
+                              "\(elements.count) mappings; at most \(maxPortMappings) are accepted")
+        }
         var mappings: [PortMapping] = []
         var firstIndex: [ClaimKey: Int] = [:]
         for (index, element) in elements.enumerated() {

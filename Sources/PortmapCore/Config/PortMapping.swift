@@ -44,14 +44,14 @@ extension PortMapping {
         if let name = try fields.string("protocol") {
             guard let parsed = TransportProtocol(name: name) else {
                 throw ConfigError(.invalidValue, field: fields.fieldPath("protocol"),
-                                  "\"\(name)\" is not supported (tcp, udp or sctp)")
+                                  "\"\(name.messageExcerpt)\" is not supported (tcp, udp or sctp)")
             }
             transport = parsed
         }
         var hostIP: IPAddress? = nil
         if let text = try fields.string("hostIP"), !text.isEmpty {
             guard let address = IPAddress(text) else {
-                throw ConfigError(.invalidValue, field: fields.fieldPath("hostIP"), "\"\(text)\" is not an IP address")
+                throw ConfigError(.invalidValue, field: fields.fieldPath("hostIP"), "\"\(text.messageExcerpt)\" is not an IP address")
             }
             hostIP = address
         }

@@ -55,15 +55,15 @@ public struct RuleConditions: Sendable, Hashable {
             let key = Self.canonicalFlags[flag] ?? flag
             guard ["-s", "-d", "-i", "-o", "-p"].contains(key) else {
                 throw ConfigError(.invalidValue, field: flagField,
-                                  "\"\(flag)\" is not supported; conditions may use -s, -d, -i, -o, -p (each optionally preceded by !)")
+                                  "\"\(flag.messageExcerpt)\" is not supported; conditions may use -s, -d, -i, -o, -p (each optionally preceded by !)")
             }
             guard index + 1 < tokens.count else {
-                throw ConfigError(.invalidValue, field: flagField, "\"\(flag)\" needs a value")
+                throw ConfigError(.invalidValue, field: flagField, "\"\(flag.messageExcerpt)\" needs a value")
             }
             let value = tokens[index + 1]
             index += 2
             guard !seen.contains(key) else {
-                throw ConfigError(.invalidValue, field: flagField, "\"\(flag)\" given twice")
+                throw ConfigError(.invalidValue, field: flagField, "\"\(flag.messageExcerpt)\" given twice")
             }
             seen.insert(key)
             switch key {
@@ -94,7 +94,7 @@ public struct RuleConditions: Sendable, Hashable {
             return nil
         }
         guard let parsed = TransportProtocol(name: text) ?? UInt16(text).flatMap({ TransportProtocol(number: $0) }) else {
-            throw ConfigError(.invalidValue, field: field, "\"\(text)\" is not a protocol a hostPort can map (tcp, udp, sctp)")
+            throw ConfigError(.invalidValue, field: field, "\"\(text.messageExcerpt)\" is not a protocol a hostPort can map (tcp, udp, sctp)")
         }
         return Inverted(parsed, inverted)
     }
@@ -103,10 +103,10 @@ public struct RuleConditions: Sendable, Hashable {
     private static func network(_ text: String, family: IPFamily, field: String) throws(ConfigError) -> IPNetwork {
         let parsed = text.contains("/") ? IPNetwork(text) : IPAddress(text).map { IPNetwork(host: $0) }
         guard let network = parsed else {
-            throw ConfigError(.invalidValue, field: field, "\"\(text)\" is not an address or CIDR (hostnames and lists are not supported)")
+            throw ConfigError(.invalidValue, field: field, "\"\(text.messageExcerpt)\" is not an address or CIDR (hostnames and lists are not supported)")
         }
         guard network.family == family else {
-            throw ConfigError(.invalidValue, field: field, "\"\(text)\" is not an \(family == .ipv4 ? "IPv4" : "IPv6") address")
+            throw ConfigError(.invalidValue, field: field, "\"\(text.messageExcerpt)\" is not an \(family == .ipv4 ? "IPv4" : "IPv6") address")
         }
         return network.network
     }
@@ -121,7 +121,7 @@ public struct RuleConditions: Sendable, Hashable {
     private static func interface(_ name: String, field: String) throws(ConfigError) -> String {
         let valid = !name.isEmpty && name.utf8.count <= 15
             && !name.unicodeScalars.contains { $0 == "/" || $0 == ":" || $0 == "!" || $0.properties.isWhitespace }
-        guard valid else { throw ConfigError(.invalidValue, field: field, "\"\(name)\" is not an interface name") }
+        guard valid else { throw ConfigError(.invalidValue, field: field, "\"\(name.messageExcerpt)\" is not an interface name") }
         return name
     }
 }

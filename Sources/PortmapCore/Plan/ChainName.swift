@@ -37,4 +37,29 @@ public enum ChainName {
         guard comment.utf8.count > 255 else { return comment }
         return String(decoding: comment.utf8.prefix(252), as: UTF8.self) + "..."
     }
+
+    /// The network named by an entry-rule comment `dnatComment` wrote (ours or the Go plugin's),
+    /// or nil when `comment` is not one, or its truncation cut into the network name.
+    ///
+    /// Network names cannot hold `"`, so the name ends at the first quote: a comment truncated
+    /// in the container ID still names its network with certainty; one cut inside the name
+    /// could belong to any network sharing that prefix.
+    public static func network(ofDNATComment comment: String) -> String? {
+        let opening = "dnat name: \"", separator = "\" id: \""
+        guard comment.hasPrefix(opening) else { return nil }
+        let rest = comment.dropFirst(opening.count)
+        guard let quote = rest.firstIndex(of: "\"") else { return nil }
+        let network = String(rest[..<quote])
+        guard CNIEnvironment.isValidName(network) else { return nil }
+        let tail = rest[quote...]
+        if comment.utf8.count == 255 && comment.hasSuffix("...") {
+            // Cut to 252 bytes + "...": what is left of `" id: "<containerID>` must still fit it.
+            let kept = tail.dropLast(3)
+            return separator.hasPrefix(kept) || kept.hasPrefix(separator) ? network : nil
+        }
+        guard tail.hasPrefix(separator), tail.hasSuffix("\"") else { return nil }
+        let containerID = String(tail.dropFirst(separator.count).dropLast())
+        guard CNIEnvironment.isValidName(containerID) else { return nil }
+        return dnatComment(network: network, containerID: containerID) == comment ? network : nil
+    }
 }

@@ -35,6 +35,37 @@ public enum IPTablesPlanner {
         ])
     }
 
+    /// What GC removes in one family, given the rules of its `CNI-HOSTPORT-DNAT`: the `CNI-DN-`
+    /// chain of every container of `network` that is not in `keeping`, as DEL would remove it.
+    ///
+    /// A chain is `network`'s when every rule of `CNI-HOSTPORT-DNAT` that jumps to it carries the
+    /// comment `dnat name: "<network>" id: ...` (`ChainName.network(ofDNATComment:)`), which the Go
+    /// plugin writes too; one jump without it (another network's rule, or someone else's) leaves
+    /// the chain alone. A chain named after a kept container (`ChainName.dnat(network:containerID:)`)
+    /// always stays.
+    ///
+    /// A `CNI-DN-` chain that no entry rule jumps to is left alone: its name is a hash of network
+    /// and container ID, so nothing ties it to `network` unless one of `keeping` hashes to it (and
+    /// then it is kept anyway). The pre-0.7 `CNI-SN-` chains are left alone for the same reason.
+    public static func garbage(network: String, keeping containerIDs: some Sequence<String>,
+                               entryRules: [IPTablesRule]) -> IPTablesTeardown {
+        let kept = Set(containerIDs.map { ChainName.dnat(network: network, containerID: $0) })
+        var order: [String] = []
+        var owned: [String: Bool] = [:]
+        for rule in entryRules {
+            guard let chain = rule.target.jumpedChain, chain.hasPrefix("CNI-DN-"), !kept.contains(chain) else { continue }
+            let ours = rule.matches.contains { match in
+                if case .comment(let text) = match { return ChainName.network(ofDNATComment: text) == network }
+                return false
+            }
+            if owned[chain] == nil { order.append(chain) }
+            owned[chain] = (owned[chain] ?? true) && ours
+        }
+        return IPTablesTeardown(items: order.filter { owned[$0] == true }.map {
+            .init(chain: $0, entryChain: ChainName.topLevelDNAT)
+        })
+    }
+
     /// raw PREROUTING, first: `-j CNI-HOSTPORT-GUARD`, which drops `-d 127.0.0.0/8 ! -i lo`.
     ///
     /// PREROUTING only sees packets that arrive on an interface (a local process's packets to

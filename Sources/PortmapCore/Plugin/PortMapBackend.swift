@@ -21,9 +21,17 @@ public protocol PortMapBackend {
     func check(_ request: PortMapRequest) throws(BackendError)
     /// Removes the container's rules in every family; what is already gone is success.
     func delete(_ request: PortMapRequest) throws(BackendError)
+    /// CNI GC: removes, in every family, the rules of each container of `network` that is not one
+    /// of `validAttachments`, leaving other networks' rules and the shared chains alone. Goes on
+    /// past a family that fails and throws the first failure.
+    func gc(network: String, validAttachments: [GCAttachment]) throws(BackendError)
+    /// CNI STATUS: returns when an ADD of `config` could be served now; throws what stands in its
+    /// way otherwise. Changes nothing the verbs would see.
+    func status(_ config: PortMapConfig) throws(BackendError)
 }
 
-/// A backend failure; `PortmapPlugin` maps each kind to its CNI code.
+/// A backend failure; `PortmapPlugin` maps each kind to its CNI code (and every failure of
+/// `status` to 50, "plugin not available").
 public struct BackendError: Error, Sendable, Equatable, CustomStringConvertible {
     public enum Kind: Sendable, Equatable {
         /// The xtables lock stayed held by another process (CNI code 11, retry).

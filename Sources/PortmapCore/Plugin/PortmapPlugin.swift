@@ -53,10 +53,7 @@ public struct PortmapPlugin {
             }
             return PluginOutput(stdout: JSONValue.object(prevResult.converted(to: config.cniVersion)).serialized(), stderr: warnings)
         case .check:
-            guard config.cniVersion >= CNIVersion.check else {
-                throw CNIError(.incompatibleCNIVersion, "config version does not allow CHECK",
-                               details: "cniVersion \(config.cniVersion) < \(CNIVersion.check)")
-            }
+            try Self.require(CNIVersion.check, for: env.command, config)
             guard config.prevResult != nil else { throw Self.missingPrevResult }
             if !config.portMappings.isEmpty {
                 try Self.mapping { () throws(BackendError) in try backend.check(request) }
@@ -71,10 +68,19 @@ public struct PortmapPlugin {
                 warnings = flushUDPConntrack(config, families: addresses.isEmpty ? IPFamily.allCases : addresses.keys.sorted())
             }
             return PluginOutput(stderr: warnings)
-        case .gc, .status:
-            // CNI 1.1 GC and STATUS come with their own semantics (issue 5); until then, say so
-            // instead of pretending success.
-            throw CNIError(.unsupportedField, "\(env.command.rawValue) is not implemented by this plugin yet")
+        case .gc:
+            try Self.require(CNIVersion.gcAndStatus, for: env.command, config)
+            // Without the list, every container of the network would look stale.
+            guard let attachments = config.validAttachments else {
+                throw CNIError(.invalidNetworkConfig, "GC needs cni.dev/valid-attachments: the list of attachments to keep")
+            }
+            // The rules only; conntrack entries of removed containers time out on their own.
+            try Self.mapping { () throws(BackendError) in try backend.gc(network: config.name, validAttachments: attachments) }
+            return PluginOutput()
+        case .status:
+            try Self.require(CNIVersion.gcAndStatus, for: env.command, config)
+            try Self.mapping(status: true) { () throws(BackendError) in try backend.status(config) }
+            return PluginOutput()
         case .version:
             return PluginOutput(stdout: Self.versionJSON)
         }
@@ -109,6 +115,14 @@ public struct PortmapPlugin {
         return warnings
     }
 
+    /// CHECK came with 0.4.0, GC and STATUS with 1.1.0: a config of an older version cannot ask for them.
+    private static func require(_ version: CNIVersion, for command: CNICommand, _ config: PortMapConfig) throws(CNIError) {
+        guard config.cniVersion >= version else {
+            throw CNIError(.incompatibleCNIVersion, "config version does not allow \(command.rawValue)",
+                           details: "cniVersion \(config.cniVersion) < \(version)")
+        }
+    }
+
     private static let missingPrevResult = CNIError(
         .invalidNetworkConfig, "prevResult is required: portmap must be chained after a plugin that assigns the container's addresses")
 
@@ -141,10 +155,12 @@ public struct PortmapPlugin {
         }
     }
 
-    private static func mapping(_ body: () throws(BackendError) -> Void) throws(CNIError) {
+    /// With `status`, any failure is STATUS's answer "cannot serve ADD now" (50), whatever its kind.
+    private static func mapping(status: Bool = false, _ body: () throws(BackendError) -> Void) throws(CNIError) {
         do {
             try body()
         } catch {
+            guard !status else { throw CNIError(.pluginNotAvailable, error.message, details: error.details) }
             let code: CNIError.Code
             switch error.kind {
             case .busy: code = .tryAgainLater

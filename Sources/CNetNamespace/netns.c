@@ -1,0 +1,9 @@
+#define _GNU_SOURCE
+#include <errno.h>
+#include <sched.h>
+
+#include "CNetNamespace.h"
+
+int cni_unshare_network_namespace(void) {
+    return unshare(CLONE_NEWNET) == 0 ? 0 : -errno;
+}

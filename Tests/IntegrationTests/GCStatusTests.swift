@@ -1,0 +1,164 @@
+import Foundation
+import Testing
+import TestSubprocess
+
+extension NamespaceTests {
+    /// CNI 1.1 GC and STATUS against the kernel: GC removes exactly the unlisted containers of its
+    /// network (ours and the Go plugin's) in both families; STATUS answers without creating tables.
+    @Suite
+    struct GCStatusTests {
+        static let network = "gc-net", otherNetwork = "gc-other"
+
+        /// One TCP and one UDP mapping on port 8100 + index, dual stack.
+        static func addConfig(_ index: Int, network: String = network, version: String = "1.1.0") -> [String: Any] {
+            DirectPortmap.config(network: network,
+                                 mappings: [["hostPort": 8100 + index, "containerPort": 80, "protocol": "tcp"],
+                                            ["hostPort": 8100 + index, "containerPort": 80, "protocol": "udp"]],
+                                 addresses: ["10.88.0.\(30 + index)/24", "2001:db8:89::\(30 + index)/64"], version: version)
+        }
+
+        /// GC's config as libcni derives it: the list under the SPEC's key and the legacy one.
+        static func gcConfig(keeping containerIDs: [String], network: String = network) -> [String: Any] {
+            let attachments = containerIDs.map { ["containerID": $0, "ifname": "eth0"] }
+            return ["cniVersion": "1.1.0", "name": network, "type": "portmap",
+                    "cni.dev/valid-attachments": attachments, "cni.dev/attachments": attachments]
+        }
+
+        /// GC and STATUS come without container, netns or interface.
+        static let noAttachment: [String: String?] = ["CNI_CONTAINERID": nil, "CNI_NETNS": nil, "CNI_IFNAME": nil]
+
+        /// The CNI-DN chain the entry rules of `containerID` in `network` jump to.
+        static func chain(of containerID: String, network: String = network, in table: String) throws -> String {
+            let entry = try #require(table.split(separator: "\n").first {
+                $0.hasPrefix("-A CNI-HOSTPORT-DNAT") && $0.contains(#"name: \"\#(network)\" id: \"\#(containerID)\""#)
+            }, "no entry rule of \(containerID) in\n\(table)")
+            return String(try #require(entry.split(separator: " ").last))
+        }
+
+        /// `table` without the lines naming one of `chains` (declarations, rules, jumps to them).
+        static func without(_ chains: [String], in table: String) -> String {
+            table.split(separator: "\n", omittingEmptySubsequences: false)
+                .filter { line in !chains.contains { line.contains($0) } }.joined(separator: "\n")
+        }
+
+        func gc(_ plugin: DirectPortmap, keeping containerIDs: [String]) throws {
+            let result = try plugin.run("GC", Self.gcConfig(keeping: containerIDs), env: Self.noAttachment)
+            #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+            #expect(result.stdout.isEmpty, "GC prints nothing on success")
+        }
+
+        /// a, b, c of gc-net and d of gc-other by ours (cniVersion 1.1.0), one gc-net container by
+        /// the Go plugin (1.0.0), canaries around them. GC keeping a, c and Go's removes only b's
+        /// chain and jumps; an empty list then removes every gc-net container, Go's included.
+        @Test func removesOnlyTheUnlistedContainersOfItsNetwork() throws {
+            let lab = try NetnsLab()
+            defer { lab.tearDown() }
+            let ours = DirectPortmap(lab: lab, portmap: .ours), go = DirectPortmap(lab: lab, portmap: .go)
+            for (index, name) in ["a", "b", "c"].enumerated() {
+                let add = try ours.run("ADD", Self.addConfig(index), containerID: "ctr-gc-\(name)")
+                try #require(add.succeeded, "\(add.stdout)")
+            }
+            try #require(try ours.run("ADD", Self.addConfig(3, network: Self.otherNetwork), containerID: "ctr-gc-d").succeeded)
+            let goAdd = try go.run("ADD", Self.addConfig(4, version: "1.0.0"), containerID: "ctr-gc-go")
+            try #require(goAdd.succeeded, "\(goAdd.stdout)\(goAdd.stderr)")
+            for (tool, source) in [("iptables-legacy", "203.0.113.77/32"), ("ip6tables-legacy", "2001:db8:ffff::77/128")] {
+                for chain in ["CNI-HOSTPORT-DNAT", "PREROUTING", "POSTROUTING"] {
+                    try lab.inNode(tool, "-t", "nat", "-A", chain, "-s", source, "-m", "comment", "--comment", "canary", "-j", "RETURN")
+                }
+            }
+            let before = [try lab.natTable(), try lab.natTable(v6: true)]
+            let raw = try lab.natTable(table: "raw")
+            let chains = try Dictionary(uniqueKeysWithValues: ["a", "b", "c", "go"].map { name in
+                (name, try Self.chain(of: "ctr-gc-\(name)", in: before[0]))
+            })
+            #expect(try Self.chain(of: "ctr-gc-go", in: before[1]) == chains["go"], "the Go plugin's IPv6 rules are there too")
+
+            try gc(ours, keeping: ["ctr-gc-a", "ctr-gc-c", "ctr-gc-go"])
+            for (index, v6) in [false, true].enumerated() {
+                let after = try lab.natTable(v6: v6)
+                #expect(after == Self.without([chains["b"]!], in: before[index]), "v6=\(v6)")
+                #expect(!after.contains(#"id: \"ctr-gc-b\""#))
+            }
+            // Idempotent: the same GC again changes nothing.
+            try gc(ours, keeping: ["ctr-gc-a", "ctr-gc-c", "ctr-gc-go"])
+            #expect(try lab.natTable() == Self.without([chains["b"]!], in: before[0]))
+
+            try gc(ours, keeping: [])
+            for (index, v6) in [false, true].enumerated() {
+                let after = try lab.natTable(v6: v6)
+                #expect(after == Self.without(Array(chains.values), in: before[index]), "v6=\(v6)")
+                #expect(after.contains(#"id: \"ctr-gc-d\""#), "another network's container stays")
+                #expect(after.components(separatedBy: "--comment canary").count == 4)
+                #expect(after.contains(":CNI-HOSTPORT-DNAT") && after.contains(":CNI-HOSTPORT-MASQ"), "shared chains stay")
+            }
+            try gc(ours, keeping: [])
+            #expect(try lab.natTable(v6: true) == Self.without(Array(chains.values), in: before[1]))
+            #expect(try lab.natTable(table: "raw") == raw, "the localnet guard is not GC's")
+        }
+
+        /// GC on a node without nat tables succeeds and creates none.
+        @Test func gcCreatesNoTable() throws {
+            let lab = try NetnsLab()
+            defer { lab.tearDown() }
+            try gc(DirectPortmap(lab: lab, portmap: .ours), keeping: [])
+            #expect(try tableNames(lab) == ["", ""])
+        }
+
+        /// `/proc/net/ip{,6}_tables_names` of the node: the legacy tables that exist there.
+        func tableNames(_ lab: NetnsLab) throws -> [String] {
+            try ["ip", "ip6"].map { try lab.inNode("cat", "/proc/net/\($0)_tables_names").stdout }
+        }
+
+        func status(_ plugin: DirectPortmap, env: [String: String?] = [:]) throws -> Command.Result {
+            try plugin.run("STATUS", ["cniVersion": "1.1.0", "name": Self.network, "type": "portmap"],
+                           env: Self.noAttachment.merging(env) { $1 })
+        }
+
+        /// In a fresh namespace STATUS succeeds (its trial ADD runs in a scratch namespace) and
+        /// leaves no nat or raw table behind; once an ADD made them, it succeeds by reading them.
+        @Test func statusSucceedsWithoutCreatingTables() throws {
+            let lab = try NetnsLab()
+            defer { lab.tearDown() }
+            let plugin = DirectPortmap(lab: lab, portmap: .ours)
+            #expect(try tableNames(lab) == ["", ""], "a fresh namespace has no legacy table")
+            let fresh = try status(plugin)
+            #expect(fresh.status == 0, "\(fresh.stdout)")
+            #expect(fresh.stdout.isEmpty && fresh.stderr.isEmpty)
+            #expect(try tableNames(lab) == ["", ""], "STATUS must not instantiate a table")
+
+            try #require(try plugin.run("ADD", Self.addConfig(0), containerID: "ctr-status").succeeded)
+            let tables = [try lab.natTable(), try lab.natTable(v6: true), try lab.natTable(table: "raw")]
+            let ready = try status(plugin)
+            #expect(ready.status == 0 && ready.stdout.isEmpty, "\(ready.stdout)")
+            #expect([try lab.natTable(), try lab.natTable(v6: true), try lab.natTable(table: "raw")] == tables)
+        }
+
+        /// An ADD now would find the lock held past its patience, or could not open it at all:
+        /// "plugin not available" (50), naming the lock.
+        @Test func statusIsCode50WhenTheLockIsUnavailable() throws {
+            let lab = try NetnsLab()
+            defer { lab.tearDown() }
+            let plugin = DirectPortmap(lab: lab, portmap: .ours)
+            let lockFile = lab.dataDir.appendingPathComponent("xtables.lock").path
+            let holder = try Subprocess.Background(["python3", "-c", """
+                import fcntl, time
+                lock = open("\(lockFile)", "w")
+                fcntl.flock(lock, fcntl.LOCK_EX)
+                print("ready", flush=True)
+                time.sleep(60)
+                """])
+            let held = try status(plugin, env: ["XTABLES_LOCKFILE": lockFile])
+            holder.stop()
+            let unopenable = lab.dataDir.appendingPathComponent("missing/xtables.lock").path
+            let missing = try status(plugin, env: ["XTABLES_LOCKFILE": unopenable])
+            for (result, path) in [(held, lockFile), (missing, unopenable)] {
+                #expect(result.status == 1)
+                let error = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
+                #expect(error?["code"] as? Int == 50, "\(result.stdout)")
+                #expect((error?["msg"] as? String)?.contains(path) == true, "\(result.stdout)")
+            }
+            let released = try status(plugin, env: ["XTABLES_LOCKFILE": lockFile])
+            #expect(released.status == 0, "\(released.stdout)")
+        }
+    }
+}
