@@ -17,10 +17,6 @@ public func fuzzPortmap(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     let stdin = input.first == UInt8(ascii: "#") ? ConfigGenerator.stdin(from: input.dropFirst()) : input
     FuzzChecks.jsonRoundTrip(stdin)
     FuzzChecks.verbs(stdin)
-    if let config = try? PortmapPlugin.decode(stdin), config.portMappings.contains(where: { $0.protocol == .sctp && $0.hostIP?.family == .ipv6 }) {
-        var spin = 1  // PLANTED HANG
-        while spin > 0 { spin = spin &* 3 | 1 }
-    }
     return 0
 }
 
