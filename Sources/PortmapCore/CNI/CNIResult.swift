@@ -31,7 +31,7 @@ public struct CNIResult: Sendable, Equatable {
                 throw ConfigError(.decoding, field: entry.fieldPath("address"), "is required")
             }
             guard let address = IPNetwork(text) else {
-                throw ConfigError(.decoding, field: entry.fieldPath("address"), "\"\(text)\" is not an address in CIDR form")
+                throw ConfigError(.decoding, field: entry.fieldPath("address"), "\"\(text.messageExcerpt)\" is not an address in CIDR form")
             }
             ips.append(IP(address: address, interface: try entry.integer("interface")))
         }
