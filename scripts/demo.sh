@@ -123,7 +123,7 @@ fail() { checks=$((checks + 1)); failures=$((failures + 1)); printf '  \033[31mF
 # answered_by PROTO HOST PORT POD: one request from $FROM (default: the client); sets $answer,
 # succeeds if POD answered.
 answered_by() {
-    answer=$(in_ns "${FROM:-$CLIENT}" timeout 10 "$PYTHON" "$work/probe.py" "$1" "$2" "$3" 9<&-) && [[ $answer == *"hello from $4 "* ]]
+    answer=$(in_ns "${FROM:-$CLIENT}" timeout 10 "$PYTHON" "$PWD/scripts/probe.py" "$1" "$2" "$3" 9<&-) && [[ $answer == *"hello from $4 "* ]]
 }
 
 # expect_answer WHAT PROTO HOST PORT POD: the client's request must be answered by POD.
@@ -209,33 +209,6 @@ while True:
         else:
             _, peer = sock.recvfrom(2048)
             sock.sendto(f"hello from {args.name} over udp (you are {peer[0]})\n".encode(), peer)
-PY
-    # One bounded request: HTTP GET (http.client: no proxy settings are consulted) or one UDP
-    # datagram; 1.5 s per attempt, two attempts (the first packet may wait for ARP/ND).
-    cat >"$work/probe.py" <<'PY'
-import http.client, socket, sys
-
-proto, host, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
-error = None
-for _ in range(2):
-    try:
-        if proto == "http":
-            conn = http.client.HTTPConnection(host, port, timeout=1.5)
-            conn.request("GET", "/")
-            response = conn.getresponse()
-            print(f"HTTP {response.status}: {response.read().decode().strip()}")
-            conn.close()
-        else:
-            family = socket.AF_INET6 if ":" in host else socket.AF_INET
-            with socket.socket(family, socket.SOCK_DGRAM) as sock:
-                sock.settimeout(1.5)
-                sock.sendto(b"ping\n", (host, port))
-                print(sock.recvfrom(2048)[0].decode().strip())
-        sys.exit(0)
-    except (OSError, http.client.HTTPException) as failure:
-        error = failure
-print(f"no answer ({error})")
-sys.exit(1)
 PY
 }
 

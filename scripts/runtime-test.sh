@@ -178,7 +178,7 @@ in_client() { ip netns exec "$CLIENT" "$@" 9<&-; }
 probe() {
     local runner=in_client
     [ "$1" = node ] && runner=in_node
-    "$runner" timeout 10 "$PYTHON" "$work/probe.py" "$2" "$3" "$4"
+    "$runner" timeout 10 "$PYTHON" "$PWD/scripts/probe.py" "$2" "$3" "$4" /cgi-bin/hello
 }
 
 expect_answer() {   # expect_answer WHAT NS PROTO HOST PORT NAME
@@ -375,36 +375,6 @@ SH
     pm import --quiet "$work/image.tar" "$IMAGE" >/dev/null
 }
 
-write_probe() {
-    # One bounded request: HTTP GET /cgi-bin/hello or one UDP datagram; 1.5 s per attempt, two
-    # attempts (the first packet may wait for ARP/ND).
-    cat >"$work/probe.py" <<'PY'
-import http.client, socket, sys
-
-proto, host, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
-error = None
-for _ in range(2):
-    try:
-        if proto == "http":
-            conn = http.client.HTTPConnection(host, port, timeout=1.5)
-            conn.request("GET", "/cgi-bin/hello")
-            response = conn.getresponse()
-            print(f"HTTP {response.status}: {response.read().decode().strip()}")
-            conn.close()
-        else:
-            family = socket.AF_INET6 if ":" in host else socket.AF_INET
-            with socket.socket(family, socket.SOCK_DGRAM) as sock:
-                sock.settimeout(1.5)
-                sock.sendto(b"ping\n", (host, port))
-                print(sock.recvfrom(2048)[0].decode().strip())
-        sys.exit(0)
-    except (OSError, http.client.HTTPException) as failure:
-        error = failure
-print(f"no answer ({error})")
-sys.exit(1)
-PY
-}
-
 # ---------------------------------------------------------------------------------------------
 # 1. Packages, leftovers, files.
 
@@ -420,7 +390,6 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/${WORK_PREFIX}XXXXXX")
 
 write_podman_config
 install_plugins
-write_probe
 
 # ---------------------------------------------------------------------------------------------
 # 2. Node and client namespaces, joined by a veth pair.
