@@ -13,8 +13,12 @@ import PackageDescription
 /// - `IPTablesBackend`: turns a plan into one libiptc commit per table, reads rules back for CHECK;
 ///   STATUS's trial ADD runs in a scratch network namespace.
 /// - `Netlink`: the conntrack flush and the route lookup behind `route_localnet`, over libmnl.
+/// - `Diagnostics`: pure Swift: the node snapshot `hostports` reads and its analysis (mappings,
+///   conflicts, the packet path of `explain`), rendered as tables and JSON.
 /// - `PluginMain`: the process edge (environment, stdin, stdout, exit code) shared by the executables.
 /// - `portmap`: the executable runtimes call; wires environment + stdin to the core and the backend.
+/// - `hostports`: the node diagnostics command; fills a `NodeSnapshot` from the backends and prints
+///   the analysis. Reads only.
 /// - `PortmapFakeBackend` / `portmap-fake`: an in-file backend so the binary's protocol handling is
 ///   tested end to end without root.
 /// - `TestSubprocess` (tests only): runs programs with posix_spawn and close-on-exec pipes.
@@ -22,6 +26,10 @@ let package = Package(
     name: "portmap",
     products: [
         .executable(name: "portmap", targets: ["portmap"]),
+        .executable(name: "hostports", targets: ["hostports"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     ],
     targets: [
         .systemLibrary(
@@ -36,15 +44,21 @@ let package = Package(
         ),
         .target(name: "PortmapCore"),
         .target(name: "CNetNamespace"),
-        .target(name: "Netlink", dependencies: ["CMnl", "PortmapCore"]),
-        .target(name: "IPTablesBackend", dependencies: ["CIPTables", "CNetNamespace", "PortmapCore"]),
+        .target(name: "Diagnostics", dependencies: ["PortmapCore"]),
+        .target(name: "Netlink", dependencies: ["CMnl", "CNetNamespace", "PortmapCore", "Diagnostics"]),
+        .target(name: "IPTablesBackend", dependencies: ["CIPTables", "CNetNamespace", "PortmapCore", "Diagnostics"]),
         .target(name: "PortmapFakeBackend", dependencies: ["PortmapCore"]),
         .target(name: "PluginMain", dependencies: ["PortmapCore"]),
         .executableTarget(name: "portmap", dependencies: ["PortmapCore", "IPTablesBackend", "Netlink", "PluginMain"]),
+        .executableTarget(name: "hostports", dependencies: [
+            "Diagnostics", "IPTablesBackend", "Netlink", "PortmapCore",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
         .executableTarget(name: "portmap-fake", dependencies: ["PortmapCore", "PortmapFakeBackend", "PluginMain"]),
         .testTarget(name: "PortmapCoreTests", dependencies: ["PortmapCore"]),
         .testTarget(name: "IPTablesBackendTests", dependencies: ["IPTablesBackend", "PortmapCore"]),
-        .testTarget(name: "NetlinkTests", dependencies: ["Netlink", "PortmapCore"]),
+        .testTarget(name: "NetlinkTests", dependencies: ["Netlink", "PortmapCore", "Diagnostics"]),
+        .testTarget(name: "DiagnosticsTests", dependencies: ["Diagnostics", "PortmapCore"]),
         .target(name: "TestSubprocess", path: "Tests/TestSubprocess"),
         .testTarget(name: "PortmapBinaryTests", dependencies: ["portmap", "portmap-fake", "TestSubprocess"]),
         .testTarget(name: "IntegrationTests", dependencies: ["TestSubprocess", "PortmapCore"], exclude: ["Fixtures"]),

@@ -38,6 +38,33 @@ enum Kernel {
         static let newMessage = UInt16(RTM_NEWROUTE)
         static let destination = UInt16(RTA_DST.rawValue)
         static let outputInterface = UInt16(RTA_OIF.rawValue)
+        static let gateway = UInt16(RTA_GATEWAY.rawValue)
+
+        /// `rtm_type`s: the node's own address, and the routes that drop what they match.
+        static let localType = UInt8(RTN_LOCAL)
+        static let droppingTypes: Set<UInt8> = [UInt8(RTN_UNREACHABLE), UInt8(RTN_BLACKHOLE), UInt8(RTN_PROHIBIT)]
+    }
+
+    /// rtnetlink addresses (`linux/if_addr.h`), on the NETLINK_ROUTE bus.
+    enum Address {
+        static let getMessage = UInt16(RTM_GETADDR)
+        static let newMessage = UInt16(RTM_NEWADDR)
+        /// The prefix address; on a point-to-point link, the peer's.
+        static let address = UInt16(IFA_ADDRESS)
+        /// The interface's own address, when it differs from IFA_ADDRESS (point-to-point links).
+        static let local = UInt16(IFA_LOCAL)
+    }
+
+    /// sock_diag (`linux/sock_diag.h`, `linux/inet_diag.h`), on the NETLINK_SOCK_DIAG bus.
+    enum SocketDiag {
+        /// Both the dump request and each socket of its reply.
+        static let byFamily = UInt16(SOCK_DIAG_BY_FAMILY)
+        /// u8, 1 when IPV6_V6ONLY is set; sent for every AF_INET6 socket in LISTEN or CLOSE state.
+        static let v6Only = UInt16(INET_DIAG_SKV6ONLY)
+        /// `idiag_states` bits (socket states, `netinet/tcp.h`): a listening TCP or SCTP socket, and
+        /// an unconnected UDP one.
+        static let listening = UInt32(1) << UInt32(TCP_LISTEN)
+        static let unconnected = UInt32(1) << UInt32(TCP_CLOSE)
     }
 
     enum Flags {
@@ -51,13 +78,36 @@ enum Kernel {
     /// Sizes of the family headers that precede the attributes.
     static let nfgenmsgSize = Int(cni_mnl_nfgenmsg_size())
     static let rtmsgSize = Int(cni_mnl_rtmsg_size())
+    static let ifaddrmsgSize = Int(cni_mnl_ifaddrmsg_size())
+    static let inetDiagMsgSize = Int(cni_mnl_inet_diag_msg_size())
 
     static let udp = UInt8(IPPROTO_UDP)
+
+    /// The IP protocol number (`netinet/in.h`) sock_diag is asked about.
+    static func ipProtocol(_ transport: TransportProtocol) -> UInt8 {
+        switch transport {
+        case .tcp: UInt8(IPPROTO_TCP)
+        case .udp: udp
+        case .sctp: UInt8(IPPROTO_SCTP)
+        }
+    }
 
     /// LOOPBACK_IFINDEX (include/net/net_namespace.h): `lo` has index 1 in every network namespace.
     static let loopbackInterfaceIndex: UInt32 = 1
 
     static func addressFamily(_ family: IPFamily) -> UInt8 {
         UInt8(family == .ipv4 ? AF_INET : AF_INET6)
+    }
+
+    /// AF_UNSPEC in a dump request: every family.
+    static let everyFamily = UInt8(AF_UNSPEC)
+
+    /// The family of an AF_INET or AF_INET6 header field; nil for any other.
+    static func ipFamily(_ addressFamily: UInt8) -> IPFamily? {
+        switch Int32(addressFamily) {
+        case AF_INET: .ipv4
+        case AF_INET6: .ipv6
+        default: nil
+        }
     }
 }

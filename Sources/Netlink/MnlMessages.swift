@@ -21,6 +21,8 @@ extension NetlinkRequest {
             switch header {
             case .netfilter(let family): cni_mnl_put_nfgenmsg(message, family)
             case .route(let family, let destinationLength): cni_mnl_put_rtmsg(message, family, destinationLength)
+            case .address(let family): cni_mnl_put_ifaddrmsg(message, family)
+            case .socketDiag(let family, let `protocol`, let states): cni_mnl_put_inet_diag_req(message, family, `protocol`, states)
             }
             guard Self.put(attributes, into: message, capacity: raw.count) else { return nil }
             return Int(message.pointee.nlmsg_len)
@@ -56,15 +58,16 @@ extension NetlinkRequest {
 }
 
 extension DatagramWalk {
-    /// Walks one datagram with `mnl_cb_run`, which checks every message's sequence number and port
-    /// ID against the request (0 skips the check), turns NLMSG_ERROR into its errno and stops at
+    /// Walks one datagram with `cni_mnl_cb_run` (libmnl's `mnl_cb_run2`), which checks every
+    /// message's sequence number and port ID against the request (0 skips the check), turns
+    /// NLMSG_ERROR, and an NLMSG_DONE that ends a failed dump, into its errno and stops at
     /// NLMSG_DONE or an ACK. Data messages are copied out; one without NLM_F_MULTI is a whole
     /// reply by itself, so the walk stops after it (a route lookup's answer has no NLMSG_DONE).
     init(_ datagram: [UInt8], sequence: UInt32, portID: UInt32) {
         var messages: [ReplyMessage] = []
         let (status, code) = datagram.withUnsafeBytes { bytes in
             withUnsafeMutablePointer(to: &messages) { context in
-                let status = mnl_cb_run(bytes.baseAddress, bytes.count, sequence, portID, { header, context in
+                let status = cni_mnl_cb_run(bytes.baseAddress, bytes.count, sequence, portID, { header, context in
                     guard let header, let context else { return MNL_CB_ERROR }
                     let message = ReplyMessage(
                         type: header.pointee.nlmsg_type, flags: header.pointee.nlmsg_flags,
@@ -86,11 +89,27 @@ extension DatagramWalk {
 extension ReplyMessage {
     /// The attributes after the `headerSize`-byte family header, split by `mnl_attr_parse`.
     func attributes(afterHeader headerSize: Int) -> [ReplyAttribute] {
-        bytes.withUnsafeBytes { raw in
-            ReplyAttribute.collect { collector, context in
-                mnl_attr_parse(raw.baseAddress!.assumingMemoryBound(to: nlmsghdr.self), UInt32(headerSize), collector, context)
-            }
+        withHeader { header in
+            ReplyAttribute.collect { collector, context in mnl_attr_parse(header, UInt32(headerSize), collector, context) }
         }
+    }
+
+    /// `rtm_type` of a route message; nil when the message is too short for its `rtmsg`.
+    var routeType: UInt8? { UInt8(exactly: withHeader(cni_mnl_get_rtm_type)) }
+
+    /// `ifa_family` of an address message; nil when the message is too short for its `ifaddrmsg`.
+    var addressFamily: UInt8? { UInt8(exactly: withHeader(cni_mnl_get_ifa_family)) }
+
+    /// The socket a sock_diag message describes; nil when it is too short for its `inet_diag_msg`.
+    var diagSocket: SocketDiagHeader? {
+        var fields = cni_mnl_inet_diag_socket()
+        guard withHeader({ cni_mnl_get_inet_diag_socket($0, &fields) }) else { return nil }
+        return SocketDiagHeader(family: fields.family, port: fields.port,
+                                address: withUnsafeBytes(of: fields.address) { Array($0) }, inode: fields.inode)
+    }
+
+    private func withHeader<T>(_ body: (UnsafePointer<nlmsghdr>) -> T) -> T {
+        bytes.withUnsafeBytes { body($0.baseAddress!.assumingMemoryBound(to: nlmsghdr.self)) }
     }
 }
 

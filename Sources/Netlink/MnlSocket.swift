@@ -13,8 +13,15 @@ final class MnlSocket: NetlinkTransport {
     enum Bus: String {
         case netfilter
         case route
+        case sockDiag = "sock_diag"
 
-        var protocolNumber: Int32 { self == .netfilter ? NETLINK_NETFILTER : NETLINK_ROUTE }
+        var protocolNumber: Int32 {
+            switch self {
+            case .netfilter: NETLINK_NETFILTER
+            case .route: NETLINK_ROUTE
+            case .sockDiag: NETLINK_SOCK_DIAG
+            }
+        }
     }
 
     /// The kernel sizes dump datagrams by the largest receive buffer it has seen, up to 32 KiB

@@ -8,7 +8,8 @@ import PortmapCore
 /// A netlink call that failed: what was being done, and the errno the socket or the kernel gave.
 ///
 /// The module's own error, so the layers below the public surface say exactly which exchange
-/// failed; `NetlinkHostNetwork` maps it to `HostNetworkError` and nothing else does.
+/// failed; the public types, `NetlinkHostNetwork` and `NetlinkNodeReader`, map it to
+/// `HostNetworkError` and nothing else does.
 struct NetlinkError: Error, Equatable, CustomStringConvertible {
     var operation: String
     var errno: Int32

@@ -9,7 +9,8 @@ import PortmapCore
 /// rtnetlink, and `route_localnet` through /proc/sys. All through libmnl, no external program.
 ///
 /// Sockets are opened by the verb that needs them and closed when it returns; a flush with no
-/// destinations opens none. `NetlinkError`s become `HostNetworkError`s here and nowhere else.
+/// destinations opens none. `NetlinkError`s become `HostNetworkError`s here (as in
+/// `NetlinkNodeReader`), not below.
 public struct NetlinkHostNetwork: HostNetwork, Sendable {
     let openConntrack: NetlinkTransportOpener
     let openRoute: NetlinkTransportOpener

@@ -14,6 +14,16 @@ struct ReplyAttribute: Sendable {
     var bytes: [UInt8]
 }
 
+/// The part of a sock_diag reply's `struct inet_diag_msg` that places a socket, read in C: the
+/// port in host order, the address as the kernel keeps it.
+struct SocketDiagHeader: Equatable, Sendable {
+    var family: UInt8
+    var port: UInt16
+    /// `idiag_src`, all 16 bytes in network order; an AF_INET address is the first 4.
+    var address: [UInt8]
+    var inode: UInt32
+}
+
 /// What one received datagram held, as far as one request is concerned.
 struct DatagramWalk {
     enum Outcome: Equatable {
@@ -21,7 +31,8 @@ struct DatagramWalk {
         case more
         /// NLMSG_DONE, an ACK, or the single message of a non-multipart reply.
         case finished
-        /// An NLMSG_ERROR from the kernel, or a message that was not an answer to the request.
+        /// An NLMSG_ERROR from the kernel, an NLMSG_DONE ending a dump that failed part-way, or a
+        /// message that was not an answer to the request.
         case failed(errno: Int32)
     }
 

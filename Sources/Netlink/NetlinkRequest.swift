@@ -8,6 +8,11 @@ struct NetlinkRequest: Equatable, Sendable {
         case netfilter(family: UInt8)
         /// `struct rtmsg`: address family and destination prefix length, everything else 0.
         case route(family: UInt8, destinationLength: UInt8)
+        /// `struct ifaddrmsg`: address family, everything else 0.
+        case address(family: UInt8)
+        /// `struct inet_diag_req_v2`: address family, IP protocol and the mask of socket states to
+        /// dump; no extensions and an all-zero socket id, which matches every socket.
+        case socketDiag(family: UInt8, protocol: UInt8, states: UInt32)
     }
 
     var type: UInt16

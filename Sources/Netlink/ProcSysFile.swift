@@ -5,7 +5,8 @@ import Musl
 #endif
 import PortmapCore
 
-/// One-line files under /proc/sys, read and written with plain POSIX calls (no sysctl program).
+/// One-line files under /proc, read and written with plain POSIX calls: sysctls under /proc/sys (no
+/// sysctl program), and a process's `comm`.
 enum ProcSysFile {
     /// The file's first line, without the newline.
     static func firstLine(of path: String) throws(HostNetworkError) -> String {

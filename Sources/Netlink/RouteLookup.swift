@@ -3,10 +3,12 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
+import Diagnostics
 import PortmapCore
 
-/// Asks the kernel which interface it would send an IPv4 packet to the container out of, as
-/// `ip route get <address>` does: one RTM_GETROUTE, answered by one RTM_NEWROUTE.
+/// Asks the kernel how it would send a packet to an address, as `ip route get <address>` does: one
+/// RTM_GETROUTE, answered by one RTM_NEWROUTE or an error. Used for the interface behind
+/// `route_localnet` and for the route facts of `hostports`.
 struct RouteLookup {
     let transport: any NetlinkTransport
     let sequence: UInt32
@@ -14,17 +16,44 @@ struct RouteLookup {
     /// The output interface's index, or nil when no route leads there (ENETUNREACH,
     /// EHOSTUNREACH) or the answer names no interface.
     func outputInterface(toward destination: IPAddress) throws(NetlinkError) -> UInt32? {
-        let replies: [ReplyMessage]
         do {
-            replies = try transport.exchange(Self.request(toward: destination), sequence: sequence,
-                                             operation: "look up the route to \(destination)")
+            return try answer(toward: destination)?.outputInterface
         } catch where error.errno == ENETUNREACH || error.errno == EHOSTUNREACH {
             return nil
         }
-        return replies.lazy.compactMap(Self.outputInterface(from:)).first
     }
 
-    /// RTM_GETROUTE for the host route (/32) to `destination`, in the main routing decision.
+    /// The errors a lookup answers for a destination whose packets are dropped, by what drops them
+    /// (the kernel's `fib_props` for IPv4, `ip6_rt_type_to_error` for IPv6): ENETUNREACH no route
+    /// (or a `throw` route with nothing behind it), EHOSTUNREACH an `unreachable` route, EACCES a
+    /// `prohibit` route, EINVAL a `blackhole` route.
+    static let droppedErrors: Set<Int32> = [ENETUNREACH, EHOSTUNREACH, EACCES, EINVAL]
+
+    /// What `ip route get` would say: the node's own address, a route out of an interface (named
+    /// by `interfaceName`, nil when it went away after the lookup) and its gateway, or no way there.
+    func fact(toward destination: IPAddress, interfaceName: (UInt32) -> String?) throws(NetlinkError) -> RouteFact {
+        let answer: RouteAnswer?
+        do {
+            answer = try self.answer(toward: destination)
+        } catch where Self.droppedErrors.contains(error.errno) {
+            return RouteFact(kind: .unreachable)
+        }
+        guard let answer else {
+            throw NetlinkError(operation: "look up the route to \(destination): no route in the answer", errno: EBADMSG)
+        }
+        if Kernel.Route.droppingTypes.contains(answer.type) { return RouteFact(kind: .unreachable) }
+        return RouteFact(kind: answer.type == Kernel.Route.localType ? .local : .unicast,
+                         outputInterface: answer.outputInterface.flatMap(interfaceName), gateway: answer.gateway)
+    }
+
+    /// The kernel's answer; nil when the reply held no route. Errors come as the kernel gave them.
+    func answer(toward destination: IPAddress) throws(NetlinkError) -> RouteAnswer? {
+        try transport.exchange(Self.request(toward: destination), sequence: sequence,
+                               operation: "look up the route to \(destination)")
+            .lazy.compactMap(Self.answer(from:)).first
+    }
+
+    /// RTM_GETROUTE for the host route (/32, /128) to `destination`, in the main routing decision.
     static func request(toward destination: IPAddress) -> NetlinkRequest {
         NetlinkRequest(type: Kernel.Route.getMessage, flags: Kernel.Flags.request,
                        header: .route(family: Kernel.addressFamily(destination.family),
@@ -32,9 +61,20 @@ struct RouteLookup {
                        attributes: [.bytes(Kernel.Route.destination, destination.bytes)])
     }
 
-    /// RTA_OIF of an RTM_NEWROUTE answer.
-    static func outputInterface(from message: ReplyMessage) -> UInt32? {
-        guard message.type == Kernel.Route.newMessage else { return nil }
-        return message.attributes(afterHeader: Kernel.rtmsgSize).first { $0.type == Kernel.Route.outputInterface }?.u32
+    /// `rtm_type`, RTA_OIF and RTA_GATEWAY of an RTM_NEWROUTE answer.
+    static func answer(from message: ReplyMessage) -> RouteAnswer? {
+        guard message.type == Kernel.Route.newMessage, let type = message.routeType else { return nil }
+        let attributes = message.attributes(afterHeader: Kernel.rtmsgSize)
+        return RouteAnswer(type: type,
+                           outputInterface: attributes.first { $0.type == Kernel.Route.outputInterface }?.u32,
+                           gateway: attributes.first { $0.type == Kernel.Route.gateway }.flatMap { IPAddress(bytes: $0.payload) })
     }
+}
+
+/// The parts of a route lookup's answer that are read: the route type (`RTN_*`), the output
+/// interface's index and the next hop, when the destination is not on the link itself.
+struct RouteAnswer: Equatable {
+    var type: UInt8
+    var outputInterface: UInt32?
+    var gateway: IPAddress?
 }

@@ -3,11 +3,13 @@ import PortmapCore
 @testable import Netlink
 
 /// The exact bytes of every request, derived by hand from the kernel headers (linux/netlink.h,
-/// netfilter/nfnetlink.h, nfnetlink_conntrack.h, rtnetlink.h) and checked against the kernel:
-/// the same requests, sent in a scratch namespace, dumped the table, deleted entries (or drew
-/// ENOENT for absent ones, not EINVAL) and found the route. Integers are little-endian (x86-64 and
-/// arm64 host order) except where a field says big-endian. libmnl marks nests with NLA_F_NESTED
-/// (0x8000), which the kernel strips.
+/// netfilter/nfnetlink.h, nfnetlink_conntrack.h, rtnetlink.h, if_addr.h, sock_diag.h,
+/// inet_diag.h) and checked against the kernel: the same requests, sent in a scratch namespace,
+/// dumped the table, deleted entries (or drew ENOENT for absent ones, not EINVAL), found the route,
+/// dumped the addresses and listed the sockets (`RecordedNode`). The sock_diag and address dumps
+/// are also byte for byte what a C program filling the kernel's own structs sends. Integers are
+/// little-endian (x86-64 and arm64 host order) except where a field says big-endian. libmnl marks
+/// nests with NLA_F_NESTED (0x8000), which the kernel strips.
 struct RequestGoldenTests {
     static let udp = ConntrackTuple(source: IPAddress("198.51.100.1")!, destination: IPAddress("192.0.2.1")!,
                                     protocolNumber: 17, sourcePort: 40001, destinationPort: 5000)
@@ -101,6 +103,68 @@ struct RequestGoldenTests {
             "00 00 00 00",       // rtm_table, rtm_protocol, rtm_scope, rtm_type
             "00000000",          // rtm_flags
             "0800 0100 0a000002" // RTA_DST 10.0.0.2
+        ))
+    }
+
+    @Test func routeLookupIPv6() throws {
+        #expect(try RouteLookup.request(toward: IPAddress("2001:db8:2::9")!).encoded(sequence: 7) == hex(
+            "30000000 1a00 0100 07000000 00000000", // nlmsg_len 48, RTM_GETROUTE, NLM_F_REQUEST, seq 7
+            "0a 80 00 00 00 00 00 00 00000000",     // rtm_family AF_INET6, rtm_dst_len 128, the rest 0
+            "1400 0100 20010db8000200000000000000000009" // RTA_DST 2001:db8:2::9
+        ))
+    }
+
+    @Test func socketDiagDumpTCPIPv4() throws {
+        #expect(try SocketDiagMessages.dumpRequest(.tcp, family: .ipv4).encoded(sequence: 1) == hex(
+            "48000000",       // nlmsg_len 72
+            "1400",           // nlmsg_type SOCK_DIAG_BY_FAMILY (20)
+            "0103",           // nlmsg_flags NLM_F_REQUEST | NLM_F_DUMP
+            "01000000",       // nlmsg_seq 1
+            "00000000",       // nlmsg_pid
+            "02",             // sdiag_family AF_INET
+            "06",             // sdiag_protocol IPPROTO_TCP
+            "00",             // idiag_ext: no extensions asked for (INET_DIAG_SKV6ONLY comes unasked)
+            "00",             // pad
+            "00040000",       // idiag_states 1 << TCP_LISTEN (10)
+            "0000 0000",      // id: idiag_sport, idiag_dport 0 (any)
+            "00000000000000000000000000000000", // idiag_src
+            "00000000000000000000000000000000", // idiag_dst
+            "00000000",       // idiag_if 0 (any)
+            "0000000000000000" // idiag_cookie
+        ))
+    }
+
+    /// UDP asks for TCP_CLOSE, a UDP socket's state while it is unconnected.
+    @Test func socketDiagDumpUDPIPv6() throws {
+        #expect(try SocketDiagMessages.dumpRequest(.udp, family: .ipv6).encoded(sequence: 4) == hex(
+            "48000000 1400 0103 04000000 00000000", // as for TCP, seq 4
+            "0a",                                   // sdiag_family AF_INET6
+            "11",                                   // sdiag_protocol IPPROTO_UDP
+            "00 00",                                // idiag_ext, pad
+            "80000000",                             // idiag_states 1 << TCP_CLOSE (7)
+            "00000000 00000000000000000000000000000000 00000000000000000000000000000000 00000000 0000000000000000"
+        ))
+    }
+
+    @Test func socketDiagDumpSCTPIPv4() throws {
+        #expect(try SocketDiagMessages.dumpRequest(.sctp, family: .ipv4).encoded(sequence: 5) == hex(
+            "48000000 1400 0103 05000000 00000000",
+            "02 84 00 00",                          // AF_INET, IPPROTO_SCTP (132)
+            "00040000",                             // 1 << TCP_LISTEN
+            "00000000 00000000000000000000000000000000 00000000000000000000000000000000 00000000 0000000000000000"
+        ))
+    }
+
+    @Test func addressDump() throws {
+        #expect(try AddressMessages.dumpRequest.encoded(sequence: 1) == hex(
+            "18000000",  // nlmsg_len 24
+            "1600",      // nlmsg_type RTM_GETADDR (22)
+            "0103",      // nlmsg_flags NLM_F_REQUEST | NLM_F_DUMP
+            "01000000",  // nlmsg_seq 1
+            "00000000",  // nlmsg_pid
+            "00",        // ifa_family AF_UNSPEC: every family
+            "00 00 00",  // ifa_prefixlen, ifa_flags, ifa_scope
+            "00000000"   // ifa_index 0: every interface
         ))
     }
 

@@ -108,3 +108,12 @@ struct ScratchProcSys: ~Copyable {
         try? FileManager.default.removeItem(atPath: root)
     }
 }
+
+/// A node reader over fakes: `socketDiag` and `route` answer the sockets, `proc` is the procfs
+/// root owners are looked up in, `names` resolve indexes.
+func nodeReader(socketDiag: FakeTransport = FakeTransport(), route: FakeTransport = FakeTransport(),
+                proc: String = "/nonexistent/proc", firstSequence: UInt32 = 1,
+                names: [UInt32: String] = [:]) -> NetlinkNodeReader {
+    NetlinkNodeReader(openSocketDiag: { () throws(NetlinkError) in socketDiag }, openRoute: { () throws(NetlinkError) in route },
+                      proc: proc, firstSequence: firstSequence, interfaceName: { names[$0] })
+}

@@ -2,13 +2,18 @@
  * The C boundary for network namespace calls that glibc declares only under _GNU_SOURCE, which
  * Swift's Glibc module is built without; so they are defined in netns.c, not inline here.
  *
- * Contract: IPTablesBackend/ScratchNetworkNamespace.swift is the only caller. Each function
- * returns 0 on success or -errno.
+ * Contract: the callers are IPTablesBackend/ScratchNetworkNamespace.swift (unshare) and
+ * Netlink/NamespaceThread.swift (setns), each on a thread of its own that ends after its work, so
+ * no other thread's namespace changes. Each function returns 0 on success or -errno.
  */
 #ifndef CNI_PORTMAP_NETNS_H
 #define CNI_PORTMAP_NETNS_H
 
 /* unshare(CLONE_NEWNET): moves the calling thread, and only it, into a new network namespace. */
 int cni_unshare_network_namespace(void);
+
+/* setns(fd, CLONE_NEWNET): moves the calling thread, and only it, into the network namespace that
+ * fd (an open /proc/<pid>/ns/net or /run/netns/<name>) refers to. EINVAL: fd is not one. */
+int cni_enter_network_namespace(int fd);
 
 #endif

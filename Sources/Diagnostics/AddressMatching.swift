@@ -1,0 +1,19 @@
+import PortmapCore
+
+extension IPNetwork {
+    /// Whether `address` is inside this network (same family, same leading `prefixLength` bits).
+    func contains(_ address: IPAddress) -> Bool {
+        guard address.family == family else { return false }
+        return IPNetwork(address: address, prefixLength: prefixLength)?.network.address == network.address
+    }
+}
+
+extension IPAddress {
+    /// 127.0.0.0/8 or ::1: addresses that never leave the node.
+    public var isLoopback: Bool {
+        switch self {
+        case .v4(let value): return value >> 24 == 127
+        case .v6(let high, let low): return high == 0 && low == 1
+        }
+    }
+}

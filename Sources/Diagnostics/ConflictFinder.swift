@@ -1,0 +1,185 @@
+import PortmapCore
+
+/// `hostports conflicts`: every finding over an inventory, in a stable order (by kind, then by
+/// the first mapping or chain involved).
+public enum ConflictFinder {
+    public static func findings(in inventory: HostPortInventory) -> [Finding] {
+        var findings = claims(inventory) + listeners(inventory)
+        for table in inventory.tables {
+            findings += structure(table)
+        }
+        findings += pods(inventory)
+        return findings
+    }
+
+    /// Two containers claiming the same port on the same address, or one on every address and one
+    /// on a specific one. The first entry rule in CNI-HOSTPORT-DNAT wins; the other never answers.
+    static func claims(_ inventory: HostPortInventory) -> [Finding] {
+        var findings: [Finding] = []
+        let mappings = inventory.mappings
+        // Grouped by what a claim is about, so a node with thousands of mappings compares only
+        // the few that share a port.
+        struct Claim: Hashable { let family: IPFamily, transport: TransportProtocol, port: UInt16 }
+        let groups = Dictionary(grouping: mappings.indices) {
+            Claim(family: mappings[$0].family, transport: mappings[$0].protocol, port: mappings[$0].hostPort)
+        }
+        for indices in groups.values.sorted(by: { $0[0] < $1[0] }) where indices.count > 1 {
+            for (position, i) in indices.enumerated() {
+                for j in indices.dropFirst(position + 1) {
+                    if let finding = claimFinding(i, j, in: mappings) { findings.append(finding) }
+                }
+            }
+        }
+        return findings
+    }
+
+    /// Mappings `i` and `j` claim the same protocol and port in one family: a conflict unless they
+    /// are one container's, or bound to different addresses.
+    static func claimFinding(_ i: Int, _ j: Int, in mappings: [HostPortMapping]) -> Finding? {
+        let first = mappings[i], second = mappings[j]
+        guard first.chain != second.chain else { return nil }
+        let (winner, loser) = order(i, j, in: mappings)
+        let claim = "\(first.protocol)/\(first.hostPort)"
+        if first.hostIP == second.hostIP {
+            return Finding(
+                kind: .duplicateClaim, family: first.family,
+                message: "\(claim) on \(addressText(first.hostIP)) is claimed by \(owner(mappings[winner])) and \(owner(mappings[loser])); only \(owner(mappings[winner])) answers",
+                advice: "remove one of the pods, or give each a different hostPort or hostIP",
+                mappings: [winner, loser])
+        }
+        guard first.hostIP == nil || second.hostIP == nil else { return nil }
+        let (wildcard, specific) = first.hostIP == nil ? (first, second) : (second, first)
+        return Finding(
+            kind: .wildcardOverlap, family: first.family,
+            message: "\(claim) is claimed on every address by \(owner(wildcard)) and on \(addressText(specific.hostIP)) by \(owner(specific)); on that address only \(owner(mappings[winner])) answers",
+            advice: "bind both pods to distinct hostIPs, or use different hostPorts",
+            mappings: [winner, loser])
+    }
+
+    /// A socket a process holds on a hostPort's address: the DNAT runs first, so it never sees
+    /// that traffic.
+    static func listeners(_ inventory: HostPortInventory) -> [Finding] {
+        inventory.mappings.enumerated().flatMap { index, mapping in
+            inventory.listeners(sharing: mapping).map { socket in
+                Finding(kind: .shadowedListener, family: mapping.family,
+                        message: "\(socketText(socket)) listens on \(mapping.protocol)/\(mapping.hostPort), which \(owner(mapping)) maps on \(addressText(mapping.hostIP)) to \(endpoint(mapping.podIP, mapping.podPort)): connections to it reach the pod, not the process",
+                        advice: "move the process or the hostPort to another port, or bind them to different addresses",
+                        mappings: [index])
+            }
+        }
+    }
+
+    /// The layout itself: hooks, entry rules that lead nowhere, chains nothing leads to.
+    static func structure(_ table: HostPortTable) -> [Finding] {
+        var findings: [Finding] = []
+        let label = "\(table.store) nat (\(table.family))"
+        if !table.entries.isEmpty {
+            let missing = [(table.preroutingHook, "PREROUTING", "other hosts"), (table.outputHook, "OUTPUT", "the node itself")]
+                .filter { !$0.0 }
+            for (_, chain, whom) in missing {
+                findings.append(Finding(
+                    kind: .hookMissing, family: table.family,
+                    message: "\(label): \(chain) has no -m addrtype --dst-type LOCAL -j \(ChainName.topLevelDNAT): no hostPort answers to \(whom)",
+                    advice: "ADD any pod with hostPorts again to restore the shared rules", chains: [chain]))
+            }
+        }
+        for entry in table.entries {
+            let dnats = table.mappings.filter { $0.chain == entry.chain }
+            let uncovered = entry.ports.filter { port in
+                !dnats.contains { $0.hostPort == port && (entry.protocol == nil || $0.protocol == entry.protocol) }
+            }
+            guard dnats.isEmpty || !uncovered.isEmpty else { continue }
+            let what = dnats.isEmpty ? "has no DNAT rule" : "has no DNAT rule for port \(uncovered.map(String.init).joined(separator: ","))"
+            findings.append(Finding(
+                kind: .entryWithoutDNAT, family: table.family,
+                message: "\(label): entry rule #\(entry.index + 1) of \(ChainName.topLevelDNAT) (\(entryOwner(entry))) jumps to \(entry.chain), which \(what)",
+                advice: "DEL and ADD the container again, or remove the entry rule and the chain", chains: [entry.chain]))
+        }
+        for chain in table.orphanChains {
+            findings.append(Finding(
+                kind: .orphanChain, family: table.family,
+                message: "\(label): \(chain) has no entry rule in \(ChainName.topLevelDNAT): the rules of a container that was never DELeted",
+                advice: "remove it: iptables-legacy -t nat -F \(chain); iptables-legacy -t nat -X \(chain) (ip6tables-legacy for IPv6), or run the network's CNI GC",
+                chains: [chain]))
+        }
+        return findings
+    }
+
+    /// Pods that do not route from the node, or that no network namespace holds any more.
+    static func pods(_ inventory: HostPortInventory) -> [Finding] {
+        var findings: [Finding] = []
+        var seen: Set<IPAddress> = []
+        for mapping in inventory.mappings where seen.insert(mapping.podIP).inserted {
+            let involved = inventory.mappings.indices.filter { inventory.mappings[$0].podIP == mapping.podIP }
+            if let route = inventory.snapshot.routes[mapping.podIP], let problem = PodRoute.problem(route, to: mapping.podIP) {
+                findings.append(Finding(kind: .podUnroutable, family: mapping.family,
+                                        message: "\(owner(mapping)) DNATs to \(mapping.podIP), which \(problem)",
+                                        advice: "if the pod is gone, DEL it (or run CNI GC); otherwise check the pod's network",
+                                        mappings: involved))
+            } else if let held = inventory.snapshot.podNamespaceAddresses, !held.contains(mapping.podIP),
+                      !inventory.snapshot.localAddresses.contains(mapping.podIP) {
+                findings.append(Finding(kind: .podGone, family: mapping.family,
+                                        message: "\(owner(mapping)) DNATs to \(mapping.podIP), which no network namespace on this node holds: the pod is gone but its rules stayed (no CNI DEL)"
+                                            + unentered(inventory.snapshot),
+                                        advice: "DEL the container through the runtime, or run the network's CNI GC",
+                                        mappings: involved))
+            }
+        }
+        return findings
+    }
+
+    /// The caveat of a pod-gone conclusion when some namespaces could not be looked into.
+    static func unentered(_ snapshot: NodeSnapshot) -> String {
+        snapshot.unenteredNamespaces == 0 ? "" : " (\(snapshot.unenteredNamespaces) network namespace(s) could not be entered)"
+    }
+
+    /// The mapping whose entry rule comes first wins; ties keep the listing order.
+    static func order(_ i: Int, _ j: Int, in mappings: [HostPortMapping]) -> (Int, Int) {
+        let a = mappings[i].entryIndex ?? Int.max, b = mappings[j].entryIndex ?? Int.max
+        return b < a ? (j, i) : (i, j)
+    }
+
+    static func owner(_ mapping: HostPortMapping) -> String {
+        guard let network = mapping.network else { return "chain \(mapping.chain)" }
+        return "\(network)/\(mapping.containerID.map(ShortID.of) ?? "?")"
+    }
+
+    static func entryOwner(_ entry: EntryRule) -> String {
+        guard let network = entry.network else { return "no owner comment" }
+        return "\(network)/\(entry.containerID.map(ShortID.of) ?? "?")"
+    }
+
+    static func addressText(_ address: IPAddress?) -> String { address?.description ?? "every address" }
+
+    static func endpoint(_ address: IPAddress, _ port: UInt16) -> String {
+        address.family == .ipv6 ? "[\(address)]:\(port)" : "\(address):\(port)"
+    }
+
+    static func socketText(_ socket: ListeningSocket) -> String {
+        let who = socket.owners.map { "\($0.command)[\($0.pid)]" }.joined(separator: ",")
+        return "\(who.isEmpty ? "a socket" : who) (\(endpoint(socket.address, socket.port)))"
+    }
+}
+
+/// Container IDs are 64 hex characters from most runtimes; tables show the first 12, as they do.
+enum ShortID {
+    static func of(_ id: String) -> String { id.count > 12 ? String(id.prefix(12)) : id }
+}
+
+/// Whether a route to a pod address leads to a pod on this node.
+enum PodRoute {
+    /// What is wrong with `route`, as the end of a sentence; nil when it leads to a local pod.
+    static func problem(_ route: RouteFact, to address: IPAddress) -> String? {
+        switch route.kind {
+        case .unreachable:
+            return "has no route from the node"
+        case .local:
+            return "is an address of the node itself"
+        case .unicast:
+            if let gateway = route.gateway {
+                return "routes through the gateway \(gateway) (\(route.outputInterface ?? "?")), not to a pod on this node"
+            }
+            return nil
+        }
+    }
+}

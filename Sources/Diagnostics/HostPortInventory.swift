@@ -1,0 +1,31 @@
+import PortmapCore
+
+/// The node's hostPorts: every mapping of every family and store, with the listening sockets on
+/// the same ports. What `hostports list` prints and what `conflicts` and `explain` start from.
+public struct HostPortInventory: Sendable {
+    public let snapshot: NodeSnapshot
+    public let tables: [HostPortTable]
+    /// All mappings, IPv4 first, each family in chain and rule order.
+    public let mappings: [HostPortMapping]
+
+    public init(_ snapshot: NodeSnapshot) {
+        self.snapshot = snapshot
+        tables = snapshot.natTables.map(LegacyNatInterpreter.interpret)
+        mappings = tables.flatMap(\.mappings)
+    }
+
+    /// The listening sockets that would receive traffic for `mapping` if it were not DNATed: same
+    /// protocol and port, on an address the mapping claims or on every address.
+    public func listeners(sharing mapping: HostPortMapping) -> [ListeningSocket] {
+        snapshot.listeners.filter { socket in
+            guard socket.protocol == mapping.protocol, socket.port == mapping.hostPort else { return false }
+            let family = socket.family == mapping.family || (mapping.family == .ipv4 && socket.acceptsIPv4)
+            guard family else { return false }
+            if socket.address.isUnspecified { return true }
+            // Every local address, 127.0.0.1 included, matches `addrtype LOCAL`: a mapping on all
+            // addresses takes traffic to any socket of its family, a bound one to its address only.
+            guard socket.address.family == mapping.family else { return false }
+            return mapping.hostIP.map { $0 == socket.address } ?? true
+        }
+    }
+}

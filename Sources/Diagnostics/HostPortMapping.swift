@@ -1,0 +1,95 @@
+import PortmapCore
+
+/// One hostPort as the node enforces it: a DNAT rule in a container's chain, with what the chain's
+/// entry rules say about its owner. The unit every `hostports` command reasons about.
+public struct HostPortMapping: Sendable, Hashable {
+    public var `protocol`: TransportProtocol
+    public var family: IPFamily
+    /// The address the DNAT is bound to (`-d <hostIP>/32`), or nil for every local address.
+    public var hostIP: IPAddress?
+    public var hostPort: UInt16
+    public var podIP: IPAddress
+    public var podPort: UInt16
+    /// From the entry rule's `dnat name: "<network>" id: "<containerID>"` comment; nil when no
+    /// entry rule with such a comment jumps to the chain.
+    public var network: String?
+    public var containerID: String?
+    /// The container's chain (`CNI-DN-<hash>`).
+    public var chain: String
+    /// Where the rule lives: the store ("iptables-legacy") and table ("nat").
+    public var store: String
+    public var table: String
+    /// The position of the first entry rule in CNI-HOSTPORT-DNAT that sends this port here; nil when
+    /// none does (the DNAT is never reached). Lower is tried first.
+    public var entryIndex: Int?
+    /// Whether hairpin traffic (a source in the pod's subnet) is marked for masquerade.
+    public var hairpinMasquerade: Bool
+    /// Whether traffic from 127.0.0.1 is marked for masquerade (needed for localhost access).
+    public var localhostMasquerade: Bool
+    /// The DNAT rule in `iptables-save` syntax.
+    public var rule: String
+
+    public init(protocol: TransportProtocol, family: IPFamily, hostIP: IPAddress?, hostPort: UInt16, podIP: IPAddress,
+                podPort: UInt16, network: String?, containerID: String?, chain: String, store: String = "iptables-legacy",
+                table: String = "nat", entryIndex: Int?, hairpinMasquerade: Bool = false, localhostMasquerade: Bool = false,
+                rule: String) {
+        self.protocol = `protocol`
+        self.family = family
+        self.hostIP = hostIP
+        self.hostPort = hostPort
+        self.podIP = podIP
+        self.podPort = podPort
+        self.network = network
+        self.containerID = containerID
+        self.chain = chain
+        self.store = store
+        self.table = table
+        self.entryIndex = entryIndex
+        self.hairpinMasquerade = hairpinMasquerade
+        self.localhostMasquerade = localhostMasquerade
+        self.rule = rule
+    }
+
+    /// Whether a packet to `address` can be taken by this mapping's DNAT.
+    public func accepts(_ address: IPAddress) -> Bool {
+        address.family == family && (hostIP == nil || hostIP == address)
+    }
+
+    /// "0.0.0.0"/"::" style text for operators: the hostIP, or that every address is claimed.
+    public var hostIPText: String { hostIP?.description ?? "*" }
+}
+
+/// An entry rule of CNI-HOSTPORT-DNAT that jumps to a container chain.
+public struct EntryRule: Sendable, Hashable {
+    public var index: Int
+    public var `protocol`: TransportProtocol?
+    /// The multiport (or single) destination ports; empty means every port.
+    public var ports: [UInt16]
+    public var chain: String
+    public var network: String?
+    public var containerID: String?
+    /// Whether the rule has matches beyond protocol and ports (`conditionsV4/V6`): then it may not
+    /// apply to every packet.
+    public var conditional: Bool
+    public var rule: String
+
+    public func covers(_ transport: TransportProtocol, port: UInt16) -> Bool {
+        (`protocol` == nil || `protocol` == transport) && (ports.isEmpty || ports.contains(port))
+    }
+}
+
+/// What one family's nat table says about hostPorts, interpreted from its rules.
+public struct HostPortTable: Sendable, Hashable {
+    public var family: IPFamily
+    public var store: String
+    public var exists: Bool
+    /// PREROUTING / OUTPUT jump to CNI-HOSTPORT-DNAT (for packets from outside / from the node).
+    public var preroutingHook: Bool
+    public var outputHook: Bool
+    /// POSTROUTING jumps to CNI-HOSTPORT-MASQ (marked packets are masqueraded).
+    public var masqueradeHook: Bool
+    public var entries: [EntryRule]
+    public var mappings: [HostPortMapping]
+    /// `CNI-DN-` chains no entry rule jumps to.
+    public var orphanChains: [String]
+}

@@ -1,0 +1,205 @@
+import PortmapCore
+
+/// `hostports explain`: follows a packet to `<addr>:<port>/<proto>` through the node the way the
+/// kernel would — is the address local, do PREROUTING/OUTPUT lead to CNI-HOSTPORT-DNAT, which entry
+/// rule and which DNAT take it (first one wins), does the pod route, and for 127.0.0.1 whether
+/// route_localnet and the masquerade mark are there — and stops at the first step that fails.
+public enum PacketPathExplainer {
+    public static func explain(_ target: ExplainTarget, in inventory: HostPortInventory) -> Explanation {
+        var path = Path(target: target, inventory: inventory)
+        path.walk()
+        return Explanation(target: target, steps: path.steps, verdict: path.verdict)
+    }
+
+    private struct Path {
+        let target: ExplainTarget
+        let inventory: HostPortInventory
+        var steps: [Explanation.Step] = []
+        var verdict = ""
+
+        init(target: ExplainTarget, inventory: HostPortInventory) {
+            self.target = target
+            self.inventory = inventory
+        }
+
+        var claim: String { "\(target.protocol)/\(target.port)" }
+
+        mutating func stop(_ name: Explanation.Step.Name, _ detail: String, advice: String) {
+            steps.append(.init(name, .fail, detail, advice: advice))
+            verdict = "does not answer: \(detail)"
+        }
+
+        mutating func walk() {
+            guard address(), let table = hook(), let entries = entryRules(table), let mapping = dnat(entries) else { return }
+            guard podRoute(mapping) else { return }
+            if target.address.isLoopback {
+                guard localhost(mapping, table) else { return }
+            } else {
+                hairpin(mapping)
+            }
+            listener(mapping)
+            verdict = "reaches \(ConflictFinder.endpoint(mapping.podIP, mapping.podPort)) (\(ConflictFinder.owner(mapping)))"
+        }
+
+        mutating func address() -> Bool {
+            let snapshot = inventory.snapshot
+            if target.address.isLoopback {
+                steps.append(.init(.address, .ok, "\(target.address) is a loopback address: only the node itself can use it"))
+                return true
+            }
+            guard snapshot.localAddresses.contains(target.address) else {
+                let own = snapshot.localAddresses.filter { $0.family == target.address.family && !$0.isLoopback }
+                stop(.address, "\(target.address) is not an address of this node, so `-m addrtype --dst-type LOCAL` does not match and no hostPort rule applies",
+                     advice: own.isEmpty ? "connect to one of the node's addresses"
+                         : "connect to one of the node's addresses: \(own.map(\.description).joined(separator: ", "))")
+                return false
+            }
+            steps.append(.init(.address, .ok, "\(target.address) is an address of this node"))
+            return true
+        }
+
+        mutating func hook() -> HostPortTable? {
+            let family = target.address.family
+            guard let table = inventory.tables.first(where: { $0.family == family }), table.exists else {
+                stop(.hook, "the \(family) nat table does not exist (iptables-legacy): no hostPort is mapped in this family",
+                     advice: "check that the pod was ADDed through the portmap plugin, with a hostPort and an \(family) address")
+                return nil
+            }
+            let local = target.address.isLoopback
+            let needed = local ? [("OUTPUT", table.outputHook)] : [("PREROUTING", table.preroutingHook), ("OUTPUT", table.outputHook)]
+            let missing = needed.filter { !$0.1 }.map(\.0)
+            if missing.count == needed.count {
+                stop(.hook, "\(missing.joined(separator: " and ")) of the \(table.store) nat table (\(family)) do not jump to \(ChainName.topLevelDNAT)",
+                     advice: "ADD a pod with hostPorts again to restore the shared rules")
+                return nil
+            }
+            if missing.isEmpty {
+                steps.append(.init(.hook, .ok, "\(needed.map(\.0).joined(separator: " and ")) jump to \(ChainName.topLevelDNAT) (\(table.store) nat, \(family))"))
+            } else {
+                steps.append(.init(.hook, .warn, "\(missing.joined(separator: ", ")) does not jump to \(ChainName.topLevelDNAT): traffic from \(missing == ["OUTPUT"] ? "the node itself" : "other hosts") is not mapped",
+                                   advice: "ADD a pod with hostPorts again to restore the shared rules"))
+            }
+            return table
+        }
+
+        mutating func entryRules(_ table: HostPortTable) -> [EntryRule]? {
+            let entries = table.entries.filter { $0.covers(target.protocol, port: target.port) }
+            guard let first = entries.first else {
+                let otherProtocols = Set(table.mappings.filter { $0.hostPort == target.port }.map(\.protocol.rawValue)).sorted()
+                stop(.entryRule, "no entry rule in \(ChainName.topLevelDNAT) takes \(claim): no pod maps this port in \(table.family)"
+                        + (otherProtocols.isEmpty ? "" : " (port \(target.port) is mapped for \(otherProtocols.joined(separator: ", ")))"),
+                     advice: otherProtocols.isEmpty ? "check the pod's hostPort, and that its ADD succeeded (`hostports list`)"
+                         : "use the protocol the pod maps, or add a \(target.protocol) hostPort to the pod")
+                return nil
+            }
+            let conditional = entries.contains(where: \.conditional)
+            steps.append(.init(.entryRule, conditional ? .warn : .ok,
+                               "entry rule #\(first.index + 1) of \(ChainName.topLevelDNAT) (\(ConflictFinder.entryOwner(first))) sends \(claim) to \(first.chain)"
+                                   + (entries.count > 1 ? "; \(entries.count - 1) more entry rule(s) take it too" : "")
+                                   + (conditional ? "; some carry conditions (conditionsV4/V6) that may not match every packet" : ""),
+                               advice: conditional ? "compare the entry rule's conditions with where the packet comes from" : ""))
+            return entries
+        }
+
+        /// The first DNAT, in entry-rule order, whose address matches: a DNAT that does not match
+        /// returns to CNI-HOSTPORT-DNAT, which tries the next entry rule.
+        mutating func dnat(_ entries: [EntryRule]) -> HostPortMapping? {
+            var tried: Set<String> = []
+            var matching: [HostPortMapping] = [], elsewhere: [HostPortMapping] = []
+            for entry in entries where tried.insert(entry.chain).inserted {
+                for mapping in inventory.mappings where mapping.chain == entry.chain && mapping.family == target.address.family
+                    && mapping.protocol == target.protocol && mapping.hostPort == target.port {
+                    if mapping.accepts(target.address) { matching.append(mapping) } else { elsewhere.append(mapping) }
+                }
+            }
+            guard let winner = matching.first else {
+                let bound = Set(elsewhere.compactMap(\.hostIP?.description)).sorted()
+                if bound.isEmpty {
+                    stop(.dnat, "the chain(s) the entry rules lead to have no DNAT for \(claim)",
+                         advice: "DEL and ADD the pod again (`hostports conflicts` lists the broken chains)")
+                } else {
+                    stop(.dnat, "\(claim) is mapped only on hostIP \(bound.joined(separator: ", ")), not on \(target.address)",
+                         advice: "connect to \(bound.joined(separator: " or ")), or map the port without a hostIP (or with this one)")
+                }
+                return nil
+            }
+            let shadowed = matching.dropFirst().map(ConflictFinder.owner)
+            steps.append(.init(.dnat, shadowed.isEmpty ? .ok : .warn,
+                               "\(winner.rule) — DNAT to \(ConflictFinder.endpoint(winner.podIP, winner.podPort)) (\(ConflictFinder.owner(winner)), \(winner.store) \(winner.table))"
+                                   + (shadowed.isEmpty ? "" : "; also claimed by \(shadowed.joined(separator: ", ")), which never receives it"),
+                               advice: shadowed.isEmpty ? "" : "remove the duplicate claim (`hostports conflicts`)"))
+            return winner
+        }
+
+        mutating func podRoute(_ mapping: HostPortMapping) -> Bool {
+            let snapshot = inventory.snapshot
+            guard let route = snapshot.routes[mapping.podIP] else {
+                steps.append(.init(.podRoute, .warn, "the route to \(mapping.podIP) was not looked up"))
+                return true
+            }
+            if let problem = PodRoute.problem(route, to: mapping.podIP) {
+                stop(.podRoute, "the pod address \(mapping.podIP) \(problem)",
+                     advice: "if the pod is gone, DEL it through the runtime (or run CNI GC); otherwise check its network")
+                return false
+            }
+            if let held = snapshot.podNamespaceAddresses, !held.contains(mapping.podIP) {
+                stop(.podRoute, "no network namespace on this node holds \(mapping.podIP): the pod is gone and its rules stayed"
+                        + ConflictFinder.unentered(snapshot),
+                     advice: "DEL the container through the runtime, or run the network's CNI GC")
+                return false
+            }
+            steps.append(.init(.podRoute, .ok, "\(mapping.podIP) routes through \(route.outputInterface ?? "?")"
+                + (snapshot.podNamespaceAddresses == nil ? "" : ", and a network namespace on the node holds it")))
+            return true
+        }
+
+        /// 127.0.0.1: the DNATed packet keeps its loopback source, which the kernel only routes off
+        /// `lo` with route_localnet, and the pod can only answer it if it is masqueraded.
+        mutating func localhost(_ mapping: HostPortMapping, _ table: HostPortTable) -> Bool {
+            guard target.address.family == .ipv4 else {
+                stop(.localhost, "the kernel never routes a packet to or from ::1 off the node (IPv6 has no route_localnet), so [::1]:\(target.port) cannot reach a pod",
+                     advice: "connect to one of the node's IPv6 addresses instead")
+                return false
+            }
+            let interface = inventory.snapshot.routes[mapping.podIP]?.outputInterface ?? "?"
+            let switches = inventory.snapshot.routeLocalnet
+            guard switches[interface] == true || switches["all"] == true else {
+                stop(.localhost, "net.ipv4.conf.\(interface).route_localnet is not 1, so the kernel drops the DNATed packet (its source is 127.0.0.1)",
+                     advice: "sysctl -w net.ipv4.conf.\(interface).route_localnet=1 (the plugin sets it at ADD when snat is on)")
+                return false
+            }
+            guard mapping.localhostMasquerade, table.masqueradeHook else {
+                stop(.localhost, mapping.localhostMasquerade ? "POSTROUTING does not jump to \(ChainName.markMasquerade), so marked packets keep the source 127.0.0.1 and the pod cannot answer"
+                        : "\(mapping.chain) does not mark traffic from 127.0.0.1 for masquerade, so the pod would answer 127.0.0.1 (itself)",
+                     advice: "ADD the pod with \"snat\": true (the default)")
+                return false
+            }
+            steps.append(.init(.localhost, .ok, "route_localnet is on for \(interface) and traffic from 127.0.0.1 is masqueraded"))
+            return true
+        }
+
+        /// A pod reaching its own hostPort leaves and re-enters the same bridge port: that needs the
+        /// port's hairpin_mode and the masquerade mark for the pod's subnet.
+        mutating func hairpin(_ mapping: HostPortMapping) {
+            guard let interface = inventory.snapshot.routes[mapping.podIP]?.outputInterface,
+                  let ports = inventory.snapshot.bridges[interface] else { return }
+            let off = ports.filter { !$0.hairpin }.map(\.name)
+            if !mapping.hairpinMasquerade {
+                steps.append(.init(.hairpin, .warn, "\(mapping.chain) does not mark hairpin traffic for masquerade: a pod on \(interface) reaching this hostPort gets no answer",
+                                   advice: "ADD the pod with \"snat\": true (the default)"))
+            } else if !off.isEmpty {
+                steps.append(.init(.hairpin, .warn, "hairpin_mode is off on \(interface) port(s) \(off.joined(separator: ", ")): the pod behind such a port cannot reach its own hostPort",
+                                   advice: "set \"hairpinMode\": true in the bridge plugin's config"))
+            } else {
+                steps.append(.init(.hairpin, .ok, "pods on \(interface) can use it too (hairpin_mode on all \(ports.count) port(s), masquerade mark present)"))
+            }
+        }
+
+        mutating func listener(_ mapping: HostPortMapping) {
+            let sockets = inventory.listeners(sharing: mapping)
+            guard !sockets.isEmpty else { return }
+            steps.append(.init(.listener, .warn, "\(sockets.map(ConflictFinder.socketText).joined(separator: ", ")) listens on this port but never receives these connections: the DNAT comes first",
+                               advice: "move the process or the hostPort to another port"))
+        }
+    }
+}

@@ -1,0 +1,28 @@
+import Diagnostics
+import PortmapCore
+
+extension IPTablesBackend {
+    /// Each family's legacy nat table as `hostports` analyses it: every chain with its rules
+    /// decoded, in the kernel's order. A table that does not exist is reported as such, not opened
+    /// (opening it would create it), and nothing is locked or committed: this only reads.
+    public func natSnapshots() throws(BackendError) -> [NatTableSnapshot] {
+        var snapshots: [NatTableSnapshot] = []
+        for family in KernelTables.families {
+            guard KernelTables.exists("nat", family: family) else {
+                snapshots.append(NatTableSnapshot(family: family, exists: false))
+                continue
+            }
+            let table = KernelRuleTable(try open(family, "nat"))
+            var chains: [NatTableSnapshot.Chain] = []
+            for name in table.table.chainNames() {
+                do {
+                    chains.append(NatTableSnapshot.Chain(name: name, rules: try table.rules(in: name)))
+                } catch {
+                    throw BackendError(.kernel, error.description)
+                }
+            }
+            snapshots.append(NatTableSnapshot(family: family, exists: true, chains: chains))
+        }
+        return snapshots
+    }
+}

@@ -1,0 +1,67 @@
+import ArgumentParser
+import Diagnostics
+import IPTablesBackend
+import Netlink
+import PortmapCore
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// Fills a `NodeSnapshot` from the kernel of the network namespace the command runs in. Reads
+/// only: the nat tables without the xtables lock and without opening a table that does not exist,
+/// sockets, addresses and routes over netlink, switches from /proc/sys and /sys.
+struct NodeReader {
+    let netlink = NetlinkNodeReader()
+    let files = InterfaceFiles(procSys: "/proc/sys", classNet: "/sys/class/net")
+
+    /// The snapshot, or exit status 2 with the reason on stderr when a part the analysis cannot do
+    /// without is unreadable. The scan of the other namespaces (the pods' addresses, loopback
+    /// aside) is optional: without it (no CAP_SYS_ADMIN) the pod-gone check is skipped, and stderr
+    /// says so.
+    static func read() throws -> NodeSnapshot {
+        do {
+            return try NodeReader().snapshot()
+        } catch {
+            warn("cannot read the node: \(error)")
+            throw ExitCode(2)
+        }
+    }
+
+    func snapshot() throws -> NodeSnapshot {
+        var snapshot = NodeSnapshot()
+        snapshot.natTables = try IPTablesBackend(environment: [:]).natSnapshots()
+        snapshot.listeners = try netlink.listeningSockets()
+        snapshot.localAddresses = try netlink.localAddresses()
+        let pods = Set(snapshot.natTables.flatMap { LegacyNatInterpreter.interpret($0).mappings.map(\.podIP) })
+        var interfaces: Set<String> = []
+        for pod in pods.sorted(by: { $0.description < $1.description }) {
+            do {
+                let route = try netlink.route(to: pod)
+                snapshot.routes[pod] = route
+                if let name = route.outputInterface { interfaces.insert(name) }
+            } catch {
+                Self.warn("cannot look up the route to \(pod): \(error)")
+            }
+        }
+        snapshot.routeLocalnet = try files.routeLocalnet(of: interfaces.sorted())
+        for name in interfaces {
+            if let ports = try files.bridgePorts(of: name) { snapshot.bridges[name] = ports }
+        }
+        do {
+            let scan = try NetworkNamespaces.forEachOther { () throws(HostNetworkError) in try NetlinkNodeReader().localAddresses() }
+            snapshot.podNamespaceAddresses = Set(scan.visits.flatMap(\.value).filter { !$0.isLoopback })
+            snapshot.unenteredNamespaces = scan.skipped
+        } catch {
+            Self.warn("pod-gone check skipped: \(error)")
+        }
+        return snapshot
+    }
+
+    static func warn(_ message: String) {
+        let line = Array("hostports: \(message)\n".utf8)
+        _ = line.withUnsafeBytes { write(STDERR_FILENO, $0.baseAddress, $0.count) }
+    }
+}
