@@ -6,7 +6,7 @@ public enum ConflictFinder {
     public static func findings(in inventory: HostPortInventory) -> [Finding] {
         var findings = claims(inventory) + listeners(inventory)
         for table in inventory.tables {
-            findings += structure(table)
+            findings += structure(table, boundElsewhere: inventory.mappings.filter { $0.family != table.family && $0.hostIP != nil })
         }
         findings += pods(inventory)
         return findings
@@ -70,7 +70,12 @@ public enum ConflictFinder {
     }
 
     /// The layout itself: hooks, entry rules that lead nowhere, chains nothing leads to.
-    static func structure(_ table: HostPortTable) -> [Finding] {
+    ///
+    /// `boundElsewhere` are the other family's mappings bound to a hostIP. Both plugins put every
+    /// port of a container in its entry rules of each family it has an address in, but write the
+    /// DNAT of a port bound to a hostIP only in that hostIP's family: such a port has no DNAT here
+    /// by design (its chain may even be empty), which is not a broken entry rule.
+    static func structure(_ table: HostPortTable, boundElsewhere: [HostPortMapping]) -> [Finding] {
         var findings: [Finding] = []
         let label = "\(table.store) nat (\(table.family))"
         if !table.entries.isEmpty {
@@ -84,7 +89,7 @@ public enum ConflictFinder {
             }
         }
         for entry in table.entries {
-            let dnats = table.mappings.filter { $0.chain == entry.chain }
+            let dnats = (table.mappings + boundElsewhere).filter { $0.chain == entry.chain }
             let uncovered = entry.ports.filter { port in
                 !dnats.contains { $0.hostPort == port && (entry.protocol == nil || $0.protocol == entry.protocol) }
             }

@@ -102,14 +102,16 @@ public enum PacketPathExplainer {
         }
 
         /// The first DNAT, in entry-rule order, whose address matches: a DNAT that does not match
-        /// returns to CNI-HOSTPORT-DNAT, which tries the next entry rule.
+        /// returns to CNI-HOSTPORT-DNAT, which tries the next entry rule. A port bound to a hostIP
+        /// of the other family is in this family's entry rules too, with its DNAT only in the other
+        /// family's chain of the same name: that hostIP is named, not a chain said to be broken.
         mutating func dnat(_ entries: [EntryRule]) -> HostPortMapping? {
             var tried: Set<String> = []
             var matching: [HostPortMapping] = [], elsewhere: [HostPortMapping] = []
             for entry in entries where tried.insert(entry.chain).inserted {
-                for mapping in inventory.mappings where mapping.chain == entry.chain && mapping.family == target.address.family
+                for mapping in inventory.mappings where mapping.chain == entry.chain
                     && mapping.protocol == target.protocol && mapping.hostPort == target.port {
-                    if mapping.accepts(target.address) { matching.append(mapping) } else { elsewhere.append(mapping) }
+                    if mapping.accepts(target.address) { matching.append(mapping) } else if mapping.hostIP != nil { elsewhere.append(mapping) }
                 }
             }
             guard let winner = matching.first else {

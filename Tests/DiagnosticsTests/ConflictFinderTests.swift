@@ -68,6 +68,14 @@ import Testing
         #expect(findings.first?.message == "iptables-legacy nat (ipv6): entry rule #2 of CNI-HOSTPORT-DNAT (hostport-v4/aaaaaaaaaaaa) jumps to \(ListReportTests.webChain), which has no DNAT rule for port 5353")
     }
 
+    /// Both plugins list a port bound to an IPv4 hostIP in the container's IPv6 entry rules too,
+    /// with its DNAT only in IPv4: that is the layout, not a broken entry rule.
+    @Test func portBoundInTheOtherFamilyIsNotAMissingDNAT() {
+        var pod = SnapshotFixtures.web
+        pod.mappings = #"{"hostPort": 9090, "containerPort": 90, "hostIP": "192.0.2.2"}"#
+        #expect(kinds(SnapshotFixtures.snapshot([pod])) == [])
+    }
+
     @Test func missingHooks() {
         var snapshot = SnapshotFixtures.snapshot([SnapshotFixtures.web])
         snapshot.editChain("PREROUTING", .ipv4) { $0.removeAll() }

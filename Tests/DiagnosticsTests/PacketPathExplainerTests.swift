@@ -49,6 +49,14 @@ import Testing
         #expect(failure?.detail == "tcp/9090 is mapped only on hostIP 192.0.2.2, not on 192.0.2.1")
     }
 
+    @Test func portBoundToAnIPv4HostIPIsNamedForIPv6() {
+        var pod = SnapshotFixtures.web
+        pod.mappings = #"{"hostPort": 9090, "containerPort": 90, "hostIP": "192.0.2.2"}"#
+        let failure = explain("[2001:db8::1]:9090", SnapshotFixtures.snapshot([pod])).failure
+        #expect(failure?.name == .dnat)
+        #expect(failure?.detail == "tcp/9090 is mapped only on hostIP 192.0.2.2, not on 2001:db8::1")
+    }
+
     @Test func podUnroutableOrGone() {
         var snapshot = node
         snapshot.routes[IPAddress("10.88.0.2")!] = RouteFact(kind: .unreachable)

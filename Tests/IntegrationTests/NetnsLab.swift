@@ -135,6 +135,15 @@ final class NetnsLab {
         return results
     }
 
+    /// The pod goes away the way a crashed runtime leaves it: its server stops and its namespace is
+    /// deleted, with no CNI DEL. Its rules stay in the node namespace and go with it at teardown.
+    func abandonPod(_ pod: Pod) throws {
+        pod.server.stop()
+        try Command.check(["ip", "netns", "del", pod.name])
+        pods.removeAll { $0.name == pod.name }
+        namespaces.removeAll { $0 == pod.name }
+    }
+
     /// One request from `namespace` (default: the client) to host:port; the answer, or nil.
     func probe(_ proto: String, _ host: String, _ port: Int, from namespace: String? = nil, sourcePort: Int? = nil) throws -> String? {
         var arguments = ["ip", "netns", "exec", namespace ?? client, "python3",
@@ -157,8 +166,19 @@ final class NetnsLab {
     /// The node's nat (or other) table as `iptables-legacy-save` prints it, without the timestamp
     /// comments and with counters zeroed.
     func natTable(v6: Bool = false, table: String = "nat") throws -> String {
-        let output = try inNode(v6 ? "ip6tables-legacy-save" : "iptables-legacy-save", "-t", table).stdout
-        return output.split(separator: "\n").filter { !$0.hasPrefix("#") }
+        Self.withoutCountersAndComments(try inNode(v6 ? "ip6tables-legacy-save" : "iptables-legacy-save", "-t", table).stdout)
+    }
+
+    /// Every legacy table of both families in the node, the way `natTable` prints one, after the
+    /// names of the tables that exist: `-t` is not given, since naming a table creates it.
+    func legacyRuleset() throws -> String {
+        let names = try ["ip", "ip6"].map { try inNode("cat", "/proc/net/\($0)_tables_names").stdout }
+        let rules = try ["iptables-legacy-save", "ip6tables-legacy-save"].map { Self.withoutCountersAndComments(try inNode($0).stdout) }
+        return (names + rules).joined(separator: "\n")
+    }
+
+    private static func withoutCountersAndComments(_ save: String) -> String {
+        save.split(separator: "\n").filter { !$0.hasPrefix("#") }
             .map { $0.replacingOccurrences(of: #"\[\d+:\d+\]"#, with: "[0:0]", options: .regularExpression) }
             .joined(separator: "\n")
     }

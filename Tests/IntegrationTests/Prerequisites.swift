@@ -9,15 +9,23 @@ enum Prerequisites {
     static let conf = packageRoot.appendingPathComponent("conf")
     static let debianPlugins = URL(fileURLWithPath: "/usr/lib/cni")
 
+    /// The directory `swift build` put this test runner in, next to the package's executables.
+    static let products: URL = {
+        var directory = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
+        if directory.pathExtension == "xctest" { directory = directory.deletingLastPathComponent() }
+        return directory
+    }()
+
     /// Our plugin: `$PORTMAP_PLUGIN`, else the `portmap` built next to this test runner.
     static let ourPlugin: URL = {
         if let path = ProcessInfo.processInfo.environment["PORTMAP_PLUGIN"], !path.isEmpty {
             return URL(fileURLWithPath: path)
         }
-        var directory = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
-        if directory.pathExtension == "xctest" { directory = directory.deletingLastPathComponent() }
-        return directory.appendingPathComponent("portmap")
+        return products.appendingPathComponent("portmap")
     }()
+
+    /// The node diagnostics command, built next to this test runner.
+    static let hostports = products.appendingPathComponent("hostports")
 
     /// Debian's Go portmap (v1.1.1), the reference.
     static let goPlugin = debianPlugins.appendingPathComponent("portmap")
@@ -25,7 +33,7 @@ enum Prerequisites {
     /// nil when everything is there; otherwise why the namespace tests cannot run.
     static let missing: String? = {
         if getuid() != 0 { return "needs root (network namespaces, nat tables)" }
-        let files = [ourPlugin.path, debianPlugins.appendingPathComponent("bridge").path, goPlugin.path,
+        let files = [ourPlugin.path, hostports.path, debianPlugins.appendingPathComponent("bridge").path, goPlugin.path,
                      "/usr/sbin/iptables-legacy-save", "/usr/sbin/ip6tables-legacy-save", "/usr/sbin/iptables-legacy"]
         if let absent = files.first(where: { !FileManager.default.isExecutableFile(atPath: $0) }) {
             return "missing \(absent) (scripts/test.sh installs containernetworking-plugins and iptables)"
