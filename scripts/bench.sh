@@ -110,8 +110,9 @@ if [ -n "${PORTMAP_PLUGIN:-}" ]; then
 else
     use_swift
     log "building the release binary"
-    swift build -c release --static-swift-stdlib --product portmap
-    our_plugin=$(swift build -c release --static-swift-stdlib --show-bin-path)/portmap
+    mapfile -t build_args < <(release_build_args)
+    swift build "${build_args[@]}" --product portmap
+    our_plugin=$(swift build "${build_args[@]}" --show-bin-path)/portmap
 fi
 our_plugin=$(realpath "$our_plugin")
 

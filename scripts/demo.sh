@@ -222,12 +222,13 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/pmdemo.XXXXXX")
 mkdir -p "$work/bin" "$work/ipam"
 write_helpers
 
-# The same build as scripts/install.sh (release, Swift runtime linked statically), in a scratch
+# The same build as scripts/install.sh (release, runtimes linked statically), in a scratch
 # directory of its own: the demo never waits on, or relinks under, a build or test run going on in
 # .build at the same time. The first run compiles everything; later runs are incremental.
 log "building the release plugin (scratch path .build/demo)"
-swift build -c release --static-swift-stdlib --product portmap --scratch-path .build/demo 9<&-
-install -m 0755 "$(swift build -c release --static-swift-stdlib --scratch-path .build/demo --show-bin-path)/portmap" "$work/bin/portmap"
+mapfile -t build_args < <(release_build_args)
+swift build "${build_args[@]}" --product portmap --scratch-path .build/demo 9<&-
+install -m 0755 "$(swift build "${build_args[@]}" --scratch-path .build/demo --show-bin-path)/portmap" "$work/bin/portmap"
 ln -s /usr/lib/cni/bridge "$work/bin/bridge"
 ln -s /usr/lib/cni/host-local "$work/bin/host-local"
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Builds the release plugin and the `hostports` diagnostics command with the Swift runtime linked
-# in statically (nothing to install on the node but the binaries) and installs them into a CNI bin
-# directory as `portmap` and `hostports`.
+# Builds the release plugin and the `hostports` diagnostics command with the Swift runtime and the
+# C++ runtime linked in statically (see `release_build_args`; nothing to install on the node but the
+# binaries) and installs them into a CNI bin directory as `portmap` and `hostports`.
 #   scripts/install.sh [DIR]    (default: /opt/cni/bin)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,9 +10,10 @@ source scripts/lib.sh
 destination=${1:-/opt/cni/bin}
 use_swift
 log "building the release binaries"
-swift build -c release --static-swift-stdlib --product portmap
-swift build -c release --static-swift-stdlib --product hostports
-bin=$(swift build -c release --static-swift-stdlib --show-bin-path)
+mapfile -t build_args < <(release_build_args)
+swift build "${build_args[@]}" --product portmap
+swift build "${build_args[@]}" --product hostports
+bin=$(swift build "${build_args[@]}" --show-bin-path)
 mkdir -p "$destination"
 for program in portmap hostports; do
     install -m 0755 "$bin/$program" "$destination/$program.new"

@@ -35,14 +35,16 @@ enum ChainReconciler {
             for rule in chain.rules { try table.append(rule, to: chain.name) }
             return true
         }
-        let existing = try table.rules(in: chain.name)
         switch chain.ownership {
         case .shared:
+            // Only rules with a planned rule's target can be one of them (CNI-HOSTPORT-DNAT plans
+            // none, and holds every container's jumps).
+            let existing = try table.rules(in: chain.name, targeting: Set(chain.rules.map(\.target.libiptcName))).map(\.rule)
             let missing = chain.rules.filter { !existing.contains($0) }
             for rule in missing { try table.append(rule, to: chain.name) }
             return !missing.isEmpty
         case .container:
-            guard existing != chain.rules else { return false }
+            guard try table.rules(in: chain.name) != chain.rules else { return false }
             try table.flush(chain.name)
             for rule in chain.rules { try table.append(rule, to: chain.name) }
             return true
@@ -50,11 +52,11 @@ enum ChainReconciler {
     }
 
     private static func applyEntries(of chain: IPTablesChain, in entryChain: String, to table: some RuleTable) throws(XTablesError) -> Bool {
-        let existing = try table.rules(in: entryChain)
+        let existing = try table.rules(in: entryChain, targeting: [chain.name])
         switch chain.ownership {
         case .shared:
             var changed = false
-            for rule in chain.entryRules where !existing.contains(rule) {
+            for rule in chain.entryRules where !existing.contains(where: { $0.rule == rule }) {
                 if chain.prependEntry {
                     try table.insert(rule, into: entryChain, at: 0)
                 } else {
@@ -65,9 +67,8 @@ enum ChainReconciler {
             return changed
         case .container:
             // Every jump to the container's chain is ours: replace them unless already exact.
-            let jumps = existing.indices.filter { existing[$0].target.jumpedChain == chain.name }
-            guard jumps.map({ existing[$0] }) != chain.entryRules else { return false }
-            for index in jumps.reversed() { try table.deleteRule(in: entryChain, at: index) }
+            guard existing.map(\.rule) != chain.entryRules else { return false }
+            for (index, _) in existing.reversed() { try table.deleteRule(in: entryChain, at: index) }
             for rule in chain.entryRules { try table.append(rule, to: entryChain) }
             return true
         }
@@ -87,7 +88,8 @@ enum ChainReconciler {
                     problems.append("\(name): chain \(chain.name) is missing")
                     continue
                 }
-                let existing = try table.rules(in: chain.name)
+                let existing = chain.ownership == .container ? try table.rules(in: chain.name)
+                    : try table.rules(in: chain.name, targeting: Set(chain.rules.map(\.target.libiptcName))).map(\.rule)
                 for rule in chain.rules where !existing.contains(rule) {
                     problems.append("\(name): rule missing: \(rule.saveLine(chain: chain.name))")
                 }
@@ -97,7 +99,7 @@ enum ChainReconciler {
                     }
                 }
                 for entryChain in chain.entryChains {
-                    let entries = try table.rules(in: entryChain)
+                    let entries = try table.rules(in: entryChain, targeting: [chain.name]).map(\.rule)
                     for rule in chain.entryRules where !entries.contains(rule) {
                         problems.append("\(name): rule missing: \(rule.saveLine(chain: entryChain))")
                     }
@@ -116,8 +118,7 @@ enum ChainReconciler {
         do {
             for item in teardown.items where table.chainExists(item.chain) {
                 if table.chainExists(item.entryChain) {
-                    let existing = try table.rules(in: item.entryChain)
-                    for index in existing.indices.reversed() where existing[index].target.jumpedChain == item.chain {
+                    for (index, _) in try table.rules(in: item.entryChain, targeting: [item.chain]).reversed() {
                         try table.deleteRule(in: item.entryChain, at: index)
                     }
                 }

@@ -256,7 +256,9 @@ enum EntryCodec {
     /// revisions, inverted or source-port variants) stays `.other`, so it never compares equal to
     /// a planned rule by accident.
     private static func decodeMatch(name: String, revision: UInt8, _ payload: ByteReader) -> IPTablesMatch {
-        let other = IPTablesMatch.other(name: name, revision: revision, data: Array(payload.bytes))
+        // Built only when needed: copying every payload (a comment's is 256 bytes) was most of
+        // what decoding a chain cost.
+        var other: IPTablesMatch { .other(name: name, revision: revision, data: Array(payload.bytes)) }
         switch (name, revision) {
         case ("addrtype", 1) where payload.count >= 8:
             return payload.u16(0) == 0 && payload.u16(2) == MatchConstants.addressTypeLocal && payload.u32(4) == 0
@@ -287,7 +289,7 @@ enum EntryCodec {
 
     private static func decodeTarget(libiptcName: String, name: String, revision: UInt8, _ payload: ByteReader,
                                      family: IPFamily) -> IPTablesTarget {
-        let other = IPTablesTarget.other(name: name, revision: revision, data: Array(payload.bytes))
+        var other: IPTablesTarget { .other(name: name, revision: revision, data: Array(payload.bytes)) }
         if name.isEmpty {
             // A standard target: libiptc names it after the verdict or the chain jumped to.
             return ["ACCEPT", "DROP", "QUEUE", "RETURN", ""].contains(libiptcName) ? .verdict(libiptcName) : .jump(libiptcName)

@@ -9,6 +9,11 @@ protocol RuleTable: AnyObject {
     var name: String { get }
     func chainExists(_ chain: String) -> Bool
     func rules(in chain: String) throws(XTablesError) -> [IPTablesRule]
+    /// The rules of `chain` whose target is named in `targets` (`IPTablesTarget.libiptcName`),
+    /// with their positions, decoding only those: a planned rule can only equal a rule with its
+    /// own target, and on a node with a thousand pods CNI-HOSTPORT-DNAT holds thousands of other
+    /// containers' jumps.
+    func rules(in chain: String, targeting targets: Set<String>) throws(XTablesError) -> [(index: Int, rule: IPTablesRule)]
     func createChain(_ chain: String) throws(XTablesError)
     func append(_ rule: IPTablesRule, to chain: String) throws(XTablesError)
     /// Inserts before the rule at `index` (0-based).
@@ -34,10 +39,16 @@ final class KernelRuleTable: RuleTable {
     func chainExists(_ chain: String) -> Bool { table.chainExists(chain) }
 
     func rules(in chain: String) throws(XTablesError) -> [IPTablesRule] {
-        try table.entries(in: chain).map { entry in
-            EntryCodec.decode(entry.bytes[...], targetName: entry.target, family: family)
-                ?? IPTablesRule(target: .other(name: "(undecodable entry)", revision: 0, data: entry.bytes))
-        }
+        try table.entries(in: chain).map { decode($0.bytes, $0.target) }
+    }
+
+    private func decode(_ bytes: [UInt8], _ target: String) -> IPTablesRule {
+        EntryCodec.decode(bytes[...], targetName: target, family: family)
+            ?? IPTablesRule(target: .other(name: "(undecodable entry)", revision: 0, data: bytes))
+    }
+
+    func rules(in chain: String, targeting targets: Set<String>) throws(XTablesError) -> [(index: Int, rule: IPTablesRule)] {
+        try table.entries(in: chain, targeting: targets).map { entry in (entry.index, decode(entry.bytes, entry.target)) }
     }
 
     func createChain(_ chain: String) throws(XTablesError) { try table.createChain(chain) }
@@ -63,6 +74,19 @@ final class KernelRuleTable: RuleTable {
             return try EntryCodec.encode(rule, family: family)
         } catch {
             throw XTablesError(family: family, table: name, operation: "encode rule for", chain: chain, errno: 22, message: error.message)
+        }
+    }
+}
+
+extension IPTablesTarget {
+    /// What libiptc calls this target (`iptc_get_target`): the chain of a jump, the verdict, or
+    /// the target extension's name.
+    var libiptcName: String {
+        switch self {
+        case .jump(let name), .verdict(let name), .other(let name, _, _): return name
+        case .dnat: return "DNAT"
+        case .setMark: return "MARK"
+        case .masquerade: return "MASQUERADE"
         }
     }
 }

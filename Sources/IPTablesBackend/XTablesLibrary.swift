@@ -45,18 +45,22 @@ final class XTablesTable {
         return names
     }
 
-    /// The chain's entries in order, each with libiptc's name for its target.
-    func entries(in chain: String) throws(XTablesError) -> [(bytes: [UInt8], target: String)] {
+    /// The chain's entries in order, each with its position and libiptc's name for its target;
+    /// only those whose target is in `targets` when it is given (the others are not copied out).
+    func entries(in chain: String, targeting targets: Set<String>? = nil) throws(XTablesError) -> [(index: Int, bytes: [UInt8], target: String)] {
         guard chainExists(chain) else { throw XTablesError(family: family, table: name, operation: "list", chain: chain, errno: 2, message: "no such chain") }
         let nextOffset = family == .ipv4 ? EntryLayout.ipv4.nextOffset : EntryLayout.ipv6.nextOffset
-        var result: [(bytes: [UInt8], target: String)] = []
+        var result: [(index: Int, bytes: [UInt8], target: String)] = []
         var entry = functions.firstRule(chain, handle)
+        var index = 0
         while let pointer = entry {
-            let size = Int(pointer.load(fromByteOffset: nextOffset, as: UInt16.self))
-            let bytes = Array(UnsafeRawBufferPointer(start: pointer, count: size))
             let target = functions.target(pointer, handle).map { String(cString: $0) } ?? ""
-            result.append((bytes, target))
+            if targets?.contains(target) ?? true {
+                let size = Int(pointer.load(fromByteOffset: nextOffset, as: UInt16.self))
+                result.append((index, Array(UnsafeRawBufferPointer(start: pointer, count: size)), target))
+            }
             entry = functions.nextRule(pointer, handle)
+            index += 1
         }
         return result
     }

@@ -20,13 +20,15 @@ public enum PluginMain {
         exit(output.exitCode)
     }
 
+    /// `environ` as a dictionary. Split on the bytes, not on `Character`s: grapheme breaking of
+    /// every variable was a fifth of a VERSION's instructions.
     public static func currentEnvironment() -> [String: String] {
         var result: [String: String] = [:]
         var cursor = environ
         while let entry = cursor.pointee {
-            let text = String(cString: entry)
-            if let equals = text.firstIndex(of: "=") {
-                result[String(text[..<equals])] = String(text[text.index(after: equals)...])
+            let bytes = UnsafeBufferPointer(start: UnsafeRawPointer(entry).assumingMemoryBound(to: UInt8.self), count: strlen(entry))
+            if let equals = bytes.firstIndex(of: UInt8(ascii: "=")) {
+                result[String(decoding: bytes[..<equals], as: UTF8.self)] = String(decoding: bytes[(equals + 1)...], as: UTF8.self)
             }
             cursor += 1
         }

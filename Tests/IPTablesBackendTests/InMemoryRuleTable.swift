@@ -23,6 +23,10 @@ final class InMemoryRuleTable: RuleTable {
         return rules
     }
 
+    func rules(in chain: String, targeting targets: Set<String>) throws(XTablesError) -> [(index: Int, rule: IPTablesRule)] {
+        try rules(in: chain).enumerated().filter { targets.contains($0.element.target.libiptcName) }.map { ($0.offset, $0.element) }
+    }
+
     func createChain(_ chain: String) throws(XTablesError) {
         guard chains[chain] == nil else { throw failure("create chain", chain, "chain already exists") }
         chains[chain] = []

@@ -8,15 +8,17 @@ public struct CNIEnvironment: Sendable, Equatable {
     public var args: String
     public var path: String
 
-    /// Which variables each verb requires (SPEC "Parameters"; CNI_NETNS is optional for DEL).
-    private static let required: [CNICommand: [String]] = [
-        .add: ["CNI_CONTAINERID", "CNI_NETNS", "CNI_IFNAME", "CNI_PATH"],
-        .check: ["CNI_CONTAINERID", "CNI_NETNS", "CNI_IFNAME", "CNI_PATH"],
-        .delete: ["CNI_CONTAINERID", "CNI_IFNAME", "CNI_PATH"],
-        .gc: ["CNI_PATH"],
-        .status: ["CNI_PATH"],
-        .version: [],
-    ]
+    /// Which variables each verb requires (SPEC "Parameters"; CNI_NETNS is optional for DEL). A
+    /// switch, not a dictionary keyed by `CNICommand`: instantiating that type at run time means a
+    /// scan of every protocol conformance in the binary, on every invocation.
+    private static func required(for command: CNICommand) -> [String] {
+        switch command {
+        case .add, .check: return ["CNI_CONTAINERID", "CNI_NETNS", "CNI_IFNAME", "CNI_PATH"]
+        case .delete: return ["CNI_CONTAINERID", "CNI_IFNAME", "CNI_PATH"]
+        case .gc, .status: return ["CNI_PATH"]
+        case .version: return []
+        }
+    }
 
     public init(
         command: CNICommand, containerID: String = "", netns: String = "", ifName: String = "",
@@ -41,19 +43,22 @@ public struct CNIEnvironment: Sendable, Equatable {
             throw CNIError(.invalidEnvironmentVariables, "unknown CNI_COMMAND: \(value("CNI_COMMAND"))",
                            details: "expected one of ADD, CHECK, DEL, GC, STATUS, VERSION")
         }
-        let missing = (Self.required[command] ?? []).filter { value($0).isEmpty }
+        let missing = Self.required(for: command).filter { value($0).isEmpty }
         guard missing.isEmpty else {
             throw CNIError(.invalidEnvironmentVariables,
                            "required env variables [\(missing.joined(separator: ","))] missing")
         }
         self.init(command: command, containerID: value("CNI_CONTAINERID"), netns: value("CNI_NETNS"),
                   ifName: value("CNI_IFNAME"), args: value("CNI_ARGS"), path: value("CNI_PATH"))
-        if [.add, .check, .delete].contains(command) {
+        switch command {
+        case .add, .check, .delete:
             guard Self.isValidName(containerID) else {
                 throw CNIError(.invalidEnvironmentVariables, "invalid characters in CNI_CONTAINERID",
                                details: containerID)
             }
             try Self.validateInterfaceName(ifName)
+        case .gc, .status, .version:
+            break
         }
     }
 

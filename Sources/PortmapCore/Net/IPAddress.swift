@@ -38,12 +38,20 @@ public enum IPAddress: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
-    /// Builds an address from network-order bytes (4 or 16 of them).
+    /// Builds an address from network-order bytes (4 or 16 of them). Inlinable, and one pass
+    /// without a copy: the libiptc and netlink decoders call it for every address they read, and
+    /// unspecialized across modules it was a third of a DEL's instructions on a 100-pod node.
+    @inlinable
     public init?(bytes: some Collection<UInt8>) {
-        let array = Array(bytes)
-        switch array.count {
-        case 4: self = .v4(UInt32(truncatingIfNeeded: Self.bigEndianValue(array[0..<4])))
-        case 16: self = .v6(Self.bigEndianValue(array[0..<8]), Self.bigEndianValue(array[8..<16]))
+        var high: UInt64 = 0, low: UInt64 = 0, count = 0
+        for byte in bytes {
+            guard count < 16 else { return nil }
+            if count < 8 { high = high << 8 | UInt64(byte) } else { low = low << 8 | UInt64(byte) }
+            count += 1
+        }
+        switch count {
+        case 4: self = .v4(UInt32(truncatingIfNeeded: high))
+        case 16: self = .v6(high, low)
         default: return nil
         }
     }
@@ -174,10 +182,6 @@ public enum IPAddress: Sendable, Hashable, CustomStringConvertible {
 
     private static func bigEndianBytes(_ value: UInt64, count: Int) -> [UInt8] {
         (0..<count).map { UInt8(truncatingIfNeeded: value >> (8 * UInt64(count - 1 - $0))) }
-    }
-
-    private static func bigEndianValue(_ bytes: ArraySlice<UInt8>) -> UInt64 {
-        bytes.reduce(0) { $0 << 8 | UInt64($1) }
     }
 }
 
