@@ -2,13 +2,14 @@
 # Two pods behind Debian's bridge + host-local and this portmap, and their hostPorts answering a
 # client. On a fresh Debian 12 machine, as root:
 #   scripts/demo.sh
-# Installs the Debian packages, builds the release plugin, then, all inside network namespaces it
+# Installs the Debian packages, builds the release plugin and `hostports`, then, all inside network namespaces it
 # creates (names prefixed pmdemo-; nothing is changed in the machine's own namespace):
 #   pmdemo-client 192.0.2.10, 2001:db8:1::10  --veth--  pmdemo-node 192.0.2.1 + .2, 2001:db8:1::1 + ::2
 #   pmdemo-node runs conf/20-hostport-dualstack.conflist (bridge pmdemo-br0, 10.89.0.0/24 and
 #   2001:db8:89::/64) for pmdemo-pod-a (tcp 8080->80, udp 8081->81) and pmdemo-pod-b (tcp 9090->80
 #   on hostIP 192.0.2.1).
-# Prints a PASS/FAIL line per expectation and exits non-zero if any fails. Everything it creates
+# Shows what `hostports` reports about the node. Prints a PASS/FAIL line per expectation and exits
+# non-zero if any fails. Everything it creates
 # is removed on exit; leftovers of an interrupted run are removed first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -225,10 +226,12 @@ write_helpers
 # The same build as scripts/install.sh (release, runtimes linked statically), in a scratch
 # directory of its own: the demo never waits on, or relinks under, a build or test run going on in
 # .build at the same time. The first run compiles everything; later runs are incremental.
-log "building the release plugin (scratch path .build/demo)"
+log "building the release plugin and hostports (scratch path .build/demo)"
 mapfile -t build_args < <(release_build_args)
-swift build "${build_args[@]}" --product portmap --scratch-path .build/demo 9<&-
-install -m 0755 "$(swift build "${build_args[@]}" --scratch-path .build/demo --show-bin-path)/portmap" "$work/bin/portmap"
+for program in portmap hostports; do
+    swift build "${build_args[@]}" --product "$program" --scratch-path .build/demo 9<&-
+    install -m 0755 "$(swift build "${build_args[@]}" --scratch-path .build/demo --show-bin-path)/$program" "$work/bin/$program"
+done
 ln -s /usr/lib/cni/bridge "$work/bin/bridge"
 ln -s /usr/lib/cni/host-local "$work/bin/host-local"
 
@@ -291,6 +294,22 @@ expect_no_answer "HTTP $NODE_V4_SECOND:9090 is not pod B (bound to $NODE_V4 only
 log "requests from the node itself, to its loopback address (route_localnet on the bridge)"
 FROM=$NODE expect_answer "HTTP 127.0.0.1:8080 reaches pod A" http 127.0.0.1 8080 pod-a
 FROM=$NODE expect_answer "UDP  127.0.0.1:8081 reaches pod A" udp 127.0.0.1 8081 pod-a
+
+log "what hostports sees in $NODE (it reads the kernel, changes nothing): hostports list"
+in_ns "$NODE" "$work/bin/hostports" list | sed 's/^/    /'
+if report=$(in_ns "$NODE" "$work/bin/hostports" conflicts); then
+    pass "hostports conflicts: ${report%$'\n'}"
+else
+    fail "hostports conflicts reports problems on a healthy node: $report"
+fi
+log "hostports explain $NODE_V4_SECOND:9090 (pod B's mapping is bound to $NODE_V4)"
+explanation=$(in_ns "$NODE" "$work/bin/hostports" explain "$NODE_V4_SECOND:9090" || true)
+printf '%s\n' "$explanation" | sed 's/^/    /'
+if grep -q "^fails at dnat: tcp/9090 is mapped only on hostIP $NODE_V4" <<<"$explanation"; then
+    pass "hostports explain names the failing step: the mapping is bound to $NODE_V4"
+else
+    fail "hostports explain did not name the hostIP binding"
+fi
 
 log "CHECK $POD_A through the chain"
 if cni_chain CHECK "$POD_A"; then
