@@ -7,16 +7,22 @@ import PackageDescription
 /// - `CIPTables`: module map + shim header over libiptc (libip4tc/libip6tc). No Swift.
 /// - `PortmapCore`: pure Swift, no C and no I/O: CNI protocol and types, config decoding and
 ///   validation, chain naming, the rule *plan* and its `iptables-save` rendering, the verb dispatcher.
-/// - `CMnl`: module map + shim header over libmnl (rtnetlink, nfnetlink_conntrack). No Swift.
+/// - `CMnl`: module map + shim header over libmnl (rtnetlink, nfnetlink_conntrack, nfnetlink
+///   batches). No Swift.
+/// - `CNftnl`: module map + shim header over libnftnl (nf_tables objects to and from messages). No Swift.
 /// - `CNetNamespace`: a C shim for the libc namespace call Swift's Glibc module leaves out
 ///   (`unshare(CLONE_NEWNET)`, which needs `_GNU_SOURCE`).
 /// - `IPTablesBackend`: turns a plan into one libiptc commit per table, reads rules back for CHECK;
 ///   STATUS's trial ADD runs in a scratch network namespace.
-/// - `Netlink`: the conntrack flush and the route lookup behind `route_localnet`, over libmnl.
+/// - `Netlink`: the conntrack flush and the route lookup behind `route_localnet`, over libmnl; and
+///   `NetfilterSocket`, which sends nf_tables requests and batches others build.
+/// - `NFTablesBackend`: the nftables layout (one table per family, elements per container) as one
+///   nf_tables batch per verb, built and read with libnftnl, sent through `Netlink`.
 /// - `Diagnostics`: pure Swift: the node snapshot `hostports` reads and its analysis (mappings,
 ///   conflicts, the packet path of `explain`), rendered as tables and JSON.
 /// - `PluginMain`: the process edge (environment, stdin, stdout, exit code) shared by the executables.
-/// - `portmap`: the executable runtimes call; wires environment + stdin to the core and the backend.
+/// - `portmap`: the executable runtimes call; wires environment + stdin to the core and the
+///   config's backend.
 /// - `hostports`: the node diagnostics command; fills a `NodeSnapshot` from the backends and prints
 ///   the analysis. Reads only.
 /// - `PortmapFakeBackend` / `portmap-fake`: an in-file backend so the binary's protocol handling is
@@ -42,22 +48,29 @@ let package = Package(
             pkgConfig: "libmnl",
             providers: [.apt(["libmnl-dev"])]
         ),
+        .systemLibrary(
+            name: "CNftnl",
+            pkgConfig: "libnftnl",
+            providers: [.apt(["libnftnl-dev"])]
+        ),
         .target(name: "PortmapCore"),
         .target(name: "CNetNamespace"),
         .target(name: "Diagnostics", dependencies: ["PortmapCore"]),
         .target(name: "Netlink", dependencies: ["CMnl", "CNetNamespace", "PortmapCore", "Diagnostics"]),
         .target(name: "IPTablesBackend", dependencies: ["CIPTables", "CNetNamespace", "PortmapCore", "Diagnostics"]),
+        .target(name: "NFTablesBackend", dependencies: ["CNftnl", "Netlink", "PortmapCore"]),
         .target(name: "PortmapFakeBackend", dependencies: ["PortmapCore"]),
         .target(name: "PluginMain", dependencies: ["PortmapCore"]),
-        .executableTarget(name: "portmap", dependencies: ["PortmapCore", "IPTablesBackend", "Netlink", "PluginMain"]),
+        .executableTarget(name: "portmap", dependencies: ["PortmapCore", "IPTablesBackend", "NFTablesBackend", "Netlink", "PluginMain"]),
         .executableTarget(name: "hostports", dependencies: [
-            "Diagnostics", "IPTablesBackend", "Netlink", "PortmapCore",
+            "Diagnostics", "IPTablesBackend", "NFTablesBackend", "Netlink", "PortmapCore",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "portmap-fake", dependencies: ["PortmapCore", "PortmapFakeBackend", "PluginMain"]),
         .testTarget(name: "PortmapCoreTests", dependencies: ["PortmapCore"]),
         .testTarget(name: "IPTablesBackendTests", dependencies: ["IPTablesBackend", "PortmapCore"]),
         .testTarget(name: "NetlinkTests", dependencies: ["Netlink", "PortmapCore", "Diagnostics"]),
+        .testTarget(name: "NFTablesBackendTests", dependencies: ["NFTablesBackend", "Netlink", "PortmapCore", "TestSubprocess"]),
         .testTarget(name: "DiagnosticsTests", dependencies: ["Diagnostics", "PortmapCore"]),
         .target(name: "TestSubprocess", path: "Tests/TestSubprocess"),
         .testTarget(name: "PortmapBinaryTests", dependencies: ["portmap", "portmap-fake", "TestSubprocess"]),

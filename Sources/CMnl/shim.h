@@ -1,7 +1,8 @@
 /*
  * The C boundary to libmnl (Debian libmnl-dev) and the netlink kernel headers it speaks:
- * rtnetlink (route lookups, address dumps), nfnetlink_conntrack (the conntrack table) and
- * sock_diag/inet_diag (listening sockets).
+ * rtnetlink (route lookups, address dumps), nfnetlink_conntrack (the conntrack table),
+ * sock_diag/inet_diag (listening sockets) and nfnetlink batches (nf_tables transactions, whose
+ * messages libnftnl builds in NFTablesBackend; this side frames, sends and answers them).
  *
  * Contract: Netlink/MnlSocket.swift (the socket) and Netlink/MnlMessages.swift (building, walking
  * and parsing messages) are the only Swift callers of libmnl; Netlink/KernelConstants.swift only
@@ -52,6 +53,9 @@ static inline uint16_t cni_mnl_flags_dump(void) { return NLM_F_REQUEST | NLM_F_D
 static inline uint16_t cni_mnl_flags_request_ack(void) { return NLM_F_REQUEST | NLM_F_ACK; }
 static inline uint16_t cni_mnl_flags_request(void) { return NLM_F_REQUEST; }
 static inline uint16_t cni_mnl_flag_multi(void) { return NLM_F_MULTI; }
+static inline uint16_t cni_mnl_flag_ack(void) { return NLM_F_ACK; }
+static inline uint16_t cni_mnl_batch_begin_type(void) { return NFNL_MSG_BATCH_BEGIN; }
+static inline uint16_t cni_mnl_batch_end_type(void) { return NFNL_MSG_BATCH_END; }
 
 /* ---- per-family headers, filled in C (0 fields as the kernel expects them) ---- */
 /* nfgenmsg: family, version NFNETLINK_V0, res_id 0 (big-endian, so 0 either way). */
@@ -60,6 +64,14 @@ static inline void cni_mnl_put_nfgenmsg(struct nlmsghdr *nlh, uint8_t family) {
     header->nfgen_family = family;
     header->version = NFNETLINK_V0;
     header->res_id = htons(0);
+}
+/* nfgenmsg of a batch's begin and end messages: AF_UNSPEC, NFNETLINK_V0, and the subsystem the
+ * batch is for in res_id (big-endian). */
+static inline void cni_mnl_put_batch_nfgenmsg(struct nlmsghdr *nlh, uint16_t subsystem) {
+    struct nfgenmsg *header = mnl_nlmsg_put_extra_header(nlh, sizeof(struct nfgenmsg));
+    header->nfgen_family = AF_UNSPEC;
+    header->version = NFNETLINK_V0;
+    header->res_id = htons(subsystem);
 }
 /* rtmsg: family and destination prefix length; table, protocol, scope, type and flags 0. */
 static inline void cni_mnl_put_rtmsg(struct nlmsghdr *nlh, uint8_t family, uint8_t dst_len) {
@@ -138,6 +150,25 @@ static inline int cni_mnl_cb_run(const void *buf, size_t numbytes, unsigned int 
                                  mnl_cb_t cb_data, void *data) {
     static mnl_cb_t control[NLMSG_DONE + 1] = { [NLMSG_ERROR] = cni_mnl_status_cb, [NLMSG_DONE] = cni_mnl_status_cb };
     return mnl_cb_run2(buf, numbytes, seq, portid, cb_data, data, control, NLMSG_DONE + 1);
+}
+
+/* The replies to a batch are NLMSG_ERRORs only, one per message that failed or asked for an ACK,
+ * each numbered as the message it answers: `status` gets every one (ACKs too) and returns
+ * MNL_CB_OK to go on. Sequence numbers vary, so only the port ID is checked; data messages have
+ * no handler and are skipped. */
+static inline int cni_mnl_cb_run_statuses(const void *buf, size_t numbytes, unsigned int portid, mnl_cb_t status, void *data) {
+    mnl_cb_t control[NLMSG_DONE + 1] = { [NLMSG_ERROR] = status };
+    return mnl_cb_run2(buf, numbytes, 0, portid, NULL, data, control, NLMSG_DONE + 1);
+}
+/* NLMSG_ERROR's status (0 or a negative errno); false, errno EBADMSG, when the message is too
+ * short for one. */
+static inline bool cni_mnl_get_error_status(const struct nlmsghdr *nlh, int *status) {
+    if (mnl_nlmsg_get_payload_len(nlh) < sizeof(struct nlmsgerr)) {
+        errno = EBADMSG;
+        return false;
+    }
+    *status = ((const struct nlmsgerr *)mnl_nlmsg_get_payload(nlh))->error;
+    return true;
 }
 
 /* ---- errno, read right after a failing call ---- */

@@ -37,13 +37,17 @@ public enum ConflictFinder {
     /// are one container's, or bound to different addresses.
     static func claimFinding(_ i: Int, _ j: Int, in mappings: [HostPortMapping]) -> Finding? {
         let first = mappings[i], second = mappings[j]
-        guard first.chain != second.chain else { return nil }
+        guard !sameContainer(first, second) else { return nil }
         let (winner, loser) = order(i, j, in: mappings)
         let claim = "\(first.protocol)/\(first.hostPort)"
+        // The legacy nat table and nftables hook in at the same priority: which one's DNAT a new
+        // connection gets depends on the order the kernel registered them.
+        let answers = first.store == second.store ? "only \(owner(mappings[winner])) answers"
+            : "one in \(first.store), one in \(second.store): which answers depends on the order their hooks were registered"
         if first.hostIP == second.hostIP {
             return Finding(
                 kind: .duplicateClaim, family: first.family,
-                message: "\(claim) on \(addressText(first.hostIP)) is claimed by \(owner(mappings[winner])) and \(owner(mappings[loser])); only \(owner(mappings[winner])) answers",
+                message: "\(claim) on \(addressText(first.hostIP)) is claimed by \(owner(mappings[winner])) and \(owner(mappings[loser])); \(answers)",
                 advice: "remove one of the pods, or give each a different hostPort or hostIP",
                 mappings: [winner, loser])
         }
@@ -51,7 +55,8 @@ public enum ConflictFinder {
         let (wildcard, specific) = first.hostIP == nil ? (first, second) : (second, first)
         return Finding(
             kind: .wildcardOverlap, family: first.family,
-            message: "\(claim) is claimed on every address by \(owner(wildcard)) and on \(addressText(specific.hostIP)) by \(owner(specific)); on that address only \(owner(mappings[winner])) answers",
+            message: "\(claim) is claimed on every address by \(owner(wildcard)) and on \(addressText(specific.hostIP)) by \(owner(specific)); on that address "
+                + (first.store == second.store ? "only \(owner(mappings[winner])) answers" : answers),
             advice: "bind both pods to distinct hostIPs, or use different hostPorts",
             mappings: [winner, loser])
     }
@@ -78,13 +83,16 @@ public enum ConflictFinder {
     static func structure(_ table: HostPortTable, boundElsewhere: [HostPortMapping]) -> [Finding] {
         var findings: [Finding] = []
         let label = "\(table.store) nat (\(table.family))"
-        if !table.entries.isEmpty {
-            let missing = [(table.preroutingHook, "PREROUTING", "other hosts"), (table.outputHook, "OUTPUT", "the node itself")]
-                .filter { !$0.0 }
+        if !table.entries.isEmpty || !table.mappings.isEmpty {
+            let nft = table.store == NFTablesInterpreter.store
+            let missing = [(table.preroutingHook, nft ? "prerouting" : "PREROUTING", "other hosts"),
+                           (table.outputHook, nft ? "output" : "OUTPUT", "the node itself")].filter { !$0.0 }
             for (_, chain, whom) in missing {
+                let what = nft ? "chain \(chain) (fib daddr type local jump \(NFTablesLayout.dispatchChain)) is missing"
+                    : "\(chain) has no -m addrtype --dst-type LOCAL -j \(ChainName.topLevelDNAT)"
                 findings.append(Finding(
                     kind: .hookMissing, family: table.family,
-                    message: "\(label): \(chain) has no -m addrtype --dst-type LOCAL -j \(ChainName.topLevelDNAT): no hostPort answers to \(whom)",
+                    message: "\(label): \(what): no hostPort answers to \(whom)",
                     advice: "ADD any pod with hostPorts again to restore the shared rules", chains: [chain]))
             }
         }
@@ -136,6 +144,15 @@ public enum ConflictFinder {
     /// The caveat of a pod-gone conclusion when some namespaces could not be looked into.
     static func unentered(_ snapshot: NodeSnapshot) -> String {
         snapshot.unenteredNamespaces == 0 ? "" : " (\(snapshot.unenteredNamespaces) network namespace(s) could not be entered)"
+    }
+
+    /// One container's mappings never conflict with each other: the same owner, or (when no entry
+    /// rule names one) the same chain.
+    static func sameContainer(_ a: HostPortMapping, _ b: HostPortMapping) -> Bool {
+        if let network = a.network, let id = a.containerID, b.network != nil, b.containerID != nil {
+            return network == b.network && id == b.containerID
+        }
+        return a.store == b.store && a.chain == b.chain
     }
 
     /// The mapping whose entry rule comes first wins; ties keep the listing order.

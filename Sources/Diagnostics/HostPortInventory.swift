@@ -5,12 +5,13 @@ import PortmapCore
 public struct HostPortInventory: Sendable {
     public let snapshot: NodeSnapshot
     public let tables: [HostPortTable]
-    /// All mappings, IPv4 first, each family in chain and rule order.
+    /// All mappings: the legacy nat tables' (IPv4 first, in chain and rule order), then the
+    /// nftables tables'.
     public let mappings: [HostPortMapping]
 
     public init(_ snapshot: NodeSnapshot) {
         self.snapshot = snapshot
-        tables = snapshot.natTables.map(LegacyNatInterpreter.interpret)
+        tables = snapshot.natTables.map(LegacyNatInterpreter.interpret) + snapshot.nftTables.map(NFTablesInterpreter.interpret)
         mappings = tables.flatMap(\.mappings)
     }
 

@@ -9,6 +9,8 @@ import PortmapCore
 public struct NodeSnapshot: Sendable, Equatable {
     /// The nat table of each family, as found in the legacy xtables (whether or not it exists).
     public var natTables: [NatTableSnapshot]
+    /// The nftables backend's table of each family (whether or not it exists).
+    public var nftTables: [NFTablesSnapshot]
     /// Sockets listening (TCP) or bound (UDP, SCTP) in the node's network namespace.
     public var listeners: [ListeningSocket]
     /// The addresses of the node's interfaces (in its network namespace), loopback included.
@@ -27,11 +29,12 @@ public struct NodeSnapshot: Sendable, Equatable {
     /// one of them looks gone, which the pod-gone finding then says.
     public var unenteredNamespaces: Int
 
-    public init(natTables: [NatTableSnapshot] = [], listeners: [ListeningSocket] = [], localAddresses: [IPAddress] = [],
+    public init(natTables: [NatTableSnapshot] = [], nftTables: [NFTablesSnapshot] = [], listeners: [ListeningSocket] = [], localAddresses: [IPAddress] = [],
                 routes: [IPAddress: RouteFact] = [:], routeLocalnet: [String: Bool] = [:],
                 bridges: [String: [BridgePort]] = [:], podNamespaceAddresses: Set<IPAddress>? = nil,
                 unenteredNamespaces: Int = 0) {
         self.natTables = natTables
+        self.nftTables = nftTables
         self.listeners = listeners
         self.localAddresses = localAddresses
         self.routes = routes

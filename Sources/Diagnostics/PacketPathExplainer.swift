@@ -30,10 +30,10 @@ public enum PacketPathExplainer {
         }
 
         mutating func walk() {
-            guard address(), let table = hook(), let entries = entryRules(table), let mapping = dnat(entries) else { return }
+            guard address(), let tables = hook(), let entries = entryRules(tables), let mapping = dnat(entries, tables) else { return }
             guard podRoute(mapping) else { return }
             if target.address.isLoopback {
-                guard localhost(mapping, table) else { return }
+                guard localhost(mapping, tables.first { $0.store == mapping.store } ?? tables[0]) else { return }
             } else {
                 hairpin(mapping)
             }
@@ -58,45 +58,72 @@ public enum PacketPathExplainer {
             return true
         }
 
-        mutating func hook() -> HostPortTable? {
+        /// The family's tables whose hooks lead to the hostPort rules: the legacy nat table's
+        /// PREROUTING/OUTPUT jumps, the nftables table's prerouting/output chains.
+        mutating func hook() -> [HostPortTable]? {
             let family = target.address.family
-            guard let table = inventory.tables.first(where: { $0.family == family }), table.exists else {
-                stop(.hook, "the \(family) nat table does not exist (iptables-legacy): no hostPort is mapped in this family",
-                     advice: "check that the pod was ADDed through the portmap plugin, with a hostPort and an \(family) address")
+            let present = inventory.tables.filter { $0.family == family && $0.exists }
+            let advice = "check that the pod was ADDed through the portmap plugin, with a hostPort and an \(family) address"
+            guard !present.isEmpty else {
+                stop(.hook, "the \(family) nat table does not exist (iptables-legacy), nor the nftables \(nftFamily) \(NFTablesLayout.table) table: no hostPort is mapped in this family",
+                     advice: advice)
                 return nil
             }
-            let local = target.address.isLoopback
-            let needed = local ? [("OUTPUT", table.outputHook)] : [("PREROUTING", table.preroutingHook), ("OUTPUT", table.outputHook)]
-            let missing = needed.filter { !$0.1 }.map(\.0)
-            if missing.count == needed.count {
-                stop(.hook, "\(missing.joined(separator: " and ")) of the \(table.store) nat table (\(family)) do not jump to \(ChainName.topLevelDNAT)",
-                     advice: "ADD a pod with hostPorts again to restore the shared rules")
+            var usable: [HostPortTable] = [], fine: [String] = [], partial: [String] = [], broken: [String] = []
+            for table in present {
+                let nft = table.store == NFTablesInterpreter.store
+                let (prerouting, output) = nft ? ("prerouting", "output") : ("PREROUTING", "OUTPUT")
+                let into = nft ? NFTablesLayout.dispatchChain : ChainName.topLevelDNAT
+                let label = nft ? "nftables \(nftFamily) \(NFTablesLayout.table)" : "\(table.store) nat, \(family)"
+                let needed = target.address.isLoopback ? [(output, table.outputHook)] : [(prerouting, table.preroutingHook), (output, table.outputHook)]
+                let missing = needed.filter { !$0.1 }.map(\.0)
+                if missing.count == needed.count {
+                    broken.append("\(missing.joined(separator: " and ")) of the \(label) table do not jump to \(into)")
+                    continue
+                }
+                usable.append(table)
+                if missing.isEmpty {
+                    fine.append("\(needed.map(\.0).joined(separator: " and ")) jump to \(into) (\(label))")
+                } else {
+                    partial.append("\(missing.joined(separator: ", ")) does not jump to \(into) (\(label)): traffic from \(missing == [output] ? "the node itself" : "other hosts") is not mapped")
+                }
+            }
+            guard !usable.isEmpty else {
+                stop(.hook, broken.joined(separator: "; "), advice: "ADD a pod with hostPorts again to restore the shared rules")
                 return nil
             }
-            if missing.isEmpty {
-                steps.append(.init(.hook, .ok, "\(needed.map(\.0).joined(separator: " and ")) jump to \(ChainName.topLevelDNAT) (\(table.store) nat, \(family))"))
-            } else {
-                steps.append(.init(.hook, .warn, "\(missing.joined(separator: ", ")) does not jump to \(ChainName.topLevelDNAT): traffic from \(missing == ["OUTPUT"] ? "the node itself" : "other hosts") is not mapped",
-                                   advice: "ADD a pod with hostPorts again to restore the shared rules"))
-            }
-            return table
+            steps.append(.init(.hook, partial.isEmpty ? .ok : .warn, (fine + partial).joined(separator: "; "),
+                               advice: partial.isEmpty ? "" : "ADD a pod with hostPorts again to restore the shared rules"))
+            return usable
         }
 
-        mutating func entryRules(_ table: HostPortTable) -> [EntryRule]? {
-            let entries = table.entries.filter { $0.covers(target.protocol, port: target.port) }
-            guard let first = entries.first else {
-                let otherProtocols = Set(table.mappings.filter { $0.hostPort == target.port }.map(\.protocol.rawValue)).sorted()
-                stop(.entryRule, "no entry rule in \(ChainName.topLevelDNAT) takes \(claim): no pod maps this port in \(table.family)"
+        var nftFamily: String { target.address.family == .ipv4 ? "ip" : "ip6" }
+
+        /// The legacy entry rules that take the port, in order; nftables has none, its hostports
+        /// chain looks every port up in its maps.
+        mutating func entryRules(_ tables: [HostPortTable]) -> [EntryRule]? {
+            let entries = tables.flatMap { $0.entries.filter { $0.covers(target.protocol, port: target.port) } }
+            let looked = tables.filter { $0.store == NFTablesInterpreter.store }.flatMap(\.mappings)
+                .filter { $0.protocol == target.protocol && $0.hostPort == target.port }
+            guard !entries.isEmpty || !looked.isEmpty else {
+                let otherProtocols = Set(tables.flatMap(\.mappings).filter { $0.hostPort == target.port }.map(\.protocol.rawValue)).sorted()
+                stop(.entryRule, "no entry rule in \(ChainName.topLevelDNAT) takes \(claim): no pod maps this port in \(target.address.family)"
                         + (otherProtocols.isEmpty ? "" : " (port \(target.port) is mapped for \(otherProtocols.joined(separator: ", ")))"),
                      advice: otherProtocols.isEmpty ? "check the pod's hostPort, and that its ADD succeeded (`hostports list`)"
                          : "use the protocol the pod maps, or add a \(target.protocol) hostPort to the pod")
                 return nil
             }
+            var parts: [String] = []
             let conditional = entries.contains(where: \.conditional)
-            steps.append(.init(.entryRule, conditional ? .warn : .ok,
-                               "entry rule #\(first.index + 1) of \(ChainName.topLevelDNAT) (\(ConflictFinder.entryOwner(first))) sends \(claim) to \(first.chain)"
-                                   + (entries.count > 1 ? "; \(entries.count - 1) more entry rule(s) take it too" : "")
-                                   + (conditional ? "; some carry conditions (conditionsV4/V6) that may not match every packet" : ""),
+            if let first = entries.first {
+                parts.append("entry rule #\(first.index + 1) of \(ChainName.topLevelDNAT) (\(ConflictFinder.entryOwner(first))) sends \(claim) to \(first.chain)"
+                    + (entries.count > 1 ? "; \(entries.count - 1) more entry rule(s) take it too" : "")
+                    + (conditional ? "; some carry conditions (conditionsV4/V6) that may not match every packet" : ""))
+            }
+            if !looked.isEmpty {
+                parts.append("nftables \(nftFamily) \(NFTablesLayout.table): chain \(NFTablesLayout.dispatchChain) looks \(claim) up in \(Set(looked.map(\.chain)).sorted().joined(separator: " and "))")
+            }
+            steps.append(.init(.entryRule, conditional ? .warn : .ok, parts.joined(separator: "; "),
                                advice: conditional ? "compare the entry rule's conditions with where the packet comes from" : ""))
             return entries
         }
@@ -105,14 +132,24 @@ public enum PacketPathExplainer {
         /// returns to CNI-HOSTPORT-DNAT, which tries the next entry rule. A port bound to a hostIP
         /// of the other family is in this family's entry rules too, with its DNAT only in the other
         /// family's chain of the same name: that hostIP is named, not a chain said to be broken.
-        mutating func dnat(_ entries: [EntryRule]) -> HostPortMapping? {
+        ///
+        /// In nftables the hostIP map is looked up before the every-address map. When both the
+        /// legacy table and nftables take the packet, the legacy one is named first; which one
+        /// really answers depends on the order their hooks were registered.
+        mutating func dnat(_ entries: [EntryRule], _ tables: [HostPortTable]) -> HostPortMapping? {
             var tried: Set<String> = []
             var matching: [HostPortMapping] = [], elsewhere: [HostPortMapping] = []
             for entry in entries where tried.insert(entry.chain).inserted {
-                for mapping in inventory.mappings where mapping.chain == entry.chain
+                for mapping in inventory.mappings where mapping.store != NFTablesInterpreter.store && mapping.chain == entry.chain
                     && mapping.protocol == target.protocol && mapping.hostPort == target.port {
                     if mapping.accepts(target.address) { matching.append(mapping) } else if mapping.hostIP != nil { elsewhere.append(mapping) }
                 }
+            }
+            let looked = tables.filter { $0.store == NFTablesInterpreter.store }.flatMap(\.mappings)
+                .filter { $0.protocol == target.protocol && $0.hostPort == target.port }
+                .sorted { ($0.hostIP != nil ? 0 : 1) < ($1.hostIP != nil ? 0 : 1) }
+            for mapping in looked {
+                if mapping.accepts(target.address) { matching.append(mapping) } else if mapping.hostIP != nil { elsewhere.append(mapping) }
             }
             guard let winner = matching.first else {
                 let bound = Set(elsewhere.compactMap(\.hostIP?.description)).sorted()

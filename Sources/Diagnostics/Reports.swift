@@ -19,9 +19,11 @@ public enum Reports {
                 "\(mapping.store) \(mapping.table) \(mapping.chain)", listeners.isEmpty ? "-" : listeners.joined(separator: ", "),
             ])
         }
-        let missing = inventory.tables.filter { !$0.exists }.map { "\($0.store) nat (\($0.family)) does not exist" }
-        let footer = missing.isEmpty ? "" : missing.joined(separator: "\n") + "\n"
-        return (inventory.mappings.isEmpty ? "no hostPort mappings\n" : table.rendered) + footer
+        guard inventory.mappings.isEmpty else { return table.rendered }
+        // Nothing mapped: say where that was looked for, so a missing table is not mistaken for
+        // an empty one.
+        let looked = inventory.tables.map { "\(label($0)): \($0.exists ? "no mappings" : "does not exist")" }
+        return "no hostPort mappings\n" + looked.map { "  \($0)\n" }.joined()
     }
 
     public static func listJSON(_ inventory: HostPortInventory) -> String {
@@ -135,11 +137,20 @@ public enum Reports {
         ])
     }
 
+    /// "iptables-legacy nat (ipv4)", "nftables ip cni_hostport".
+    static func label(_ table: HostPortTable) -> String {
+        table.store == NFTablesInterpreter.store ? "\(table.store) \(tableName(table))" : "\(table.store) nat (\(table.family))"
+    }
+
+    static func tableName(_ table: HostPortTable) -> String {
+        table.store == NFTablesInterpreter.store ? "\(table.family == .ipv4 ? "ip" : "ip6") \(NFTablesLayout.table)" : "nat"
+    }
+
     static func tableJSON(_ table: HostPortTable) -> JSONValue {
         object([
             ("family", .string(table.family.rawValue)),
             ("store", .string(table.store)),
-            ("table", .string("nat")),
+            ("table", .string(tableName(table))),
             ("exists", .bool(table.exists)),
             ("preroutingHook", .bool(table.preroutingHook)),
             ("outputHook", .bool(table.outputHook)),

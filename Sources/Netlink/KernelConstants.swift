@@ -32,6 +32,17 @@ enum Kernel {
         static let destinationPort = UInt16(CTA_PROTO_DST_PORT.rawValue)
     }
 
+    /// nfnetlink batches (`linux/netfilter/nfnetlink.h`): the transactions of nf_tables, whose
+    /// messages come built (by libnftnl in NFTablesBackend) and are only framed and answered here.
+    enum Batch {
+        static let begin = cni_mnl_batch_begin_type()
+        static let end = cni_mnl_batch_end_type()
+        /// u32, big-endian, in the begin message: the ruleset generation the batch was made
+        /// against; the kernel refuses the batch with ERESTART once another one has committed.
+        static let generation = UInt16(NFNL_BATCH_GENID.rawValue)
+        static let nftables = UInt16(NFNL_SUBSYS_NFTABLES)
+    }
+
     /// rtnetlink routes (`linux/rtnetlink.h`), on the NETLINK_ROUTE bus.
     enum Route {
         static let getMessage = UInt16(RTM_GETROUTE)
@@ -71,6 +82,7 @@ enum Kernel {
         static let request = cni_mnl_flags_request()
         static let requestWithAck = cni_mnl_flags_request_ack()
         static let dump = cni_mnl_flags_dump()
+        static let acknowledge = cni_mnl_flag_ack()
         /// Set on every message of a multipart (dump) reply, which NLMSG_DONE ends.
         static let multipart = cni_mnl_flag_multi()
     }

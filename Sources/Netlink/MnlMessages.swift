@@ -20,6 +20,7 @@ extension NetlinkRequest {
             message.pointee.nlmsg_seq = sequence
             switch header {
             case .netfilter(let family): cni_mnl_put_nfgenmsg(message, family)
+            case .batch(let subsystem): cni_mnl_put_batch_nfgenmsg(message, subsystem)
             case .route(let family, let destinationLength): cni_mnl_put_rtmsg(message, family, destinationLength)
             case .address(let family): cni_mnl_put_ifaddrmsg(message, family)
             case .socketDiag(let family, let `protocol`, let states): cni_mnl_put_inet_diag_req(message, family, `protocol`, states)
@@ -149,5 +150,45 @@ extension ReplyAttribute {
             }, context)
         }
         return attributes
+    }
+}
+
+/// Whole messages built outside this module (nf_tables messages, by libnftnl in NFTablesBackend),
+/// which the socket numbers as its own.
+enum PrebuiltMessage {
+    /// `bytes` numbered `sequence`, with `addingFlags` set too; nil unless `bytes` is exactly one
+    /// whole netlink message (`mnl_nlmsg_ok`, and no bytes after it).
+    static func renumbered(_ bytes: [UInt8], sequence: UInt32, addingFlags: UInt16) -> [UInt8]? {
+        var message = bytes
+        let whole = message.withUnsafeMutableBytes { raw -> Bool in
+            guard raw.count >= MemoryLayout<nlmsghdr>.size else { return false }
+            let header = raw.baseAddress!.assumingMemoryBound(to: nlmsghdr.self)
+            guard mnl_nlmsg_ok(header, Int32(clamping: raw.count)), Int(header.pointee.nlmsg_len) == raw.count else { return false }
+            header.pointee.nlmsg_seq = sequence
+            header.pointee.nlmsg_flags |= addingFlags
+            return true
+        }
+        return whole ? message : nil
+    }
+}
+
+extension BatchReplyWalk {
+    /// Walks one datagram of replies to a batch with `cni_mnl_cb_run_statuses` (libmnl's
+    /// `mnl_cb_run2`, port ID checked), collecting each NLMSG_ERROR's sequence number and status.
+    init(_ datagram: [UInt8], portID: UInt32) {
+        var statuses: [(sequence: UInt32, errno: Int32)] = []
+        let (result, code) = datagram.withUnsafeBytes { bytes in
+            withUnsafeMutablePointer(to: &statuses) { context in
+                let result = cni_mnl_cb_run_statuses(bytes.baseAddress, bytes.count, portID, { header, context in
+                    var status: Int32 = 0
+                    guard let header, let context, cni_mnl_get_error_status(header, &status) else { return MNL_CB_ERROR }
+                    context.assumingMemoryBound(to: [(sequence: UInt32, errno: Int32)].self).pointee
+                        .append((header.pointee.nlmsg_seq, -status))
+                    return MNL_CB_OK
+                }, context)
+                return (result, cni_mnl_errno())
+            }
+        }
+        self.init(statuses: statuses, failure: result == MNL_CB_ERROR ? code : nil)
     }
 }

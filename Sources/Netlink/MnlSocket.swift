@@ -60,6 +60,31 @@ final class MnlSocket: NetlinkTransport {
         throw NetlinkError(operation: "send on \(bus.rawValue) netlink socket", errno: code)
     }
 
+    /// Whether a datagram is already waiting, found without waiting for one (`poll` with no
+    /// timeout). The kernel answers an nfnetlink batch while `send` runs, so once it returns,
+    /// what is queued is all there will be.
+    func hasQueuedDatagram() -> Bool {
+        var entry = pollfd(fd: mnl_socket_get_fd(socket), events: Int16(POLLIN), revents: 0)
+        return poll(&entry, 1, 0) > 0
+    }
+
+    /// Makes room for a datagram of `size` bytes: the kernel refuses one larger than the socket's
+    /// send buffer (EMSGSIZE), and a batch that deletes thousands of elements (a GC) is. Past
+    /// `wmem_max` only with CAP_NET_ADMIN (SO_SNDBUFFORCE), which the plugin has, as nft does.
+    func reserveSendBuffer(for size: Int) throws(NetlinkError) {
+        let descriptor = mnl_socket_get_fd(socket)
+        let optionLength = socklen_t(MemoryLayout<Int32>.size)
+        var current: Int32 = 0
+        var currentLength = optionLength
+        // The kernel keeps 32 bytes of the buffer for itself (netlink_sendmsg).
+        var needed = Int32(clamping: size + 32)
+        if getsockopt(descriptor, SOL_SOCKET, SO_SNDBUF, &current, &currentLength) == 0, current >= needed { return }
+        guard setsockopt(descriptor, SOL_SOCKET, SO_SNDBUFFORCE, &needed, optionLength) == 0
+            || setsockopt(descriptor, SOL_SOCKET, SO_SNDBUF, &needed, optionLength) == 0 else {
+            throw NetlinkError(operation: "grow the \(bus.rawValue) netlink send buffer to \(needed) bytes", errno: cni_mnl_errno())
+        }
+    }
+
     /// One datagram; a signal during the wait is not a failure, so EINTR waits again.
     func receive() throws(NetlinkError) -> [UInt8] {
         var buffer = [UInt8](repeating: 0, count: Self.receiveBufferSize)

@@ -6,6 +6,9 @@ struct NetlinkRequest: Equatable, Sendable {
     enum FamilyHeader: Equatable, Sendable {
         /// `struct nfgenmsg`: address family, version NFNETLINK_V0, res_id 0.
         case netfilter(family: UInt8)
+        /// `struct nfgenmsg` of a batch's begin or end: AF_UNSPEC, and the nfnetlink subsystem the
+        /// batch is for in res_id.
+        case batch(subsystem: UInt16)
         /// `struct rtmsg`: address family and destination prefix length, everything else 0.
         case route(family: UInt8, destinationLength: UInt8)
         /// `struct ifaddrmsg`: address family, everything else 0.

@@ -20,6 +20,11 @@ extension NetlinkTransport {
     /// before anything else goes out on this transport.
     func exchange(_ request: NetlinkRequest, sequence: UInt32, operation: String) throws(NetlinkError) -> [ReplyMessage] {
         try send(request.encoded(sequence: sequence))
+        return try reply(to: sequence, operation: operation)
+    }
+
+    /// The data messages answering the request numbered `sequence`, already sent.
+    func reply(to sequence: UInt32, operation: String) throws(NetlinkError) -> [ReplyMessage] {
         var messages: [ReplyMessage] = []
         while true {
             let walk = DatagramWalk(try receive(), sequence: sequence, portID: portID)

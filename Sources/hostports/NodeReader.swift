@@ -2,6 +2,7 @@ import ArgumentParser
 import Diagnostics
 import IPTablesBackend
 import Netlink
+import NFTablesBackend
 import PortmapCore
 
 #if canImport(Glibc)
@@ -11,8 +12,9 @@ import Musl
 #endif
 
 /// Fills a `NodeSnapshot` from the kernel of the network namespace the command runs in. Reads
-/// only: the nat tables without the xtables lock and without opening a table that does not exist,
-/// sockets, addresses and routes over netlink, switches from /proc/sys and /sys.
+/// only: the legacy nat tables without the xtables lock and without opening a table that does not
+/// exist, the nftables backend's tables, sockets, addresses and routes over netlink, switches
+/// from /proc/sys and /sys.
 struct NodeReader {
     let netlink = NetlinkNodeReader()
     let files = InterfaceFiles(procSys: "/proc/sys", classNet: "/sys/class/net")
@@ -33,9 +35,10 @@ struct NodeReader {
     func snapshot() throws -> NodeSnapshot {
         var snapshot = NodeSnapshot()
         snapshot.natTables = try IPTablesBackend(environment: [:]).natSnapshots()
+        snapshot.nftTables = try NFTablesBackend(environment: [:]).snapshot()
         snapshot.listeners = try netlink.listeningSockets()
         snapshot.localAddresses = try netlink.localAddresses()
-        let pods = Set(snapshot.natTables.flatMap { LegacyNatInterpreter.interpret($0).mappings.map(\.podIP) })
+        let pods = Set(HostPortInventory(snapshot).mappings.map(\.podIP))
         var interfaces: Set<String> = []
         for pod in pods.sorted(by: { $0.description < $1.description }) {
             do {

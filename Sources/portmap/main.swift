@@ -1,8 +1,10 @@
 import IPTablesBackend
 import Netlink
+import NFTablesBackend
 import PluginMain
 import PortmapCore
 
 let environment = PluginMain.currentEnvironment()
-PluginMain.run(PortmapPlugin(backend: IPTablesBackend(environment: environment), hostNetwork: NetlinkHostNetwork(),
-                             about: PluginMain.about))
+PluginMain.run(PortmapPlugin(backends: { kind -> any PortMapBackend in
+    kind == .nftables ? NFTablesBackend(environment: environment) : IPTablesBackend(environment: environment)
+}, hostNetwork: NetlinkHostNetwork(), about: PluginMain.about))

@@ -50,7 +50,14 @@ import Testing
     @Test func emptyNodeSaysSoAndNamesMissingTables() {
         let snapshot = NodeSnapshot(natTables: [NatTableSnapshot(family: .ipv4, exists: true, chains: []),
                                                 NatTableSnapshot(family: .ipv6, exists: false)])
-        #expect(Reports.listTable(HostPortInventory(snapshot)) == "no hostPort mappings\niptables-legacy nat (ipv6) does not exist\n")
+        #expect(Reports.listTable(HostPortInventory(snapshot)) == """
+            no hostPort mappings
+              iptables-legacy nat (ipv4): no mappings
+              iptables-legacy nat (ipv6): does not exist
+
+            """)
+        let withNFTables = NodeSnapshot(nftTables: [NFTablesSnapshot(family: .ipv4, exists: false)])
+        #expect(Reports.listTable(HostPortInventory(withNFTables)) == "no hostPort mappings\n  nftables ip cni_hostport: does not exist\n")
     }
 
     @Test func goldenJSON() {

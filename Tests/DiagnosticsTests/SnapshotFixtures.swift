@@ -81,3 +81,25 @@ extension NodeSnapshot {
         edit(&natTables[table].chains[at].rules)
     }
 }
+
+extension SnapshotFixtures {
+    static let nftChains = ["hostports", "prerouting", "output", "postrouting", "localnet_guard"]
+
+    /// The nftables backend's table of `family` after ADDing `pods` (configured for it).
+    static func nftTable(_ family: IPFamily, _ pods: [FixturePod]) -> NFTablesSnapshot {
+        let elements = pods.flatMap { pod in
+            pod.addresses.compactMap(IPNetwork.init).filter { $0.family == family }.flatMap { address in
+                NFTablesPlanner.plan(pod.config, containerID: pod.containerID, container: address).elements
+            }
+        }
+        return NFTablesSnapshot(family: family, exists: true, chains: family == .ipv4 ? nftChains : nftChains.dropLast(), elements: elements)
+    }
+
+    /// A node whose pods are all in nftables (the legacy tables exist but hold nothing).
+    static func nftSnapshot(_ pods: [FixturePod], legacy: [FixturePod] = []) -> NodeSnapshot {
+        var snapshot = snapshot(pods + legacy)
+        snapshot.natTables = [natTable(.ipv4, legacy), natTable(.ipv6, legacy)]
+        snapshot.nftTables = [nftTable(.ipv4, pods), nftTable(.ipv6, pods)]
+        return snapshot
+    }
+}

@@ -60,7 +60,7 @@ extension NamespaceTests {
             Case("unsupported condition", stdin: config(extra: #", "conditionsV4": ["-m", "foo"]"#), code: 7),
             Case("protocol condition icmp", stdin: config(extra: #", "conditionsV6": ["-p", "icmp"]"#), code: 7),
             Case("external mark chain that does not exist", stdin: config(extra: #", "externalSetMarkChain": "NO-SUCH-CHAIN""#), code: 7),
-            Case("nftables backend", stdin: config(extra: #", "backend": "nftables""#), code: 2),
+            Case("nftables backend with an iptables option", stdin: config(extra: #", "backend": "nftables", "conditionsV4": ["-i", "eth0"]"#), code: 7),
             Case("unknown backend", stdin: config(extra: #", "backend": "bogus""#), code: 7),
         ]
 

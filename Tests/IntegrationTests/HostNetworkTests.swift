@@ -10,10 +10,11 @@ extension NamespaceTests {
 
         /// `127.0.0.1:hostPort` from the node itself reaches the pod over TCP and UDP; the pod sees
         /// the bridge address (masqueraded), and route_localnet is on for the bridge.
-        @Test func localhostHostPortReachesThePod() throws {
+        @Test(arguments: TestBackend.allCases)
+        func localhostHostPortReachesThePod(backend: TestBackend) throws {
             let lab = try NetnsLab()
             defer { lab.tearDown() }
-            try lab.addPod("l", chain: try lab.chain(Self.ipv4), mappings: TrafficTests.web)
+            try lab.addPod("l", chain: try lab.chain(Self.ipv4, overrides: backend.overrides), mappings: TrafficTests.web)
             #expect(try lab.interfaceSetting(lab.bridge(Self.ipv4), "route_localnet") == "1")
             #expect(try lab.probe("tcp", "127.0.0.1", 8080, from: lab.node) == "l from 10.88.0.1")
             #expect(try lab.probe("udp", "127.0.0.1", 8081, from: lab.node) == "l from 10.88.0.1")
@@ -23,10 +24,11 @@ extension NamespaceTests {
         /// different address on the same hostIP:hostPort. DEL removes the client's entry, the entry
         /// its retry made while no pod was there is removed by the next ADD, and the same source port
         /// then reaches the new pod. Entries for other ports and protocols are left alone.
-        @Test func udpClientFollowsTheRestartedPod() throws {
+        @Test(arguments: TestBackend.allCases)
+        func udpClientFollowsTheRestartedPod(backend: TestBackend) throws {
             let lab = try NetnsLab()
             defer { lab.tearDown() }
-            let chain = try lab.chain(Self.ipv4)
+            let chain = try lab.chain(Self.ipv4, overrides: backend.overrides)
             let mapping: [[String: Any]] = [["hostPort": 8081, "containerPort": 81, "protocol": "udp", "hostIP": NetnsLab.nodeIPv4],
                                             ["hostPort": 8080, "containerPort": 80, "protocol": "tcp"]]
             let first = try lab.addPod("r1", chain: chain, mappings: mapping)
@@ -53,15 +55,19 @@ extension NamespaceTests {
         }
 
         /// A datagram to 127.0.0.1:hostPort forged on the client's link: dropped by the guard, and
-        /// delivered to the pod in a node whose config turns the guard off.
-        @Test(arguments: [true, false])
-        func guardDropsSpoofedLocalnetPackets(guardOn: Bool) throws {
+        /// delivered to the pod in a node whose config turns the guard off (iptables; the nftables
+        /// table always has its guard chain).
+        @Test(arguments: [(TestBackend.iptables, true), (.iptables, false), (.nftables, true)])
+        func guardDropsSpoofedLocalnetPackets(backend: TestBackend, guardOn: Bool) throws {
             let lab = try NetnsLab()
             defer { lab.tearDown() }
             let log = lab.dataDir.appendingPathComponent("udp.log").path
-            try lab.addPod("g", chain: try lab.chain(Self.ipv4, overrides: ["localnetGuard": guardOn]),
-                           mappings: TrafficTests.web, udpLog: log)
-            #expect(try lab.natTable(table: "raw").contains(":CNI-HOSTPORT-GUARD") == guardOn)
+            let overrides = backend == .iptables ? ["localnetGuard": guardOn] : backend.overrides
+            try lab.addPod("g", chain: try lab.chain(Self.ipv4, overrides: overrides), mappings: TrafficTests.web, udpLog: log)
+            switch backend {
+            case .iptables: #expect(try lab.natTable(table: "raw").contains(":CNI-HOSTPORT-GUARD") == guardOn)
+            case .nftables: #expect(try lab.nftTable().contains("chain localnet_guard"))
+            }
             // The normal path still works, and shows the log works.
             #expect(try lab.probe("udp", NetnsLab.nodeIPv4, 8081) == "g from \(NetnsLab.clientIPv4)")
             let links = try JSONSerialization.jsonObject(with: Data(try lab.inNode("ip", "-j", "link", "show", "dev", lab.nodeLink).stdout.utf8))
@@ -75,10 +81,11 @@ extension NamespaceTests {
         }
 
         /// The plugin runs no program: ADD, CHECK and DEL with an empty PATH, traffic in between.
-        @Test func worksWithAnEmptyPATH() throws {
+        @Test(arguments: TestBackend.allCases)
+        func worksWithAnEmptyPATH(backend: TestBackend) throws {
             let lab = try NetnsLab()
             defer { lab.tearDown() }
-            var chain = try lab.chain("20-hostport-dualstack.conflist")
+            var chain = try lab.chain("20-hostport-dualstack.conflist", overrides: backend.overrides)
             chain.portmapPath = ""
             let pod = try lab.addPod("e", chain: chain, mappings: TrafficTests.web)
             #expect(try lab.probe("tcp", NetnsLab.nodeIPv4, 8080) == "e from \(NetnsLab.clientIPv4)")
@@ -89,8 +96,7 @@ extension NamespaceTests {
             #expect(check.succeeded, "\(check.stdout)")
             let results = try lab.deletePod(pod)
             #expect(results.allSatisfy { $0.succeeded }, "\(results.map { $0.stdout })")
-            #expect(!(try lab.natTable()).contains(pod.containerID))
-            #expect(!(try lab.natTable(v6: true)).contains(pod.containerID))
+            #expect(try lab.ruleset(backend).allSatisfy { !$0.contains(pod.containerID) })
         }
     }
 }

@@ -5,7 +5,8 @@ import TestSubprocess
 extension NamespaceTests {
     /// `hostports` run in a lab's node namespace, over pods ADDed by our plugin and by Debian's Go
     /// plugin: what it lists, the conflicts it finds, and whether `explain`'s verdict is what real
-    /// traffic does. Every run must leave the legacy ruleset, and which tables exist, as they were.
+    /// traffic does. Every run must leave the legacy ruleset, which tables exist, and the nftables
+    /// ruleset as they were.
     @Suite
     struct HostportsCommandTests {
         static let ipv4 = "10-hostport-ipv4.conflist", dualStack = "20-hostport-dualstack.conflist"
@@ -32,9 +33,9 @@ extension NamespaceTests {
         /// list of tables that exist must be byte for byte the same afterwards.
         @discardableResult
         static func hostports(_ lab: NetnsLab, _ arguments: [String]) throws -> Command.Result {
-            let before = try lab.legacyRuleset()
+            let before = try lab.rulesets()
             let result = try Command.run(["ip", "netns", "exec", lab.node, Prerequisites.hostports.path] + arguments)
-            #expect(try lab.legacyRuleset() == before, "`hostports \(arguments.joined(separator: " "))` changed the ruleset")
+            #expect(try lab.rulesets() == before, "`hostports \(arguments.joined(separator: " "))` changed the ruleset")
             return result
         }
 
@@ -94,6 +95,47 @@ extension NamespaceTests {
             return document
         }
 
+        /// Pods of the nftables backend beside one of the legacy layout: listed from their map
+        /// elements with their owners, each claim of a port in both stores reported, and explain's
+        /// path through the maps agreeing with real traffic (the hostIP map first).
+        @Test func readsTheNFTablesBackend() throws {
+            let lab = try NetnsLab()
+            defer { lab.tearDown() }
+            let nft = ["backend": "nftables"]
+            let dual = try lab.addPod("nft-dual", chain: try lab.chain(Self.dualStack, overrides: nft), mappings: [
+                ["hostPort": 8080, "containerPort": 80, "protocol": "tcp"],
+                ["hostPort": 8081, "containerPort": 81, "protocol": "udp"],
+            ])
+            let bound = try lab.addPod("nft-bound", chain: try lab.chain(Self.dualStack, overrides: nft), mappings: [
+                ["hostPort": 9090, "containerPort": 90, "protocol": "tcp", "hostIP": NetnsLab.secondNodeIPv4],
+            ])
+            let (status, document) = try Self.json(lab, ["list"])
+            #expect(status == 0)
+            let rows = Set((document["mappings"] as? [[String: Any]] ?? []).map(Self.row))
+            var expected: Set<Row> = []
+            for pod in [dual, bound] {
+                for var row in Self.expectedRows(pod) {
+                    row.store = "nftables"
+                    row.table = row.family == "ipv4" ? "ip cni_hostport" : "ip6 cni_hostport"
+                    expected.insert(row)
+                }
+            }
+            #expect(rows == expected)
+            #expect(try Self.conflicts(lab).status == 0)
+            try Self.explain(lab, NetnsLab.nodeIPv4, 8080, failsAt: nil)
+            try Self.explain(lab, NetnsLab.nodeIPv6, 8080, failsAt: nil)
+            try Self.explain(lab, NetnsLab.secondNodeIPv4, 9090, failsAt: nil)
+            try Self.explain(lab, NetnsLab.nodeIPv4, 9090, failsAt: "dnat")
+            try Self.explain(lab, NetnsLab.nodeIPv4, 7070, failsAt: "entry-rule")
+
+            // The same port through the legacy layout as well: both claims are reported.
+            try lab.addPod("legacy", chain: try lab.chain(Self.ipv4), mappings: [["hostPort": 8080, "containerPort": 80, "protocol": "tcp"]])
+            let (conflictStatus, findings) = try Self.conflicts(lab)
+            #expect(conflictStatus == 1)
+            #expect(findings.map { $0["kind"] as? String } == ["duplicate-claim"])
+            #expect((findings.first?["message"] as? String)?.contains("one in iptables-legacy, one in nftables") == true)
+        }
+
         /// `/proc/net/ip{,6}_tables_names` of the node: the legacy tables that exist there.
         static func tableNames(_ lab: NetnsLab) throws -> [String] {
             try ["ip", "ip6"].map { try lab.inNode("cat", "/proc/net/\($0)_tables_names").stdout }
@@ -138,8 +180,9 @@ extension NamespaceTests {
                 #expect((mapping["listeners"] as? [Any])?.isEmpty == true, "\(row)")
             }
             let tables = try #require(document["tables"] as? [[String: Any]])
-            #expect(tables.compactMap { $0["family"] as? String } == ["ipv4", "ipv6"])
-            for table in tables {
+            #expect(tables.map { "\($0["store"] ?? "?") \($0["family"] ?? "?") \($0["exists"] ?? "?")" }
+                    == ["iptables-legacy ipv4 1", "iptables-legacy ipv6 1", "nftables ipv4 0", "nftables ipv6 0"])
+            for table in tables where table["store"] as? String == "iptables-legacy" {
                 for key in ["exists", "preroutingHook", "outputHook", "masqueradeHook"] {
                     #expect(table[key] as? Bool == true, "\(key): \(table)")
                 }
@@ -298,8 +341,8 @@ extension NamespaceTests {
             #expect((localhost["verdict"] as? String)?.contains("net.ipv4.conf.\(bridge).route_localnet") == true, "\(localhost)")
         }
 
-        /// A node that never had a legacy table: every command reads it without creating one, and
-        /// `list` reports both nat tables as missing.
+        /// A node that never had a legacy table nor the nftables one: every command reads it
+        /// without creating one, and `list` reports every table as missing.
         @Test func readsAFreshNodeWithoutCreatingTables() throws {
             let lab = try NetnsLab()
             defer { lab.tearDown() }
@@ -308,10 +351,18 @@ extension NamespaceTests {
             #expect(status == 0)
             #expect((document["mappings"] as? [Any])?.isEmpty == true, "\(document)")
             let tables = try #require(document["tables"] as? [[String: Any]])
-            #expect(tables.map { $0["family"] as? String } == ["ipv4", "ipv6"])
-            #expect(tables.allSatisfy { $0["exists"] as? Bool == false && $0["store"] as? String == "iptables-legacy" }, "\(tables)")
+            #expect(tables.map { "\($0["store"] ?? "?") \($0["family"] ?? "?")" }
+                    == ["iptables-legacy ipv4", "iptables-legacy ipv6", "nftables ipv4", "nftables ipv6"])
+            #expect(tables.allSatisfy { $0["exists"] as? Bool == false }, "\(tables)")
             let text = try Self.hostports(lab, ["list"])
-            #expect(text.stdout == "no hostPort mappings\niptables-legacy nat (ipv4) does not exist\niptables-legacy nat (ipv6) does not exist\n")
+            #expect(text.stdout == """
+                no hostPort mappings
+                  iptables-legacy nat (ipv4): does not exist
+                  iptables-legacy nat (ipv6): does not exist
+                  nftables ip cni_hostport: does not exist
+                  nftables ip6 cni_hostport: does not exist
+
+                """)
             #expect(try Self.conflicts(lab).status == 0)
             try Self.explain(lab, NetnsLab.nodeIPv4, 8080, failsAt: "hook")
             try Self.explain(lab, NetnsLab.nodeIPv6, 8080, failsAt: "hook")

@@ -27,6 +27,8 @@ final class NetnsLab {
 
     static let nodeIPv4 = "192.0.2.1", secondNodeIPv4 = "192.0.2.2", clientIPv4 = "192.0.2.10"
     static let nodeIPv6 = "2001:db8:1::1", secondNodeIPv6 = "2001:db8:1::2", clientIPv6 = "2001:db8:1::10"
+    /// A host behind the node (`addRemoteHost`), which the client reaches through the node.
+    static let remoteIPv4 = "198.51.100.2", remoteIPv6 = "2001:db8:2::2"
 
     let id: String
     let node: String
@@ -89,6 +91,28 @@ final class NetnsLab {
     @discardableResult
     func inClient(_ arguments: String...) throws -> Command.Result {
         try Command.check(["ip", "netns", "exec", client] + arguments)
+    }
+
+    /// A host on a second link of the node (198.51.100.0/24, 2001:db8:2::/64), routed to by the
+    /// client through the node: transit traffic. Returns its namespace.
+    func addRemoteHost() throws -> String {
+        let remote = "pmt-\(id)-remote"
+        try addNamespace(remote)
+        let nodeSide = "pmtr\(id.prefix(8))", remoteSide = "pmtx\(id.prefix(8))"
+        try Command.check(["ip", "link", "add", nodeSide, "netns", node, "type", "veth", "peer", "name", remoteSide, "netns", remote])
+        try inNode("ip", "addr", "add", "198.51.100.1/24", "dev", nodeSide)
+        try inNode("ip", "-6", "addr", "add", "2001:db8:2::1/64", "dev", nodeSide, "nodad")
+        try inNode("ip", "link", "set", nodeSide, "up")
+        for arguments in [["ip", "addr", "add", "\(Self.remoteIPv4)/24", "dev", remoteSide],
+                          ["ip", "-6", "addr", "add", "\(Self.remoteIPv6)/64", "dev", remoteSide, "nodad"],
+                          ["ip", "link", "set", remoteSide, "up"],
+                          ["ip", "route", "add", "default", "via", "198.51.100.1"],
+                          ["ip", "-6", "route", "add", "default", "via", "2001:db8:2::1"]] {
+            try Command.check(["ip", "netns", "exec", remote] + arguments)
+        }
+        try inClient("ip", "route", "add", "198.51.100.0/24", "via", Self.nodeIPv4)
+        try inClient("ip", "-6", "route", "add", "2001:db8:2::/64", "via", Self.nodeIPv6)
+        return remote
     }
 
     /// A chain over `conf/<file>` for this lab (its own IPAM directory, and a bridge per conflist
@@ -170,11 +194,12 @@ final class NetnsLab {
     }
 
     /// Every legacy table of both families in the node, the way `natTable` prints one, after the
-    /// names of the tables that exist: `-t` is not given, since naming a table creates it.
-    func legacyRuleset() throws -> String {
+    /// names of the tables that exist (`-t` is not given, since naming a table creates it), then
+    /// the whole nftables ruleset.
+    func rulesets() throws -> String {
         let names = try ["ip", "ip6"].map { try inNode("cat", "/proc/net/\($0)_tables_names").stdout }
         let rules = try ["iptables-legacy-save", "ip6tables-legacy-save"].map { Self.withoutCountersAndComments(try inNode($0).stdout) }
-        return (names + rules).joined(separator: "\n")
+        return (names + rules + [try inNode("nft", "list", "ruleset").stdout]).joined(separator: "\n")
     }
 
     private static func withoutCountersAndComments(_ save: String) -> String {

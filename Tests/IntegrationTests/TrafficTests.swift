@@ -2,7 +2,8 @@ import Foundation
 import Testing
 
 extension NamespaceTests {
-    /// Real TCP and UDP from the client namespace to the node's hostPorts, through our plugin.
+    /// Real TCP and UDP from the client namespace to the node's hostPorts, through our plugin, with
+    /// each backend (conditions are the iptables backend's only).
     @Suite
     struct TrafficTests {
         static var web: [[String: Any]] { [
@@ -10,21 +11,25 @@ extension NamespaceTests {
             ["hostPort": 8081, "containerPort": 81, "protocol": "udp"],
         ] }
 
-        @Test func ipv4TCPAndUDPReachThePod() throws {
+        @Test(arguments: TestBackend.allCases)
+        func ipv4TCPAndUDPReachThePod(backend: TestBackend) throws {
             let lab = try NetnsLab()
             defer { lab.tearDown() }
-            try lab.addPod("a", chain: try lab.chain("10-hostport-ipv4.conflist"), mappings: Self.web)
+            let pod = try lab.addPod("a", chain: try lab.chain("10-hostport-ipv4.conflist", overrides: backend.overrides), mappings: Self.web)
+            #expect(try lab.wrote(pod, with: backend))
             #expect(try lab.probe("tcp", NetnsLab.nodeIPv4, 8080) == "a from \(NetnsLab.clientIPv4)")
             #expect(try lab.probe("udp", NetnsLab.nodeIPv4, 8081) == "a from \(NetnsLab.clientIPv4)")
             // Every local address answers for a mapping without hostIP.
             #expect(try lab.probe("tcp", NetnsLab.secondNodeIPv4, 8080) == "a from \(NetnsLab.clientIPv4)")
         }
 
-        @Test func ipv6TCPAndUDPReachADualStackPod() throws {
+        @Test(arguments: TestBackend.allCases)
+        func ipv6TCPAndUDPReachADualStackPod(backend: TestBackend) throws {
             let lab = try NetnsLab()
             defer { lab.tearDown() }
-            let pod = try lab.addPod("d", chain: try lab.chain("20-hostport-dualstack.conflist"), mappings: Self.web)
+            let pod = try lab.addPod("d", chain: try lab.chain("20-hostport-dualstack.conflist", overrides: backend.overrides), mappings: Self.web)
             #expect(pod.address(v6: true) != nil)
+            #expect(try lab.wrote(pod, with: backend))
             #expect(try lab.probe("tcp", NetnsLab.nodeIPv6, 8080) == "d from \(NetnsLab.clientIPv6)")
             #expect(try lab.probe("udp", NetnsLab.nodeIPv6, 8081) == "d from \(NetnsLab.clientIPv6)")
             #expect(try lab.probe("tcp", NetnsLab.nodeIPv4, 8080) == "d from \(NetnsLab.clientIPv4)")
@@ -32,10 +37,11 @@ extension NamespaceTests {
         }
 
         /// A hostIP-bound port answers on that address only: never on the node's other address.
-        @Test func hostIPBoundPortAnswersOnlyOnItsAddress() throws {
+        @Test(arguments: TestBackend.allCases)
+        func hostIPBoundPortAnswersOnlyOnItsAddress(backend: TestBackend) throws {
             let lab = try NetnsLab()
             defer { lab.tearDown() }
-            try lab.addPod("b", chain: try lab.chain("20-hostport-dualstack.conflist"), mappings: [
+            try lab.addPod("b", chain: try lab.chain("20-hostport-dualstack.conflist", overrides: backend.overrides), mappings: [
                 ["hostPort": 9090, "containerPort": 90, "protocol": "tcp", "hostIP": NetnsLab.nodeIPv4],
                 ["hostPort": 9091, "containerPort": 91, "protocol": "udp", "hostIP": NetnsLab.nodeIPv4],
                 ["hostPort": 9092, "containerPort": 92, "protocol": "tcp", "hostIP": NetnsLab.nodeIPv6],
@@ -51,12 +57,14 @@ extension NamespaceTests {
             #expect(try lab.probe("tcp", NetnsLab.nodeIPv4, 9092) == nil)
         }
 
-        /// A pod reaching its own hostPort: SETMARK + MASQUERADE make the reply come back through the
-        /// bridge (hairpin), so the pod sees the connection from the bridge gateway, not from itself.
-        @Test func hairpinReachesThePodItself() throws {
+        /// A pod reaching its own hostPort: SETMARK + MASQUERADE (nftables: the masq_pairs element)
+        /// make the reply come back through the bridge (hairpin), so the pod sees the connection from
+        /// the bridge gateway, not from itself.
+        @Test(arguments: TestBackend.allCases)
+        func hairpinReachesThePodItself(backend: TestBackend) throws {
             let lab = try NetnsLab()
             defer { lab.tearDown() }
-            let pod = try lab.addPod("h", chain: try lab.chain("10-hostport-ipv4.conflist"), mappings: Self.web)
+            let pod = try lab.addPod("h", chain: try lab.chain("10-hostport-ipv4.conflist", overrides: backend.overrides), mappings: Self.web)
             let answer = try #require(try lab.probe("tcp", NetnsLab.nodeIPv4, 8080, from: pod.name))
             #expect(answer == "h from 10.88.0.1")
             #expect(try lab.probe("udp", NetnsLab.nodeIPv4, 8081, from: pod.name) == "h from 10.88.0.1")

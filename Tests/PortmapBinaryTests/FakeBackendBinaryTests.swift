@@ -81,7 +81,7 @@ struct FakeBackendBinaryTests {
         Case(name: "hostPort as string", command: "ADD", env: [:], stdin: Array(config(mappings: #"[{"hostPort": "80", "containerPort": 80}]"#).utf8), code: 6),
         Case(name: "unknown cniVersion", command: "ADD", env: [:], stdin: Array(config(version: "9.9.9").utf8), code: 1),
         Case(name: "CHECK before 0.4.0", command: "CHECK", env: [:], stdin: Array(config(version: "0.3.1").utf8), code: 1),
-        Case(name: "nftables backend", command: "ADD", env: [:], stdin: Array(config(extra: #", "backend": "nftables""#).utf8), code: 2),
+        Case(name: "nftables backend with an iptables option", command: "ADD", env: [:], stdin: Array(config(extra: #", "backend": "nftables", "markMasqBit": 5"#).utf8), code: 7),
         Case(name: "missing CNI_CONTAINERID", command: "ADD", env: ["CNI_CONTAINERID": nil], stdin: Array(config().utf8), code: 4),
         Case(name: "missing CNI_NETNS", command: "ADD", env: ["CNI_NETNS": nil], stdin: Array(config().utf8), code: 4),
         Case(name: "bad container id", command: "ADD", env: ["CNI_CONTAINERID": "bad id!"], stdin: Array(config().utf8), code: 4),

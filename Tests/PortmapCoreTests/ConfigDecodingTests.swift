@@ -133,7 +133,11 @@ struct ConfigDecodingTests {
         Rejection(body: #""cni.dev/attachments": [{"containerID": "a", "ifname": 0}]"#, code: .decodingFailure, mentions: "cni.dev/attachments[0].ifname"),
         Rejection(body: #""cni.dev/valid-attachments": [{"ifname": "eth0"}]"#, code: .invalidNetworkConfig, mentions: "cni.dev/valid-attachments[0].containerID: is required"),
         Rejection(body: #""cni.dev/valid-attachments": [{"containerID": "bad id"}]"#, code: .invalidNetworkConfig, mentions: "\"bad id\" is not a container ID"),
-        Rejection(body: #""backend": "nftables""#, code: .unsupportedField, mentions: "nftables"),
+        Rejection(body: #""backend": "nftables", "markMasqBit": 14"#, code: .invalidNetworkConfig, mentions: "markMasqBit: is an option of the iptables backend"),
+        Rejection(body: #""backend": "nftables", "externalSetMarkChain": "KUBE-MARK-MASQ""#, code: .invalidNetworkConfig, mentions: "externalSetMarkChain: is an option of the iptables backend"),
+        Rejection(body: #""backend": "nftables", "conditionsV4": []"#, code: .invalidNetworkConfig, mentions: "conditionsV4: is an option of the iptables backend"),
+        Rejection(body: #""backend": "nftables", "conditionsV6": ["-i", "eth0"]"#, code: .invalidNetworkConfig, mentions: "conditionsV6"),
+        Rejection(body: #""backend": "nftables", "localnetGuard": false"#, code: .invalidNetworkConfig, mentions: "always guards 127.0.0.0/8"),
         Rejection(body: #""backend": "bogus""#, code: .invalidNetworkConfig, mentions: "bogus"),
     ])
     func rejects(_ rejection: Rejection) {

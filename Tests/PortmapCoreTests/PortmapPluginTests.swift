@@ -342,3 +342,24 @@ struct GCStatusDispatchTests {
         #expect(output.stdout.contains("[CNI_PATH]"))
     }
 }
+
+/// The config's `backend` picks the backend each verb reaches.
+struct BackendSelectionTests {
+    @Test(arguments: [("", BackendKind.iptables), (#""backend": "iptables","#, .iptables), (#""backend": "nftables","#, .nftables)])
+    func configChoosesTheBackend(key: String, expected: BackendKind) {
+        let iptables = PortmapPluginTests.RecordingBackend(), nftables = PortmapPluginTests.RecordingBackend()
+        var asked: [BackendKind] = []
+        let plugin = PortmapPlugin(backends: { kind in
+            asked.append(kind)
+            return kind == .nftables ? nftables : iptables
+        }, hostNetwork: nil, about: "about")
+        let stdin = Array(#"{"cniVersion": "1.0.0", "name": "net1", \#(key) "runtimeConfig": {"portMappings": [{"hostPort": 8080, "containerPort": 80}]}}"#.utf8)
+        var environment = CNIEnvironmentTests.add
+        environment["CNI_COMMAND"] = "DEL"
+        let output = plugin.run(environment: environment, stdin: stdin)
+        #expect(output.exitCode == 0)
+        #expect(asked == [expected])
+        #expect(iptables.calls.map(\.0) == (expected == .iptables ? ["delete"] : []))
+        #expect(nftables.calls.map(\.0) == (expected == .nftables ? ["delete"] : []))
+    }
+}

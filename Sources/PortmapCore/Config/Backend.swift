@@ -2,6 +2,6 @@
 public enum BackendKind: String, Sendable, Hashable {
     /// iptables nat tables through libiptc, in the Go plugin's layout (the default).
     case iptables
-    /// Recognized so that a config written for it fails clearly (code 2) until it exists here.
+    /// One nftables table per family owned by the plugin, DNAT through maps (`NFTablesLayout`).
     case nftables
 }

@@ -2,12 +2,11 @@
 ///
 /// The kind decides the CNI code (see `PortmapPlugin`): a value of the wrong JSON type could not be
 /// decoded (6); a well-typed value outside what the plugin accepts is an invalid config (7); a
-/// recognized option this build cannot serve is unsupported (2); a cniVersion it does not speak is 1.
+/// cniVersion it does not speak is 1.
 public struct ConfigError: Error, Sendable, Equatable, CustomStringConvertible {
     public enum Kind: Sendable, Equatable {
         case decoding
         case invalidValue
-        case unsupported
         case incompatibleVersion
     }
 

@@ -61,12 +61,16 @@ public struct PortMapConfig: Sendable, Equatable {
 
         let backendName = try fields.string("backend") ?? BackendKind.iptables.rawValue
         guard let backend = BackendKind(rawValue: backendName) else {
-            throw ConfigError(.invalidValue, field: "backend", "\"\(backendName.messageExcerpt)\" is not a backend (iptables)")
-        }
-        guard backend == .iptables else {
-            throw ConfigError(.unsupported, field: "backend", "\"nftables\" is not yet supported by this plugin; use \"iptables\"")
+            throw ConfigError(.invalidValue, field: "backend", "\"\(backendName.messageExcerpt)\" is not a backend (iptables, nftables)")
         }
         self.backend = backend
+        if backend == .nftables {
+            // The nftables layout shares one table and its maps between all containers: a
+            // per-container mark, chain or match has nowhere to go. Refused, never ignored.
+            for key in ["externalSetMarkChain", "markMasqBit", "conditionsV4", "conditionsV6", "localnetGuard"] where object[key] != nil {
+                throw ConfigError(.invalidValue, field: key, "is an option of the iptables backend; the nftables backend has no per-container chains or marks\(key == "localnetGuard" ? " (its table always guards 127.0.0.0/8)" : "")")
+            }
+        }
 
         snat = try fields.bool("snat") ?? true
         masqAll = try fields.bool("masqAll") ?? false

@@ -12,7 +12,7 @@ public struct PortMapRequest: Sendable, Equatable {
     }
 }
 
-/// A kernel backend (iptables through libiptc today; nftables next). Each verb is one atomic
+/// A kernel backend (iptables through libiptc, or nftables through libnftnl). Each verb is one atomic
 /// commit per table; the backend plans with the core's pure planners and reads the kernel back.
 public protocol PortMapBackend {
     /// Installs the container's mappings, replacing any stale rules of the same container.

@@ -3,16 +3,22 @@
 /// Pure given a backend, so every verb, every error code and every output byte is tested without
 /// root; this is also the one place where lower layers' typed errors become `CNIError`s.
 public struct PortmapPlugin {
-    public let backend: any PortMapBackend
+    /// The backend for the config's `backend` key, chosen once the config is decoded.
+    public let backends: (BackendKind) -> any PortMapBackend
     /// Conntrack and route_localnet; nil where the node is not to be touched (the fake binary).
     public let hostNetwork: (any HostNetwork)?
     /// Printed to stderr when run by hand without `CNI_COMMAND`.
     public let about: String
 
-    public init(backend: any PortMapBackend, hostNetwork: (any HostNetwork)?, about: String) {
-        self.backend = backend
+    public init(backends: @escaping (BackendKind) -> any PortMapBackend, hostNetwork: (any HostNetwork)?, about: String) {
+        self.backends = backends
         self.hostNetwork = hostNetwork
         self.about = about
+    }
+
+    /// One backend serving every `backend` value (the fake binary's and the tests').
+    public init(backend: any PortMapBackend, hostNetwork: (any HostNetwork)?, about: String) {
+        self.init(backends: { _ in backend }, hostNetwork: hostNetwork, about: about)
     }
 
     /// `stdin` is nil when reading it failed (code 5).
@@ -40,6 +46,7 @@ public struct PortmapPlugin {
     private func execute(_ env: CNIEnvironment, _ config: PortMapConfig) throws(CNIError) -> PluginOutput {
         let addresses = config.prevResult?.containerAddresses(ifName: env.ifName) ?? [:]
         let request = PortMapRequest(config: config, containerID: env.containerID, containerAddresses: addresses)
+        let backend = backends(config.backend)
         switch env.command {
         case .add:
             guard let prevResult = config.prevResult else { throw Self.missingPrevResult }
@@ -148,7 +155,6 @@ public struct PortmapPlugin {
             switch error.kind {
             case .decoding: code = .decodingFailure
             case .invalidValue: code = .invalidNetworkConfig
-            case .unsupported: code = .unsupportedField
             case .incompatibleVersion: code = .incompatibleCNIVersion
             }
             throw CNIError(code, error.description)

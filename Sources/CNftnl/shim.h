@@ -1,0 +1,69 @@
+/*
+ * The C boundary to libnftnl (Debian libnftnl-dev) and the nf_tables kernel headers it speaks.
+ *
+ * Contract: NFTablesBackend/NftnlMessages.swift (building requests and batch messages) and
+ * NFTablesBackend/NftnlReplies.swift (reading replies) are the only Swift callers of libnftnl;
+ * NFTablesBackend/TableLayout.swift only reads the header constants below. libnftnl lays messages
+ * out into a caller's buffer; sending them and walking the replies is the Netlink module's (the
+ * only Swift caller of libmnl), so nothing here includes libmnl.
+ *
+ * The helpers stand in for macros Swift cannot import (expressions) and run libnftnl's callback
+ * parser, so no C callback is written in Swift.
+ */
+#ifndef CNI_PORTMAP_NFTNL_SHIM_H
+#define CNI_PORTMAP_NFTNL_SHIM_H
+
+#include <stdint.h>
+#include <stdbool.h>
+#include <string.h>
+/* glibc's socket headers first: then the kernel headers leave out what glibc defines
+ * (linux/libc-compat.h), and `in_addr` & co. are the same in this module as in CMnl. */
+#include <sys/socket.h>
+#include <arpa/inet.h>
+#include <linux/netlink.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter_ipv4.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nf_conntrack_common.h>
+#include <linux/rtnetlink.h>
+#include <libnftnl/common.h>
+#include <libnftnl/gen.h>
+#include <libnftnl/table.h>
+#include <libnftnl/chain.h>
+#include <libnftnl/set.h>
+#include <libnftnl/rule.h>
+#include <libnftnl/expr.h>
+#include <libnftnl/udata.h>
+
+/* ---- message types and flags (macro expressions) ---- */
+/* An nf_tables message type: subsystem in the high byte, NFT_MSG_* in the low byte. */
+static inline uint16_t cni_nft_msg_type(uint32_t message) { return (uint16_t)((NFNL_SUBSYS_NFTABLES << 8) | message); }
+static inline uint16_t cni_nft_flags_dump(void) { return NLM_F_DUMP; }
+static inline uint16_t cni_nft_flags_create(void) { return NLM_F_CREATE; }
+static inline uint16_t cni_nft_flags_create_append(void) { return NLM_F_CREATE | NLM_F_APPEND; }
+
+/* ---- element comments ---- */
+struct cni_nft_comment {
+    const char *text;
+    uint8_t length;
+};
+static inline int cni_nft_comment_cb(const struct nftnl_udata *attr, void *data) {
+    if (nftnl_udata_type(attr) == NFTNL_UDATA_SET_ELEM_COMMENT) {
+        struct cni_nft_comment *comment = data;
+        comment->text = nftnl_udata_get(attr);
+        comment->length = nftnl_udata_len(attr);
+    }
+    return 0;
+}
+/* The comment TLV (NFTNL_UDATA_SET_ELEM_COMMENT, as nft writes it: the text and its NUL) in an
+ * element's userdata: its text without the NUL, or length 0 and NULL text when there is none or
+ * the userdata is malformed. The text points into `udata`. */
+static inline struct cni_nft_comment cni_nft_element_comment(const void *udata, uint32_t length) {
+    struct cni_nft_comment comment = { NULL, 0 };
+    if (nftnl_udata_parse(udata, length, cni_nft_comment_cb, &comment) < 0) return (struct cni_nft_comment){ NULL, 0 };
+    if (comment.text != NULL) comment.length = (uint8_t)strnlen(comment.text, comment.length);
+    return comment;
+}
+
+#endif

@@ -1,0 +1,61 @@
+import Netlink
+import PortmapCore
+
+/// One verb's batch being put together: the messages in the order the kernel applies them, each
+/// with the nft command it stands for, which names it when the kernel refuses it.
+struct BatchBuilder {
+    private(set) var messages: [[UInt8]] = []
+    private(set) var commands: [String] = []
+    /// The sets this batch creates, with the ids its rules and elements name them by (numbered
+    /// from 1 across the batch, as nft numbers them).
+    private var createdSets: [IPFamily: [NFTablesElement.Set: UInt32]] = [:]
+    private var nextSetID: UInt32 = 1
+
+    var isEmpty: Bool { messages.isEmpty }
+
+    /// The table every container shares, empty: what `NFTablesPlanner.script` declares, in nft's
+    /// order (table, chains, sets, rules).
+    mutating func createTable(_ family: IPFamily) {
+        let layout = TableLayout(family)
+        let table = NFTablesLayout.tableName(family)
+        append(NftnlMessages.addTable(family), "add table \(table)")
+        for chain in layout.chains {
+            append(NftnlMessages.addChain(chain, family: family), "add chain \(table) \(chain.name)")
+        }
+        var ids: [NFTablesElement.Set: UInt32] = [:]
+        for definition in layout.sets {
+            ids[definition.set] = nextSetID
+            append(NftnlMessages.addSet(definition, family: family, id: nextSetID), "add set \(table) \(definition.set.rawValue)")
+            nextSetID += 1
+        }
+        createdSets[family] = ids
+        for rule in layout.rules {
+            append(NftnlMessages.addRule(rule, family: family, setIDs: ids), "add rule \(table) \(rule.chain)")
+        }
+    }
+
+    /// The deletions, then the additions, one element per message (as nft sends one `add element`
+    /// command), so a refusal names its element.
+    mutating func apply(_ changes: ElementChanges, family: IPFamily) {
+        for element in changes.deletions {
+            append(NftnlMessages.deleteElement(element, family: family), "delete element \(TableCheck.describe(element, in: family))")
+        }
+        for element in changes.additions {
+            append(NftnlMessages.addElement(element, family: family, setID: createdSets[family]?[element.set]),
+                   "add element \(TableCheck.describe(element, in: family))")
+        }
+    }
+
+    /// The kernel's refusal of this batch, each failure named by its command.
+    func refusal(_ failures: [NetfilterBatchFailure]) -> BackendError {
+        let named = failures.map { failure in
+            "\(failure.message.map { commands[$0] } ?? "the batch"): \(failure.reason)"
+        }
+        return BackendError(.kernel, "nftables refused \(named[0]); nothing was changed", details: named.joined(separator: "; "))
+    }
+
+    private mutating func append(_ message: [UInt8], _ command: String) {
+        messages.append(message)
+        commands.append(command)
+    }
+}

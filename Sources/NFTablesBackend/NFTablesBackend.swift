@@ -1,0 +1,160 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+import Netlink
+import PortmapCore
+
+/// The nftables backend: per family one table the plugin owns (`NFTablesLayout`), shared by every
+/// container, which owns only elements of its sets. Each verb that writes is one nf_tables batch
+/// covering both families, applied whole or not at all, under the plugin's lock
+/// (`NFTablesLock`) and against the generation it read, so that a batch planned from a ruleset
+/// another writer has changed since is refused by the kernel and planned again. STATUS is in
+/// `NFTablesBackend+Status.swift`, the diagnostics read in `NFTablesBackend+Snapshot.swift`.
+public struct NFTablesBackend: PortMapBackend {
+    let lockPath: String
+    let lockTimeoutMilliseconds: Int
+    let openSocket: () throws(HostNetworkError) -> NetfilterSocket
+    /// Read and batch are redone this many times in all while other writers keep committing.
+    static let commitAttempts = 5
+
+    /// `PORTMAP_NFTABLES_LOCKFILE` moves the lock.
+    public init(environment: [String: String], lockTimeoutMilliseconds: Int = 5_000) {
+        let configured = environment["PORTMAP_NFTABLES_LOCKFILE"] ?? ""
+        self.init(lockPath: configured.isEmpty ? NFTablesLock.defaultPath : configured,
+                  lockTimeoutMilliseconds: lockTimeoutMilliseconds,
+                  openSocket: { () throws(HostNetworkError) in try NetfilterSocket() })
+    }
+
+    /// The socket injected, for tests.
+    init(lockPath: String, lockTimeoutMilliseconds: Int, openSocket: @escaping () throws(HostNetworkError) -> NetfilterSocket) {
+        self.lockPath = lockPath
+        self.lockTimeoutMilliseconds = lockTimeoutMilliseconds
+        self.openSocket = openSocket
+    }
+
+    /// Creates the table of each family the container has an address in if it is missing,
+    /// removes the container's stale elements (in both families) and adds its planned ones;
+    /// refuses, sending nothing, when another container owns one of its DNAT keys. A re-ADD that
+    /// changes nothing sends no batch.
+    public func add(_ request: PortMapRequest) throws(BackendError) {
+        var plans: [IPFamily: [NFTablesElement]] = [:]
+        for (family, address) in request.containerAddresses {
+            plans[family] = NFTablesPlanner.plan(request.config, containerID: request.containerID, container: address).elements
+        }
+        guard !plans.isEmpty else { return }
+        let owner = NFTablesPlanner.owner(network: request.config.name, containerID: request.containerID)
+        let lock = try NFTablesLock(path: lockPath, timeoutMilliseconds: lockTimeoutMilliseconds)
+        try transact { reader throws(BackendError) in
+            var batch = BatchBuilder()
+            for family in IPFamily.allCases {
+                let planned = plans[family]
+                guard try reader.tableExists(family) else {
+                    if let planned {
+                        batch.createTable(family)
+                        batch.apply(ElementChanges(additions: planned), family: family)
+                    }
+                    continue
+                }
+                let changes = ElementChanges.add(planned ?? [], owner: owner, current: try reader.elements(family))
+                if let first = changes.conflicts.first {
+                    throw BackendError(.invalidConfig, "\(first); the nftables backend maps a port to one container only",
+                                       details: changes.conflicts.map(\.description).joined(separator: "; "))
+                }
+                batch.apply(changes, family: family)
+            }
+            return batch
+        }
+        _ = consume lock
+    }
+
+    /// Reads without the lock, as the iptables backend does: CHECK must not queue behind writers.
+    public func check(_ request: PortMapRequest) throws(BackendError) {
+        let reader = TableReader(socket: try open())
+        let owner = NFTablesPlanner.owner(network: request.config.name, containerID: request.containerID)
+        var problems: [String] = []
+        for (family, address) in request.containerAddresses.sorted(by: { $0.key < $1.key }) {
+            let plan = NFTablesPlanner.plan(request.config, containerID: request.containerID, container: address)
+            problems += TableCheck.problems(plan, owner: owner, in: try reader.contents(family))
+        }
+        guard let first = problems.first else { return }
+        throw BackendError(.checkFailed, first, details: problems.joined(separator: "; "))
+    }
+
+    /// Removes the container's elements from both families' tables (a DEL may come without
+    /// prevResult); a missing table is skipped, never created.
+    public func delete(_ request: PortMapRequest) throws(BackendError) {
+        let owner = NFTablesPlanner.owner(network: request.config.name, containerID: request.containerID)
+        let lock = try NFTablesLock(path: lockPath, timeoutMilliseconds: lockTimeoutMilliseconds)
+        try transact { reader throws(BackendError) in
+            try Self.batch(reader) { ElementChanges.removal(of: owner, from: $0) }
+        }
+        _ = consume lock
+    }
+
+    /// Removes, from both families in one batch, the elements of `network`'s containers that are
+    /// not in `validAttachments` (`ElementChanges.garbage`), creating no table.
+    public func gc(network: String, validAttachments: [GCAttachment]) throws(BackendError) {
+        let keeping = Set(validAttachments.map(\.containerID))
+        let lock = try NFTablesLock(path: lockPath, timeoutMilliseconds: lockTimeoutMilliseconds)
+        try transact { reader throws(BackendError) in
+            try Self.batch(reader) { ElementChanges.garbage(of: network, keeping: keeping, from: $0) }
+        }
+        _ = consume lock
+    }
+
+    /// The batch that applies `changes` to the elements of each family's table that exists.
+    private static func batch(_ reader: TableReader,
+                              _ changes: ([NFTablesElement]) -> ElementChanges) throws(BackendError) -> BatchBuilder {
+        var batch = BatchBuilder()
+        for family in IPFamily.allCases where try reader.tableExists(family) {
+            batch.apply(changes(try reader.elements(family)), family: family)
+        }
+        return batch
+    }
+
+    /// Reads the generation, plans a batch from what `plan` reads, and sends it (committing it, or
+    /// with `commits` false only having the kernel check it); redone while another writer commits
+    /// in between (the kernel answers ERESTART), `commitAttempts` times in all. An empty batch is
+    /// not sent.
+    func transact(commits: Bool = true, _ plan: (TableReader) throws(BackendError) -> BatchBuilder) throws(BackendError) {
+        let socket = try open()
+        let reader = TableReader(socket: socket)
+        for attempt in 1...Self.commitAttempts {
+            let generation = try reader.generation()
+            let batch = try plan(reader)
+            guard !batch.isEmpty else { return }
+            let outcome: NetfilterBatchOutcome
+            do {
+                outcome = try socket.send(NetfilterBatch(generation: generation, messages: batch.messages, commits: commits))
+            } catch {
+                throw BackendError(.kernel, "nftables: \(error)")
+            }
+            switch outcome {
+            case .accepted:
+                return
+            case .refused(let failures):
+                throw batch.refusal(failures)
+            case .generationChanged:
+                if attempt < Self.commitAttempts { Self.backOff(attempt) }
+            }
+        }
+        throw BackendError(.busy, "the nftables ruleset changed before each of \(Self.commitAttempts) batches could be applied",
+                           details: "another program keeps committing nftables changes; retry later")
+    }
+
+    func open() throws(BackendError) -> NetfilterSocket {
+        do {
+            return try openSocket()
+        } catch {
+            throw BackendError(.kernel, "nftables: \(error)")
+        }
+    }
+
+    /// Another writer is committing too: wait a few jittered milliseconds so the next read sees
+    /// its ruleset instead of racing it again.
+    private static func backOff(_ attempt: Int) {
+        usleep(UInt32.random(in: 1_000...3_000) * UInt32(attempt))
+    }
+}

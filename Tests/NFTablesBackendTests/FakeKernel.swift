@@ -1,0 +1,140 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+import PortmapCore
+@testable import Netlink
+@testable import NFTablesBackend
+
+/// A netfilter socket that answers as nf_tables would from a table state of its own, and records
+/// every datagram sent. Its answers are made of the backend's own messages (a dump's element is
+/// the NEWSETELEM that would add it), so what it checks is the backend's logic and bytes; that
+/// the kernel reads them alike is for the recorded replies and the namespace tests.
+final class FakeKernel: NetfilterTransport, @unchecked Sendable {
+    enum BatchAnswer {
+        /// Applied (when it has its end message), the last message acknowledged.
+        case accept
+        /// ERESTART on the begin message: another writer committed first (the generation moves on).
+        case restart
+        /// Message `index` refused with `errno`, the last acknowledged, nothing applied.
+        case refuse(index: Int, errno: Int32)
+    }
+
+    let portID: UInt32 = 0
+    var generation: UInt32 = 41
+    /// The tables that exist, each with its elements.
+    var tables: [IPFamily: [NFTablesElement]] = [:]
+    /// How the next batches are answered, in order; then `.accept`.
+    var batchAnswers: [BatchAnswer] = []
+    private(set) var sent: [[UInt8]] = []
+    private var queue: [[UInt8]] = []
+
+    init(tables: [IPFamily: [NFTablesElement]] = [:]) {
+        self.tables = tables
+    }
+
+    /// The batches sent, each as its messages (begin and end included).
+    var batches: [[[UInt8]]] {
+        sent.map(NetlinkBytes.split).filter { NetlinkBytes(($0.first ?? [])).type == 0x10 }
+    }
+
+    /// The requests sent outside batches, by nf_tables message type (NFT_MSG_*).
+    var requests: [UInt8] {
+        sent.filter { NetlinkBytes($0).type != 0x10 }.map { UInt8(NetlinkBytes($0).type & 0xFF) }
+    }
+
+    func send(_ message: [UInt8]) throws(NetlinkError) {
+        sent.append(message)
+        let request = NetlinkBytes(message)
+        if request.type == 0x10 {
+            queue += answer(batch: NetlinkBytes.split(message))
+            return
+        }
+        let family: IPFamily? = request.family == 2 ? .ipv4 : request.family == 10 ? .ipv6 : nil
+        let sequence = request.sequence
+        switch request.type & 0xFF {
+        case 16: // GETGEN
+            queue.append(NetlinkBytes.header(length: 28, type: 0x0A0F, flags: 0, sequence: sequence) + [0, 0, 0, 0]
+                         + [8, 0, 1, 0] + NetlinkBytes.littleEndian(generation.bigEndian))
+        case 1: // GETTABLE
+            queue.append(family.flatMap { tables[$0] } == nil ? Control.error(ENOENT, sequence: sequence)
+                         : NetlinkBytes.renumbered(NftnlMessages.addTable(family!), sequence: sequence))
+        case 13: // GETSETELEM
+            guard let family, let elements = tables[family], let set = request.string(2).flatMap(NFTablesElement.Set.init) else {
+                queue.append(Control.error(ENOENT, sequence: sequence))
+                return
+            }
+            dump(elements.filter { $0.set == set }.map { NftnlMessages.addElement($0, family: family, setID: nil) }, sequence: sequence)
+        case 4: // GETCHAIN
+            let families = IPFamily.allCases.filter { tables[$0] != nil && (family == nil || family == $0) }
+            dump(families.flatMap { family in TableLayout(family).chains.map { NftnlMessages.addChain($0, family: family) } }, sequence: sequence)
+        case 10: // GETSET
+            guard let family, tables[family] != nil else { return dump([], sequence: sequence) }
+            dump(TableLayout(family).sets.enumerated().map { NftnlMessages.addSet($1, family: family, id: UInt32($0 + 1)) }, sequence: sequence)
+        default:
+            queue.append(Control.error(EOPNOTSUPP, sequence: sequence))
+        }
+    }
+
+    func receive() throws(NetlinkError) -> [UInt8] {
+        guard !queue.isEmpty else { throw NetlinkError(operation: "fake kernel: nothing to receive", errno: EAGAIN) }
+        return queue.removeFirst()
+    }
+
+    func hasQueuedDatagram() -> Bool { !queue.isEmpty }
+
+    func reserveSendBuffer(for size: Int) throws(NetlinkError) {}
+
+    /// A dump reply: the messages in one datagram, marked multipart, then NLMSG_DONE.
+    private func dump(_ messages: [[UInt8]], sequence: UInt32) {
+        if !messages.isEmpty {
+            queue.append(messages.flatMap { NetlinkBytes.renumbered($0, sequence: sequence, flags: 2) })
+        }
+        queue.append(Control.done(sequence: sequence))
+    }
+
+    private func answer(batch messages: [[UInt8]]) -> [[UInt8]] {
+        let begin = NetlinkBytes(messages[0])
+        let commits = NetlinkBytes(messages[messages.count - 1]).type == 0x11
+        let body = Array(messages.dropFirst().dropLast(commits ? 1 : 0))
+        let last = NetlinkBytes(body[body.count - 1]).sequence
+        if let stated = begin.attribute(1), stated != NetlinkBytes.littleEndian(generation.bigEndian) {
+            return [Control.error(ERESTART, sequence: begin.sequence)]
+        }
+        switch batchAnswers.isEmpty ? .accept : batchAnswers.removeFirst() {
+        case .restart:
+            generation += 1
+            return [Control.error(ERESTART, sequence: begin.sequence)]
+        case .refuse(let index, let errno):
+            return [Control.error(errno, sequence: NetlinkBytes(body[index]).sequence) + Control.error(0, sequence: last)]
+        case .accept:
+            if commits {
+                body.forEach(apply)
+                generation += 1
+            }
+            return [Control.error(0, sequence: last)]
+        }
+    }
+
+    /// What a committed message does to the state: tables and elements (chains, sets and rules
+    /// come with their table).
+    private func apply(_ message: [UInt8]) {
+        let parsed = NetlinkBytes(message)
+        guard let family: IPFamily = parsed.family == 2 ? .ipv4 : parsed.family == 10 ? .ipv6 : nil else { return }
+        switch parsed.type & 0xFF {
+        case 0: // NEWTABLE
+            tables[family] = tables[family] ?? []
+        case 12, 14: // NEWSETELEM, DELSETELEM
+            guard let set = parsed.string(2).flatMap(NFTablesElement.Set.init) else { return }
+            for (bytes, comment) in NftnlReplies.elements(message) {
+                tables[family]!.removeAll { $0.set == set && ElementCodec.encode($0).key == bytes.key }
+                if parsed.type & 0xFF == 12, let element = ElementCodec.decode(bytes, set: set, family: family, owner: comment ?? "") {
+                    tables[family]!.append(element)
+                }
+            }
+        default:
+            break
+        }
+    }
+}

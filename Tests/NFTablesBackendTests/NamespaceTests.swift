@@ -1,0 +1,272 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+import Foundation
+import Testing
+import PortmapCore
+@testable import Netlink
+@testable import NFTablesBackend
+
+/// The backend against the kernel (root only), each test in scratch network namespaces of its own,
+/// read back with the `nft` tool.
+@Suite(.enabled(if: RootPrerequisites.available, RootPrerequisites.reason))
+struct NamespaceTests {
+    /// A namespace, a lock file and a backend, removed when the test ends.
+    final class Node {
+        let namespace: ScratchNamespace
+        let lock = ScratchLock()
+        let backend: NFTablesBackend
+
+        init(_ suffix: String) throws {
+            namespace = try ScratchNamespace(suffix)
+            backend = NFTablesBackend(environment: ["PORTMAP_NFTABLES_LOCKFILE": lock.path])
+        }
+
+        deinit {
+            namespace.delete()
+            lock.remove()
+        }
+
+        /// Runs a verb inside the namespace.
+        func run(_ verb: (NFTablesBackend) throws -> Void) throws {
+            try namespace.inside { try verb(backend) }
+        }
+
+        /// Both families' listings, normalized (`Listing.normalized`); nil for a missing table.
+        func listings() throws -> [String?] {
+            try IPFamily.allCases.map { try namespace.listing($0).map(Listing.normalized) }
+        }
+
+        /// The ruleset generation, which every committed batch moves on.
+        func generation() throws -> UInt32 {
+            try namespace.inside { try TableReader(socket: NetfilterSocket()).generation() }
+        }
+    }
+
+    /// What `nft -f` of `NFTablesPlanner.script` with `elements` makes of a fresh namespace:
+    /// the listing each family's table must have.
+    static func reference(_ elements: [IPFamily: [NFTablesElement]]) throws -> [String?] {
+        let scratch = try ScratchNamespace("ref")
+        defer { scratch.delete() }
+        return try IPFamily.allCases.map { family in
+            guard let elements = elements[family] else { return nil }
+            try scratch.nft("-f", "-", script: NFTablesPlanner.script(family: family, elements: elements))
+            return try scratch.listing(family).map(Listing.normalized)
+        }
+    }
+
+    static let other = "4d2f0e1c9b8a"
+
+    @Test func addBuildsTheScriptsTableAndReAddChangesNothing() throws {
+        let node = try Node("add")
+        let request = Fixtures.request(try Fixtures.config())
+        try node.run { try $0.add(request) }
+        let expected = try Self.reference(Fixtures.planned(request))
+        #expect(try node.listings() == expected)
+        #expect(expected.allSatisfy { $0?.contains("10.89.0.5") == true || $0?.contains("2001:db8:89::5") == true })
+        // The same as nft's own, down to the expressions.
+        let generation = try node.generation()
+        try node.run { try $0.add(request) }
+        #expect(try node.generation() == generation)
+        #expect(try node.listings() == expected)
+        try node.run { try $0.check(request) }
+    }
+
+    @Test func expressionsAreNfts() throws {
+        let node = try Node("expr")
+        let request = Fixtures.request(try Fixtures.config())
+        try node.run { try $0.add(request) }
+        let scratch = try ScratchNamespace("exprref")
+        defer { scratch.delete() }
+        for (family, elements) in Fixtures.planned(request) {
+            try scratch.nft("-f", "-", script: NFTablesPlanner.script(family: family, elements: elements))
+        }
+        for name in ["ip", "ip6"] {
+            // Rules as the kernel holds them, expression by expression (handles differ).
+            let ours = try Listing.rules(node.namespace.nft("--debug=netlink", "list", "chain", name, NFTablesLayout.table, "postrouting"))
+            let theirs = try Listing.rules(scratch.nft("--debug=netlink", "list", "chain", name, NFTablesLayout.table, "postrouting"))
+            #expect(ours == theirs && !ours.isEmpty)
+            let dispatch = try Listing.rules(node.namespace.nft("--debug=netlink", "list", "chain", name, NFTablesLayout.table, "hostports"))
+            #expect(dispatch == (try Listing.rules(scratch.nft("--debug=netlink", "list", "chain", name, NFTablesLayout.table, "hostports"))))
+        }
+    }
+
+    @Test func deleteLeavesTheTablesWithoutElements() throws {
+        let node = try Node("del")
+        let request = Fixtures.request(try Fixtures.config())
+        try node.run { try $0.add(request) }
+        try node.run { try $0.delete(Fixtures.request(request.config, [:])) }
+        #expect(try node.listings() == (try Self.reference([.ipv4: [], .ipv6: []])))
+        let generation = try node.generation()
+        try node.run { try $0.delete(request) }
+        #expect(try node.generation() == generation)
+    }
+
+    @Test func deleteWithoutTablesCreatesNone() throws {
+        let node = try Node("delnone")
+        try node.run { try $0.delete(Fixtures.request(try Fixtures.config())) }
+        try node.run { try $0.gc(network: Fixtures.network, validAttachments: []) }
+        #expect(try node.namespace.nft("list", "tables") == "")
+    }
+
+    @Test func twoContainersAndTheDeleteOfOne() throws {
+        let node = try Node("two")
+        let first = Fixtures.request(try Fixtures.config())
+        let second = Fixtures.request(try Fixtures.config(#"{"hostPort": 8081, "containerPort": 80}, {"hostPort": 9090, "containerPort": 90, "hostIP": "192.0.2.2"}"#),
+                                      id: Self.other, [.ipv4: IPNetwork("10.89.0.6/24")!, .ipv6: IPNetwork("2001:db8:89::6/64")!])
+        try node.run { try $0.add(first) }
+        try node.run { try $0.add(second) }
+        let both = Fixtures.planned(first).merging(Fixtures.planned(second)) { $0 + $1 }
+        #expect(try node.listings() == (try Self.reference(both)))
+        try node.run { try $0.delete(first) }
+        #expect(try node.listings() == (try Self.reference(Fixtures.planned(second))))
+        try node.run { try $0.check(second) }
+    }
+
+    @Test func conflictIsRefusedAndTablesStayAsTheyWere() throws {
+        let node = try Node("conflict")
+        try node.run { try $0.add(Fixtures.request(try Fixtures.config())) }
+        let before = try node.listings()
+        let generation = try node.generation()
+        let thief = Fixtures.request(try Fixtures.config(#"{"hostPort": 9090, "containerPort": 90, "hostIP": "192.0.2.1"}"#), id: Self.other,
+                                     [.ipv4: IPNetwork("10.89.0.6/24")!])
+        #expect {
+            try node.run { try $0.add(thief) }
+        } throws: { error in
+            guard let error = error as? BackendError else { return false }
+            return error.kind == .invalidConfig && error.message.hasPrefix("tcp port 9090 on 192.0.2.1 is already mapped by hostport-dual/3e1fdcd8a5e9")
+        }
+        #expect(try node.listings() == before)
+        #expect(try node.generation() == generation)
+    }
+
+    @Test func checkPassesThenNamesADeletedElement() throws {
+        let node = try Node("check")
+        let request = Fixtures.request(try Fixtures.config())
+        try node.run { try $0.add(request) }
+        try node.run { try $0.check(request) }
+        try node.namespace.nft("delete", "element", "ip6", NFTablesLayout.table, "hostip_dnat", "{ 2001:db8::1 . tcp . 9443 }")
+        #expect {
+            try node.run { try $0.check(request) }
+        } throws: { error in
+            guard let error = error as? BackendError else { return false }
+            return error.kind == .checkFailed && error.message
+                == #"element ip6 cni_hostport hostip_dnat { 2001:db8::1 . tcp . 9443 comment "hostport-dual/3e1fdcd8a5e9" : 2001:db8:89::5 . 443 } is missing"#
+        }
+        try node.namespace.nft("delete", "chain", "ip", NFTablesLayout.table, NFTablesLayout.guardChain)
+        #expect {
+            try node.run { try $0.check(request) }
+        } throws: { error in
+            (error as? BackendError)?.details.contains("chain ip cni_hostport localnet_guard is missing") == true
+        }
+    }
+
+    /// GC of a network: its unlisted containers go; the listed one, another network's container
+    /// with the same ID, and a hashed owner (too long to name a network) stay.
+    @Test func gcRemovesOnlyTheNetworksUnlistedContainers() throws {
+        let node = try Node("gc")
+        let kept = Fixtures.request(try Fixtures.config(#"{"hostPort": 8080, "containerPort": 80}"#), id: "kept", [.ipv4: IPNetwork("10.89.0.5/24")!])
+        let gone = Fixtures.request(try Fixtures.config(#"{"hostPort": 8081, "containerPort": 80}"#), id: "gone",
+                                    [.ipv4: IPNetwork("10.89.0.6/24")!, .ipv6: IPNetwork("2001:db8:89::6/64")!])
+        let otherNetwork = Fixtures.request(try Fixtures.config(#"{"hostPort": 8082, "containerPort": 80}"#, network: "other"), id: "gone",
+                                            [.ipv4: IPNetwork("10.89.0.7/24")!])
+        let hashed = Fixtures.request(try Fixtures.config(#"{"hostPort": 8083, "containerPort": 80}"#, network: String(repeating: "n", count: 100)),
+                                      id: String(repeating: "c", count: 64), [.ipv4: IPNetwork("10.89.0.8/24")!])
+        for request in [kept, gone, otherNetwork, hashed] { try node.run { try $0.add(request) } }
+        try node.run { try $0.gc(network: Fixtures.network, validAttachments: [GCAttachment(containerID: "kept", ifName: "eth0")]) }
+        let staying = [kept, otherNetwork, hashed].map(Fixtures.planned).reduce(into: [IPFamily: [NFTablesElement]]()) { all, planned in
+            all.merge(planned) { $0 + $1 }
+        }
+        #expect(try node.listings() == (try Self.reference(staying.merging([.ipv6: []]) { old, _ in old })))
+    }
+
+    /// A GC of a thousand containers is one batch of 2,997 deletions, about 270 KB: more than a
+    /// netlink socket sends by default (212,992 bytes), so the socket makes room first.
+    @Test func gcOfAThousandContainersIsOneLargeBatch() throws {
+        let node = try Node("gcbig")
+        let config = try Fixtures.config(#"{"hostPort": 8080, "containerPort": 80}"#)
+        let elements = (0..<1000).flatMap { index in
+            let address = IPNetwork("10.90.\(index / 250).\(index % 250 + 2)/16")!
+            var planned = NFTablesPlanner.plan(config, containerID: "c\(index)", container: address).elements
+            planned[0].key = .port(.tcp, UInt16(10_000 + index))
+            return planned
+        }
+        try node.namespace.nft("-f", "-", script: NFTablesPlanner.script(family: .ipv4, elements: elements))
+        try node.run { try $0.gc(network: Fixtures.network, validAttachments: [GCAttachment(containerID: "c0", ifName: "eth0")]) }
+        let left = try node.namespace.inside { try TableReader(socket: NetfilterSocket()).elements(.ipv4) }
+        #expect(Set(left) == Set(elements.filter { $0.owner == "\(Fixtures.network)/c0" }))
+        #expect(left.count == 3)
+    }
+
+    /// STATUS: the kernel checks the trial batch and keeps nothing, neither in an empty namespace
+    /// nor next to a table.
+    @Test func statusCreatesNoTableAndChangesNothing() throws {
+        let node = try Node("status")
+        let config = try Fixtures.config()
+        try node.run { try $0.status(config) }
+        #expect(try node.namespace.nft("list", "ruleset") == "")
+        try node.run { try $0.add(Fixtures.request(config)) }
+        let before = try node.listings()
+        let generation = try node.generation()
+        try node.run { try $0.status(config) }
+        #expect(try node.listings() == before)
+        #expect(try node.generation() == generation)
+    }
+
+    /// STATUS answers what the kernel says of the trial: a table of another layout in the way is
+    /// reported, not papered over.
+    @Test func statusReportsATrialTheKernelRefuses() throws {
+        let node = try Node("statusno")
+        try node.namespace.nft("add", "table", "ip", NFTablesLayout.table)
+        try node.namespace.nft("add", "set", "ip", NFTablesLayout.table, "masq_pairs", "{ type ipv4_addr; flags interval; }")
+        try node.namespace.nft("add", "map", "ip", NFTablesLayout.table, "hostport_dnat", "{ type inet_proto . inet_service : ipv4_addr . inet_service; }")
+        try node.namespace.nft("add", "map", "ip", NFTablesLayout.table, "hostip_dnat",
+                               "{ type ipv4_addr . inet_proto . inet_service : ipv4_addr . inet_service; }")
+        #expect {
+            try node.run { try $0.status(try Fixtures.config()) }
+        } throws: { error in
+            (error as? BackendError)?.details.contains("add element ip cni_hostport masq_pairs") == true
+        }
+    }
+
+    /// One batch for both families: an element the kernel refuses in the IPv6 table (a hand-made
+    /// table whose masq_pairs has another type) takes the whole ADD with it, the IPv4 table that
+    /// the same batch created included.
+    @Test func batchRefusedMidwayLeavesNothing() throws {
+        let node = try Node("midway")
+        try node.namespace.nft("-f", "-", script: """
+            table ip6 cni_hostport {
+                map hostip_dnat { type ipv6_addr . inet_proto . inet_service : ipv6_addr . inet_service; }
+                map hostport_dnat { type inet_proto . inet_service : ipv6_addr . inet_service; }
+                set masq_pairs { type ipv6_addr; flags interval; }
+            }
+            """)
+        let before = try node.listings()
+        #expect(before[0] == nil)
+        #expect {
+            try node.run { try $0.add(Fixtures.request(try Fixtures.config())) }
+        } throws: { error in
+            guard let error = error as? BackendError else { return false }
+            return error.kind == .kernel && error.message.hasPrefix("nftables refused add element ip6 cni_hostport masq_pairs")
+        }
+        #expect(try node.listings() == before)
+    }
+
+    /// A writer that does not take the lock commits between the backend's read and its batch: the
+    /// kernel refuses the batch (ERESTART), the backend reads again and applies it, and the other
+    /// writer's change stays.
+    @Test func foreignCommitBetweenReadAndBatchIsRetried() throws {
+        let node = try Node("race")
+        let request = Fixtures.request(try Fixtures.config())
+        try node.run { try $0.add(Fixtures.request(request.config, id: Self.other, [.ipv4: IPNetwork("10.89.0.6/24")!])) }
+        let interfering = try node.namespace.inside { try InterferingSocket(before: { try node.namespace.nft("add", "table", "ip", "foreign") }) }
+        let backend = NFTablesBackend(lockPath: node.lock.path, lockTimeoutMilliseconds: 1_000,
+                                      openSocket: { NetfilterSocket(transport: interfering, firstSequence: 1) })
+        try node.namespace.inside { try backend.delete(Fixtures.request(request.config, id: Self.other, [:])) }
+        #expect(interfering.batches == 2)
+        #expect(try node.namespace.listing(.ipv4).map(Listing.normalized) == (try Self.reference([.ipv4: []]))[0])
+        #expect(try node.namespace.nft("list", "table", "ip", "foreign").contains("table ip foreign"))
+    }
+}

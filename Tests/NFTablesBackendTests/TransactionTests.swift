@@ -1,0 +1,192 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+import Testing
+import PortmapCore
+@testable import Netlink
+@testable import NFTablesBackend
+
+/// The verbs against the fake kernel: what is read, what is sent, and what comes of the answers.
+struct TransactionTests {
+    /// A backend over `kernel`, with a lock file of its own (removed when the test ends).
+    final class Setup {
+        let kernel: FakeKernel
+        let lock = ScratchLock()
+        let backend: NFTablesBackend
+
+        init(_ tables: [IPFamily: [NFTablesElement]] = [:]) {
+            let kernel = FakeKernel(tables: tables)
+            self.kernel = kernel
+            backend = NFTablesBackend(lockPath: lock.path, lockTimeoutMilliseconds: 100,
+                                      openSocket: { NetfilterSocket(transport: kernel, firstSequence: 1) })
+        }
+
+        deinit { lock.remove() }
+    }
+
+    static let owner = NFTablesPlanner.owner(network: Fixtures.network, containerID: Fixtures.containerID)
+
+    @Test func addCreatesBothTablesInOneBatchAndReAddSendsNothing() throws {
+        let setup = Setup()
+        let request = Fixtures.request(try Fixtures.config())
+        try setup.backend.add(request)
+        #expect(setup.kernel.batches.count == 1)
+        #expect(setup.kernel.tables == Fixtures.planned(request))
+        try setup.backend.add(request)
+        #expect(setup.kernel.batches.count == 1)
+        // The first ADD: GETGEN and GETTABLE per family; the second reads the elements too.
+        #expect(setup.kernel.requests == [16, 1, 1, 16, 1, 13, 13, 13, 1, 13, 13, 13])
+        try setup.backend.check(request)
+    }
+
+    /// ERESTART twice: the read and the batch are done again each time, the last batch naming the
+    /// generation read last.
+    @Test func changedGenerationIsReadAndPlannedAgain() throws {
+        let setup = Setup()
+        setup.kernel.batchAnswers = [.restart, .restart]
+        try setup.backend.add(Fixtures.request(try Fixtures.config()))
+        #expect(setup.kernel.batches.count == 3)
+        #expect(setup.kernel.requests.filter { $0 == 16 }.count == 3)
+        #expect(NetlinkBytes(setup.kernel.batches[2][0]).attribute(1) == NetlinkBytes.littleEndian(UInt32(43).bigEndian))
+        #expect(setup.kernel.tables.count == 2)
+    }
+
+    @Test func generationThatKeepsChangingIsBusyAfterFiveAttempts() throws {
+        let setup = Setup()
+        setup.kernel.batchAnswers = Array(repeating: .restart, count: 5)
+        #expect {
+            try setup.backend.add(Fixtures.request(try Fixtures.config()))
+        } throws: { error in
+            (error as? BackendError)?.kind == .busy
+        }
+        #expect(setup.kernel.batches.count == 5)
+        #expect(setup.kernel.tables.isEmpty)
+    }
+
+    /// A refusal names the command of the refused message and its reason; nothing is applied.
+    @Test func refusedBatchNamesTheMessageAndChangesNothing() throws {
+        let setup = Setup()
+        setup.kernel.batchAnswers = [.refuse(index: 3, errno: EOPNOTSUPP)]
+        #expect(throws: BackendError(.kernel, "nftables refused add chain ip cni_hostport output: Operation not supported; nothing was changed",
+                                     details: "add chain ip cni_hostport output: Operation not supported")) {
+            try setup.backend.add(Fixtures.request(try Fixtures.config(), [.ipv4: Fixtures.v4]))
+        }
+        #expect(setup.kernel.tables.isEmpty)
+    }
+
+    /// A key another container owns is refused before anything is sent, naming port and owner.
+    @Test func conflictIsRefusedWithoutABatch() throws {
+        let other = Fixtures.request(try Fixtures.config(#"{"hostPort": 8080, "containerPort": 80}"#), id: "other", [.ipv4: IPNetwork("10.89.0.9/24")!])
+        let setup = Setup(Fixtures.planned(other))
+        let before = setup.kernel.tables
+        #expect {
+            try setup.backend.add(Fixtures.request(try Fixtures.config()))
+        } throws: { error in
+            guard let error = error as? BackendError else { return false }
+            return error.kind == .invalidConfig
+                && error.message == "tcp port 8080 on every IPv4 address is already mapped by hostport-dual/other; the nftables backend maps a port to one container only"
+        }
+        #expect(setup.kernel.batches.isEmpty)
+        #expect(setup.kernel.tables == before)
+    }
+
+    @Test func deleteRemovesTheContainersElementsInBothFamiliesOnly() throws {
+        let mine = Fixtures.request(try Fixtures.config())
+        let other = Fixtures.request(try Fixtures.config(#"{"hostPort": 7070, "containerPort": 70}"#), id: "other",
+                                     [.ipv4: IPNetwork("10.89.0.9/24")!, .ipv6: IPNetwork("2001:db8:89::9/64")!])
+        let setup = Setup()
+        try setup.backend.add(mine)
+        try setup.backend.add(other)
+        try setup.backend.delete(Fixtures.request(try Fixtures.config(), [:]))
+        #expect(setup.kernel.tables == Fixtures.planned(other))
+        try setup.backend.delete(Fixtures.request(try Fixtures.config(), [:]))
+        #expect(setup.kernel.batches.count == 3)
+    }
+
+    @Test func deleteWithoutTablesSendsNothingAndCreatesNothing() throws {
+        let setup = Setup()
+        try setup.backend.delete(Fixtures.request(try Fixtures.config()))
+        #expect(setup.kernel.batches.isEmpty)
+        #expect(setup.kernel.requests == [16, 1, 1])
+        #expect(setup.kernel.tables.isEmpty)
+    }
+
+    @Test func gcRemovesTheUnlistedContainersOfTheNetwork() throws {
+        let setup = Setup()
+        let config = try Fixtures.config(#"{"hostPort": 8080, "containerPort": 80}"#)
+        let others = try Fixtures.config(#"{"hostPort": 9000, "containerPort": 80}"#, network: "others")
+        try setup.backend.add(Fixtures.request(config, id: "kept", [.ipv4: IPNetwork("10.89.0.5/24")!]))
+        try setup.backend.add(Fixtures.request(try Fixtures.config(#"{"hostPort": 8081, "containerPort": 80}"#), id: "gone",
+                                               [.ipv4: IPNetwork("10.89.0.6/24")!, .ipv6: IPNetwork("2001:db8:89::6/64")!]))
+        try setup.backend.add(Fixtures.request(others, id: "gone", [.ipv4: IPNetwork("10.89.0.7/24")!]))
+        try setup.backend.gc(network: Fixtures.network, validAttachments: [GCAttachment(containerID: "kept", ifName: "eth0")])
+        #expect(Set(setup.kernel.tables[.ipv4]!.map(\.owner)) == ["hostport-dual/kept", "others/gone"])
+        #expect(setup.kernel.tables[.ipv6] == [])
+        #expect(setup.kernel.batches.count == 4)
+    }
+
+    /// STATUS sends the ADD batch without its end message: the kernel would check it and apply
+    /// nothing. Its elements avoid ports that are taken.
+    @Test func statusSendsAnUncommittedTrial() throws {
+        let taken = Fixtures.request(try Fixtures.config(#"{"hostPort": 1, "containerPort": 1}, {"hostPort": 2, "containerPort": 1, "protocol": "udp"}"#),
+                                     id: "other", [.ipv4: IPNetwork("10.89.0.9/24")!])
+        let setup = Setup(Fixtures.planned(taken))
+        let before = setup.kernel.tables
+        try setup.backend.status(try Fixtures.config())
+        let batch = try #require(setup.kernel.batches.first)
+        #expect(NetlinkBytes(batch[batch.count - 1]).type != 0x11)
+        #expect(setup.kernel.tables == before)
+        // The IPv4 table exists: its elements only; the IPv6 table is created.
+        let body = batch.dropFirst()
+        #expect(NetlinkBytes(body.first!).type == 0x0A0C && NetlinkBytes(body.first!).family == 2)
+        #expect(body.contains { NetlinkBytes($0).type == 0x0A00 && NetlinkBytes($0).family == 10 })
+        #expect(!body.contains { NetlinkBytes($0).type == 0x0A00 && NetlinkBytes($0).family == 2 })
+        let ports = body.filter { NetlinkBytes($0).string(2) == "hostport_dnat" }.flatMap(NftnlReplies.elements).map { $0.bytes.key[4...5] }
+        #expect(ports.count == 4)
+        #expect(ports.allSatisfy { $0.elementsEqual([0, 3]) })
+    }
+
+    @Test func statusRefusalIsStatusFailure() throws {
+        let setup = Setup()
+        setup.kernel.batchAnswers = [.refuse(index: 0, errno: EPERM)]
+        #expect {
+            try setup.backend.status(try Fixtures.config())
+        } throws: { error in
+            guard let error = error as? BackendError else { return false }
+            return error.kind == .kernel && error.message == "nftables: a trial ADD was not accepted" && error.details.contains("add table ip cni_hostport")
+        }
+    }
+
+    @Test func checkNamesWhatIsMissing() throws {
+        let setup = Setup()
+        let request = Fixtures.request(try Fixtures.config())
+        #expect(throws: BackendError(.checkFailed, "table ip cni_hostport does not exist",
+                                     details: "table ip cni_hostport does not exist; table ip6 cni_hostport does not exist")) {
+            try setup.backend.check(request)
+        }
+        try setup.backend.add(request)
+        setup.kernel.tables[.ipv6]!.removeAll { $0.key == .port(.udp, 5353) }
+        #expect {
+            try setup.backend.check(request)
+        } throws: { error in
+            (error as? BackendError)?.message == #"element ip6 cni_hostport hostport_dnat { udp . 5353 comment "hostport-dual/3e1fdcd8a5e9" : 2001:db8:89::5 . 53 } is missing"#
+        }
+    }
+
+    /// The lock held by someone else: ADD, DEL and GC wait for it and give up busy; STATUS too.
+    @Test func heldLockIsBusy() throws {
+        let setup = Setup()
+        let holder = open(setup.lock.path, O_CREAT | O_RDONLY | O_CLOEXEC, 0o600)
+        defer { close(holder) }
+        #expect(flock(holder, LOCK_EX) == 0)
+        for verb: () throws -> Void in [{ try setup.backend.add(Fixtures.request(try Fixtures.config())) },
+                                        { try setup.backend.delete(Fixtures.request(try Fixtures.config())) },
+                                        { try setup.backend.gc(network: Fixtures.network, validAttachments: []) },
+                                        { try setup.backend.status(try Fixtures.config()) }] {
+            #expect { try verb() } throws: { ($0 as? BackendError)?.kind == .busy }
+        }
+        #expect(setup.kernel.sent.isEmpty)
+    }
+}
