@@ -1,36 +1,47 @@
 #!/usr/bin/env python3
 """Benchmark helper for scripts/bench.sh (python3 standard library only).
 
-  bench.py run --ours PATH --go PATH --levels 0,100,1000 --pods M --rss-pods R
-               --kube-proxy-rules K --path-dir DIR --lockfile FILE --netns-prefix P --out FILE
+  bench.py run --ours PATH --go PATH [--backend iptables|nftables] --levels 0,100,1000 --pods M
+               --rss-pods R --kube-proxy-rules K --path-dir DIR --lockfile FILE --netns-prefix P --out FILE
       Runs as root in the host's network namespace; for each level L it uses the twin node
       namespaces P-L-ours and P-L-go (bench.sh creates them) and enters one or the other with
       setns(2) before each plugin invocation (the plugin inherits it). Per level:
-        1. Preload: the same generated `iptables-legacy-restore` / `ip6tables-legacy-restore` text
-           into both twins: the shared CNI-HOSTPORT-* chains, L dual-stack pods in the portmap
-           layout (the rules N ADDs leave, see pod_rules), and with K > 0 K kube-proxy-like rules
-           in the IPv4 nat table (kube_proxy_rules). Both twins are saved and must be identical
-           (and equal to the generated text) before anything is measured.
+        1. Preload. With --backend iptables (the default): the same generated
+           `iptables-legacy-restore` / `ip6tables-legacy-restore` text into both twins: the shared
+           CNI-HOSTPORT-* chains, L dual-stack pods in the portmap layout (the rules N ADDs leave,
+           see pod_rules), and with K > 0 K kube-proxy-like rules in the IPv4 nat table
+           (kube_proxy_rules). Both twins are saved and must be identical (and equal to the
+           generated text) before anything is measured.
+           With --backend nftables, Go runs with iptables-nft (DIR's iptables points there) and
+           ours gets "backend": "nftables": Go's twin gets that text through
+           `iptables-nft-restore` / `ip6tables-nft-restore`, ours the same L pods as elements of
+           its cni_hostport tables through `nft -f` (bench_nft.script, the syntax of
+           NFTablesPlanner.script), and the K kube-proxy-like rules through iptables-nft-restore
+           too (a node running kube-proxy's iptables mode next to our table). Each twin, read back
+           (iptables-nft-save; `nft -j list ruleset`), must equal what was generated.
         2. Warm-up and layout check, per plugin: ADD of one more pod, whose tables must then be the
            preload plus exactly that pod's generated rules (IPv4 for both plugins, IPv6 for ours;
-           Go 1.1.1 leaves some IPv6 rules out, which is reported), CHECK, DEL, and the tables
-           must be back to the preload.
+           Go 1.1.1 with the legacy tools leaves some IPv6 rules out, which is reported) or, for
+           our nftables backend, the whole ruleset the preload plus exactly that pod's elements,
+           CHECK, DEL, and the tables must be back to the preload.
         3. Timing: M pods, each ADD, CHECK, DEL on both twins, alternating per operation (ours
            first for even pods, Go first for odd ones), so every ADD sees L pods in the table and
            noise hits both plugins alike. Wall time around posix_spawn + wait4 of the plugin.
         4. Peak RSS: R more pods the same way, each invocation under GNU time (its %M is the largest
            RSS of the plugin and of the children it waited for, e.g. Go's iptables processes);
            these runs' wall times are not used.
-        5. Both twins' nat tables must equal the preload again (no leftovers).
+        5. Both twins' nat tables (our twin's whole nftables ruleset) must equal the preload again
+           (no leftovers).
       Every ADD and DEL must exit 0; our CHECK must pass. Any of these failing, or twins that are
-      not identical, is a correctness failure: the exit status is then 1. Timings and the targets
-      are informational. Prints the report and writes everything as JSON to FILE.
+      not identical (not as generated), is a correctness failure: the exit status is then 1.
+      Timings and the targets are informational. Prints the report and writes everything as JSON
+      to FILE.
 
   bench.py report FILE
       Prints the report of a finished run again.
 
-  bench.py preload --pods L [--kube-proxy-rules K] [--v6]
-      Prints the generated restore text (for inspection).
+  bench.py preload --pods L [--kube-proxy-rules K] [--v6] [--nft]
+      Prints the generated restore text, or with --nft our table's `nft -f` script (for inspection).
 """
 
 import argparse
@@ -47,10 +58,14 @@ import sys
 import tempfile
 import time
 
+sys.dont_write_bytecode = True  # importing bench_nft must not leave scripts/__pycache__ in the work tree
+import bench_nft  # noqa: E402
+
 NETWORK = "pmbench-net"
 TIME = "/usr/bin/time"
 OPS = ("ADD", "CHECK", "DEL")
 PLUGINS = ("ours", "go")
+FAMILIES = ("v4", "v6")
 HOST_IP = "192.0.2.1"
 CLONE_NEWNET = 0x40000000
 
@@ -58,6 +73,11 @@ CLONE_NEWNET = 0x40000000
 RATIO_TARGETS = {"ADD": 0.1, "DEL": 0.1, "CHECK": 0.2}
 RSS_TARGET = 1.0
 EMPTY_ADD_TARGET_MS = 3.0
+# The targets of the nftables mode: ours ADD <= 0.05x Go's with iptables-nft, and ours ADD with L
+# pods <= 1.5x ours on an empty node (its DNAT is a map lookup: the work per verb should not grow
+# with the pods). DEL and CHECK ratios are printed without a target.
+NFT_ADD_TARGET = 0.05
+NFT_FLAT_ADD_TARGET = 1.5
 
 
 # ---------------------------------------------------------------------------------------------
@@ -83,8 +103,10 @@ def mappings(index):
     ]
 
 
-def config(index):
-    return {
+def config(index, backend=None):
+    """The network config of pod `index`; `backend` is our plugin's "backend" key (None: no key,
+    as the Go plugin gets it)."""
+    conf = {
         "cniVersion": "1.0.0",
         "name": NETWORK,
         "type": "portmap",
@@ -96,6 +118,9 @@ def config(index):
             "ips": [{"address": a, "interface": 0} for a in addresses(index)],
         },
     }
+    if backend:
+        conf["backend"] = backend
+    return conf
 
 
 def dn_chain(index):
@@ -232,17 +257,18 @@ def kube_proxy_rules(count):
     return chains, head + rules + tail
 
 
-def preload_text(pods, kube_rules, v6):
+def preload_text(pods, kube_rules, v6, portmap=True):
     """The restore text of a node with `pods` pods (indices 0..pods-1) and, in IPv4, the
-    kube-proxy-like rules, in iptables-save's form (chains declared, then the rules per chain)."""
+    kube-proxy-like rules, in iptables-save's form (chains declared, then the rules per chain).
+    Without `portmap` (our nftables twin), only the kube-proxy-like rules."""
     builtin = ["PREROUTING", "INPUT", "OUTPUT", "POSTROUTING"]
     kube_chains, kube = kube_proxy_rules(kube_rules) if not v6 else ([], [])
-    rules = list(kube) + list(SHARED_RULES)
+    rules = list(kube) + (list(SHARED_RULES) if portmap else [])
     pod_chains = []
     for index in range(pods):
         pod_chains.append(dn_chain(index))
         rules.extend(pod_rules(index, v6))
-    user_chains = sorted(set(SHARED_CHAINS + pod_chains + kube_chains))
+    user_chains = sorted(set((SHARED_CHAINS if portmap else []) + pod_chains + kube_chains))
     by_chain = {name: [] for name in builtin + user_chains}
     for chain, rule in rules:
         by_chain[chain].append(rule)
@@ -316,14 +342,25 @@ class Netns:
             raise OSError(errno, "setns(%s): %s" % (self.name, os.strerror(errno)))
 
 
-def save(v6, env):
-    tool = "ip6tables-legacy-save" if v6 else "iptables-legacy-save"
+def save(v6, env, variant="legacy"):
+    """The nat table through ip(6)tables-<variant>-save, variant "legacy" or "nft"."""
+    tool = "%s-%s-save" % ("ip6tables" if v6 else "iptables", variant)
     return subprocess.run([tool, "-t", "nat"], check=True, capture_output=True, text=True, env=env).stdout
 
 
-def restore(text, v6, env):
-    tool = "ip6tables-legacy-restore" if v6 else "iptables-legacy-restore"
+def restore(text, v6, env, variant="legacy"):
+    tool = "%s-%s-restore" % ("ip6tables" if v6 else "iptables", variant)
     subprocess.run([tool, "-w", "5"], input=text, check=True, capture_output=True, text=True, env=env)
+
+
+def pod_nft_elements(index, v6):
+    """[(set, element text)] our nftables backend writes for pod `index` in one family."""
+    return bench_nft.pod_elements("%s/%s" % (NETWORK, container_id(index)), addresses(index)[1 if v6 else 0], mappings(index))
+
+
+def nft_preload_script(pods, v6):
+    elements = [element for index in range(pods) for element in pod_nft_elements(index, v6)]
+    return bench_nft.script(elements, v6)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -342,9 +379,9 @@ class Runner:
         self.tool_env = dict(os.environ, **({"XTABLES_LOCKFILE": lockfile} if lockfile else {}))
         self.workdir = workdir
 
-    def invoke(self, plugin, command, index, measure_rss=False):
-        """Runs one verb of `plugin` in the current network namespace; returns
-        (status, wall ms, peak RSS KiB or None, output).
+    def invoke(self, plugin, command, index, measure_rss=False, backend=None):
+        """Runs one verb of `plugin` in the current network namespace, with config(index, backend);
+        returns (status, wall ms, peak RSS KiB or None, output).
 
         The wall time is taken around posix_spawn + wait4 of the plugin itself. The peak RSS cannot
         come from that wait4: a child keeps the largest RSS of every address space it had, and
@@ -357,7 +394,7 @@ class Runner:
         err_path = os.path.join(self.workdir, "stderr")
         rss_path = os.path.join(self.workdir, "rss")
         with open(stdin_path, "w") as f:
-            json.dump(config(index), f)
+            json.dump(config(index, backend), f)
         env = dict(self.base_env, CNI_COMMAND=command, CNI_CONTAINERID=container_id(index))
         argv = [plugin]
         if measure_rss:
@@ -386,73 +423,164 @@ class Runner:
         return os.waitstatus_to_exitcode(wait_status), elapsed_ms, rss, detail
 
 
-def run_level(args, level, runner, plugins, failures, notes):
-    """Preload, check, warm up, measure one level; returns its result dict."""
-    ns = {name: Netns("%s-%d-%s" % (args.netns_prefix, level, name)) for name in PLUGINS}
-    env = runner.tool_env
-    started = time.monotonic()
+class XtablesTwin:
+    """A twin whose plugin writes the portmap nat layout, read back with ip(6)tables-<variant>-save:
+    both twins in the iptables mode, Go's in the nftables mode."""
+    contents = "rules"
 
-    def fail(message):
-        failures.append("level %d: %s" % (level, message))
-        print("FAIL level %d: %s" % (level, message), file=sys.stderr)
+    def __init__(self, netns, env, variant):
+        self.netns, self.env, self.variant = netns, env, variant
 
-    # 1. Preload both twins with the same text; they must come out identical, and as generated.
-    texts = {fam: preload_text(level, args.kube_proxy_rules, fam == "v6") for fam in ("v4", "v6")}
+    def snapshot(self):
+        self.netns.enter()
+        return {fam: parse(save(fam == "v6", self.env, self.variant)) for fam in FAMILIES}
+
+    def with_pod(self, state, index):
+        state = copy.deepcopy(state)
+        for fam in FAMILIES:
+            state[fam].setdefault(dn_chain(index), [])
+            for chain, rule in pod_rules(index, fam == "v6"):
+                state[fam][chain].append(rule)
+        return state
+
+    def diffs(self, a, b, a_name, b_name):
+        """{what differs: description ('' when equal)}, per family."""
+        return {"nat %s table" % fam: describe_diff(a[fam], b[fam], a_name, b_name) for fam in FAMILIES}
+
+
+# The Go plugin's IPv6 nat table: with the legacy tools its layout differences are reported, not
+# failed (see run_level).
+GO_V6 = "nat v6 table"
+
+
+class NFTablesTwin:
+    """Our twin in the nftables mode: its namespace's whole nftables ruleset, read with `nft`."""
+    contents = "elements"
+
+    def __init__(self, netns, env):
+        self.netns, self.env = netns, env
+
+    def snapshot(self):
+        self.netns.enter()
+        return bench_nft.snapshot(self.env)
+
+    def with_pod(self, state, index):
+        for fam in FAMILIES:
+            state = bench_nft.with_elements(state, pod_nft_elements(index, fam == "v6"), fam == "v6")
+        return state
+
+    def diffs(self, a, b, a_name, b_name):
+        return {"nftables ruleset": bench_nft.describe_diff(a, b, a_name, b_name)}
+
+
+def preload_iptables(args, level, twins, env, fail):
+    """Step 1 of the iptables mode; returns the twins' tables as saved and the rule counts."""
+    texts = {fam: preload_text(level, args.kube_proxy_rules, fam == "v6") for fam in FAMILIES}
     preloaded = {}
     for name in PLUGINS:
-        ns[name].enter()
-        for fam in ("v4", "v6"):
+        twins[name].netns.enter()
+        for fam in FAMILIES:
             restore(texts[fam], fam == "v6", env)
-        preloaded[name] = {fam: parse(save(fam == "v6", env)) for fam in ("v4", "v6")}
-    preload_s = time.monotonic() - started
-    for fam in ("v4", "v6"):
+        preloaded[name] = twins[name].snapshot()
+    for fam in FAMILIES:
         diff = describe_diff(preloaded["ours"][fam], preloaded["go"][fam], "ours", "go")
         if diff:
             fail("the twins' preloaded nat %s tables differ: %s" % (fam, diff))
         diff = describe_diff(parse(texts[fam]), preloaded["ours"][fam], "generated", "saved")
         if diff:
             fail("the preloaded nat %s table is not the generated text: %s" % (fam, diff))
-    baseline = preloaded["ours"]
-    counts = {fam: rule_count(baseline[fam]) for fam in ("v4", "v6")}
-    print("level %d: preloaded %d pods%s into both twins in %.1f s: nat v4 %d rules, v6 %d rules; twins identical: %s"
-          % (level, level, " + %d kube-proxy rules" % args.kube_proxy_rules if args.kube_proxy_rules else "",
-             preload_s, counts["v4"], counts["v6"], "yes" if not failures else "see FAIL lines"), file=sys.stderr)
+    return preloaded, {"rules": {fam: rule_count(preloaded["ours"][fam]) for fam in FAMILIES}}
 
-    def expected_with(index, fam):
-        table = copy.deepcopy(baseline[fam])
-        table.setdefault(dn_chain(index), [])
-        for chain, rule in pod_rules(index, fam == "v6"):
-            table[chain].append(rule)
-        return table
+
+def preload_nftables(args, level, twins, env, fail):
+    """Step 1 of the nftables mode; returns the twins' tables as read back, Go's rule counts and
+    our element counts."""
+    texts = {fam: preload_text(level, args.kube_proxy_rules, fam == "v6") for fam in FAMILIES}
+    twins["go"].netns.enter()
+    for fam in FAMILIES:
+        restore(texts[fam], fam == "v6", env, "nft")
+    scripts = {fam: nft_preload_script(level, fam == "v6") for fam in FAMILIES}
+    twins["ours"].netns.enter()
+    for fam in FAMILIES:
+        subprocess.run(["nft", "-f", "-"], input=scripts[fam], check=True, capture_output=True, text=True, env=env)
+    if args.kube_proxy_rules:
+        kube_text = preload_text(0, args.kube_proxy_rules, False, portmap=False)
+        restore(kube_text, False, env, "nft")
+        diff = describe_diff(parse(kube_text), parse(save(False, env, "nft")), "generated", "saved")
+        if diff:
+            fail("ours: the preloaded nat v4 table is not the generated kube-proxy text: %s" % diff)
+    preloaded = {name: twins[name].snapshot() for name in PLUGINS}
+    for fam in FAMILIES:
+        diff = describe_diff(parse(texts[fam]), preloaded["go"][fam], "generated", "saved")
+        if diff:
+            fail("go: the preloaded nat %s table is not the generated text: %s" % (fam, diff))
+    generated = bench_nft.without_table_elements(preloaded["ours"])
+    for fam in FAMILIES:
+        elements = [element for index in range(level) for element in pod_nft_elements(index, fam == "v6")]
+        generated = bench_nft.with_elements(generated, elements, fam == "v6")
+    diff = bench_nft.describe_diff(generated, preloaded["ours"], "generated", "listed")
+    if diff:
+        fail("ours: the preloaded cni_hostport tables do not hold the generated elements: %s" % diff)
+    return preloaded, {"rules": {fam: rule_count(preloaded["go"][fam]) for fam in FAMILIES},
+                       "elements": {fam: bench_nft.element_count(preloaded["ours"], fam == "v6") for fam in FAMILIES}}
+
+
+def run_level(args, level, runner, plugins, failures, notes):
+    """Preload, check, warm up, measure one level; returns its result dict."""
+    ns = {name: Netns("%s-%d-%s" % (args.netns_prefix, level, name)) for name in PLUGINS}
+    env = runner.tool_env
+    nft = args.backend == "nftables"
+    if nft:
+        twins = {"ours": NFTablesTwin(ns["ours"], env), "go": XtablesTwin(ns["go"], env, "nft")}
+    else:
+        twins = {name: XtablesTwin(ns[name], env, "legacy") for name in PLUGINS}
+    backends = {"ours": args.backend if nft else None, "go": None}
+    started = time.monotonic()
+
+    def fail(message):
+        failures.append("level %d: %s" % (level, message))
+        print("FAIL level %d: %s" % (level, message), file=sys.stderr)
+
+    # 1. Preload: both twins hold the same pods, as generated (in the iptables mode the same text).
+    baseline, counts = (preload_nftables if nft else preload_iptables)(args, level, twins, env, fail)
+    preload_s = time.monotonic() - started
+    kube = " + %d kube-proxy rules" % args.kube_proxy_rules if args.kube_proxy_rules else ""
+    if nft:
+        print("level %d: preloaded %d pods%s in %.1f s: go (iptables-nft) nat v4 %d rules, v6 %d rules; ours cni_hostport "
+              "v4 %d elements, v6 %d elements; as generated: %s"
+              % (level, level, kube, preload_s, counts["rules"]["v4"], counts["rules"]["v6"], counts["elements"]["v4"],
+                 counts["elements"]["v6"], "yes" if not failures else "see FAIL lines"), file=sys.stderr)
+    else:
+        print("level %d: preloaded %d pods%s into both twins in %.1f s: nat v4 %d rules, v6 %d rules; twins identical: %s"
+              % (level, level, kube, preload_s, counts["rules"]["v4"], counts["rules"]["v6"],
+                 "yes" if not failures else "see FAIL lines"), file=sys.stderr)
 
     # 2. Warm-up with the layout check.
     warm = level + args.pods + max(args.rss_pods, 0)
     layout = {}
     for name in PLUGINS:
-        ns[name].enter()
-        status, _, _, detail = runner.invoke(plugins[name], "ADD", warm)
+        twin = twins[name]
+        twin.netns.enter()
+        status, _, _, detail = runner.invoke(plugins[name], "ADD", warm, backend=backends[name])
         if status != 0:
             fail("%s: warm-up ADD %s exited %d: %s" % (name, container_id(warm), status, detail))
-        layout[name] = {}
-        for fam in ("v4", "v6"):
-            diff = describe_diff(expected_with(warm, fam), parse(save(fam == "v6", env)), "expected", name)
-            layout[name][fam] = diff
-            if diff and (name == "ours" or fam == "v4"):
-                fail("%s: after ADD of %s the nat %s table is not the preload plus that pod's rules: %s"
-                     % (name, container_id(warm), fam, diff))
-        status, _, _, detail = runner.invoke(plugins[name], "CHECK", warm)
+        layout[name] = twin.diffs(twin.with_pod(baseline[name], warm), twin.snapshot(), "expected", name)
+        for what, diff in layout[name].items():
+            if diff and not (name == "go" and what == GO_V6 and not nft):
+                fail("%s: after ADD of %s the %s is not the preload plus that pod's %s: %s"
+                     % (name, container_id(warm), what, twin.contents, diff))
+        status, _, _, detail = runner.invoke(plugins[name], "CHECK", warm, backend=backends[name])
         if status != 0 and name == "ours":
             fail("ours: warm-up CHECK %s exited %d: %s" % (container_id(warm), status, detail))
-        status, _, _, detail = runner.invoke(plugins[name], "DEL", warm)
+        status, _, _, detail = runner.invoke(plugins[name], "DEL", warm, backend=backends[name])
         if status != 0:
             fail("%s: warm-up DEL %s exited %d: %s" % (name, container_id(warm), status, detail))
-        for fam in ("v4", "v6"):
-            diff = describe_diff(baseline[fam], parse(save(fam == "v6", env)), "preload", name)
+        for what, diff in twin.diffs(baseline[name], twin.snapshot(), "preload", name).items():
             if diff:
-                fail("%s: after the warm-up DEL the nat %s table is not the preload: %s" % (name, fam, diff))
-    if layout["go"]["v6"]:
+                fail("%s: after the warm-up DEL the %s is not the preload: %s" % (name, what, diff))
+    if layout["go"][GO_V6] and not nft:
         notes.append("level %d: Go's IPv6 layout differs from the generated one (known: ip6tables-legacy -C ignores "
-                     "the port, so Go skips IPv6 rules that differ only by port): %s" % (level, layout["go"]["v6"]))
+                     "the port, so Go skips IPv6 rules that differ only by port): %s" % (level, layout["go"][GO_V6]))
 
     # 3. + 4. Alternating ADD, CHECK, DEL per pod; then the same under GNU time for RSS.
     samples = {name: {op: [] for op in OPS} for name in PLUGINS}
@@ -465,7 +593,7 @@ def run_level(args, level, runner, plugins, failures, notes):
         for op in OPS:
             for name in order:
                 ns[name].enter()
-                status, ms, kib, detail = runner.invoke(plugins[name], op, index, measure_rss)
+                status, ms, kib, detail = runner.invoke(plugins[name], op, index, measure_rss, backends[name])
                 if measure_rss:
                     rss[name][op].append(kib)
                 else:
@@ -481,24 +609,21 @@ def run_level(args, level, runner, plugins, failures, notes):
 
     # 5. Leftovers: both twins must be back to the preload.
     for name in PLUGINS:
-        ns[name].enter()
-        for fam in ("v4", "v6"):
-            diff = describe_diff(baseline[fam], parse(save(fam == "v6", env)), "preload", name)
+        for what, diff in twins[name].diffs(baseline[name], twins[name].snapshot(), "preload", name).items():
             if diff:
-                fail("%s: after the DELs the nat %s table is not the preload (leftovers): %s" % (name, fam, diff))
+                fail("%s: after the DELs the %s is not the preload (leftovers): %s" % (name, what, diff))
     elapsed = time.monotonic() - started
     print("level %d: measured %d pods (+%d for RSS) in %.1f s" % (level, args.pods, args.rss_pods, elapsed), file=sys.stderr)
-    return {
+    return dict(counts, **{
         "level": level,
         "kube_proxy_rules": args.kube_proxy_rules,
-        "rules": counts,
         "samples": samples,
         "rss": rss,
         "check_failures": check_failures,
-        "go_v6_layout_diff": layout["go"]["v6"],
+        "go_v6_layout_diff": layout["go"][GO_V6],
         "preload_s": preload_s,
         "elapsed_s": elapsed,
-    }
+    })
 
 
 def run(args):
@@ -514,6 +639,7 @@ def run(args):
     out = {
         "ours": args.ours,
         "go": args.go,
+        "backend": args.backend,
         "levels": results,
         "pods": args.pods,
         "rss_pods": args.rss_pods,
@@ -556,20 +682,70 @@ def stats(values):
 
 
 def verdict(ok):
-    return "MET" if ok else "NOT MET"
+    return "info" if ok is None else "MET" if ok else "NOT MET"
+
+
+def iptables_targets(res, per_op):
+    """The targets of issue 5 for one level: (name, ok, detail)."""
+    targets = []
+    for op in OPS:
+        ot, gt, orr, gr, ratios = per_op[op]
+        if ratios["median"] is not None:
+            limit = RATIO_TARGETS[op]
+            targets.append(("%s <= %.1fx Go" % (op, limit), ratios["median"] <= limit,
+                            "median %.2f ms vs %.2f ms = %.3fx (p90 %.3fx)" % (ot["median"], gt["median"], ratios["median"], ratios["p90"])))
+    for op in OPS:
+        ot, gt, orr, gr, ratios = per_op[op]
+        if ratios["rss_median"] is not None:
+            targets.append(("%s peak RSS <= %.1fx Go" % (op, RSS_TARGET), ratios["rss_p90"] <= RSS_TARGET,
+                            "p90 %d KiB vs %d KiB = %.3fx (median %.3fx)" % (orr["p90"], gr["p90"], ratios["rss_p90"], ratios["rss_median"])))
+    if res["level"] == 0 and not res["kube_proxy_rules"]:
+        ot = per_op["ADD"][0]
+        if ot:
+            targets.append(("ADD <= %.0f ms on an empty node" % EMPTY_ADD_TARGET_MS, ot["median"] <= EMPTY_ADD_TARGET_MS,
+                            "median %.2f ms, p90 %.2f ms" % (ot["median"], ot["p90"])))
+    return targets
+
+
+def nft_targets(out, res, per_op):
+    """The nftables mode's targets for one level: (name, ok or None for a ratio without a target, detail)."""
+    targets = []
+    for op in OPS:
+        ot, gt, _, _, ratios = per_op[op]
+        if ratios["median"] is None:
+            continue
+        detail = "median %.2f ms vs %.2f ms = %.3fx (p90 %.3fx)" % (ot["median"], gt["median"], ratios["median"], ratios["p90"])
+        if op == "ADD":
+            targets.append(("ADD <= %.2fx Go" % NFT_ADD_TARGET, ratios["median"] <= NFT_ADD_TARGET, detail))
+        else:
+            targets.append(("%s ours/Go" % op, None, detail))
+    empty = [r for r in out["levels"] if r["level"] == 0]
+    ot = per_op["ADD"][0]
+    if res["level"] and empty and ot:
+        base = stats([s["ms"] for s in empty[0]["samples"]["ours"]["ADD"]])
+        targets.append(("ADD <= %.1fx ours at 0 pods" % NFT_FLAT_ADD_TARGET, ot["median"] <= NFT_FLAT_ADD_TARGET * base["median"],
+                        "median %.2f ms vs %.2f ms = %.2fx (p90 %.2f vs %.2f ms)"
+                        % (ot["median"], base["median"], ot["median"] / base["median"], ot["p90"], base["p90"])))
+    return targets
 
 
 def print_report(out):
+    nft = out.get("backend") == "nftables"
     targets = []
     print()
     print("Wall time per invocation in ms (process start to exit), peak RSS per invocation in KiB (largest")
     print("process: for Go, the plugin or one of its iptables children). ours/go = ratio of the figures.")
+    if nft:
+        print('Backends: ours with "backend": "nftables" (table cni_hostport), Go 1.1.1 with iptables-nft.')
     for res in out["levels"]:
         level = res["level"]
         print()
-        print("== %d pods preloaded%s (nat v4 %d rules, v6 %d rules); %d pods timed, %d for RSS, alternating"
+        tables = ("go: nat v4 %d rules, v6 %d rules; ours: cni_hostport v4 %d elements, v6 %d elements"
+                  % (res["rules"]["v4"], res["rules"]["v6"], res["elements"]["v4"], res["elements"]["v6"]) if nft
+                  else "nat v4 %d rules, v6 %d rules" % (res["rules"]["v4"], res["rules"]["v6"]))
+        print("== %d pods preloaded%s (%s); %d pods timed, %d for RSS, alternating"
               % (level, " + %d kube-proxy rules" % res["kube_proxy_rules"] if res["kube_proxy_rules"] else "",
-                 res["rules"]["v4"], res["rules"]["v6"], len(res["samples"]["ours"]["ADD"]), len(res["rss"]["ours"]["ADD"])))
+                 tables, len(res["samples"]["ours"]["ADD"]), len(res["rss"]["ours"]["ADD"])))
         header = "%-6s %-7s %9s %9s %9s %10s %10s" % ("op", "plugin", "median", "p90", "max", "RSS med", "RSS p90")
         print(header)
         print("-" * len(header))
@@ -595,22 +771,7 @@ def print_report(out):
                 op, "ours/go", *("%.3f" % ratios[k] if ratios[k] is not None else "-"
                                  for k in ("median", "p90", "max", "rss_median", "rss_p90"))))
             per_op[op] = (ot, gt, orr, gr, ratios)
-        for op in OPS:
-            ot, gt, orr, gr, ratios = per_op[op]
-            if ratios["median"] is not None:
-                limit = RATIO_TARGETS[op]
-                targets.append((level, "%s <= %.1fx Go" % (op, limit), ratios["median"] <= limit,
-                                "median %.2f ms vs %.2f ms = %.3fx (p90 %.3fx)" % (ot["median"], gt["median"], ratios["median"], ratios["p90"])))
-        for op in OPS:
-            ot, gt, orr, gr, ratios = per_op[op]
-            if ratios["rss_median"] is not None:
-                targets.append((level, "%s peak RSS <= %.1fx Go" % (op, RSS_TARGET), ratios["rss_p90"] <= RSS_TARGET,
-                                "p90 %d KiB vs %d KiB = %.3fx (median %.3fx)" % (orr["p90"], gr["p90"], ratios["rss_p90"], ratios["rss_median"])))
-        if level == 0 and not res["kube_proxy_rules"]:
-            ot = per_op["ADD"][0]
-            if ot:
-                targets.append((level, "ADD <= %.0f ms on an empty node" % EMPTY_ADD_TARGET_MS, ot["median"] <= EMPTY_ADD_TARGET_MS,
-                                "median %.2f ms, p90 %.2f ms" % (ot["median"], ot["p90"])))
+        targets += [(level,) + target for target in (nft_targets(out, res, per_op) if nft else iptables_targets(res, per_op))]
         for name in PLUGINS:
             failed = res["check_failures"][name]
             if failed:
@@ -622,7 +783,7 @@ def print_report(out):
     for level, name, ok, detail in targets:
         print("  %-8s %-30s %-8s %s" % ("%d pods" % level, name, verdict(ok), detail))
     met = sum(1 for t in targets if t[2])
-    print("  %d of %d met" % (met, len(targets)))
+    print("  %d of %d met" % (met, sum(1 for t in targets if t[2] is not None)))
     for note in out["notes"]:
         print("note: " + note)
     print()
@@ -630,6 +791,9 @@ def print_report(out):
         print("CORRECTNESS FAILURES (%d):" % len(out["failures"]))
         for failure in out["failures"]:
             print("  " + failure)
+    elif nft:
+        print("Correctness: every ADD and DEL exited 0, our CHECK passed, both preloads as generated, "
+              "Go's nat tables and our whole ruleset back to the preload after")
     else:
         print("Correctness: every ADD and DEL exited 0, our CHECK passed, twins identical before, "
               "tables back to the preload after")
@@ -640,7 +804,9 @@ def print_report(out):
 
 def print_markdown(out):
     """The per-level figures as one markdown table (for README.md)."""
-    print("| pods | verb | ours median / p90 | Go median / p90 | ours/Go median (p90) | ours peak RSS | Go peak RSS | RSS ours/Go |")
+    ours, go = ("ours (nftables)", "Go (iptables-nft)") if out.get("backend") == "nftables" else ("ours", "Go")
+    print("| pods | verb | %s median / p90 | %s median / p90 | ours/Go median (p90) | ours peak RSS | Go peak RSS | RSS ours/Go |"
+          % (ours, go))
     print("|---|---|---|---|---|---|---|---|")
     for res in out["levels"]:
         label = "%d" % res["level"]
@@ -675,11 +841,13 @@ def main():
     r = sub.add_parser("run")
     r.add_argument("--ours", required=True)
     r.add_argument("--go", required=True)
+    r.add_argument("--backend", choices=("iptables", "nftables"), default="iptables",
+                   help="ours with this backend; nftables: Go with iptables-nft, ours with its nftables table")
     r.add_argument("--levels", default="0,100,1000")
     r.add_argument("--pods", type=int, default=20, help="timed pods per level")
     r.add_argument("--rss-pods", type=int, default=5, help="pods per level run under GNU time for the peak RSS")
     r.add_argument("--kube-proxy-rules", type=int, default=0)
-    r.add_argument("--path-dir", required=True, help="directory put first on PATH (iptables -> iptables-legacy)")
+    r.add_argument("--path-dir", required=True, help="directory put first on PATH (iptables -> iptables-legacy or -nft)")
     r.add_argument("--lockfile", default="", help="XTABLES_LOCKFILE for the plugins and tools (empty: the default lock)")
     r.add_argument("--netns-prefix", required=True, help="the twins are PREFIX-<level>-ours and PREFIX-<level>-go")
     r.add_argument("--out", required=True)
@@ -691,12 +859,16 @@ def main():
     g.add_argument("--pods", type=int, default=0)
     g.add_argument("--kube-proxy-rules", type=int, default=0)
     g.add_argument("--v6", action="store_true")
+    g.add_argument("--nft", action="store_true", help="our nftables table's script instead")
     args = parser.parse_args()
     if args.mode == "run":
         return run(args)
     if args.mode == "report":
         return report(args)
-    sys.stdout.write(preload_text(args.pods, args.kube_proxy_rules, args.v6))
+    if args.nft:
+        sys.stdout.write(nft_preload_script(args.pods, args.v6))
+    else:
+        sys.stdout.write(preload_text(args.pods, args.kube_proxy_rules, args.v6))
     return 0
 
 

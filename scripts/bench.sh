@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Measures our portmap against Debian's Go portmap (v1.1.1, run with the legacy iptables so both
 # write the same nat tables) side by side, as root:
-#   scripts/bench.sh [--levels 0,100,1000] [--pods 20] [--rss-pods 5] [--kube-proxy-rules 0] [--quick] [--markdown]
+#   scripts/bench.sh [--backend iptables|nftables] [--levels 0,100,1000] [--pods 20] [--rss-pods 5]
+#                    [--kube-proxy-rules 0] [--quick] [--markdown]
 #
 # For each level L (pods already on the node) two identical node network namespaces are made
 # (pmbench-<id>-L-ours / -go, deleted at exit): loopback and a veth pair with the node and pod
@@ -22,15 +23,27 @@
 # the preload, a failing ADD or DEL (either plugin), our CHECK failing, tables not back to the
 # preload after the DELs (leftovers), or ours writing another layout than expected.
 #
+# --backend nftables measures ours with "backend": "nftables" against the Go plugin run with
+# iptables-nft (Debian's default iptables), the same way. The Go twin gets the same nat preload
+# through iptables-nft-restore / ip6tables-nft-restore, ours the same pods as elements of its
+# cni_hostport tables through `nft -f` (the syntax of NFTablesPlanner.script), and with
+# --kube-proxy-rules both twins get the kube-proxy-like rules through iptables-nft-restore (a node
+# running kube-proxy in iptables mode next to our table). Each preload must read back as generated;
+# the warm-up ADD must add exactly that pod's elements to our tables; after the DELs Go's nat tables
+# (iptables-nft-save) and our namespace's whole ruleset (`nft -j list ruleset`) must be the
+# preload again. Targets: ours ADD <= 0.05x Go's, and ours ADD with L pods <= 1.5x ours on an
+# empty node; the DEL and CHECK ratios are printed without a target.
+#
 # Options (or environment):
+#   --backend B             iptables (default) or nftables, as above (PMBENCH_BACKEND)
 #   --levels L1,L2,...      pods preloaded per level (PMBENCH_LEVELS, default 0,100,1000; each <= 20000)
 #   --pods M                pods timed per level (PMBENCH_PODS, default 20)
 #   --rss-pods R            pods per level run under GNU time for the peak RSS (PMBENCH_RSS_PODS, default 5)
 #   --kube-proxy-rules K    kube-proxy-like IPv4 nat rules added to every level (PMBENCH_KUBE_PROXY_RULES, default 0)
 #   --quick                 --levels 0,100 --pods 8 --rss-pods 2 (about 20 s)
 #   --markdown              also print the figures as a markdown table (as in README.md)
-# Default run: about 1.5-2 minutes on 2 cores (Go's ADD takes ~1.5 s with 1000 pods); with
-# --kube-proxy-rules 10000 about 4.5-5 minutes (~3 s per Go ADD at 1000 pods).
+# Default run: about 1.5-2 minutes on 2 cores (Go's ADD takes ~1.5 s with 1000 pods, ~1.1 s with
+# iptables-nft); with --kube-proxy-rules 10000 about 4.5-5 minutes (~3 s per Go ADD at 1000 pods).
 #
 # Environment:
 #   PORTMAP_PLUGIN     our binary (default: build the release binary, as scripts/install.sh does)
@@ -44,8 +57,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
 
-usage() { sed -n '2,4p' "$0" | sed 's/^# \{0,3\}//' >&2; exit 2; }
+usage() { sed -n '2,5p' "$0" | sed 's/^# \{0,3\}//' >&2; exit 2; }
 go_plugin=${GO_PORTMAP:-/usr/lib/cni/portmap}
+backend=${PMBENCH_BACKEND:-iptables}
 levels=${PMBENCH_LEVELS:-0,100,1000}
 pods=${PMBENCH_PODS:-20}
 rss_pods=${PMBENCH_RSS_PODS:-5}
@@ -53,6 +67,7 @@ kube_rules=${PMBENCH_KUBE_PROXY_RULES:-0}
 markdown=()
 while [ $# -gt 0 ]; do
     case $1 in
+        --backend) backend=${2:?}; shift 2 ;;
         --levels) levels=${2:?}; shift 2 ;;
         --pods) pods=${2:?}; shift 2 ;;
         --rss-pods) rss_pods=${2:?}; shift 2 ;;
@@ -63,6 +78,7 @@ while [ $# -gt 0 ]; do
         *) log "unknown argument '$1'"; usage ;;
     esac
 done
+[[ $backend = iptables || $backend = nftables ]] || { log "--backend must be iptables or nftables, got '$backend'"; exit 2; }
 [[ $levels =~ ^[0-9]+(,[0-9]+)*$ ]] || { log "--levels must be a comma-separated list of numbers, got '$levels'"; exit 2; }
 [[ $pods =~ ^[0-9]+$ && $pods -ge 1 && $pods -le 1000 ]] || { log "--pods must be 1..1000, got '$pods'"; exit 2; }
 [[ $rss_pods =~ ^[0-9]+$ && $rss_pods -le 1000 ]] || { log "--rss-pods must be 0..1000, got '$rss_pods'"; exit 2; }
@@ -98,8 +114,15 @@ if [ "${PMBENCH_NO_INSTALL:-}" != 1 ]; then
         apt-get install -y -qq --no-install-recommends time >/dev/null
     fi
 fi
-for tool in /usr/sbin/iptables-legacy /usr/sbin/ip6tables-legacy /usr/sbin/iptables-legacy-save /usr/sbin/ip6tables-legacy-save \
-    /usr/sbin/iptables-legacy-restore /usr/sbin/ip6tables-legacy-restore /usr/bin/python3 /usr/bin/time; do
+if [ "$backend" = nftables ]; then
+    variant=nft
+    tools=(/usr/sbin/nft)
+else
+    variant=legacy
+    tools=()
+fi
+tools+=(/usr/sbin/{iptables,ip6tables}-$variant{,-save,-restore} /usr/bin/python3 /usr/bin/time)
+for tool in "${tools[@]}"; do
     [ -x "$tool" ] || { log "missing $tool"; exit 1; }
 done
 [ -x "$go_plugin" ] || { log "missing the Go portmap $go_plugin (package containernetworking-plugins)"; exit 1; }
@@ -116,11 +139,12 @@ else
 fi
 our_plugin=$(realpath "$our_plugin")
 
-# The Go plugin runs `iptables`/`ip6tables` from PATH: point them at the legacy tools. Ours links
-# libiptc and ignores PATH, but gets the same one.
+# The Go plugin runs `iptables`/`ip6tables` from PATH: point them at the legacy tools, or with
+# --backend nftables at the nft ones. Ours links libiptc or speaks netlink and ignores PATH, but
+# gets the same one.
 mkdir -p "$workdir/bin"
-ln -s /usr/sbin/iptables-legacy "$workdir/bin/iptables"
-ln -s /usr/sbin/ip6tables-legacy "$workdir/bin/ip6tables"
+ln -s "/usr/sbin/iptables-$variant" "$workdir/bin/iptables"
+ln -s "/usr/sbin/ip6tables-$variant" "$workdir/bin/ip6tables"
 lockfile=""
 [ "${PMBENCH_SHARED_LOCK:-}" = 1 ] || lockfile=$workdir/xtables.lock
 
@@ -147,8 +171,9 @@ for level in "${level_list[@]}"; do
 done
 
 log "levels $levels pods (+ $kube_rules kube-proxy rules), $pods timed + $rss_pods RSS pods per level; ours $our_plugin, go $go_plugin"
+[ "$backend" = iptables ] || log "backend $backend: ours with \"backend\": \"nftables\", go with iptables-nft"
 status=0
-/usr/bin/python3 scripts/bench.py run --ours "$our_plugin" --go "$go_plugin" --levels "$levels" --pods "$pods" \
+/usr/bin/python3 scripts/bench.py run --ours "$our_plugin" --go "$go_plugin" --backend "$backend" --levels "$levels" --pods "$pods" \
     --rss-pods "$rss_pods" --kube-proxy-rules "$kube_rules" --path-dir "$workdir/bin" --lockfile "$lockfile" \
     --netns-prefix "pmbench-$id" --out "$workdir/bench.json" "${markdown[@]}" || status=$?
 if [ -n "${PMBENCH_RESULTS:-}" ] && [ -f "$workdir/bench.json" ]; then
