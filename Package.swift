@@ -12,6 +12,7 @@ import PackageDescription
 /// - `CNftnl`: module map + shim header over libnftnl (nf_tables objects to and from messages). No Swift.
 /// - `CNetNamespace`: a C shim for the libc namespace call Swift's Glibc module leaves out
 ///   (`unshare(CLONE_NEWNET)`, which needs `_GNU_SOURCE`).
+/// - `NodeLock`: the `flock` both backends hold from read to commit (each with its own file).
 /// - `IPTablesBackend`: turns a plan into one libiptc commit per table, reads rules back for CHECK;
 ///   STATUS's trial ADD runs in a scratch network namespace.
 /// - `Netlink`: the conntrack flush and the route lookup behind `route_localnet`, over libmnl; and
@@ -57,8 +58,9 @@ let package = Package(
         .target(name: "CNetNamespace"),
         .target(name: "Diagnostics", dependencies: ["PortmapCore"]),
         .target(name: "Netlink", dependencies: ["CMnl", "CNetNamespace", "PortmapCore", "Diagnostics"]),
-        .target(name: "IPTablesBackend", dependencies: ["CIPTables", "CNetNamespace", "PortmapCore", "Diagnostics"]),
-        .target(name: "NFTablesBackend", dependencies: ["CNftnl", "Netlink", "PortmapCore"]),
+        .target(name: "NodeLock", dependencies: ["PortmapCore"]),
+        .target(name: "IPTablesBackend", dependencies: ["CIPTables", "CNetNamespace", "NodeLock", "PortmapCore", "Diagnostics"]),
+        .target(name: "NFTablesBackend", dependencies: ["CNftnl", "Netlink", "NodeLock", "PortmapCore"]),
         .target(name: "PortmapFakeBackend", dependencies: ["PortmapCore"]),
         .target(name: "PluginMain", dependencies: ["PortmapCore"]),
         .executableTarget(name: "portmap", dependencies: ["PortmapCore", "IPTablesBackend", "NFTablesBackend", "Netlink", "PluginMain"]),

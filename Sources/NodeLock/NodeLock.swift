@@ -1,0 +1,48 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+import PortmapCore
+
+/// An exclusive `flock` on a lock file, held while the value lives: how the backends keep their
+/// read-edit-commit cycles from interleaving with other writers' (each backend names its file and
+/// why). Waits by polling every 10 ms, as iptables' `--wait` does.
+public struct NodeLock: ~Copyable {
+    private let descriptor: Int32
+
+    /// Takes the lock at `path` within `timeoutMilliseconds`, or throws: `.busy` when another
+    /// process keeps holding it, `.kernel` when the file cannot be opened or locked. `name`
+    /// ("xtables lock") is how messages call it.
+    public init(path: String, name: String, timeoutMilliseconds: Int) throws(BackendError) {
+        let descriptor = open(path, O_CREAT | O_RDONLY | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else {
+            throw BackendError(.kernel, "cannot open the \(name) \(path)", details: String(cString: strerror(errno)))
+        }
+        let deadline = Self.nowMilliseconds() + timeoutMilliseconds
+        while flock(descriptor, LOCK_EX | LOCK_NB) != 0 {
+            let failure = errno
+            guard failure == EWOULDBLOCK || failure == EINTR else {
+                close(descriptor)
+                throw BackendError(.kernel, "cannot lock \(path)", details: String(cString: strerror(failure)))
+            }
+            guard Self.nowMilliseconds() < deadline else {
+                close(descriptor)
+                throw BackendError(.busy, "another process holds the \(name) \(path)",
+                                   details: "waited \(timeoutMilliseconds) ms; retry later")
+            }
+            usleep(10_000)
+        }
+        self.descriptor = descriptor
+    }
+
+    deinit {
+        close(descriptor)
+    }
+
+    private static func nowMilliseconds() -> Int {
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        return now.tv_sec * 1000 + now.tv_nsec / 1_000_000
+    }
+}
