@@ -41,6 +41,24 @@ struct ElementChanges: Equatable {
         return changes
     }
 
+    /// Whether what the kernel holds under ADD's planned keys (`found`, per family the answer for
+    /// each element of `planned`, nil: nothing) is all `add(_:owner:current:)` needs, so that the
+    /// rest of the sets, other containers' elements, need not be read. Not when:
+    /// - an answer is this container's (`owner`): it was added before, and may have left elements
+    ///   under keys it no longer plans (other mappings or addresses), which only reading every
+    ///   element finds. A re-ADD that shares no key with the earlier ADD does not get here, and
+    ///   leaves the earlier elements until DEL or GC;
+    /// - an answer is another `masq_pairs` range than planned: the kernel answers with whichever
+    ///   range holds the key's first address, so the planned one may be there as well.
+    static func lookupSuffices(planned: [IPFamily: [NFTablesElement]], found: [IPFamily: [NFTablesElement?]], owner: String) -> Bool {
+        found.allSatisfy { family, answers in
+            zip(planned[family] ?? [], answers).allSatisfy { element, held in
+                guard let held else { return true }
+                return held.owner != owner && ElementKey(held) == ElementKey(element)
+            }
+        }
+    }
+
     /// DEL: every element `owner` holds.
     static func removal(of owner: String, from current: [NFTablesElement]) -> ElementChanges {
         ElementChanges(deletions: current.filter { $0.owner == owner })

@@ -48,6 +48,18 @@ enum NftnlMessages {
         }
     }
 
+    /// NFT_MSG_GETSETELEM of one element, named as `deleteElement` names it, asking for an ACK:
+    /// the request of `nft get element`. Answered by the element that holds the key (in an
+    /// interval set, whichever holds the key's first address, whatever its range), or ENOENT.
+    static func getElement(_ element: NFTablesElement, family: IPFamily) -> [UInt8] {
+        message(NFT_MSG_GETSETELEM, family: family, flags: UInt16(NLM_F_ACK)) { header in
+            withSet(element.set) { set in
+                nftnl_set_elem_add(set, self.element(name(of: element)))
+                nftnl_set_elems_nlmsg_build_payload(header, set)
+            }
+        }
+    }
+
     // MARK: - Batch messages
 
     static func addTable(_ family: IPFamily) -> [UInt8] {
@@ -137,13 +149,19 @@ enum NftnlMessages {
     static func deleteElement(_ element: NFTablesElement, family: IPFamily) -> [UInt8] {
         message(NFT_MSG_DELSETELEM, family: family, flags: 0) { header in
             withSet(element.set) { set in
-                var bytes = ElementCodec.encode(element)
-                bytes.data = nil
-                if bytes.keyEnd == bytes.key { bytes.keyEnd = nil }
-                nftnl_set_elem_add(set, self.element(bytes))
+                nftnl_set_elem_add(set, self.element(name(of: element)))
                 nftnl_set_elems_nlmsg_build_payload(header, set)
             }
         }
+    }
+
+    /// What names an element to the kernel: its key, and the end of its range unless that is the
+    /// key itself (a single address), without its value.
+    private static func name(of element: NFTablesElement) -> ElementBytes {
+        var bytes = ElementCodec.encode(element)
+        bytes.data = nil
+        if bytes.keyEnd == bytes.key { bytes.keyEnd = nil }
+        return bytes
     }
 
     // MARK: - libnftnl objects

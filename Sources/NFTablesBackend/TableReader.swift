@@ -7,7 +7,8 @@ import Netlink
 import PortmapCore
 
 /// Reads the plugin's tables through one socket, changing nothing: the generation, whether a
-/// family's table exists, its chains, sets and elements, decoded.
+/// family's table exists, its chains, sets and elements, decoded, or only the elements under
+/// given keys.
 struct TableReader {
     let socket: NetfilterSocket
 
@@ -52,15 +53,52 @@ struct TableReader {
             let name = "\(NFTablesLayout.tableName(family)) \(set.rawValue)"
             for message in try query(NftnlMessages.dumpElements(family, set), "list the elements of set \(name)") {
                 for (bytes, comment) in NftnlReplies.elements(message) {
-                    guard let element = ElementCodec.decode(bytes, set: set, family: family, owner: comment ?? "") else {
-                        throw BackendError(.kernel, "nftables: set \(name) holds an element that is not of the plugin's type",
-                                           details: "key of \(bytes.key.count) bytes; was the table changed by hand?")
-                    }
-                    elements.append(element)
+                    elements.append(try decode(bytes, comment: comment, set: set, family: family))
                 }
             }
         }
         return elements
+    }
+
+    /// For each of `planned`'s elements, what its family's table (which must exist) holds under
+    /// its key, nil for nothing (ENOENT): one GETSETELEM per element, all sent together, so the
+    /// cost does not grow with what else the sets hold. In `masq_pairs` the answer may be another
+    /// range than the one planned (`NftnlMessages.getElement`). nil when the kernel refuses a
+    /// lookup otherwise: a set of another type than the plugin's refuses its keys (EINVAL), and
+    /// only reading the set says what it holds.
+    func lookUp(_ planned: [IPFamily: [NFTablesElement]]) throws(BackendError) -> [IPFamily: [NFTablesElement?]]? {
+        let requests = IPFamily.allCases.flatMap { family in (planned[family] ?? []).map { (family, $0) } }
+        let answers: [Result<[[UInt8]], HostNetworkError>]
+        do {
+            answers = try socket.lookUp(requests.map { NftnlMessages.getElement($1, family: $0) },
+                                        operation: "look up the elements to add")
+        } catch {
+            throw BackendError(.kernel, "nftables: \(error)")
+        }
+        var found = planned.mapValues { _ in [NFTablesElement?]() }
+        for ((family, element), answer) in zip(requests, answers) {
+            switch answer {
+            case .success(let messages):
+                let read = messages.flatMap(NftnlReplies.elements).first
+                found[family]!.append(try read.map { read throws(BackendError) in
+                    try decode(read.bytes, comment: read.comment, set: element.set, family: family)
+                })
+            case .failure(let refusal) where refusal.errno == ENOENT:
+                found[family]!.append(nil)
+            case .failure:
+                return nil
+            }
+        }
+        return found
+    }
+
+    /// An element as read from `set`, which must be of the plugin's type.
+    private func decode(_ bytes: ElementBytes, comment: String?, set: NFTablesElement.Set, family: IPFamily) throws(BackendError) -> NFTablesElement {
+        guard let element = ElementCodec.decode(bytes, set: set, family: family, owner: comment ?? "") else {
+            throw BackendError(.kernel, "nftables: set \(NFTablesLayout.tableName(family)) \(set.rawValue) holds an element that is not of the plugin's type",
+                               details: "key of \(bytes.key.count) bytes; was the table changed by hand?")
+        }
+        return element
     }
 
     private func query(_ request: [UInt8], _ operation: String) throws(BackendError) -> [[UInt8]] {

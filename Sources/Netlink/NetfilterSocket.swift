@@ -10,7 +10,8 @@ import PortmapCore
 /// the caller (NFTablesBackend, with libnftnl) as whole netlink messages; this numbers them,
 /// frames batches, sends them and walks the replies, through libmnl like the rest of the module.
 ///
-/// One socket serves one verb: its requests are numbered from `firstSequence` on, one at a time.
+/// One socket serves one verb: its requests are numbered from `firstSequence` on, and go out one
+/// at a time, but for lookups (`lookUp`), which go out several together.
 /// Failures are `HostNetworkError`s, as for the module's other public types.
 public final class NetfilterSocket {
     private let transport: any NetfilterTransport
@@ -44,6 +45,58 @@ public final class NetfilterSocket {
             return try transport.reply(to: sequence, operation: operation).map(\.bytes)
         } catch {
             throw error.hostNetworkError
+        }
+    }
+
+    /// Sends `requests`, each a whole message looking up one object (not a dump) and asking for an
+    /// ACK, as `nft get` does, `lookupsPerDatagram` to a datagram, and returns each one's answer in
+    /// order: the data messages of its reply, or the kernel's refusal (ENOENT: no such object).
+    /// The kernel answers a datagram's requests one after the other while it is being sent, so a
+    /// few lookups cost a send and their receives, not a round trip each. What the socket fails
+    /// at is thrown.
+    public func lookUp(_ requests: [[UInt8]], operation: String) throws(HostNetworkError) -> [Result<[[UInt8]], HostNetworkError>] {
+        var answers: [Result<[[UInt8]], HostNetworkError>] = []
+        do throws(NetlinkError) {
+            for start in stride(from: 0, to: requests.count, by: Self.lookupsPerDatagram) {
+                let group = requests[start..<min(start + Self.lookupsPerDatagram, requests.count)]
+                let first = take(UInt32(group.count))
+                var datagram: [UInt8] = []
+                for (offset, request) in group.enumerated() {
+                    guard let message = PrebuiltMessage.renumbered(request, sequence: first &+ UInt32(offset), addingFlags: 0) else {
+                        throw NetlinkError(operation: "\(operation): a request is not one whole netlink message", errno: EINVAL)
+                    }
+                    datagram += message
+                }
+                try transport.send(datagram)
+                for offset in 0..<UInt32(group.count) {
+                    answers.append(try answer(to: first &+ offset, operation: operation))
+                }
+            }
+        } catch {
+            throw error.hostNetworkError
+        }
+        return answers
+    }
+
+    /// At most this many lookups go out together: their replies wait in the socket's receive
+    /// buffer until read, and one that does not fit is lost (ENOBUFS). 32 answers and their ACKs
+    /// take a few tens of kilobytes of the default 208 KiB.
+    static let lookupsPerDatagram = 32
+
+    /// The reply to the lookup numbered `sequence`: the object, then the ACK that ends it, or a
+    /// refusal instead (NLMSG_ERROR, or a message that answers something else).
+    private func answer(to sequence: UInt32, operation: String) throws(NetlinkError) -> Result<[[UInt8]], HostNetworkError> {
+        var messages: [[UInt8]] = []
+        while true {
+            let walk = DatagramWalk(try transport.receive(), sequence: sequence, portID: transport.portID)
+            messages += walk.messages.map(\.bytes)
+            switch walk.outcome {
+            case .more: continue
+            // A data message ends a walk by itself; the ACK comes in a datagram of its own.
+            case .finished where !walk.messages.isEmpty: continue
+            case .finished: return .success(messages)
+            case .failed(let code): return .failure(HostNetworkError(operation: operation, errno: code))
+            }
         }
     }
 

@@ -39,18 +39,31 @@ final class FakeKernel: NetfilterTransport, @unchecked Sendable {
         sent.map(NetlinkBytes.split).filter { NetlinkBytes(($0.first ?? [])).type == 0x10 }
     }
 
-    /// The requests sent outside batches, by nf_tables message type (NFT_MSG_*).
+    /// The requests sent outside batches, by nf_tables message type (NFT_MSG_*), several sent
+    /// together one after the other.
     var requests: [UInt8] {
-        sent.filter { NetlinkBytes($0).type != 0x10 }.map { UInt8(NetlinkBytes($0).type & 0xFF) }
+        sent.filter { NetlinkBytes($0).type != 0x10 }.flatMap(NetlinkBytes.split).map { UInt8(NetlinkBytes($0).type & 0xFF) }
     }
 
-    func send(_ message: [UInt8]) throws(NetlinkError) {
-        sent.append(message)
-        let request = NetlinkBytes(message)
-        if request.type == 0x10 {
-            queue += answer(batch: NetlinkBytes.split(message))
+    /// How many set element dumps were asked for (GETSETELEM with NLM_F_DUMP).
+    var elementDumps: Int {
+        sent.filter { NetlinkBytes($0).type != 0x10 }.flatMap(NetlinkBytes.split).filter {
+            NetlinkBytes($0).type & 0xFF == 13 && NetlinkBytes($0).flags & 0x300 != 0
+        }.count
+    }
+
+    func send(_ datagram: [UInt8]) throws(NetlinkError) {
+        sent.append(datagram)
+        if NetlinkBytes(datagram).type == 0x10 {
+            queue += answer(batch: NetlinkBytes.split(datagram))
             return
         }
+        NetlinkBytes.split(datagram).forEach(answer(request:))
+    }
+
+    /// The reply to one request, queued: one datagram per message, as the kernel sends them.
+    private func answer(request message: [UInt8]) {
+        let request = NetlinkBytes(message)
         let family: IPFamily? = request.family == 2 ? .ipv4 : request.family == 10 ? .ipv6 : nil
         let sequence = request.sequence
         switch request.type & 0xFF {
@@ -64,6 +77,9 @@ final class FakeKernel: NetfilterTransport, @unchecked Sendable {
             guard let family, let elements = tables[family], let set = request.string(2).flatMap(NFTablesElement.Set.init) else {
                 queue.append(Control.error(ENOENT, sequence: sequence))
                 return
+            }
+            guard request.flags & 0x300 != 0 else {
+                return lookUp(message, in: elements.filter { $0.set == set }, family: family, sequence: sequence)
             }
             dump(elements.filter { $0.set == set }.map { NftnlMessages.addElement($0, family: family, setID: nil) }, sequence: sequence)
         case 4: // GETCHAIN
@@ -85,6 +101,29 @@ final class FakeKernel: NetfilterTransport, @unchecked Sendable {
     func hasQueuedDatagram() -> Bool { !queue.isEmpty }
 
     func reserveSendBuffer(for size: Int) throws(NetlinkError) {}
+
+    /// A GETSETELEM that is not a dump: its one element, answered as nf_tables answers it, by the
+    /// element holding the key (in masq_pairs, the range holding the key's first address), then
+    /// the ACK when asked for; or ENOENT.
+    private func lookUp(_ message: [UInt8], in elements: [NFTablesElement], family: IPFamily, sequence: UInt32) {
+        guard let key = NftnlReplies.elements(message).first?.bytes.key,
+              let held = elements.first(where: { Self.holds($0, key) }) else {
+            return queue.append(Control.error(ENOENT, sequence: sequence))
+        }
+        queue.append(NetlinkBytes.renumbered(NftnlMessages.addElement(held, family: family, setID: nil), sequence: sequence, flags: 0))
+        if NetlinkBytes(message).flags & 4 != 0 { queue.append(Control.error(0, sequence: sequence)) }
+    }
+
+    /// Whether `element` holds `key`: the same key, or for a masq_pairs range, the same pod and a
+    /// source from the range's first to its last address (in network order they compare as bytes).
+    private static func holds(_ element: NFTablesElement, _ key: [UInt8]) -> Bool {
+        let bytes = ElementCodec.encode(element)
+        guard let end = bytes.keyEnd, key.count == bytes.key.count else { return bytes.key == key }
+        let width = key.count / 2
+        let source = key.prefix(width)
+        return key.suffix(width) == bytes.key.suffix(width)
+            && !source.lexicographicallyPrecedes(bytes.key.prefix(width)) && !end.prefix(width).lexicographicallyPrecedes(source)
+    }
 
     /// A dump reply: the messages in one datagram, marked multipart, then NLMSG_DONE.
     private func dump(_ messages: [[UInt8]], sequence: UInt32) {

@@ -93,6 +93,20 @@ struct NamespaceTests {
         }
     }
 
+    /// A re-ADD with a mapping dropped and one changed: its elements found under the planned keys
+    /// make ADD read every element, and what it no longer plans goes, in both families.
+    @Test func reAddWithOtherMappingsRemovesTheDroppedOnes() throws {
+        let node = try Node("readd")
+        let other = Fixtures.request(try Fixtures.config(#"{"hostPort": 7070, "containerPort": 70}"#), id: Self.other,
+                                     [.ipv4: IPNetwork("10.89.0.6/24")!, .ipv6: IPNetwork("2001:db8:89::6/64")!])
+        let after = Fixtures.request(try Fixtures.config(#"{"hostPort": 8080, "containerPort": 81}"#))
+        try node.run { try $0.add(other) }
+        try node.run { try $0.add(Fixtures.request(try Fixtures.config())) }
+        try node.run { try $0.add(after) }
+        #expect(try node.listings() == (try Self.reference(Fixtures.planned(after).merging(Fixtures.planned(other)) { $0 + $1 })))
+        try node.run { try $0.check(after) }
+    }
+
     @Test func deleteLeavesTheTablesWithoutElements() throws {
         let node = try Node("del")
         let request = Fixtures.request(try Fixtures.config())

@@ -125,4 +125,21 @@ enum NftSent {
     static let getGeneration = hex("14000000100a01000000000000000000", "00000000")
     static let dumpHostIPDNAT = hex("380000000d0a01030000000000000000",
                                     "0200000010000200686f737469705f646e61740011000100636e695f686f7374706f7274007f0000")
+
+    /// Requests of `nft get element ip cni_hostport <set> { <key> }` for the fixture container's
+    /// elements: GETSETELEM of one element, NLM_F_ACK; a range by its first and last key.
+    static let getHostPortDNAT = hex("540000000d0a05000100000000000000",
+                                     "0200000012000200686f7374706f72745f646e617400000011000100636e695f686f7374706f72740030158618000380140001801000"
+                                     + "01800c000100060000001f900000")
+    static let getHostIPDNAT = hex("540000000d0a05000100000000000000",
+                                   "0200000010000200686f737469705f646e61740011000100636e695f686f7374706f7274000000001c00038018000180140001801000"
+                                   + "0100c00002010600000023820000")
+    /// `masq_pairs { 10.89.0.0/24 . 10.89.0.5 }`: NFTA_SET_ELEM_KEY and NFTA_SET_ELEM_KEY_END.
+    static let getMasqueradeRange = hex("600000000d0a05000100000000000000",
+                                        "020000000f0002006d6173715f7061697273001511000100636e695f686f7374706f72740000000028000380240001801000018"
+                                        + "00c0001000a5900000a59000510000a800c0001000a5900ff0a590005")
+    /// `masq_pairs { 127.0.0.1 . 10.89.0.5 }`: a single address, the key alone.
+    static let getMasqueradeAddress = hex("500000000d0a05000100000000000000",
+                                          "020000000f0002006d6173715f706169727300d111000100636e695f686f7374706f727400000000180003801400018010000"
+                                          + "1800c0001007f0000010a590005")
 }
