@@ -2,7 +2,11 @@
 # A real container runtime drives our plugin: Debian's podman 4.3 with its CNI network backend runs
 # containers through a conflist of Debian's bridge + host-local and this portmap. On a Debian 12
 # machine, as root:
-#   scripts/runtime-test.sh                       (RUNTIME_TEST_TRACE=1: log every portmap call)
+#   scripts/runtime-test.sh [--backend iptables|nftables]   (RUNTIME_TEST_TRACE=1: log every portmap call)
+# --backend (default iptables) is the portmap entry's "backend" in the generated conflist, and what
+# the checks read back in pmrt-node: the nat tables of iptables-legacy-save, or the nftables tables
+# ip/ip6 cni_hostport (elements commented "<network>/<containerID>"; the legacy nat tables must then
+# hold no CNI-DN- chain at any point).
 # Installs the Debian packages (podman, runc, busybox-static, and lib.sh's), builds and installs the
 # release plugin with scripts/install.sh into a private CNI bin dir, and then, all in namespaces and
 # directories of its own (nothing is added to the machine's own network namespace):
@@ -36,6 +40,21 @@ readonly CGROUP_PARENT=pmrt-runtime-test
 readonly WORK_PREFIX=pmrt-runtime.
 readonly PYTHON=/usr/bin/python3
 readonly TRACE=${RUNTIME_TEST_TRACE:-}
+
+usage() { log "usage: scripts/runtime-test.sh [--backend iptables|nftables]"; exit 2; }
+backend=iptables
+while [ $# -gt 0 ]; do
+    case $1 in
+        --backend) [ $# -ge 2 ] || usage; backend=$2; shift 2 ;;
+        --backend=*) backend=${1#--backend=}; shift ;;
+        *) usage ;;
+    esac
+done
+case $backend in iptables|nftables) ;; *) usage ;; esac
+readonly BACKEND=$backend
+# What the checks call the plugin's per-container state: iptables rules, or nftables elements.
+if [ "$BACKEND" = nftables ]; then RULES=elements; else RULES=rules; fi
+readonly RULES
 
 if [ "$(id -u)" != 0 ]; then
     log "scripts/runtime-test.sh must run as root (podman, network namespaces, nat tables)"
@@ -206,18 +225,49 @@ both_nat() { nat iptables-legacy-save && nat ip6tables-legacy-save; }
 dn_chains() { local rules; rules=$(nat "$1"); grep -c '^:CNI-DN-' <<<"$rules" || true; }
 container_id() { pm inspect --format '{{.Id}}' "$1"; }
 
+# The nftables backend's state: nft_table FAMILY (ip|ip6) prints the node's cni_hostport table of
+# that family, nothing if there is none (and fails if nft does); nft_dnat_maps FAMILY its two DNAT
+# maps; nft_owners FAMILY the distinct element comments ("<network>/<containerID>") of the table.
+nft_table() {
+    local tables
+    tables=$(in_node nft list tables "$1") || return 1
+    grep -qx "table $1 cni_hostport" <<<"$tables" || return 0
+    in_node nft list table "$1" cni_hostport
+}
+both_nft() { nft_table ip && nft_table ip6; }
+nft_dnat_maps() {
+    in_node nft list map "$1" cni_hostport hostport_dnat && in_node nft list map "$1" cni_hostport hostip_dnat
+}
+nft_owners() { local table; table=$(nft_table "$1") || return 1; { grep -o 'comment "[^"]*"' <<<"$table" || true; } | sort -u; }
+owner_comment() { printf 'comment "%s/%s"' "$NETWORK" "${ids[$1]:-unknown}"; }
+
 # rules_present NAME FAMILIES...: the container's entry rule (comment id: "<ID>") is in each family's
-# nat table. rules_absent NAME: no line of either family's nat table names the container.
+# nat table; with nftables, an element commented "<network>/<ID>" is in one of each family's DNAT
+# maps. rules_absent NAME: no line of either family's nat table (nftables: cni_hostport table) names
+# the container.
 rules_present() {
-    local id=${ids[$1]:-unknown} save rules
+    local name=$1 id=${ids[$1]:-unknown} family rules
     shift
-    for save in "$@"; do
-        rules=$(nat "$save") || return 1
-        grep -q -- "^-A CNI-HOSTPORT-DNAT .*id: .*$id" <<<"$rules" || return 1
+    for family in "$@"; do
+        if [ "$BACKEND" = nftables ]; then
+            rules=$(nft_dnat_maps "$family") || return 1
+            grep -qF -- "$(owner_comment "$name")" <<<"$rules" || return 1
+        else
+            rules=$(nat "$family") || return 1
+            grep -q -- "^-A CNI-HOSTPORT-DNAT .*id: .*$id" <<<"$rules" || return 1
+        fi
     done
 }
-rules_present_both() { rules_present "$1" iptables-legacy-save ip6tables-legacy-save; }
-rules_absent() { local rules; [ -n "${ids[$1]:-}" ] && rules=$(both_nat) && ! grep -qF -- "${ids[$1]}" <<<"$rules"; }
+if [ "$BACKEND" = nftables ]; then
+    rules_present_both() { rules_present "$1" ip ip6; }
+    node_state() { both_nft; }
+else
+    rules_present_both() { rules_present "$1" iptables-legacy-save ip6tables-legacy-save; }
+    node_state() { both_nat; }
+fi
+rules_absent() { local rules; [ -n "${ids[$1]:-}" ] && rules=$(node_state) && ! grep -qF -- "${ids[$1]}" <<<"$rules"; }
+# nftables: the iptables backend was not used, the legacy nat tables hold no CNI-DN- chain.
+no_legacy_chains() { test "$(dn_chains iptables-legacy-save) $(dn_chains ip6tables-legacy-save)" = "0 0"; }
 quiet() { "$@" >/dev/null; }
 
 declare -A ids=()
@@ -287,7 +337,9 @@ bridge = next(p for p in conf["plugins"] if p["type"] == "bridge")
 bridge["bridge"] = "$BRIDGE"
 bridge["ipam"]["ranges"] = [[{"subnet": "$POD_SUBNET_V4"}], [{"subnet": "$POD_SUBNET_V6"}]]
 bridge["ipam"]["dataDir"] = "$work/ipam"
-assert any(p["type"] == "portmap" for p in conf["plugins"])
+portmap = next(p for p in conf["plugins"] if p["type"] == "portmap")
+if "$BACKEND" == "nftables":
+    portmap["backend"] = "nftables"
 json.dump(conf, open(sys.argv[2], "w"), indent=2)
 EOF
 }
@@ -447,15 +499,33 @@ guard_installed() {
 machine_nat_untouched() {
     local rules
     rules=$(iptables-legacy-save -t nat 2>/dev/null; ip6tables-legacy-save -t nat 2>/dev/null)
+    if [ "$BACKEND" = nftables ]; then rules+=$(nft list ruleset 2>/dev/null); fi
     ! grep -qF -e "${ids[$WEB_A]:-unknown}" -e "${ids[$WEB_B]:-unknown}" -e "$NETWORK" <<<"$rules"
 }
+nft_tables_created() {   # both families' tables, ip's with the localnet guard (only ours creates them)
+    local table
+    table=$(nft_table ip) && grep -q 'chain localnet_guard {' <<<"$table" \
+        && table=$(nft_table ip6) && grep -q 'chain hostports {' <<<"$table"
+}
+no_legacy_guard() { local rules; rules=$(in_node iptables-legacy-save -t raw) && ! grep -q -- 'CNI-HOSTPORT-GUARD' <<<"$rules"; }
 check "CNI ran in $NODE: the bridge $BRIDGE is there, not in the machine's namespace" bridge_in_node_only
-check "our plugin did the ADD: $NODE's raw table has CNI-HOSTPORT-GUARD (only ours creates it)" guard_installed
-check "entry rules for $WEB_A in both families" rules_present_both "$WEB_A"
-check "entry rules for $WEB_B in both families (one hostIP each)" rules_present_both "$WEB_B"
-check "the machine's own nat tables have no rule for our containers" machine_nat_untouched
-log "what portmap wrote in $NODE (CNI lines of iptables-legacy-save -t nat)"
-nat iptables-legacy-save | grep -F 'CNI-' | sed 's/^/    /' || true
+if [ "$BACKEND" = nftables ]; then
+    check "our plugin did the ADD: $NODE has the tables ip and ip6 cni_hostport, ip's with chain localnet_guard (only ours creates them)" nft_tables_created
+    check "the iptables backend was not used: $NODE's legacy nat tables hold no CNI-DN- chain" no_legacy_chains
+    check "the iptables backend was not used: $NODE's legacy raw table has no CNI-HOSTPORT-GUARD" no_legacy_guard
+    check "DNAT map elements commented $NETWORK/<id> for $WEB_A in both families" rules_present_both "$WEB_A"
+    check "DNAT map elements commented $NETWORK/<id> for $WEB_B in both families (one hostIP each)" rules_present_both "$WEB_B"
+    check "the machine's own nat tables and nftables ruleset have nothing of our containers" machine_nat_untouched
+    log "what portmap wrote in $NODE (nft list table ip/ip6 cni_hostport)"
+    both_nft | sed 's/^/    /' || true
+else
+    check "our plugin did the ADD: $NODE's raw table has CNI-HOSTPORT-GUARD (only ours creates it)" guard_installed
+    check "entry rules for $WEB_A in both families" rules_present_both "$WEB_A"
+    check "entry rules for $WEB_B in both families (one hostIP each)" rules_present_both "$WEB_B"
+    check "the machine's own nat tables have no rule for our containers" machine_nat_untouched
+    log "what portmap wrote in $NODE (CNI lines of iptables-legacy-save -t nat)"
+    nat iptables-legacy-save | grep -F 'CNI-' | sed 's/^/    /' || true
+fi
 
 echo "traffic"
 expect_answer "HTTP $NODE_V4:18080 reaches $WEB_A" client http "$NODE_V4" 18080 web-a
@@ -475,15 +545,26 @@ expect_no_answer "HTTP $NODE_V4:19091 does not reach $WEB_B (the IPv6 mapping)" 
 
 echo "podman stop / start"
 check "podman stop $WEB_A" quiet pm stop "$WEB_A"
-check "after podman stop $WEB_A its rules are gone from both families" rules_absent "$WEB_A"
-check "after podman stop $WEB_A, $WEB_B's rules are still there" rules_present_both "$WEB_B"
-check "after podman stop $WEB_A one CNI-DN- chain is left per family" \
-    test "$(dn_chains iptables-legacy-save) $(dn_chains ip6tables-legacy-save)" = "1 1"
+check "after podman stop $WEB_A its $RULES are gone from both families" rules_absent "$WEB_A"
+check "after podman stop $WEB_A, $WEB_B's $RULES are still there" rules_present_both "$WEB_B"
+if [ "$BACKEND" = nftables ]; then
+    only_owner() {   # only_owner NAME: every element of both families' tables is NAME's
+        local family owners
+        for family in ip ip6; do
+            owners=$(nft_owners "$family") || return 1
+            [ "$owners" = "$(owner_comment "$1")" ] || return 1
+        done
+    }
+    check "after podman stop $WEB_A every element left in either family is $WEB_B's" only_owner "$WEB_B"
+else
+    check "after podman stop $WEB_A one CNI-DN- chain is left per family" \
+        test "$(dn_chains iptables-legacy-save) $(dn_chains ip6tables-legacy-save)" = "1 1"
+fi
 expect_no_answer "HTTP $NODE_V4:18080 after stop" client http "$NODE_V4" 18080
 expect_answer "HTTP $NODE_V4:19090 still reaches $WEB_B" client http "$NODE_V4" 19090 web-b
 
 check "podman start $WEB_A: up and serving" start_container "$WEB_A"
-check "after podman start $WEB_A its rules are back in both families" rules_present_both "$WEB_A"
+check "after podman start $WEB_A its $RULES are back in both families" rules_present_both "$WEB_A"
 expect_answer "HTTP $NODE_V4:18080 reaches $WEB_A again" client http "$NODE_V4" 18080 web-a
 expect_answer "UDP  $NODE_V4:18081 reaches $WEB_A again" client udp "$NODE_V4" 18081 web-a
 expect_answer "HTTP [$NODE_V6_SECOND]:18080 reaches $WEB_A again" client http "$NODE_V6_SECOND" 18080 web-a
@@ -505,23 +586,31 @@ kill_container() {
     pid=$(pm inspect --format '{{.State.Pid}}' "$1") && [ "$pid" -gt 0 ] && kill -KILL "$pid"
 }
 check "kill -KILL of $WEB_A's process from the node" kill_container "$WEB_A"
-check "conmon's podman container cleanup removed $WEB_A's rules" rules_gone_soon "$WEB_A"
+check "conmon's podman container cleanup removed $WEB_A's $RULES" rules_gone_soon "$WEB_A"
 check "podman start $WEB_A after the crash: up and serving" start_container "$WEB_A"
-check "its rules are back in both families" rules_present_both "$WEB_A"
+check "its $RULES are back in both families" rules_present_both "$WEB_A"
 expect_answer "HTTP $NODE_V4_SECOND:18080 reaches $WEB_A" client http "$NODE_V4_SECOND" 18080 web-a
 
 # ---------------------------------------------------------------------------------------------
 # 7. The nat tables wiped (as a firewall reload does), then podman network reload (DEL + ADD).
 
-echo "nat tables wiped, podman network reload"
-for save in iptables-legacy ip6tables-legacy; do
-    in_node "$save" -t nat -F
-    in_node "$save" -t nat -X
-done
-expect_no_answer "HTTP $NODE_V4:18080 with the nat table wiped" client http "$NODE_V4" 18080
+if [ "$BACKEND" = nftables ]; then
+    echo "nftables ruleset flushed, podman network reload"
+    in_node nft flush ruleset
+    tables_gone() { local tables; tables=$(both_nft) && [ -z "$tables" ]; }
+    check "the flush removed the cni_hostport tables" tables_gone
+    expect_no_answer "HTTP $NODE_V4:18080 with the ruleset flushed" client http "$NODE_V4" 18080
+else
+    echo "nat tables wiped, podman network reload"
+    for save in iptables-legacy ip6tables-legacy; do
+        in_node "$save" -t nat -F
+        in_node "$save" -t nat -X
+    done
+    expect_no_answer "HTTP $NODE_V4:18080 with the nat table wiped" client http "$NODE_V4" 18080
+fi
 check "podman network reload --all succeeds" quiet pm network reload --all
-check "after the reload $WEB_A's rules are back in both families" rules_present_both "$WEB_A"
-check "after the reload $WEB_B's rules are back in both families" rules_present_both "$WEB_B"
+check "after the reload $WEB_A's $RULES are back in both families" rules_present_both "$WEB_A"
+check "after the reload $WEB_B's $RULES are back in both families" rules_present_both "$WEB_B"
 expect_answer "HTTP $NODE_V4:18080 reaches $WEB_A after the reload" client http "$NODE_V4" 18080 web-a
 expect_answer "HTTP [$NODE_V6]:19091 reaches $WEB_B after the reload" client http "$NODE_V6" 19091 web-b
 
@@ -530,15 +619,28 @@ expect_answer "HTTP [$NODE_V6]:19091 reaches $WEB_B after the reload" client htt
 
 echo "podman rm"
 check "podman rm --force $WEB_A (running)" quiet pm rm --force "$WEB_A"
-check "after podman rm --force $WEB_A (running) its rules are gone" rules_absent "$WEB_A"
+check "after podman rm --force $WEB_A (running) its $RULES are gone" rules_absent "$WEB_A"
 expect_no_answer "HTTP $NODE_V4:18080 after rm" client http "$NODE_V4" 18080
 expect_answer "HTTP $NODE_V4:19090 still reaches $WEB_B" client http "$NODE_V4" 19090 web-b
 check "podman stop $WEB_B" quiet pm stop "$WEB_B"
-check "after podman stop $WEB_B its rules are gone" rules_absent "$WEB_B"
+check "after podman stop $WEB_B its $RULES are gone" rules_absent "$WEB_B"
 check "podman rm $WEB_B (stopped)" quiet pm rm "$WEB_B"
 check "no container is left" test -z "$(pm ps --all --quiet)"
 leftover=$(both_nat | grep -e '^:CNI-DN-' -e "${ids[$WEB_A]:-unknown}" -e "${ids[$WEB_B]:-unknown}" || true)
-if [ -z "$leftover" ]; then
+if [ "$BACKEND" = nftables ]; then
+    # The tables may stay, empty: no element (nft prints "elements = " only for a non-empty set or
+    # map) and nothing naming our containers; nor any CNI-DN- chain in the legacy nat tables.
+    if tables=$(both_nft); then
+        leftover+=$(grep -e 'elements = ' -e "${ids[$WEB_A]:-unknown}" -e "${ids[$WEB_B]:-unknown}" <<<"$tables" || true)
+    else
+        leftover+=" (nft list table failed)"
+    fi
+    if [ -z "$leftover" ]; then
+        pass "after the last rm the cni_hostport tables hold no element (the tables may stay) and the legacy nat tables no CNI-DN- chain"
+    else
+        fail "after the last rm the node still holds: $leftover"
+    fi
+elif [ -z "$leftover" ]; then
     pass "after the last rm no CNI-DN- chain or container rule is left in either nat table (shared CNI-HOSTPORT-* chains stay)"
 else
     fail "after the last rm the nat tables still hold: $leftover"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh clone on a fresh Debian 12 machine, as root:
 # installs the packages it needs, builds everything, runs unit, binary and network-namespace tests,
-# a short fuzz run over the pure core, and a podman runtime test through our plugin.
+# a short fuzz run over the pure core, and a podman runtime test through our plugin (once per backend).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
@@ -17,6 +17,11 @@ swift test --skip-build "$@"
 log "short fuzz run"
 scripts/fuzz.sh 20000 30
 
-# --- a real runtime: podman (CNI backend) drives bridge + host-local + our plugin ---
-log "runtime test (podman)"
-scripts/runtime-test.sh
+# --- a real runtime: podman (CNI backend) drives bridge + host-local + our plugin, per backend ---
+# Both run (one after the other: they share namespace names); the script fails if either fails.
+runtime_status=0
+for backend in iptables nftables; do
+    log "runtime test (podman, $backend backend)"
+    scripts/runtime-test.sh --backend "$backend" || runtime_status=1
+done
+exit "$runtime_status"
