@@ -24,8 +24,6 @@ public struct CNIError: Error, Sendable, Equatable, CustomStringConvertible {
 
         /// 1: the config's cniVersion is not one this plugin speaks.
         public static let incompatibleCNIVersion = Code(rawValue: 1)
-        /// 2: a field (or a value of it) this plugin recognizes but does not support.
-        public static let unsupportedField = Code(rawValue: 2)
         /// 4: a required `CNI_*` environment variable is missing or invalid.
         public static let invalidEnvironmentVariables = Code(rawValue: 4)
         /// 5: reading stdin failed.
@@ -34,7 +32,8 @@ public struct CNIError: Error, Sendable, Equatable, CustomStringConvertible {
         public static let decodingFailure = Code(rawValue: 6)
         /// 7: the config decodes but a value is invalid.
         public static let invalidNetworkConfig = Code(rawValue: 7)
-        /// 11: transient; the runtime should retry (the xtables lock is held elsewhere).
+        /// 11: transient; the runtime should retry (a backend's lock is held elsewhere, or nftables
+        /// kept changing under the batch).
         public static let tryAgainLater = Code(rawValue: 11)
         /// 50: STATUS: the plugin cannot service ADD requests now.
         public static let pluginNotAvailable = Code(rawValue: 50)
