@@ -6,9 +6,10 @@ import Musl
 import PortmapCore
 
 /// The iptables backend: the Go plugin's nat layout (plus the localnet guard in raw), written
-/// through libiptc with one commit per table per verb, under the xtables lock. STATUS, which
-/// commits nothing here, is in `IPTablesBackend+Status.swift`.
-public struct IPTablesBackend: PortMapBackend {
+/// through libiptc with one commit per table per verb, under the xtables lock; the two families'
+/// tables are worked on at the same time (`ConcurrentFamilies`). STATUS, which commits nothing
+/// here, is in `IPTablesBackend+Status.swift`.
+public struct IPTablesBackend: PortMapBackend, Sendable {
     let lockPath: String
     let lockTimeoutMilliseconds: Int
     /// A commit that races another writer fails with EAGAIN; the whole read-edit-commit cycle is
@@ -28,7 +29,7 @@ public struct IPTablesBackend: PortMapBackend {
         }
         guard !plans.isEmpty else { return }
         let lock = try XTablesLock(path: lockPath, timeoutMilliseconds: lockTimeoutMilliseconds)
-        for plan in plans {
+        try ConcurrentFamilies.run(plans) { plan throws(BackendError) in
             // The guard first: a DNAT must never be live without it.
             if !plan.rawChains.isEmpty {
                 try transact(plan.family, "raw") { table throws(BackendError) in try ChainReconciler.apply(plan.rawChains, to: table) }
@@ -63,7 +64,7 @@ public struct IPTablesBackend: PortMapBackend {
         let families = IPFamily.allCases.filter { KernelTables.exists("nat", family: $0) }
         guard !families.isEmpty else { return }
         let lock = try XTablesLock(path: lockPath, timeoutMilliseconds: lockTimeoutMilliseconds)
-        for family in families {
+        try ConcurrentFamilies.run(families) { family throws(BackendError) in
             try transact(family, "nat") { table throws(BackendError) in try ChainReconciler.remove(teardown, from: table) }
         }
         _ = consume lock
@@ -78,18 +79,12 @@ public struct IPTablesBackend: PortMapBackend {
         let families = IPFamily.allCases.filter { KernelTables.exists("nat", family: $0) }
         guard !families.isEmpty else { return }
         let lock = try XTablesLock(path: lockPath, timeoutMilliseconds: lockTimeoutMilliseconds)
-        var failure: BackendError?
-        for family in families {
-            do throws(BackendError) {
-                try transact(family, "nat") { table throws(BackendError) in
-                    try ChainReconciler.collectGarbage(network: network, keeping: keeping, from: table)
-                }
-            } catch {
-                failure = failure ?? error
+        try ConcurrentFamilies.run(families) { family throws(BackendError) in
+            try transact(family, "nat") { table throws(BackendError) in
+                try ChainReconciler.collectGarbage(network: network, keeping: keeping, from: table)
             }
         }
         _ = consume lock
-        if let failure { throw failure }
     }
 
     /// One read-edit-commit cycle on `table` of `family`, retried when another writer committed
