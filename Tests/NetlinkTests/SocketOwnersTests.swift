@@ -48,7 +48,9 @@ struct SocketOwnersTests {
         try #require(fstat(descriptor, &status) == 0)
         let inode = UInt32(status.st_ino)
         let owners = try SocketOwners(proc: "/proc").owners(of: [inode])
-        #expect(owners == [inode: [Owner(pid: getpid(), command: try ProcSysFile.firstLine(of: "/proc/self/comm"))]])
+        // A child another test forks holds it too until it execs; this process always does.
+        #expect(Array(owners.keys) == [inode])
+        #expect(owners[inode]?.contains(Owner(pid: getpid(), command: try ProcSysFile.firstLine(of: "/proc/self/comm"))) == true)
     }
 
     @Test func missingProcIsAnError() {
