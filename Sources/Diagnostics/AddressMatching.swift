@@ -1,13 +1,5 @@
 import PortmapCore
 
-extension IPNetwork {
-    /// Whether `address` is inside this network (same family, same leading `prefixLength` bits).
-    func contains(_ address: IPAddress) -> Bool {
-        guard address.family == family else { return false }
-        return IPNetwork(address: address, prefixLength: prefixLength)?.network.address == network.address
-    }
-}
-
 extension IPAddress {
     /// 127.0.0.0/8 or ::1: addresses that never leave the node.
     public var isLoopback: Bool {

@@ -121,9 +121,10 @@ public enum ConflictFinder {
     /// Pods that do not route from the node, or that no network namespace holds any more.
     static func pods(_ inventory: HostPortInventory) -> [Finding] {
         var findings: [Finding] = []
+        let byPod = Dictionary(grouping: inventory.mappings.indices) { inventory.mappings[$0].podIP }
         var seen: Set<IPAddress> = []
         for mapping in inventory.mappings where seen.insert(mapping.podIP).inserted {
-            let involved = inventory.mappings.indices.filter { inventory.mappings[$0].podIP == mapping.podIP }
+            let involved = byPod[mapping.podIP] ?? []
             if let route = inventory.snapshot.routes[mapping.podIP], let problem = PodRoute.problem(route, to: mapping.podIP) {
                 findings.append(Finding(kind: .podUnroutable, family: mapping.family,
                                         message: "\(owner(mapping)) DNATs to \(mapping.podIP), which \(problem)",

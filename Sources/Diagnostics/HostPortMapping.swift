@@ -82,6 +82,8 @@ public struct EntryRule: Sendable, Hashable {
 public struct HostPortTable: Sendable, Hashable {
     public var family: IPFamily
     public var store: String
+    /// The table's name in its store: "nat", or nft's "ip cni_hostport".
+    public var table: String
     public var exists: Bool
     /// PREROUTING / OUTPUT jump to CNI-HOSTPORT-DNAT (for packets from outside / from the node).
     public var preroutingHook: Bool

@@ -20,7 +20,7 @@ public enum LegacyNatInterpreter {
             if owners.isEmpty { orphans.append(chain.name) }
             mappings += self.mappings(in: chain, entries: owners, family: snapshot.family, store: snapshot.store)
         }
-        return HostPortTable(family: snapshot.family, store: snapshot.store, exists: snapshot.exists,
+        return HostPortTable(family: snapshot.family, store: snapshot.store, table: "nat", exists: snapshot.exists,
                              preroutingHook: jumps("PREROUTING", to: ChainName.topLevelDNAT),
                              outputHook: jumps("OUTPUT", to: ChainName.topLevelDNAT),
                              masqueradeHook: jumps("POSTROUTING", to: ChainName.markMasquerade),

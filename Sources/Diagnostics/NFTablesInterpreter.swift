@@ -14,7 +14,7 @@ public enum NFTablesInterpreter {
             if case .sourceToPod(let source, let pod) = element.key, element.set == .masquerade { return (source, pod) }
             return nil
         }
-        let table = "\(family == .ipv4 ? "ip" : "ip6") \(NFTablesLayout.table)"
+        let table = NFTablesLayout.tableName(family)
         let mappings = snapshot.elements.compactMap { element -> HostPortMapping? in
             guard let destination = element.destination else { return nil }
             let (transport, port, hostIP): (TransportProtocol, UInt16, IPAddress?)
@@ -33,7 +33,7 @@ public enum NFTablesInterpreter {
                 localhostMasquerade: masqueraded.contains { $0.prefixLength == 0 || $0.address.isLoopback },
                 rule: "element \(element.set.rawValue) { \(NFTablesPlanner.text(of: element)) }")
         }
-        return HostPortTable(family: family, store: store, exists: snapshot.exists,
+        return HostPortTable(family: family, store: store, table: table, exists: snapshot.exists,
                              preroutingHook: has.contains("prerouting") && dispatching,
                              outputHook: has.contains("output") && dispatching,
                              masqueradeHook: has.contains("postrouting"),

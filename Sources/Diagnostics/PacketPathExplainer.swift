@@ -65,7 +65,7 @@ public enum PacketPathExplainer {
             let present = inventory.tables.filter { $0.family == family && $0.exists }
             let advice = "check that the pod was ADDed through the portmap plugin, with a hostPort and an \(family) address"
             guard !present.isEmpty else {
-                stop(.hook, "the \(family) nat table does not exist (iptables-legacy), nor the nftables \(nftFamily) \(NFTablesLayout.table) table: no hostPort is mapped in this family",
+                stop(.hook, "the \(family) nat table does not exist (iptables-legacy), nor the nftables \(NFTablesLayout.tableName(family)) table: no hostPort is mapped in this family",
                      advice: advice)
                 return nil
             }
@@ -74,7 +74,7 @@ public enum PacketPathExplainer {
                 let nft = table.store == NFTablesInterpreter.store
                 let (prerouting, output) = nft ? ("prerouting", "output") : ("PREROUTING", "OUTPUT")
                 let into = nft ? NFTablesLayout.dispatchChain : ChainName.topLevelDNAT
-                let label = nft ? "nftables \(nftFamily) \(NFTablesLayout.table)" : "\(table.store) nat, \(family)"
+                let label = nft ? "nftables \(table.table)" : "\(table.store) \(table.table), \(family)"
                 let needed = target.address.isLoopback ? [(output, table.outputHook)] : [(prerouting, table.preroutingHook), (output, table.outputHook)]
                 let missing = needed.filter { !$0.1 }.map(\.0)
                 if missing.count == needed.count {
@@ -96,8 +96,6 @@ public enum PacketPathExplainer {
                                advice: partial.isEmpty ? "" : "ADD a pod with hostPorts again to restore the shared rules"))
             return usable
         }
-
-        var nftFamily: String { target.address.family == .ipv4 ? "ip" : "ip6" }
 
         /// The legacy entry rules that take the port, in order; nftables has none, its hostports
         /// chain looks every port up in its maps.
@@ -121,7 +119,7 @@ public enum PacketPathExplainer {
                     + (conditional ? "; some carry conditions (conditionsV4/V6) that may not match every packet" : ""))
             }
             if !looked.isEmpty {
-                parts.append("nftables \(nftFamily) \(NFTablesLayout.table): chain \(NFTablesLayout.dispatchChain) looks \(claim) up in \(Set(looked.map(\.chain)).sorted().joined(separator: " and "))")
+                parts.append("nftables \(NFTablesLayout.tableName(target.address.family)): chain \(NFTablesLayout.dispatchChain) looks \(claim) up in \(Set(looked.map(\.chain)).sorted().joined(separator: " and "))")
             }
             steps.append(.init(.entryRule, conditional ? .warn : .ok, parts.joined(separator: "; "),
                                advice: conditional ? "compare the entry rule's conditions with where the packet comes from" : ""))

@@ -139,18 +139,14 @@ public enum Reports {
 
     /// "iptables-legacy nat (ipv4)", "nftables ip cni_hostport".
     static func label(_ table: HostPortTable) -> String {
-        table.store == NFTablesInterpreter.store ? "\(table.store) \(tableName(table))" : "\(table.store) nat (\(table.family))"
-    }
-
-    static func tableName(_ table: HostPortTable) -> String {
-        table.store == NFTablesInterpreter.store ? "\(table.family == .ipv4 ? "ip" : "ip6") \(NFTablesLayout.table)" : "nat"
+        table.store == NFTablesInterpreter.store ? "\(table.store) \(table.table)" : "\(table.store) \(table.table) (\(table.family))"
     }
 
     static func tableJSON(_ table: HostPortTable) -> JSONValue {
         object([
             ("family", .string(table.family.rawValue)),
             ("store", .string(table.store)),
-            ("table", .string(tableName(table))),
+            ("table", .string(table.table)),
             ("exists", .bool(table.exists)),
             ("preroutingHook", .bool(table.preroutingHook)),
             ("outputHook", .bool(table.outputHook)),
