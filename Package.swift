@@ -13,6 +13,7 @@ import PackageDescription
 /// - `CNetNamespace`: a C shim for the libc namespace call Swift's Glibc module leaves out
 ///   (`unshare(CLONE_NEWNET)`, which needs `_GNU_SOURCE`).
 /// - `NodeLock`: the `flock` both backends hold from read to commit (each with its own file).
+/// - `OwnThread`: the one place threads are created (namespace work, the two families at once).
 /// - `IPTablesBackend`: turns a plan into one libiptc commit per table, reads rules back for CHECK;
 ///   STATUS's trial ADD runs in a scratch network namespace.
 /// - `Netlink`: the conntrack flush and the route lookup behind `route_localnet`, over libmnl; and
@@ -57,9 +58,10 @@ let package = Package(
         .target(name: "PortmapCore"),
         .target(name: "CNetNamespace"),
         .target(name: "Diagnostics", dependencies: ["PortmapCore"]),
-        .target(name: "Netlink", dependencies: ["CMnl", "CNetNamespace", "PortmapCore", "Diagnostics"]),
+        .target(name: "Netlink", dependencies: ["CMnl", "CNetNamespace", "OwnThread", "PortmapCore", "Diagnostics"]),
         .target(name: "NodeLock", dependencies: ["PortmapCore"]),
-        .target(name: "IPTablesBackend", dependencies: ["CIPTables", "CNetNamespace", "NodeLock", "PortmapCore", "Diagnostics"]),
+        .target(name: "OwnThread"),
+        .target(name: "IPTablesBackend", dependencies: ["CIPTables", "CNetNamespace", "NodeLock", "OwnThread", "PortmapCore", "Diagnostics"]),
         .target(name: "NFTablesBackend", dependencies: ["CNftnl", "Netlink", "NodeLock", "PortmapCore"]),
         .target(name: "PortmapFakeBackend", dependencies: ["PortmapCore"]),
         .target(name: "PluginMain", dependencies: ["PortmapCore"]),
@@ -71,7 +73,7 @@ let package = Package(
         .executableTarget(name: "portmap-fake", dependencies: ["PortmapCore", "PortmapFakeBackend", "PluginMain"]),
         .testTarget(name: "PortmapCoreTests", dependencies: ["PortmapCore"]),
         .testTarget(name: "IPTablesBackendTests", dependencies: ["IPTablesBackend", "PortmapCore"]),
-        .testTarget(name: "NetlinkTests", dependencies: ["Netlink", "PortmapCore", "Diagnostics"]),
+        .testTarget(name: "NetlinkTests", dependencies: ["Netlink", "OwnThread", "PortmapCore", "Diagnostics"]),
         .testTarget(name: "NFTablesBackendTests", dependencies: ["NFTablesBackend", "Netlink", "PortmapCore", "TestSubprocess"]),
         .testTarget(name: "DiagnosticsTests", dependencies: ["Diagnostics", "PortmapCore"]),
         .target(name: "TestSubprocess", path: "Tests/TestSubprocess"),

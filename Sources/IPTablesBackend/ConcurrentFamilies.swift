@@ -1,8 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
+import OwnThread
 import PortmapCore
 
 /// Runs one piece of work per family at the same time: each family's table is read, edited and
@@ -13,19 +9,25 @@ import PortmapCore
 enum ConcurrentFamilies {
     static func run<Item: Sendable>(_ items: [Item], _ body: @escaping @Sendable (Item) throws(BackendError) -> Void) throws(BackendError) {
         guard let first = items.first else { return }
-        let workers = items.dropFirst().map { item in
-            let worker = Worker { () throws(BackendError) in try body(item) }
-            return worker.start() ? worker : nil
+        let others = items.dropFirst().map { item in
+            let result = Outcome()
+            let thread = try? OwnThread { result.failure = outcome { () throws(BackendError) in try body(item) } }
+            return (item, thread, result)
         }
         var failures = [outcome { () throws(BackendError) in try body(first) }]
-        for (worker, item) in zip(workers, items.dropFirst()) {
-            // A thread that could not be started: its work is done here, after the others'.
-            failures.append(worker.map { $0.join() } ?? outcome { () throws(BackendError) in try body(item) })
+        for (item, thread, result) in others {
+            if let thread {
+                thread.join()
+                failures.append(result.failure)
+            } else {
+                // A thread that could not be started: its work is done here, after the others'.
+                failures.append(outcome { () throws(BackendError) in try body(item) })
+            }
         }
         if let error = failures.compactMap({ $0 }).first { throw error }
     }
 
-    fileprivate static func outcome(_ work: () throws(BackendError) -> Void) -> BackendError? {
+    private static func outcome(_ work: () throws(BackendError) -> Void) -> BackendError? {
         do throws(BackendError) {
             try work()
             return nil
@@ -34,35 +36,8 @@ enum ConcurrentFamilies {
         }
     }
 
-    /// One item's work on its own thread, with its outcome.
-    private final class Worker: @unchecked Sendable {
-        let work: () throws(BackendError) -> Void
+    /// What one item's thread threw, read once the thread is joined.
+    private final class Outcome: @unchecked Sendable {
         var failure: BackendError?
-        var thread = pthread_t()
-
-        init(_ work: @escaping () throws(BackendError) -> Void) {
-            self.work = work
-        }
-
-        /// Starts the thread; false when none could be started.
-        func start() -> Bool {
-            let context = Unmanaged.passRetained(self).toOpaque()
-            let started = pthread_create(&thread, nil, { context in
-                let worker = Unmanaged<Worker>.fromOpaque(context!).takeRetainedValue()
-                worker.failure = ConcurrentFamilies.outcome(worker.work)
-                return nil
-            }, context)
-            guard started == 0 else {
-                Unmanaged<Worker>.fromOpaque(context).release()
-                return false
-            }
-            return true
-        }
-
-        /// Waits for the thread; what the work threw.
-        func join() -> BackendError? {
-            pthread_join(thread, nil)
-            return failure
-        }
     }
 }

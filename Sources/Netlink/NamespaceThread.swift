@@ -4,6 +4,7 @@ import Glibc
 import Musl
 #endif
 import CNetNamespace
+import OwnThread
 import PortmapCore
 
 /// Work done inside another network namespace by a thread of its own: `setns` moves only the
@@ -21,11 +22,15 @@ enum NamespaceThread {
                        _ body: () throws(HostNetworkError) -> T) throws(HostNetworkError) -> Result<T, NotEntered> {
         var outcome: Result<Result<T, NotEntered>, HostNetworkError>?
         try withoutActuallyEscaping(body) { (body) throws(HostNetworkError) in
-            try onOwnThread {
-                outcome = Result { () throws(HostNetworkError) in
-                    if let refusal = enter(namespace) { return .failure(refusal) }
-                    return .success(try body())
+            do throws(OwnThread.StartFailure) {
+                try OwnThread.run {
+                    outcome = Result { () throws(HostNetworkError) in
+                        if let refusal = enter(namespace) { return .failure(refusal) }
+                        return .success(try body())
+                    }
                 }
+            } catch {
+                throw HostNetworkError(operation: "start a thread to enter a network namespace", errno: error.code)
             }
         }
         return try outcome!.get()
@@ -50,29 +55,5 @@ enum NamespaceThread {
             return NotEntered(reason: HostNetworkError(operation: "enter the network namespace of \(namespace.path)", errno: -status))
         }
         return nil
-    }
-
-    /// Runs `work` on a new thread and waits for it to end.
-    static func onOwnThread(_ work: @escaping () -> Void) throws(HostNetworkError) {
-        var thread = pthread_t()
-        let context = Unmanaged.passRetained(Work(work)).toOpaque()
-        let started = pthread_create(&thread, nil, { context in
-            Unmanaged<Work>.fromOpaque(context!).takeRetainedValue().run()
-            return nil
-        }, context)
-        guard started == 0 else {
-            Unmanaged<Work>.fromOpaque(context).release()
-            throw HostNetworkError(operation: "start a thread to enter a network namespace", errno: started)
-        }
-        pthread_join(thread, nil)
-    }
-
-    /// The work, handed to the thread through its context pointer.
-    private final class Work {
-        let run: () -> Void
-
-        init(_ run: @escaping () -> Void) {
-            self.run = run
-        }
     }
 }

@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
+import OwnThread
 import Testing
 import PortmapCore
 @testable import Netlink
@@ -94,7 +95,7 @@ struct NetworkNamespacesTests {
 struct NamespacePrivilegeTests {
     @Test func withoutCapSysAdminTheScanFails() throws {
         var outcome: Result<NamespaceScan<Void>, HostNetworkError>?
-        try NamespaceThread.onOwnThread {
+        try OwnThread.run {
             outcome = Result { () throws(HostNetworkError) in
                 try dropEffectiveCapability(21) // CAP_SYS_ADMIN
                 return try NetworkNamespaces.forEachOther {}
