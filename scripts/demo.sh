@@ -239,21 +239,7 @@ ln -s /usr/lib/cni/host-local "$work/bin/host-local"
 # 2. Node and client namespaces, joined by a veth pair.
 
 log "creating namespaces $NODE and $CLIENT"
-for ns in "$NODE" "$CLIENT"; do
-    ip netns add "$ns"
-    ip -n "$ns" link set lo up
-done
-in_ns "$NODE" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1 \
-    net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
-ip -n "$NODE" link add pmdemo-n0 type veth peer name pmdemo-c0 netns "$CLIENT"
-ip -n "$NODE" addr add "$NODE_V4/24" dev pmdemo-n0
-ip -n "$NODE" addr add "$NODE_V4_SECOND/24" dev pmdemo-n0
-ip -n "$NODE" -6 addr add "$NODE_V6/64" dev pmdemo-n0 nodad
-ip -n "$NODE" -6 addr add "$NODE_V6_SECOND/64" dev pmdemo-n0 nodad
-ip -n "$NODE" link set pmdemo-n0 up
-ip -n "$CLIENT" addr add "$CLIENT_V4/24" dev pmdemo-c0
-ip -n "$CLIENT" -6 addr add "$CLIENT_V6/64" dev pmdemo-c0 nodad
-ip -n "$CLIENT" link set pmdemo-c0 up
+create_node_and_client pmdemo
 
 # ---------------------------------------------------------------------------------------------
 # 3-4. Two pods through the conflist, each with its server.

@@ -41,3 +41,26 @@ release_build_args() {
     printf '%s\n' -c release --static-swift-stdlib -Xlinker "-L$PWD/$directory" -Xlinker --no-export-dynamic \
         -Xswiftc -Xclang-linker -Xswiftc -static-libgcc -Xswiftc -use-ld=lld -Xlinker -z -Xlinker pack-relative-relocs
 }
+
+# The demo's and the runtime test's network: namespaces NODE and CLIENT joined by a veth pair
+# (<prefix>-n0 in the node, <prefix>-c0 in the client), the node forwarding, with the caller's
+# NODE_V4, NODE_V4_SECOND, NODE_V6, NODE_V6_SECOND, CLIENT_V4 and CLIENT_V6 (no DAD, so IPv6
+# addresses are usable at once).
+create_node_and_client() {
+    local prefix=$1 ns
+    for ns in "$NODE" "$CLIENT"; do
+        ip netns add "$ns"
+        ip -n "$ns" link set lo up
+    done
+    ip netns exec "$NODE" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1 \
+        net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
+    ip -n "$NODE" link add "$prefix-n0" type veth peer name "$prefix-c0" netns "$CLIENT"
+    ip -n "$NODE" addr add "$NODE_V4/24" dev "$prefix-n0"
+    ip -n "$NODE" addr add "$NODE_V4_SECOND/24" dev "$prefix-n0"
+    ip -n "$NODE" -6 addr add "$NODE_V6/64" dev "$prefix-n0" nodad
+    ip -n "$NODE" -6 addr add "$NODE_V6_SECOND/64" dev "$prefix-n0" nodad
+    ip -n "$NODE" link set "$prefix-n0" up
+    ip -n "$CLIENT" addr add "$CLIENT_V4/24" dev "$prefix-c0"
+    ip -n "$CLIENT" -6 addr add "$CLIENT_V6/64" dev "$prefix-c0" nodad
+    ip -n "$CLIENT" link set "$prefix-c0" up
+}

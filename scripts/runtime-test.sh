@@ -447,21 +447,7 @@ install_plugins
 # 2. Node and client namespaces, joined by a veth pair.
 
 log "creating namespaces $NODE and $CLIENT"
-for ns in "$NODE" "$CLIENT"; do
-    ip netns add "$ns"
-    ip -n "$ns" link set lo up
-done
-in_node sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1 \
-    net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
-ip -n "$NODE" link add pmrt-n0 type veth peer name pmrt-c0 netns "$CLIENT"
-ip -n "$NODE" addr add "$NODE_V4/24" dev pmrt-n0
-ip -n "$NODE" addr add "$NODE_V4_SECOND/24" dev pmrt-n0
-ip -n "$NODE" -6 addr add "$NODE_V6/64" dev pmrt-n0 nodad
-ip -n "$NODE" -6 addr add "$NODE_V6_SECOND/64" dev pmrt-n0 nodad
-ip -n "$NODE" link set pmrt-n0 up
-ip -n "$CLIENT" addr add "$CLIENT_V4/24" dev pmrt-c0
-ip -n "$CLIENT" -6 addr add "$CLIENT_V6/64" dev pmrt-c0 nodad
-ip -n "$CLIENT" link set pmrt-c0 up
+create_node_and_client pmrt
 
 build_image
 log "setup took $((SECONDS - started)) s; podman $(pm version --format '{{.Client.Version}}' || true)"
