@@ -133,7 +133,8 @@ if [ -n "${PORTMAP_PLUGIN:-}" ]; then
 else
     use_swift
     log "building the release binary"
-    mapfile -t build_args < <(release_build_args)
+    release_args=$(release_build_args)   # a failure stops the script here (set -e)
+    mapfile -t build_args <<<"$release_args"
     swift build "${build_args[@]}" --product portmap
     our_plugin=$(swift build "${build_args[@]}" --show-bin-path)/portmap
 fi

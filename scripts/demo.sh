@@ -227,7 +227,8 @@ write_helpers
 # directory of its own: the demo never waits on, or relinks under, a build or test run going on in
 # .build at the same time. The first run compiles everything; later runs are incremental.
 log "building the release plugin and hostports (scratch path .build/demo)"
-mapfile -t build_args < <(release_build_args)
+release_args=$(release_build_args)   # a failure stops the script here (set -e)
+mapfile -t build_args <<<"$release_args"
 for program in portmap hostports; do
     swift build "${build_args[@]}" --product "$program" --scratch-path .build/demo 9<&-
     install -m 0755 "$(swift build "${build_args[@]}" --scratch-path .build/demo --show-bin-path)/$program" "$work/bin/$program"

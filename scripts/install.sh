@@ -10,7 +10,8 @@ source scripts/lib.sh
 destination=${1:-/opt/cni/bin}
 use_swift
 log "building the release binaries"
-mapfile -t build_args < <(release_build_args)
+release_args=$(release_build_args)   # a failure stops the script here (set -e)
+mapfile -t build_args <<<"$release_args"
 swift build "${build_args[@]}" --product portmap
 swift build "${build_args[@]}" --product hostports
 bin=$(swift build "${build_args[@]}" --show-bin-path)

@@ -7,7 +7,7 @@ log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 # the C boundary, legacy iptables tools and nft to read the tables back, Debian's CNI plugins
 # (bridge, host-local, and the Go portmap we compare against), iproute2 for namespaces, python3 for traffic.
 install_packages() {
-    local packages=(pkg-config libiptc-dev libmnl-dev libnftnl-dev iptables nftables containernetworking-plugins iproute2 python3 procps)
+    local packages=(pkg-config libiptc-dev libmnl-dev libnftnl-dev libstdc++-12-dev iptables nftables containernetworking-plugins iproute2 python3 procps)
     if [ "$(id -u)" != 0 ]; then
         log "not root: skipping package installation (${packages[*]})"
         return
@@ -36,6 +36,8 @@ use_swift() {
 release_build_args() {
     local archive directory=.build/static-libstdcxx
     archive=$(gcc -print-file-name=libstdc++.a)
+    # gcc answers with the bare name when it has no such file.
+    [ "${archive#/}" != "$archive" ] || { log "libstdc++.a not found (package libstdc++-12-dev)"; return 1; }
     mkdir -p "$directory"
     ln -sf "$archive" "$directory/libstdc++.a"
     printf '%s\n' -c release --static-swift-stdlib -Xlinker "-L$PWD/$directory" -Xlinker --no-export-dynamic \
