@@ -15,6 +15,14 @@ mapfile -t build_args <<<"$release_args"
 swift build "${build_args[@]}" --product portmap
 swift build "${build_args[@]}" --product hostports
 bin=$(swift build "${build_args[@]}" --show-bin-path)
+# The plugin runs as root from a directory other programs are dropped into: it must take its
+# libraries from the system's search path only, never from next to itself ($ORIGIN).
+for program in portmap hostports; do
+    if readelf -d "$bin/$program" | grep -qE '\((RUNPATH|RPATH)\)'; then
+        log "$bin/$program has a library search path of its own: $(readelf -d "$bin/$program" | grep -E 'R(UN)?PATH')"
+        exit 1
+    fi
+done
 mkdir -p "$destination"
 for program in portmap hostports; do
     install -m 0755 "$bin/$program" "$destination/$program.new"
