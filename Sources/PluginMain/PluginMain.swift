@@ -14,7 +14,7 @@ public enum PluginMain {
     public static func run(_ plugin: PortmapPlugin) -> Never {
         let environment = currentEnvironment()
         let needsStdin = environment["CNI_COMMAND"].map { !$0.isEmpty && $0 != "VERSION" } ?? false
-        let output = plugin.run(environment: environment, stdin: needsStdin ? readStandardInput() : [])
+        let output = plugin.run(environment: environment, stdin: needsStdin ? readStandardInput() : .bytes([]))
         write(output.stdout, to: STDOUT_FILENO)
         write(output.stderr, to: STDERR_FILENO)
         exit(output.exitCode)
@@ -35,18 +35,21 @@ public enum PluginMain {
         return result
     }
 
-    /// All of stdin (a runtime closes it after writing the config), or nil when reading fails.
-    private static func readStandardInput() -> [UInt8]? {
+    /// All of stdin (a runtime closes it after writing the config), reading at most one byte past
+    /// `StandardInput.byteLimit` to tell a config of exactly that size from a longer one.
+    private static func readStandardInput() -> StandardInput {
         var data: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 65_536)
         while true {
-            let count = chunk.withUnsafeMutableBytes { read(STDIN_FILENO, $0.baseAddress, $0.count) }
+            let wanted = min(chunk.count, StandardInput.byteLimit + 1 - data.count)
+            let count = chunk.withUnsafeMutableBytes { read(STDIN_FILENO, $0.baseAddress, wanted) }
             if count > 0 {
                 data += chunk[0..<count]
+                if data.count > StandardInput.byteLimit { return .oversized }
             } else if count == 0 {
-                return data
+                return .bytes(data)
             } else if errno != EINTR {
-                return nil
+                return .unreadable(reason: String(cString: strerror(errno)))
             }
         }
     }

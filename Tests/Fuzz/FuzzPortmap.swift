@@ -51,7 +51,7 @@ enum FuzzChecks {
             var environment = Self.environment
             environment["CNI_COMMAND"] = command
             let before = backend.tables
-            let output = plugin.run(environment: environment, stdin: bytes)
+            let output = plugin.run(environment: environment, stdin: .bytes(bytes))
             switch output.exitCode {
             case 0:
                 if command == "ADD" {

@@ -3,9 +3,10 @@ import Testing
 
 extension NamespaceTests {
     /// Hostile stdin through the real binary: huge arrays, deep nesting, malformed UTF-8, NUL bytes,
-    /// numbers beyond 64 bits, duplicate keys, 10 MB values. Each is answered within seconds (the
-    /// parse is linear and bounded in depth), and either refused with its CNI code leaving both nat
-    /// tables byte for byte as they were, or accepted and then deleted without a trace.
+    /// numbers beyond 64 bits, duplicate keys, 10 MB values, more stdin than the 16 MiB read. Each is
+    /// answered within seconds (the parse is linear and bounded in depth), and either refused with
+    /// its CNI code leaving both nat tables byte for byte as they were, or accepted and then deleted
+    /// without a trace.
     @Suite
     struct HostileInputTests {
         struct Case: Sendable, CustomTestStringConvertible {
@@ -70,6 +71,7 @@ extension NamespaceTests {
             Case("a second document", config() + config(), code: 6),
             Case("empty stdin", "", code: 6),
             Case("1 MB of whitespace", String(repeating: " \n\t\r", count: 262_144), code: 6),
+            Case("a config followed by 16 MiB of spaces", bytes: Array(config().utf8) + [UInt8](repeating: 0x20, count: 16 << 20), code: 6),
             // Numbers.
             Case("hostPort 1e400", config(#"[{"hostPort": 1e400, "containerPort": 80}]"#), code: 6),
             Case("hostPort 8080.0", config(#"[{"hostPort": 8080.0, "containerPort": 80}]"#), code: 6),
@@ -106,6 +108,7 @@ extension NamespaceTests {
                 .replacingOccurrences(of: #""sandbox": "/var/run/netns/pod"}]"#, with: #""sandbox": "/var/run/netns/pod"}, {"name": "cni0"}]"#)
                 .replacingOccurrences(of: #""ips": ["#, with: #""ips": ["# + String(repeating: #"{"address": "10.1.0.1/24", "interface": 1},"#, count: 100_000)),
                  code: nil),
+            Case("a config padded with spaces to 16 MiB (the limit)", bytes: Array(config().utf8) + [UInt8](repeating: 0x20, count: (16 << 20) - config().utf8.count), code: nil),
             Case("1024 distinct mappings (the limit)", config(array(1024) { #"{"hostPort": \#($0 + 1), "containerPort": 80, "protocol": "\#(["tcp", "udp"][$0 % 2])"}"# }), code: nil),
         ]
 

@@ -65,6 +65,25 @@ struct FakeBackendBinaryTests {
         #expect(after.stdout.contains(#"-A CNI-HOSTPORT-DNAT -p tcp -m comment --comment \"dnat name: \\\"net1\\\" id: \\\"ctr-1\\\"\" -m multiport --dports 8080"#))
     }
 
+    /// The edge reads at most 16 MiB (`StandardInput.byteLimit`): a config padded with spaces to
+    /// exactly that is served; one byte more, or 64 MiB, is code 6 (the plugin stops reading, and
+    /// the writer gets EPIPE rather than a plugin holding all it sends).
+    @Test(arguments: [0, 1, 48 << 20])
+    func stdinIsReadUpTo16MiB(excess: Int) throws {
+        let limit = 16 << 20
+        let config = Array(Self.config(prevResult: false).utf8)
+        let stdin = config + [UInt8](repeating: UInt8(ascii: " "), count: limit - config.count + excess)
+        let result = try plugin.run(environment: env("DEL", ["CNI_NETNS": nil]), stdin: stdin)
+        if excess == 0 {
+            #expect(result.status == 0, "\(result.stdout)")
+            #expect(result.stdout.isEmpty)
+        } else {
+            #expect(result.status == 1)
+            #expect(try errorCode(result) == 6)
+            #expect(result.stdout.contains("longer than 16777216 bytes"), "\(result.stdout)")
+        }
+    }
+
     struct Case: Sendable, CustomTestStringConvertible {
         let name: String
         let command: String

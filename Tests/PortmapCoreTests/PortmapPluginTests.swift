@@ -58,7 +58,7 @@ struct PortmapPluginTests {
     }
 
     func run(_ env: [String: String], _ stdin: [UInt8], _ backend: RecordingBackend = RecordingBackend()) -> PluginOutput {
-        PortmapPlugin(backend: backend, hostNetwork: nil, about: "about").run(environment: env, stdin: stdin)
+        PortmapPlugin(backend: backend, hostNetwork: nil, about: "about").run(environment: env, stdin: .bytes(stdin))
     }
 
     @Test func addPassesPrevResultThroughInTheRequestVersion() {
@@ -109,10 +109,36 @@ struct PortmapPluginTests {
         #expect(ip["version"] == (hasIPVersion ? .string("4") : nil))
     }
 
-    @Test func unreadableStdinIsCode5() {
-        let output = PortmapPlugin(backend: RecordingBackend(), hostNetwork: nil, about: "about").run(environment: Self.env, stdin: nil)
+    @Test func unreadableStdinIsCode5WithTheReason() throws {
+        let backend = RecordingBackend()
+        let output = PortmapPlugin(backend: backend, hostNetwork: nil, about: "about")
+            .run(environment: Self.env, stdin: .unreadable(reason: "Input/output error"))
         #expect(output.exitCode == 1)
-        #expect(output.stdout.contains(#""code": 5"#))
+        guard case .object(let error) = try JSONParser.parse(Array(output.stdout.utf8)) else {
+            Issue.record("not an error object: \(output.stdout)")
+            return
+        }
+        #expect(error["code"] == .number(JSONNumber(literal: "5")))
+        #expect(error["msg"] == .string("cannot read the network configuration from stdin"))
+        #expect(error["details"] == .string("Input/output error"))
+        #expect(backend.calls.isEmpty)
+    }
+
+    /// Refused before anything is decoded: no backend call, whatever the verb.
+    @Test(arguments: ["ADD", "CHECK", "DEL", "GC", "STATUS"])
+    func oversizedStdinIsCode6(command: String) throws {
+        let backend = RecordingBackend()
+        var env = Self.env
+        env["CNI_COMMAND"] = command
+        let output = PortmapPlugin(backend: backend, hostNetwork: nil, about: "about").run(environment: env, stdin: .oversized)
+        #expect(output.exitCode == 1)
+        guard case .object(let error) = try JSONParser.parse(Array(output.stdout.utf8)) else {
+            Issue.record("not an error object: \(output.stdout)")
+            return
+        }
+        #expect(error["code"] == .number(JSONNumber(literal: "6")))
+        #expect(error["msg"] == .string("the network configuration on stdin is longer than 16777216 bytes"))
+        #expect(backend.calls.isEmpty)
     }
 
     @Test func noMappingsTouchesNoBackend() {
@@ -187,7 +213,7 @@ struct PortmapPluginTests {
         host.failure = failure
         var env = Self.env
         env["CNI_COMMAND"] = command
-        return (PortmapPlugin(backend: backend, hostNetwork: host, about: "about").run(environment: env, stdin: stdin), backend, host)
+        return (PortmapPlugin(backend: backend, hostNetwork: host, about: "about").run(environment: env, stdin: .bytes(stdin)), backend, host)
     }
 
     @Test func addEnablesLocalnetFirstAndFlushesUDPAfter() {
@@ -258,7 +284,7 @@ struct GCStatusDispatchTests {
 
     func run(_ command: String, _ stdin: [UInt8], _ backend: RecordingBackend = RecordingBackend()) -> (PluginOutput, PortmapPluginTests.RecordingHostNetwork) {
         let host = PortmapPluginTests.RecordingHostNetwork(backend)
-        let output = PortmapPlugin(backend: backend, hostNetwork: host, about: "about").run(environment: Self.env(command), stdin: stdin)
+        let output = PortmapPlugin(backend: backend, hostNetwork: host, about: "about").run(environment: Self.env(command), stdin: .bytes(stdin))
         return (output, host)
     }
 
@@ -336,7 +362,7 @@ struct GCStatusDispatchTests {
     @Test(arguments: ["GC", "STATUS"])
     func needOnlyCNIPath(command: String) {
         let output = PortmapPlugin(backend: RecordingBackend(), hostNetwork: nil, about: "about")
-            .run(environment: ["CNI_COMMAND": command], stdin: Self.stdin(Self.attachments))
+            .run(environment: ["CNI_COMMAND": command], stdin: .bytes(Self.stdin(Self.attachments)))
         #expect(output.exitCode == 1)
         #expect(output.stdout.contains(#""code": 4"#))
         #expect(output.stdout.contains("[CNI_PATH]"))
@@ -356,7 +382,7 @@ struct BackendSelectionTests {
         let stdin = Array(#"{"cniVersion": "1.0.0", "name": "net1", \#(key) "runtimeConfig": {"portMappings": [{"hostPort": 8080, "containerPort": 80}]}}"#.utf8)
         var environment = CNIEnvironmentTests.add
         environment["CNI_COMMAND"] = "DEL"
-        let output = plugin.run(environment: environment, stdin: stdin)
+        let output = plugin.run(environment: environment, stdin: .bytes(stdin))
         #expect(output.exitCode == 0)
         #expect(asked == [expected])
         #expect(iptables.calls.map(\.0) == (expected == .iptables ? ["delete"] : []))

@@ -21,8 +21,8 @@ public struct PortmapPlugin {
         self.init(backends: { _ in backend }, hostNetwork: hostNetwork, about: about)
     }
 
-    /// `stdin` is nil when reading it failed (code 5).
-    public func run(environment: [String: String], stdin: [UInt8]?) -> PluginOutput {
+    /// `stdin` is not looked at for VERSION (nor when run by hand): the edge need not read it.
+    public func run(environment: [String: String], stdin: StandardInput) -> PluginOutput {
         if (environment["CNI_COMMAND"] ?? "").isEmpty {
             let versions = CNIVersion.supported.map(\.description).joined(separator: ", ")
             return PluginOutput(stderr: "\(about)\nCNI protocol versions supported: \(versions)\n")
@@ -33,8 +33,7 @@ public struct PortmapPlugin {
             if env.command == .version {
                 return PluginOutput(stdout: Self.versionJSON)
             }
-            guard let stdin else { throw CNIError(.ioFailure, "cannot read the network configuration from stdin") }
-            let config = try Self.decode(stdin)
+            let config = try Self.decode(Self.configBytes(stdin))
             requestVersion = config.cniVersion
             return try execute(env, config)
         } catch {
@@ -140,6 +139,19 @@ public struct PortmapPlugin {
     }
 
     // MARK: - The one place typed errors become CNI errors
+
+    /// The config's bytes, or the error for stdin that could not be read or was too long.
+    private static func configBytes(_ stdin: StandardInput) throws(CNIError) -> [UInt8] {
+        switch stdin {
+        case .bytes(let bytes):
+            return bytes
+        case .unreadable(let reason):
+            throw CNIError(.ioFailure, "cannot read the network configuration from stdin", details: reason)
+        case .oversized:
+            throw CNIError(.decodingFailure, "the network configuration on stdin is longer than \(StandardInput.byteLimit) bytes",
+                           details: "reading stopped there; a portmap configuration is a few KiB")
+        }
+    }
 
     static func decode(_ stdin: [UInt8]) throws(CNIError) -> PortMapConfig {
         let json: JSONValue
