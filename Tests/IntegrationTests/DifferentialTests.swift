@@ -119,6 +119,49 @@ extension NamespaceTests {
             }
         }
 
+        /// Go's encoding/json matches keys in any letter case: a conflist written with "SNAT",
+        /// "MarkMasqBit" or "HostPort" must make the same rules with ours, or an operator switching
+        /// binaries would silently lose a setting. The JSON text is rewritten, not the dictionary,
+        /// so that the keys reach both plugins as spelled here. Two containers: one with snat on
+        /// (the default) and mark bit 5, one with "SNAT": false.
+        @Test func keysInAnyCaseMakeTheSameTables() throws {
+            let (go, ours) = try Self.pair()
+            defer { go.lab.tearDown(); ours.lab.tearDown() }
+            func stdin(snat: Bool?) throws -> Data {
+                let config = DirectPortmap.config(mappings: [["hostPort": 8080, "containerPort": 80, "protocol": "tcp"],
+                                                             ["hostPort": 8081, "containerPort": 81, "protocol": "udp", "hostIP": "192.0.2.1"]],
+                                                  addresses: ["10.88.0.5/24"], extra: snat.map { ["markMasqBit": 5, "snat": $0] } ?? ["markMasqBit": 5])
+                var text = String(decoding: try JSONSerialization.data(withJSONObject: config, options: .sortedKeys), as: UTF8.self)
+                for (key, spelling) in [("snat", "SNAT"), ("markMasqBit", "MarkMasqBit"), ("runtimeConfig", "RuntimeConfig"),
+                                        ("portMappings", "portmappings"), ("hostPort", "HostPort"), ("containerPort", "CONTAINERPORT"),
+                                        ("protocol", "Protocol"), ("hostIP", "hostip"), ("ips", "IPs"), ("address", "Address")]
+                    where key != "snat" || snat != nil {
+                    let quoted = "\"\(key)\":"
+                    try #require(text.contains(quoted), "\(key) not in \(text)")
+                    text = text.replacingOccurrences(of: quoted, with: "\"\(spelling)\":")
+                }
+                return Data(text.utf8)
+            }
+            for (containerID, snat) in [("ctr-case-1", nil), ("ctr-case-2", false)] as [(String, Bool?)] {
+                let goAdd = try go.run("ADD", stdin: try stdin(snat: snat), containerID: containerID)
+                let ourAdd = try ours.run("ADD", stdin: try stdin(snat: snat), containerID: containerID)
+                #expect(goAdd.succeeded, "\(goAdd.stdout)\(goAdd.stderr)")
+                #expect(ourAdd.succeeded, "\(ourAdd.stdout)")
+            }
+            let table = try ours.lab.natTable()
+            #expect(table == (try go.lab.natTable()))
+            // The settings took: mark bit 5 (0x20), the hostIP, and no masquerade mark for "SNAT": false.
+            let lines = table.split(separator: "\n")
+            #expect(lines.contains { $0.hasSuffix("-j MARK --set-xmark 0x20/0x20") }, "\(table)")
+            #expect(lines.contains { $0.contains("-d 192.0.2.1/32 -p udp -m udp --dport 8081 -j DNAT") }, "\(table)")
+            func chain(_ containerID: String) -> Substring? {
+                lines.first { $0.hasPrefix("-A CNI-HOSTPORT-DNAT") && $0.contains(containerID) }?.split(separator: " ").last
+            }
+            let first = try #require(chain("ctr-case-1")), second = try #require(chain("ctr-case-2"))
+            #expect(lines.contains { $0.hasPrefix("-A \(first) ") && $0.hasSuffix("-j CNI-HOSTPORT-SETMARK") }, "\(table)")
+            #expect(!lines.contains { $0.hasPrefix("-A \(second) ") && $0.hasSuffix("-j CNI-HOSTPORT-SETMARK") }, "\(table)")
+        }
+
         /// After switching binaries on a node, our CHECK passes for the Go plugin's pods (which
         /// never had the localnet guard: CHECK looks at the container's rules only).
         @Test func ourCheckPassesOnTheGoPluginsPods() throws {

@@ -64,19 +64,16 @@ public struct CNIResult: Sendable, Equatable {
     /// The result as the request's version expects it: `cniVersion` set, and each IP's `version`
     /// field present before 1.0.0 and absent from 1.0.0 on (the only shape change between 0.3.0 and
     /// 1.1.0 that touches what a portmap result carries).
+    /// Keys are found as Go finds them (`GoFieldName`) and written under their own names.
     public func converted(to version: CNIVersion) -> JSONObject {
         var output = json
-        output["cniVersion"] = .string(version.description)
-        guard case .array(let entries)? = output["ips"] else { return output }
-        output["ips"] = .array(entries.enumerated().map { index, entry in
+        output.setGoField("cniVersion", .string(version.description))
+        guard case .array(let entries)? = output.goField("ips") else { return output }
+        output.setGoField("ips", .array(entries.enumerated().map { index, entry in
             guard case .object(var ip) = entry else { return entry }
-            if version < CNIVersion.unversionedIPs {
-                ip["version"] = .string(ips[index].address.family == .ipv4 ? "4" : "6")
-            } else {
-                ip["version"] = nil
-            }
+            ip.setGoField("version", version < CNIVersion.unversionedIPs ? .string(ips[index].address.family == .ipv4 ? "4" : "6") : nil)
             return .object(ip)
-        })
+        }))
         return output
     }
 }

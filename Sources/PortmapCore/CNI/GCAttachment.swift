@@ -28,7 +28,7 @@ extension GCAttachment {
         var attachments: [GCAttachment] = []
         var seen: Set<GCAttachment> = []
         for key in listKeys {
-            guard let value = fields.object[key] else { continue }
+            guard let value = fields.member(key) else { continue }
             found = true
             if case .null = value { continue }
             guard let elements = try fields.array(key) else { continue }

@@ -14,9 +14,12 @@ struct JSONFields {
 
     func fieldPath(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
 
+    /// The member naming `key` as Go's encoding/json matches keys (`GoFieldName`), `null` included.
+    func member(_ key: String) -> JSONValue? { object.goField(key) }
+
     /// The value of `key`; JSON `null` counts as absent, as it does for Go's pointer fields.
     func value(_ key: String) -> JSONValue? {
-        guard let value = object[key] else { return nil }
+        guard let value = member(key) else { return nil }
         if case .null = value { return nil }
         return value
     }

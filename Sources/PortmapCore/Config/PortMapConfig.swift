@@ -67,7 +67,7 @@ public struct PortMapConfig: Sendable, Equatable {
         if backend == .nftables {
             // The nftables layout shares one table and its maps between all containers: a
             // per-container mark, chain or match has nowhere to go. Refused, never ignored.
-            for key in ["externalSetMarkChain", "markMasqBit", "conditionsV4", "conditionsV6", "localnetGuard"] where object[key] != nil {
+            for key in ["externalSetMarkChain", "markMasqBit", "conditionsV4", "conditionsV6", "localnetGuard"] where fields.member(key) != nil {
                 throw ConfigError(.invalidValue, field: key, "is an option of the iptables backend; the nftables backend has no per-container chains or marks\(key == "localnetGuard" ? " (its table always guards 127.0.0.0/8)" : "")")
             }
         }
