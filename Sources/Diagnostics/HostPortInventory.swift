@@ -10,9 +10,21 @@ public struct HostPortInventory: Sendable {
     public let mappings: [HostPortMapping]
 
     public init(_ snapshot: NodeSnapshot) {
+        self.init(snapshot, tables: Self.tables(of: snapshot))
+    }
+
+    /// With `tables` already interpreted from `snapshot`'s tables (`tables(of:)`): the reader needs
+    /// the mappings before the snapshot is complete (to know which pod routes to look up) and
+    /// interprets the tables once, not again for the report.
+    public init(_ snapshot: NodeSnapshot, tables: [HostPortTable]) {
         self.snapshot = snapshot
-        tables = snapshot.natTables.map(LegacyNatInterpreter.interpret) + snapshot.nftTables.map(NFTablesInterpreter.interpret)
+        self.tables = tables
         mappings = tables.flatMap(\.mappings)
+    }
+
+    /// The hostPort tables of `snapshot`'s legacy nat and nftables tables, in that order.
+    public static func tables(of snapshot: NodeSnapshot) -> [HostPortTable] {
+        snapshot.natTables.map(LegacyNatInterpreter.interpret) + snapshot.nftTables.map(NFTablesInterpreter.interpret)
     }
 
     /// The listening sockets that would receive traffic for `mapping` if it were not DNATed: same

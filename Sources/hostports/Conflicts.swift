@@ -9,7 +9,7 @@ struct Conflicts: ParsableCommand {
     @OptionGroup var output: OutputOptions
 
     func run() throws {
-        let inventory = HostPortInventory(try NodeReader.read())
+        let inventory = try NodeReader.read()
         let findings = ConflictFinder.findings(in: inventory)
         print(output.json ? Reports.conflictsJSON(findings, inventory) : Reports.conflictsTable(findings, inventory), terminator: "")
         if !findings.isEmpty { throw ExitCode(1) }

@@ -18,7 +18,7 @@ struct Explain: ParsableCommand {
     @OptionGroup var output: OutputOptions
 
     func run() throws {
-        let inventory = HostPortInventory(try NodeReader.read())
+        let inventory = try NodeReader.read()
         let explanation = PacketPathExplainer.explain(target, in: inventory)
         print(output.json ? Reports.explainJSON(explanation) : Reports.explainText(explanation), terminator: "")
         if explanation.failure != nil { throw ExitCode(1) }

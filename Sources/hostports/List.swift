@@ -8,7 +8,7 @@ struct List: ParsableCommand {
     @OptionGroup var output: OutputOptions
 
     func run() throws {
-        let inventory = HostPortInventory(try NodeReader.read())
+        let inventory = try NodeReader.read()
         print(output.json ? Reports.listJSON(inventory) : Reports.listTable(inventory), terminator: "")
     }
 }

@@ -19,26 +19,29 @@ struct NodeReader {
     let netlink = NetlinkNodeReader()
     let files = InterfaceFiles(procSys: "/proc/sys", classNet: "/sys/class/net")
 
-    /// The snapshot, or exit status 2 with the reason on stderr when a part the analysis cannot do
-    /// without is unreadable. The scan of the other namespaces (the pods' addresses, loopback
-    /// aside) is optional: without it (no CAP_SYS_ADMIN) the pod-gone check is skipped, and stderr
-    /// says so.
-    static func read() throws -> NodeSnapshot {
+    /// The node's inventory, or exit status 2 with the reason on stderr when a part the analysis
+    /// cannot do without is unreadable. The scan of the other namespaces (the pods' addresses,
+    /// loopback aside) is optional: without it (no CAP_SYS_ADMIN) the pod-gone check is skipped,
+    /// and stderr says so.
+    static func read() throws -> HostPortInventory {
         do {
-            return try NodeReader().snapshot()
+            return try NodeReader().inventory()
         } catch {
             warn("cannot read the node: \(error)")
             throw ExitCode(2)
         }
     }
 
-    func snapshot() throws -> NodeSnapshot {
+    /// The tables are interpreted once, as soon as they are read: their pods say which routes,
+    /// interfaces and bridges the rest of the snapshot needs.
+    func inventory() throws -> HostPortInventory {
         var snapshot = NodeSnapshot()
         snapshot.natTables = try IPTablesBackend(environment: [:]).natSnapshots()
         snapshot.nftTables = try NFTablesBackend(environment: [:]).snapshot()
+        let tables = HostPortInventory.tables(of: snapshot)
         snapshot.listeners = try netlink.listeningSockets()
         snapshot.localAddresses = try netlink.localAddresses()
-        let pods = Set(HostPortInventory(snapshot).mappings.map(\.podIP))
+        let pods = Set(tables.flatMap(\.mappings).map(\.podIP))
         var interfaces: Set<String> = []
         for pod in pods.sorted(by: { $0.description < $1.description }) {
             do {
@@ -60,7 +63,7 @@ struct NodeReader {
         } catch {
             Self.warn("pod-gone check skipped: \(error)")
         }
-        return snapshot
+        return HostPortInventory(snapshot, tables: tables)
     }
 
     static func warn(_ message: String) {
