@@ -109,15 +109,19 @@ struct PortmapPluginTests {
         #expect(ip["version"] == (hasIPVersion ? .string("4") : nil))
     }
 
-    @Test func unreadableStdinIsCode5WithTheReason() throws {
-        let backend = RecordingBackend()
-        let output = PortmapPlugin(backend: backend, hostNetwork: nil, about: "about")
-            .run(environment: Self.env, stdin: .unreadable(reason: "Input/output error"))
+    /// The error object a failed run printed, with exit status 1.
+    static func errorObject(_ output: PluginOutput) throws -> JSONObject {
         #expect(output.exitCode == 1)
         guard case .object(let error) = try JSONParser.parse(Array(output.stdout.utf8)) else {
-            Issue.record("not an error object: \(output.stdout)")
-            return
+            throw CNIError(.decodingFailure, "not an error object", details: output.stdout)
         }
+        return error
+    }
+
+    @Test func unreadableStdinIsCode5WithTheReason() throws {
+        let backend = RecordingBackend()
+        let error = try Self.errorObject(PortmapPlugin(backend: backend, hostNetwork: nil, about: "about")
+            .run(environment: Self.env, stdin: .unreadable(reason: "Input/output error")))
         #expect(error["code"] == .number(JSONNumber(literal: "5")))
         #expect(error["msg"] == .string("cannot read the network configuration from stdin"))
         #expect(error["details"] == .string("Input/output error"))
@@ -130,12 +134,7 @@ struct PortmapPluginTests {
         let backend = RecordingBackend()
         var env = Self.env
         env["CNI_COMMAND"] = command
-        let output = PortmapPlugin(backend: backend, hostNetwork: nil, about: "about").run(environment: env, stdin: .oversized)
-        #expect(output.exitCode == 1)
-        guard case .object(let error) = try JSONParser.parse(Array(output.stdout.utf8)) else {
-            Issue.record("not an error object: \(output.stdout)")
-            return
-        }
+        let error = try Self.errorObject(PortmapPlugin(backend: backend, hostNetwork: nil, about: "about").run(environment: env, stdin: .oversized))
         #expect(error["code"] == .number(JSONNumber(literal: "6")))
         #expect(error["msg"] == .string("the network configuration on stdin is longer than 16777216 bytes"))
         #expect(backend.calls.isEmpty)
