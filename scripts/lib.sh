@@ -7,7 +7,7 @@ log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 # the C boundary, legacy iptables tools and nft to read the tables back, Debian's CNI plugins
 # (bridge, host-local, and the Go portmap we compare against), iproute2 for namespaces, python3 for traffic.
 install_packages() {
-    local packages=(pkg-config libiptc-dev libmnl-dev libnftnl-dev libstdc++-12-dev iptables nftables containernetworking-plugins iproute2 python3 procps)
+    local packages=(pkg-config binutils libiptc-dev libmnl-dev libnftnl-dev libstdc++-12-dev iptables nftables containernetworking-plugins iproute2 python3 procps)
     if [ "$(id -u)" != 0 ]; then
         log "not root: skipping package installation (${packages[*]})"
         return

@@ -5,7 +5,9 @@
 /// The Go portmap we replace, and libcni that builds its config, read every key that way, so a
 /// conflist written with `"SNAT": false` or `"HostPort"` means to us what it means to them.
 /// Matching exactly would silently ignore such a key (and fall back to its default) where the Go
-/// plugin honours it.
+/// plugin honours it. One difference is left: Go reads `prevResult` through a map, re-sorted by
+/// key before matching, so where one key is spelled twice inside it the bytewise greatest
+/// spelling wins there, not the last.
 enum GoFieldName {
     /// Whether `key` names the field whose JSON name is `name` (ASCII, as all ours are).
     static func matches(_ key: String, _ name: String) -> Bool {
