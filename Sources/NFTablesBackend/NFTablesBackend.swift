@@ -104,7 +104,7 @@ public struct NFTablesBackend: PortMapBackend {
         let owner = NFTablesPlanner.owner(network: request.config.name, containerID: request.containerID)
         let lock = try NFTablesLock(path: lockPath, timeoutMilliseconds: lockTimeoutMilliseconds)
         try transact { reader throws(BackendError) in
-            try Self.batch(reader) { ElementChanges.removal(of: owner, from: $0) }
+            try Self.batch(reader, owners: { $0 == owner }) { ElementChanges.removal(of: owner, from: $0) }
         }
         _ = consume lock
     }
@@ -115,17 +115,21 @@ public struct NFTablesBackend: PortMapBackend {
         let keeping = Set(validAttachments.map(\.containerID))
         let lock = try NFTablesLock(path: lockPath, timeoutMilliseconds: lockTimeoutMilliseconds)
         try transact { reader throws(BackendError) in
-            try Self.batch(reader) { ElementChanges.garbage(of: network, keeping: keeping, from: $0) }
+            try Self.batch(reader, owners: { owner in
+                NFTablesPlanner.parseOwner(owner).map { $0.network == network && !keeping.contains($0.containerID) } ?? false
+            }) { ElementChanges.garbage(of: network, keeping: keeping, from: $0) }
         }
         _ = consume lock
     }
 
-    /// The batch that applies `changes` to the elements of each family's table that exists.
-    private static func batch(_ reader: TableReader,
+    /// The batch that applies `changes` to the elements of each family's table that exists whose
+    /// owner `owners` accepts: DEL and GC decode only the elements they may delete, not the
+    /// thousands of other pods'.
+    private static func batch(_ reader: TableReader, owners: (String) -> Bool,
                               _ changes: ([NFTablesElement]) -> ElementChanges) throws(BackendError) -> BatchBuilder {
         var batch = BatchBuilder()
         for family in IPFamily.allCases where try reader.tableExists(family) {
-            batch.apply(changes(try reader.elements(family)), family: family)
+            batch.apply(changes(try reader.elements(family, owners: owners)), family: family)
         }
         return batch
     }

@@ -36,6 +36,12 @@ enum NftnlReplies {
 
     /// The elements of one message of a GETSETELEM dump: bytes and comment (nil: none).
     static func elements(_ message: [UInt8]) -> [(bytes: ElementBytes, comment: String?)] {
+        elements(message, keeping: { _ in true })
+    }
+
+    /// Those elements whose comment `keeping` accepts; the others are skipped before their key and
+    /// value are copied out (DEL and GC look for one owner's elements among thousands).
+    static func elements(_ message: [UInt8], keeping: (String?) -> Bool) -> [(bytes: ElementBytes, comment: String?)] {
         let set = nftnl_set_alloc()!
         defer { nftnl_set_free(set) }
         guard parse(message, { nftnl_set_elems_nlmsg_parse($0, set) }) else { return [] }
@@ -44,11 +50,13 @@ enum NftnlReplies {
         defer { nftnl_set_elems_iter_destroy(iterator) }
         var next = nftnl_set_elems_iter_next(iterator)
         while let element = next {
+            next = nftnl_set_elems_iter_next(iterator)
+            let comment = comment(element)
+            guard keeping(comment) else { continue }
             let bytes = ElementBytes(key: attribute(element, NFTNL_SET_ELEM_KEY) ?? [],
                                      keyEnd: attribute(element, NFTNL_SET_ELEM_KEY_END),
                                      data: attribute(element, NFTNL_SET_ELEM_DATA))
-            elements.append((bytes, comment(element)))
-            next = nftnl_set_elems_iter_next(iterator)
+            elements.append((bytes, comment))
         }
         return elements
     }

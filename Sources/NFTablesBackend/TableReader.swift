@@ -46,13 +46,15 @@ struct TableReader {
         return TableContents(snapshot: snapshot, sets: sets)
     }
 
-    /// Every element of `sets` in `family`'s table, which must exist.
-    func elements(_ family: IPFamily, in sets: [NFTablesElement.Set] = NFTablesElement.Set.allCases) throws(BackendError) -> [NFTablesElement] {
+    /// Every element of `sets` in `family`'s table, which must exist, or only those whose owner
+    /// comment `owners` accepts (the others are not decoded).
+    func elements(_ family: IPFamily, in sets: [NFTablesElement.Set] = NFTablesElement.Set.allCases,
+                  owners: (String) -> Bool = { _ in true }) throws(BackendError) -> [NFTablesElement] {
         var elements: [NFTablesElement] = []
         for set in sets {
             let name = "\(NFTablesLayout.tableName(family)) \(set.rawValue)"
             for message in try query(NftnlMessages.dumpElements(family, set), "list the elements of set \(name)") {
-                for (bytes, comment) in NftnlReplies.elements(message) {
+                for (bytes, comment) in NftnlReplies.elements(message, keeping: { owners($0 ?? "") }) {
                     elements.append(try decode(bytes, comment: comment, set: set, family: family))
                 }
             }
