@@ -61,6 +61,21 @@ struct DumpParsingTests {
         #expect(elements.count == planned.count)
     }
 
+    /// DEL's and GC's read: only the elements whose owner is accepted come back (the others are
+    /// skipped before their bytes are copied), in dump order.
+    @Test func elementsOfOtherOwnersAreSkipped() throws {
+        func read(_ owners: @escaping (String) -> Bool) throws -> [NFTablesElement] {
+            let transport = ReplayTransport(portID: Recorded.portID, Recorded.ipv6Elements)
+            return try TableReader(socket: NetfilterSocket(transport: transport, firstSequence: 1)).elements(.ipv6, owners: owners)
+        }
+        let planned = try #require(Fixtures.planned(Fixtures.request(try Fixtures.config(), [.ipv6: Fixtures.v6]))[.ipv6])
+        #expect(Set(try read { $0 == Self.owner }) == Set(planned))
+        #expect(try read { $0 != Self.owner }.isEmpty)
+        let masquerade = NetlinkBytes.split(Recorded.ipv4Reading[10])[0]
+        #expect(NftnlReplies.elements(masquerade, keeping: { $0 == Self.owner }).count == 2)
+        #expect(NftnlReplies.elements(masquerade, keeping: { $0 == "other-net/ctr" }).isEmpty)
+    }
+
     /// What libnftnl makes of a recorded masq_pairs dump: the range's first and last key, the
     /// owner from the comment TLV.
     @Test func masqueradePairsAreRanges() throws {
