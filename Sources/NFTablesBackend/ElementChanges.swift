@@ -64,13 +64,20 @@ struct ElementChanges: Equatable {
         ElementChanges(deletions: current.filter { $0.owner == owner })
     }
 
-    /// GC: the elements of `network`'s containers not in `keeping`. An owner that names no network
-    /// (the hashed form of a long one, or a comment someone else wrote) is left alone.
+    /// GC: the elements of `network`'s containers not in `keeping`.
     static func garbage(of network: String, keeping: Set<String>, from current: [NFTablesElement]) -> ElementChanges {
-        ElementChanges(deletions: current.filter { element in
-            guard let (owned, container) = NFTablesPlanner.parseOwner(element.owner) else { return false }
+        let collect = isGarbage(network: network, keeping: keeping)
+        return ElementChanges(deletions: current.filter { collect($0.owner) })
+    }
+
+    /// Whether an element's owner comment names one of `network`'s containers not in `keeping`.
+    /// An owner that names no network (the hashed form of a long one, or a comment someone else
+    /// wrote) is left alone.
+    static func isGarbage(network: String, keeping: Set<String>) -> (String) -> Bool {
+        { owner in
+            guard let (owned, container) = NFTablesPlanner.parseOwner(owner) else { return false }
             return owned == network && !keeping.contains(container)
-        })
+        }
     }
 }
 

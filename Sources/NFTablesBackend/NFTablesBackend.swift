@@ -115,9 +115,9 @@ public struct NFTablesBackend: PortMapBackend {
         let keeping = Set(validAttachments.map(\.containerID))
         let lock = try NFTablesLock(path: lockPath, timeoutMilliseconds: lockTimeoutMilliseconds)
         try transact { reader throws(BackendError) in
-            try Self.batch(reader, owners: { owner in
-                NFTablesPlanner.parseOwner(owner).map { $0.network == network && !keeping.contains($0.containerID) } ?? false
-            }) { ElementChanges.garbage(of: network, keeping: keeping, from: $0) }
+            try Self.batch(reader, owners: ElementChanges.isGarbage(network: network, keeping: keeping)) {
+                ElementChanges.garbage(of: network, keeping: keeping, from: $0)
+            }
         }
         _ = consume lock
     }

@@ -43,17 +43,6 @@ extension JSONObject {
     /// drops every other member naming it: what Go writes after reading such an object into a
     /// struct. nil removes them all.
     mutating func setGoField(_ field: String, _ value: JSONValue?) {
-        var kept: [(key: String, value: JSONValue)] = []
-        var placed = false
-        for member in members {
-            guard GoFieldName.matches(member.key, field) else {
-                kept.append(member)
-                continue
-            }
-            if !placed, let value { kept.append((field, value)) }
-            placed = true
-        }
-        if !placed, let value { kept.append((field, value)) }
-        members = kept
+        set(field, value, replacing: { GoFieldName.matches($0, field) })
     }
 }

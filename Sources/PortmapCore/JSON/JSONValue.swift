@@ -48,22 +48,24 @@ public struct JSONObject: Sendable, Equatable {
     /// setting nil removes the key.
     public subscript(key: String) -> JSONValue? {
         get { members.last { $0.key == key }?.value }
-        set {
-            guard let first = members.firstIndex(where: { $0.key == key }) else {
-                if let newValue { members.append((key, newValue)) }
-                return
-            }
-            var kept: [(key: String, value: JSONValue)] = []
-            for (index, member) in members.enumerated() where member.key != key || index == first {
+        set { set(key, newValue, replacing: { $0 == key }) }
+    }
+
+    /// Writes `value` under `key` where the first member whose key `replacing` accepts was (or at
+    /// the end), and drops every other such member; nil drops them all.
+    mutating func set(_ key: String, _ value: JSONValue?, replacing: (String) -> Bool) {
+        var kept: [(key: String, value: JSONValue)] = []
+        var placed = false
+        for member in members {
+            guard replacing(member.key) else {
                 kept.append(member)
+                continue
             }
-            if let newValue {
-                kept[kept.firstIndex { $0.key == key }!].value = newValue
-            } else {
-                kept.removeAll { $0.key == key }
-            }
-            members = kept
+            if !placed, let value { kept.append((key, value)) }
+            placed = true
         }
+        if !placed, let value { kept.append((key, value)) }
+        members = kept
     }
 
     public static func == (lhs: JSONObject, rhs: JSONObject) -> Bool {
