@@ -162,6 +162,28 @@ extension NamespaceTests {
             #expect(!lines.contains { $0.hasPrefix("-A \(second) ") && $0.hasSuffix("-j CNI-HOSTPORT-SETMARK") }, "\(table)")
         }
 
+        /// Protocol spellings and container IDs long enough for the comment to be cut (issue 13,
+        /// findings 1 and 3): the same tables as Go's, and our CHECK passes on Go's pod (Go 1.1.1's
+        /// own CHECK fails on an IPv4-only pod: it looks for the chain in ip6tables too). 240 bytes of ID make Go trim the comment; 234 make it exactly 256 bytes.
+        /// IPv4 only: Go 1.1.1 drops IPv6 rules that differ only by port (the test below).
+        @Test(arguments: [String(repeating: "a", count: 240), String(repeating: "b", count: 234), "ctr-short"])
+        func spellingsAndLongIDsMatchTheGoPlugin(containerID: String) throws {
+            let (go, ours) = try Self.pair()
+            defer { go.lab.tearDown(); ours.lab.tearDown() }
+            let config = DirectPortmap.config(mappings: [["hostPort": 8081, "containerPort": 80, "protocol": "TCP"],
+                                                         ["hostPort": 8082, "containerPort": 80, "protocol": "tcp"],
+                                                         ["hostPort": 5353, "containerPort": 53, "protocol": "Udp"],
+                                                         ["hostPort": 8083, "containerPort": 80, "protocol": "TCP"]],
+                                              addresses: ["10.88.0.5/24"])
+            for side in [go, ours] {
+                let add = try side.run("ADD", config, containerID: containerID)
+                #expect(add.succeeded, "\(add.stdout)\(add.stderr)")
+            }
+            #expect(try ours.lab.natTable() == go.lab.natTable())
+            let ourCheck = try DirectPortmap(lab: go.lab, portmap: .ours).run("CHECK", config, containerID: containerID)
+            #expect(ourCheck.succeeded, "\(ourCheck.stdout)")
+        }
+
         /// After switching binaries on a node, our CHECK passes for the Go plugin's pods (which
         /// never had the localnet guard: CHECK looks at the container's rules only).
         @Test func ourCheckPassesOnTheGoPluginsPods() throws {

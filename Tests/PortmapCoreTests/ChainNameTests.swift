@@ -32,10 +32,18 @@ struct ChainNameTests {
         #expect(ChainName.dnat(network: "net", containerID: "1234") != ChainName.dnat(network: "net", containerID: "1235"))
     }
 
-    @Test func commentIsTrimmedTo255Bytes() {
-        let comment = ChainName.dnatComment(network: "net", containerID: String(repeating: "a", count: 300))
-        #expect(comment.utf8.count == 255)
-        #expect(comment.hasSuffix("..."))
+    /// What iptables-legacy 1.8.9 stores for the Go plugin's comment (checked with
+    /// `iptables-legacy -A ... --comment` and `iptables-legacy-save`): Go trims over 256 bytes to
+    /// 253 + "...", the kernel's field keeps 255 of those.
+    @Test func commentIsWhatTheKernelKeepsOfGos() {
+        let opening = #"dnat name: "n1" id: ""#
+        let trimmed = ChainName.dnatComment(network: "n1", containerID: String(repeating: "a", count: 240))
+        #expect(trimmed == opening + String(repeating: "a", count: 232) + "..")
+        // 256 bytes untrimmed: Go passes it on whole, the kernel keeps all but the closing quote.
+        let whole = ChainName.dnatComment(network: "n1", containerID: String(repeating: "b", count: 234))
+        #expect(whole == opening + String(repeating: "b", count: 234))
+        let fits = ChainName.dnatComment(network: "n1", containerID: String(repeating: "c", count: 233))
+        #expect(fits == opening + String(repeating: "c", count: 233) + "\"")
         #expect(ChainName.dnatComment(network: "test", containerID: "abc") == #"dnat name: "test" id: "abc""#)
     }
 
@@ -45,9 +53,11 @@ struct ChainNameTests {
         (#"dnat name: "net1" id: "abc""#, "net1"),
         (ChainName.dnatComment(network: "net1", containerID: String(repeating: "c", count: 300)), "net1"),
         (ChainName.dnatComment(network: "n", containerID: String(repeating: "c", count: 240)), "n"),
-        // 12 + 239 + the closing quote fill the 252 bytes kept; one more and the quote is cut.
-        (ChainName.dnatComment(network: String(repeating: "n", count: 239), containerID: "c"), String(repeating: "n", count: 239)),
-        (ChainName.dnatComment(network: String(repeating: "n", count: 240), containerID: "c"), nil),
+        (ChainName.dnatComment(network: "n1", containerID: String(repeating: "b", count: 234)), "n1"),
+        // 12 + 240 + the closing quote fill the 253 bytes Go keeps; one more and the quote is cut.
+        (ChainName.dnatComment(network: String(repeating: "n", count: 240), containerID: "c"), String(repeating: "n", count: 240)),
+        (ChainName.dnatComment(network: String(repeating: "n", count: 241), containerID: "c"), nil),
+        (#"dnat name: "n1" id: ""# + String(repeating: "a", count: 232) + "...", nil),
         (#"dnat name: "net1" id: "abc" extra"#, nil),
         (#"dnat name: "net1" id: "a b""#, nil),
         (#"dnat name: "net1""#, nil),

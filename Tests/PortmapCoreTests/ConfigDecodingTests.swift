@@ -26,7 +26,7 @@ struct ConfigDecodingTests {
         #expect(config.conditionsV6 == RuleConditions(inInterface: Inverted("eth1", true)))
         #expect(config.portMappings == [
             PortMapping(hostPort: 8080, containerPort: 80, protocol: .tcp),
-            PortMapping(hostPort: 8081, containerPort: 81, protocol: .udp, hostIP: IPAddress("192.0.2.1")),
+            PortMapping(hostPort: 8081, containerPort: 81, protocol: .udp, hostIP: IPAddress("192.0.2.1"), protocolSpelling: "UDP"),
         ])
         // The first address of each family on CNI_IFNAME in the sandbox, as upstream picks it.
         #expect(config.prevResult?.containerAddresses(ifName: "eth0") == [

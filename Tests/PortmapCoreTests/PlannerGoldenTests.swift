@@ -216,6 +216,22 @@ struct PlannerGoldenTests {
         ])
     }
 
+    /// Go groups entry rules by the protocol's text and sorts the texts bytewise, so "TCP" and
+    /// "tcp" get a rule each (issue 13, finding 1); the kernel stores both as protocol 6.
+    @Test func entryRulesFollowTheProtocolSpelling() throws {
+        let json = """
+            {"cniVersion": "1.0.0", "name": "n", "runtimeConfig": {"portMappings": [
+              {"hostPort": 8082, "containerPort": 80, "protocol": "tcp"}, {"hostPort": 8081, "containerPort": 80, "protocol": "TCP"},
+              {"hostPort": 53, "containerPort": 53, "protocol": "Udp"}, {"hostPort": 8083, "containerPort": 80, "protocol": "tcp"},
+              {"hostPort": 8084, "containerPort": 80}]}}
+            """
+        let chain = try #require(IPTablesPlanner.plan(try decodeConfig(json), containerID: "c", container: IPNetwork("10.0.0.2/24")!).containerChain)
+        #expect(chain.entryRules.map(\.matches.last) == [
+            .multiportDestination([8081]), .multiportDestination([53]), .multiportDestination([8082, 8083, 8084]),
+        ])
+        #expect(chain.entryRules.map(\.protocolNumber) == [6, 17, 6].map { Inverted(UInt16($0)) })
+    }
+
     /// A hostIP-bound mapping can never produce a DNAT without its `-d`: the famous 0.0.0.0 bug.
     @Test(arguments: ["192.0.2.1", "2001:db8:1::1"])
     func everyRuleOfABoundMappingCarriesItsAddress(hostIP: String) throws {

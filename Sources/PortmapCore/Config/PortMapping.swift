@@ -3,13 +3,18 @@ public struct PortMapping: Sendable, Hashable {
     public var hostPort: UInt16
     public var containerPort: UInt16
     public var `protocol`: TransportProtocol
+    /// The protocol as the runtime spelled it ("TCP", "tcp"): the Go plugin groups its entry
+    /// rules by this text, so one rule per spelling keeps the layout Go's.
+    public var protocolSpelling: String
     /// nil when the runtime gave none (or ""); 0.0.0.0 / :: are kept, they select a family.
     public var hostIP: IPAddress?
 
-    public init(hostPort: UInt16, containerPort: UInt16, protocol: TransportProtocol = .tcp, hostIP: IPAddress? = nil) {
+    public init(hostPort: UInt16, containerPort: UInt16, protocol: TransportProtocol = .tcp, hostIP: IPAddress? = nil,
+                protocolSpelling: String? = nil) {
         self.hostPort = hostPort
         self.containerPort = containerPort
         self.protocol = `protocol`
+        self.protocolSpelling = protocolSpelling ?? `protocol`.rawValue
         self.hostIP = hostIP
     }
 
@@ -41,7 +46,8 @@ extension PortMapping {
         let hostPort = try port("hostPort")
         let containerPort = try port("containerPort")
         var transport = TransportProtocol.tcp
-        if let name = try fields.string("protocol") {
+        let spelling = try fields.string("protocol")
+        if let name = spelling {
             guard let parsed = TransportProtocol(name: name) else {
                 throw ConfigError(.invalidValue, field: fields.fieldPath("protocol"),
                                   "\"\(name.messageExcerpt)\" is not supported (tcp, udp or sctp)")
@@ -55,6 +61,6 @@ extension PortMapping {
             }
             hostIP = address
         }
-        self.init(hostPort: hostPort, containerPort: containerPort, protocol: transport, hostIP: hostIP)
+        self.init(hostPort: hostPort, containerPort: containerPort, protocol: transport, hostIP: hostIP, protocolSpelling: spelling)
     }
 }

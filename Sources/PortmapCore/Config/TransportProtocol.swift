@@ -1,5 +1,5 @@
 /// The transport protocols a hostPort can map; the ones iptables' multiport match accepts.
-public enum TransportProtocol: String, Sendable, Hashable, CaseIterable, Comparable {
+public enum TransportProtocol: String, Sendable, Hashable, CaseIterable {
     case sctp
     case tcp
     case udp
@@ -22,7 +22,4 @@ public enum TransportProtocol: String, Sendable, Hashable, CaseIterable, Compara
         guard let found = Self.allCases.first(where: { UInt16($0.number) == number }) else { return nil }
         self = found
     }
-
-    /// Alphabetical, the order the Go plugin emits its per-protocol entry rules in.
-    public static func < (lhs: TransportProtocol, rhs: TransportProtocol) -> Bool { lhs.rawValue < rhs.rawValue }
 }

@@ -30,13 +30,21 @@ public enum ChainName {
     }
 
     /// The comment on a container's entry rules; what `hostports` and operators read to map a
-    /// chain back to its container. xt_comment holds at most 255 bytes; upstream trims to 253 + "..."
-    /// (256 bytes, which iptables then refuses), we trim to 252 + "..." so such an ADD still works.
+    /// chain back to its container. The bytes the kernel holds for the Go plugin's rule: upstream
+    /// trims a comment over 256 bytes to 253 + "...", and iptables keeps the first 255 of that
+    /// (xt_comment's 256-byte field ends in a NUL), so a long one ends in "..".
     public static func dnatComment(network: String, containerID: String) -> String {
-        let comment = "dnat name: \"\(network)\" id: \"\(containerID)\""
-        guard comment.utf8.count > 255 else { return comment }
-        return String(decoding: comment.utf8.prefix(252), as: UTF8.self) + "..."
+        var comment = Array("dnat name: \"\(network)\" id: \"\(containerID)\"".utf8)
+        if comment.count > goCommentLimit {
+            comment = comment.prefix(goCommentLimit - 3) + Array("...".utf8)
+        }
+        return String(decoding: comment.prefix(storedCommentLimit), as: UTF8.self)
     }
+
+    /// Upstream's `maxCommentLength`.
+    static let goCommentLimit = 256
+    /// The most of a comment xt_comment stores.
+    static let storedCommentLimit = 255
 
     /// The network named by an entry-rule comment `dnatComment` wrote (ours or the Go plugin's),
     /// or nil when `comment` is not one, or its truncation cut into the network name.
@@ -52,14 +60,18 @@ public enum ChainName {
         let network = String(rest[..<quote])
         guard CNIEnvironment.isValidName(network) else { return nil }
         let tail = rest[quote...]
-        if comment.utf8.count == 255 && comment.hasSuffix("...") {
-            // Cut to 252 bytes + "...": what is left of `" id: "<containerID>` must still fit it.
-            let kept = tail.dropLast(3)
-            return separator.hasPrefix(kept) || kept.hasPrefix(separator) ? network : nil
+        if tail.hasPrefix(separator), tail.hasSuffix("\""), tail.count > separator.count {
+            let containerID = String(tail.dropFirst(separator.count).dropLast())
+            if CNIEnvironment.isValidName(containerID), dnatComment(network: network, containerID: containerID) == comment {
+                return network
+            }
         }
-        guard tail.hasPrefix(separator), tail.hasSuffix("\"") else { return nil }
-        let containerID = String(tail.dropFirst(separator.count).dropLast())
-        guard CNIEnvironment.isValidName(containerID) else { return nil }
-        return dnatComment(network: network, containerID: containerID) == comment ? network : nil
+        guard comment.utf8.count == storedCommentLimit else { return nil }
+        // Cut at 255 bytes, after upstream's trim to 253 + "..." or from an untrimmed 256: what
+        // is left of `" id: "<containerID>` must still fit that.
+        let kept = tail.hasSuffix("..") ? tail.dropLast(2) : tail
+        guard separator.hasPrefix(kept) || kept.hasPrefix(separator) else { return nil }
+        let idPart = kept.dropFirst(min(kept.count, separator.count))
+        return idPart.isEmpty || CNIEnvironment.isValidName(String(idPart)) ? network : nil
     }
 }

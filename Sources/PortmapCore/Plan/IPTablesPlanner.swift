@@ -111,13 +111,14 @@ public enum IPTablesPlanner {
         let conditions = config.conditions(for: family)
         let comment = ChainName.dnatComment(network: config.name, containerID: containerID)
 
-        // Entry rules: one per protocol (alphabetical) and per 15 ports. Like upstream, the port
-        // lists hold every mapping's hostPort, including those whose hostIP is of the other family
-        // (their per-port rules below are skipped, so they only cost a lookup). A `-p` condition
-        // leaves out the protocols it excludes (see `RuleConditions`).
+        // Entry rules: one per protocol spelling, in byte order ("TCP" < "tcp" < "udp"), and per
+        // 15 ports, as upstream groups them. Like upstream, the port lists hold every mapping's
+        // hostPort, including those whose hostIP is of the other family (their per-port rules
+        // below are skipped, so they only cost a lookup). A `-p` condition leaves out the
+        // protocols it excludes (see `RuleConditions`).
         var entries: [IPTablesRule] = []
-        for transport in TransportProtocol.allCases.sorted() where conditions.admits(transport) {
-            let ports = config.portMappings.filter { $0.protocol == transport }.map(\.hostPort)
+        for (spelling, transport) in protocolSpellings(config.portMappings) where conditions.admits(transport) {
+            let ports = config.portMappings.filter { $0.protocolSpelling == spelling }.map(\.hostPort)
             for start in stride(from: 0, to: ports.count, by: multiportLimit) {
                 let chunk = Array(ports[start..<min(start + multiportLimit, ports.count)])
                 entries.append(IPTablesRule(
@@ -153,5 +154,12 @@ public enum IPTablesPlanner {
         }
         return IPTablesChain(name: name, ownership: .container, rules: rules,
                              entryChains: [ChainName.topLevelDNAT], entryRules: entries)
+    }
+
+    /// The spellings of the mappings' protocols, each once, in the byte order of Go's `sort.Strings`.
+    static func protocolSpellings(_ mappings: [PortMapping]) -> [(String, TransportProtocol)] {
+        var seen: [String: TransportProtocol] = [:]
+        for mapping in mappings { seen[mapping.protocolSpelling] = mapping.protocol }
+        return seen.sorted { Array($0.key.utf8).lexicographicallyPrecedes(Array($1.key.utf8)) }.map { ($0.key, $0.value) }
     }
 }
