@@ -160,6 +160,78 @@ struct PortmapPluginTests {
         #expect(backend.calls.first?.1.containerAddresses == [:])
     }
 
+    /// Configs the Go plugin accepted but ADD refuses (issue 13, finding 2): DEL still removes
+    /// the container by network and container ID, says why on stderr, and ADD and CHECK refuse.
+    @Test(arguments: [
+        #"[{"hostPort": 8080, "containerPort": 80, "protocol": "tcp"}, {"hostPort": 8080, "containerPort": 80, "protocol": "tcp", "hostIP": "0.0.0.0"}]"#,
+        #"[{"hostPort": 70000, "containerPort": 80}]"#,
+        #"[{"hostPort": 8080, "containerPort": 80, "protocol": "icmp"}, "not a mapping"]"#,
+    ])
+    func delRemovesWhatAddWouldRefuse(mappings: String) throws {
+        let backend = RecordingBackend()
+        var env = Self.env
+        env["CNI_COMMAND"] = "DEL"
+        let output = run(env, Self.stdin(mappings: mappings), backend)
+        #expect(output.exitCode == 0, "\(output.stdout)")
+        #expect(output.stdout.isEmpty)
+        #expect(output.stderr.hasPrefix("portmap: warning: DEL of a config ADD would refuse (runtimeConfig.portMappings["), "\(output.stderr)")
+        #expect(backend.calls.map(\.0) == ["delete"])
+        #expect(backend.calls.first?.1.config.name == "net1")
+        #expect(backend.calls.first?.1.containerID == "abc-1.2_3")
+        for command in ["ADD", "CHECK"] {
+            env["CNI_COMMAND"] = command
+            #expect(try Self.errorObject(run(env, Self.stdin(mappings: mappings), backend))["code"] == .number(JSONNumber(7)))
+        }
+        #expect(backend.calls.count == 1)
+    }
+
+    /// The same for options DEL does not use: an unsupported condition, a bad mark bit, a name
+    /// ADD refuses (the chain is a hash of any name). A config without a name or with an unknown
+    /// backend still fails: DEL could not know where to look.
+    @Test(arguments: [
+        (#""name": "net1", "conditionsV4": ["-m", "comment", "--comment", "x"],"#, true),
+        (#""name": "net1", "markMasqBit": 99, "prevResult": 5,"#, true),
+        (#""name": "bad name","#, true),
+        (#""name": "net1", "backend": "nftables", "conditionsV4": ["-i", "eth0"],"#, true),
+        (#""name": "net1", "backend": "ebpf","#, false),
+        (#""type": "portmap","#, false),
+    ])
+    func delNeedsOnlyANameAndABackend(fields: String, succeeds: Bool) throws {
+        let backend = RecordingBackend()
+        var env = Self.env
+        env["CNI_COMMAND"] = "DEL"
+        let stdin = #"{"cniVersion": "1.0.0", \#(fields) "runtimeConfig": {"portMappings": [{"hostPort": 8080, "containerPort": 80}]}}"#
+        let output = run(env, Array(stdin.utf8), backend)
+        #expect((output.exitCode == 0) == succeeds, "\(output.stdout)")
+        #expect(backend.calls.map(\.0) == (succeeds ? ["delete"] : []))
+    }
+
+    /// GC reads the attachment list from a config ADD would refuse, and removes by network.
+    @Test func gcRemovesWhatAddWouldRefuse() {
+        let backend = RecordingBackend()
+        var env = Self.env
+        env["CNI_COMMAND"] = "GC"
+        let stdin = #"{"cniVersion": "1.1.0", "name": "net1", "conditionsV4": ["-m", "x"], "cni.dev/valid-attachments": [{"containerID": "a", "ifname": "eth0"}]}"#
+        let output = run(env, Array(stdin.utf8), backend)
+        #expect(output.exitCode == 0, "\(output.stdout)")
+        #expect(output.stderr.contains("GC of a config ADD would refuse (conditionsV4"), "\(output.stderr)")
+        #expect(backend.gcCalls.map(\.network) == ["net1"])
+        #expect(backend.gcCalls.first?.attachments == [GCAttachment(containerID: "a", ifName: "eth0")])
+    }
+
+    /// An error answers in the request's cniVersion whenever it could be read (issue 13, finding 6);
+    /// with none the plugin speaks, in the newest.
+    @Test(arguments: [
+        (#"{"cniVersion": "0.3.1", "name": "n", "runtimeConfig": {"portMappings": [{"hostPort": 70000, "containerPort": 80}]}}"#, "0.3.1"),
+        (#"{"CNIVERSION": "0.4.0", "name": "bad name"}"#, "0.4.0"),
+        (#"{"cniVersion": "9.9.9", "name": "n"}"#, "1.1.0"),
+        (#"{"cniVersion": "1.0.0", "#, "1.1.0"),
+    ])
+    func errorsCarryTheRequestVersion(stdin: String, version: String) throws {
+        let error = try Self.errorObject(run(Self.env, Array(stdin.utf8)))
+        #expect(error["cniVersion"] == .string(version))
+    }
+
     @Test func checkNeedsVersion040() {
         var env = Self.env
         env["CNI_COMMAND"] = "CHECK"

@@ -20,6 +20,9 @@ public struct PortMapConfig: Sendable, Equatable {
     /// hostPort at 127.0.0.1 — and `route_localnet`, which localhost hostPorts need, widens that.
     public var localnetGuard: Bool
     public var portMappings: [PortMapping]
+    /// Whether `runtimeConfig.portMappings` listed anything. DEL goes by this, not by
+    /// `portMappings`, from which a teardown decoding leaves out what ADD would refuse.
+    public var listsMappings: Bool
     public var prevResult: CNIResult?
     /// GC's list of attachments to keep (`cni.dev/valid-attachments`, or the legacy
     /// `cni.dev/attachments`; both are read); nil when the config lists none.
@@ -40,30 +43,14 @@ public struct PortMapConfig: Sendable, Equatable {
     /// Decodes and validates stdin. The order of checks is the order an operator fixes things in:
     /// JSON syntax, cniVersion, name, then the plugin's own fields.
     public init(json: JSONValue) throws(ConfigError) {
-        guard case .object(let object) = json else {
-            throw ConfigError(.decoding, field: "", "the network configuration must be a JSON object, found \(json.kindName)")
-        }
-        let fields = JSONFields(object)
-        guard let versionText = try fields.string("cniVersion") else {
-            throw ConfigError(.incompatibleVersion, field: "cniVersion", "is missing; supported: \(Self.supportedList)")
-        }
-        guard let version = CNIVersion(versionText), CNIVersion.supported.contains(version) else {
-            throw ConfigError(.incompatibleVersion, field: "cniVersion", "\"\(versionText.messageExcerpt)\" is not supported; supported: \(Self.supportedList)")
-        }
-        cniVersion = version
-        guard let name = try fields.string("name"), !name.isEmpty else {
-            throw ConfigError(.invalidValue, field: "name", "missing network name")
-        }
+        let fields = try Self.topLevelFields(json)
+        cniVersion = try Self.decodeVersion(fields)
+        let name = try Self.decodeName(fields)
         guard CNIEnvironment.isValidName(name) else {
             throw ConfigError(.invalidValue, field: "name", "\"\(name.messageExcerpt)\" has invalid characters (allowed: [a-zA-Z0-9][a-zA-Z0-9_.-]*)")
         }
         self.name = name
-
-        let backendName = try fields.string("backend") ?? BackendKind.iptables.rawValue
-        guard let backend = BackendKind(rawValue: backendName) else {
-            throw ConfigError(.invalidValue, field: "backend", "\"\(backendName.messageExcerpt)\" is not a backend (iptables, nftables)")
-        }
-        self.backend = backend
+        backend = try Self.decodeBackend(fields)
         if backend == .nftables {
             // The nftables layout shares one table and its maps between all containers: a
             // per-container mark, chain or match has nowhere to go. Refused, never ignored.
@@ -95,6 +82,7 @@ public struct PortMapConfig: Sendable, Equatable {
         conditionsV6 = try RuleConditions(tokens: try fields.strings("conditionsV6") ?? [], family: .ipv6, field: "conditionsV6")
 
         portMappings = try Self.decodeMappings(fields)
+        listsMappings = !portMappings.isEmpty
 
         if let prev = try fields.object("prevResult") {
             prevResult = try CNIResult(prev.object, path: "prevResult")
@@ -105,6 +93,38 @@ public struct PortMapConfig: Sendable, Equatable {
         validAttachments = try GCAttachment.decodeLists(fields)
     }
 
+    static func topLevelFields(_ json: JSONValue) throws(ConfigError) -> JSONFields {
+        guard case .object(let object) = json else {
+            throw ConfigError(.decoding, field: "", "the network configuration must be a JSON object, found \(json.kindName)")
+        }
+        return JSONFields(object)
+    }
+
+    static func decodeName(_ fields: JSONFields) throws(ConfigError) -> String {
+        guard let name = try fields.string("name"), !name.isEmpty else {
+            throw ConfigError(.invalidValue, field: "name", "missing network name")
+        }
+        return name
+    }
+
+    static func decodeVersion(_ fields: JSONFields) throws(ConfigError) -> CNIVersion {
+        guard let versionText = try fields.string("cniVersion") else {
+            throw ConfigError(.incompatibleVersion, field: "cniVersion", "is missing; supported: \(Self.supportedList)")
+        }
+        guard let version = CNIVersion(versionText), CNIVersion.supported.contains(version) else {
+            throw ConfigError(.incompatibleVersion, field: "cniVersion", "\"\(versionText.messageExcerpt)\" is not supported; supported: \(Self.supportedList)")
+        }
+        return version
+    }
+
+    static func decodeBackend(_ fields: JSONFields) throws(ConfigError) -> BackendKind {
+        let backendName = try fields.string("backend") ?? BackendKind.iptables.rawValue
+        guard let backend = BackendKind(rawValue: backendName) else {
+            throw ConfigError(.invalidValue, field: "backend", "\"\(backendName.messageExcerpt)\" is not a backend (iptables, nftables)")
+        }
+        return backend
+    }
+
     private static var supportedList: String {
         CNIVersion.supported.map(\.description).joined(separator: ", ")
     }
@@ -112,7 +132,7 @@ public struct PortMapConfig: Sendable, Equatable {
     /// `runtimeConfig.portMappings`, each validated, with no `<hostIP, hostPort, protocol>` claimed
     /// twice in a family: a second identical DNAT would be silently unreachable. No hostIP, 0.0.0.0
     /// and :: all claim "every address" of the families they apply to.
-    private static func decodeMappings(_ fields: JSONFields) throws(ConfigError) -> [PortMapping] {
+    static func decodeMappings(_ fields: JSONFields) throws(ConfigError) -> [PortMapping] {
         guard let runtime = try fields.object("runtimeConfig"),
               let elements = try runtime.array("portMappings") else { return [] }
         guard elements.count <= maxPortMappings else {

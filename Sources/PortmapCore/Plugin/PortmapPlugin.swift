@@ -33,9 +33,14 @@ public struct PortmapPlugin {
             if env.command == .version {
                 return PluginOutput(stdout: Self.versionJSON)
             }
-            let config = try Self.decode(Self.configBytes(stdin))
-            requestVersion = config.cniVersion
-            return try execute(env, config)
+            let json = try Self.parse(Self.configBytes(stdin))
+            // An error answers in the request's version as soon as it can be read (SPEC: the
+            // error's cniVersion), even when the config is refused for another reason.
+            requestVersion = Self.requestedVersion(json) ?? requestVersion
+            let (config, warning) = try Self.decode(json, for: env.command)
+            var output = try execute(env, config)
+            output.stderr = warning + output.stderr
+            return output
         } catch {
             return PluginOutput(stdout: Self.errorJSON(error, version: requestVersion), exitCode: 1)
         }
@@ -67,7 +72,7 @@ public struct PortmapPlugin {
             return PluginOutput()
         case .delete:
             var warnings = ""
-            if !config.portMappings.isEmpty {
+            if config.listsMappings {
                 try Self.mapping { () throws(BackendError) in try backend.delete(request) }
                 // Upstream flushes only on ADD, so a UDP client keeps talking to the deleted pod's
                 // address until its entry times out. Without prevResult, both families.
@@ -153,15 +158,44 @@ public struct PortmapPlugin {
         }
     }
 
-    static func decode(_ stdin: [UInt8]) throws(CNIError) -> PortMapConfig {
-        let json: JSONValue
+    static func parse(_ stdin: [UInt8]) throws(CNIError) -> JSONValue {
         do {
-            json = try JSONParser.parse(stdin)
+            return try JSONParser.parse(stdin)
         } catch {
             throw CNIError(.decodingFailure, "failed to parse network configuration", details: error.description)
         }
+    }
+
+    /// The config's `cniVersion` when it is one this plugin speaks.
+    static func requestedVersion(_ json: JSONValue) -> CNIVersion? {
+        guard case .object(let object) = json, case .string(let text) = object.goField("cniVersion"),
+              let version = CNIVersion(text), CNIVersion.supported.contains(version) else { return nil }
+        return version
+    }
+
+    static func decode(_ stdin: [UInt8]) throws(CNIError) -> PortMapConfig {
+        try decode(parse(stdin))
+    }
+
+    /// DEL and GC fall back to the teardown decoding when ADD's validation refuses the config,
+    /// with a warning on stderr that says why.
+    static func decode(_ json: JSONValue, for command: CNICommand) throws(CNIError) -> (PortMapConfig, warning: String) {
         do {
-            return try PortMapConfig(json: json)
+            return (try decode(json), "")
+        } catch {
+            guard command == .delete || command == .gc else { throw error }
+            let config = try mapping { () throws(ConfigError) in try PortMapConfig(teardownJSON: json) }
+            return (config, "portmap: warning: \(command.rawValue) of a config ADD would refuse (\(error.msg)): removing by network name and container ID\n")
+        }
+    }
+
+    static func decode(_ json: JSONValue) throws(CNIError) -> PortMapConfig {
+        try mapping { () throws(ConfigError) in try PortMapConfig(json: json) }
+    }
+
+    private static func mapping(_ body: () throws(ConfigError) -> PortMapConfig) throws(CNIError) -> PortMapConfig {
+        do {
+            return try body()
         } catch {
             let code: CNIError.Code
             switch error.kind {
