@@ -13,11 +13,26 @@ public enum PluginMain {
 
     public static func run(_ plugin: PortmapPlugin) -> Never {
         let environment = currentEnvironment()
-        let needsStdin = environment["CNI_COMMAND"].map { !$0.isEmpty && $0 != "VERSION" } ?? false
+        let command = environment["CNI_COMMAND"] ?? ""
+        // A reader gone from a stdout pipe is then a write error with its reason, not a silent death.
+        signal(SIGPIPE, SIG_IGN)
+        // A result that cannot be delivered is a failed verb (Go exits 1 too). A closed stdout
+        // is known before anything is changed, so the verb is refused then and the node untouched.
+        if !command.isEmpty && fcntl(STDOUT_FILENO, F_GETFD) < 0 {
+            _ = write("portmap: \(command): stdout is not open (\(String(cString: strerror(errno)))): no result could be delivered, nothing was changed\n", to: STDERR_FILENO)
+            exit(1)
+        }
+        let needsStdin = !command.isEmpty && command != "VERSION"
         let output = plugin.run(environment: environment, stdin: needsStdin ? readStandardInput() : .bytes([]))
-        write(output.stdout, to: STDOUT_FILENO)
-        write(output.stderr, to: STDERR_FILENO)
-        exit(output.exitCode)
+        var exitCode = output.exitCode
+        if let failure = write(output.stdout, to: STDOUT_FILENO) {
+            // Past this point the change is committed. It is not undone here: the runtime, seeing
+            // the failure, runs DEL for this container, which removes it.
+            _ = write("portmap: \(command): cannot write the result to stdout (\(failure)); the runtime's DEL after this failure removes what was written\n", to: STDERR_FILENO)
+            exitCode = exitCode == 0 ? 1 : exitCode
+        }
+        _ = write(output.stderr, to: STDERR_FILENO)
+        exit(exitCode)
     }
 
     /// `environ` as a dictionary. Split on the bytes, not on `Character`s: grapheme breaking of
@@ -54,7 +69,8 @@ public enum PluginMain {
         }
     }
 
-    private static func write(_ text: String, to descriptor: Int32) {
+    /// Writes all of `text`; the reason when that failed, nil when it was written.
+    private static func write(_ text: String, to descriptor: Int32) -> String? {
         var bytes = Array(text.utf8)[...]
         while !bytes.isEmpty {
             let written = bytes.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress, $0.count) }
@@ -63,8 +79,9 @@ public enum PluginMain {
             } else if written < 0 && errno == EINTR {
                 continue
             } else {
-                return
+                return written < 0 ? String(cString: strerror(errno)) : "nothing was written"
             }
         }
+        return nil
     }
 }

@@ -39,6 +39,30 @@ extension NamespaceTests {
             }
         }
 
+        /// What a `kill -9` between the two families' commits leaves (IPv4 complete, IPv6 without
+        /// the pod): CHECK names the family at fault and only it, and DEL removes the rest.
+        @Test func checkNamesTheFamilyWithoutThePod() throws {
+            let lab = try NetnsLab()
+            defer { lab.tearDown() }
+            let plugin = DirectPortmap(lab: lab, portmap: .ours)
+            let config = DirectPortmap.config(mappings: [["hostPort": 8080, "containerPort": 80, "protocol": "tcp"]],
+                                              addresses: ["10.88.0.5/24", "2001:db8:88::5/64"])
+            try #require(try plugin.run("ADD", config).succeeded)
+            let chain = try #require(try lab.natTable(v6: true).split(separator: "\n").first { $0.hasPrefix(":CNI-DN-") }?
+                .dropFirst().split(separator: " ").first)
+            for arguments in [["-F", "CNI-HOSTPORT-DNAT"], ["-F", String(chain)], ["-X", String(chain)]] {
+                try Command.check(["ip", "netns", "exec", lab.node, "ip6tables-legacy", "-t", "nat"] + arguments)
+            }
+            let check = try plugin.run("CHECK", config)
+            #expect(check.status == 1)
+            let error = try #require(try JSONSerialization.jsonObject(with: Data(check.stdout.utf8)) as? [String: Any])
+            #expect(error["code"] as? Int == 101)
+            #expect((error["msg"] as? String) == "ip6tables nat: chain \(chain) is missing", "\(check.stdout)")
+            #expect(!(error["details"] as? String ?? "").contains("iptables nat:"), "IPv4 is complete: \(check.stdout)")
+            #expect(try plugin.run("DEL", config).succeeded)
+            #expect(!(try lab.natTable()).contains("ctr-diff-1"))
+        }
+
         @Test func addTwiceAddsNothingDelTwiceSucceedsAndLeavesNothing() throws {
             let lab = try NetnsLab()
             defer { lab.tearDown() }
