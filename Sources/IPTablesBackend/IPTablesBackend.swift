@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
+import NodeLock
 import PortmapCore
 
 /// The iptables backend: the Go plugin's nat layout (plus the localnet guard in raw), written
@@ -12,10 +13,6 @@ import PortmapCore
 public struct IPTablesBackend: PortMapBackend, Sendable {
     let lockPath: String
     let lockTimeoutMilliseconds: Int
-    /// A commit that races another writer fails with EAGAIN; the whole read-edit-commit cycle is
-    /// retried this many times.
-    static let commitAttempts = 5
-
     /// `XTABLES_LOCKFILE` moves the lock, as it does for iptables itself.
     public init(environment: [String: String], lockTimeoutMilliseconds: Int = 5_000) {
         let configured = environment["XTABLES_LOCKFILE"] ?? ""
@@ -87,18 +84,23 @@ public struct IPTablesBackend: PortMapBackend, Sendable {
         _ = consume lock
     }
 
-    /// One read-edit-commit cycle on `table` of `family`, retried when another writer committed
-    /// in between. `edit` returns whether it changed anything; nothing changed, no commit.
+    /// One read-edit-commit cycle on `table` of `family`, redone while another writer commits in
+    /// between (EAGAIN), for `CommitRetry`'s budget. `edit` returns whether it changed anything;
+    /// nothing changed, no commit.
     func transact(_ family: IPFamily, _ table: String,
                           _ edit: (KernelRuleTable) throws(BackendError) -> Bool) throws(BackendError) {
-        for attempt in 1...Self.commitAttempts {
+        var retry = CommitRetry()
+        while true {
             let table = try open(family, table)
             guard try edit(KernelRuleTable(table)) else { return }
             do {
                 try table.commit()
                 return
-            } catch where error.isConcurrentModification && attempt < Self.commitAttempts {
-                Self.backOff(attempt)
+            } catch where error.isConcurrentModification {
+                guard retry.backOff() else {
+                    throw BackendError(.busy, "\(error.description), \(retry.attempts) times in \(CommitRetry.budgetMilliseconds) ms",
+                                       details: "a program outside the xtables lock keeps changing the table; retry later")
+                }
             } catch {
                 throw BackendError(.kernel, error.description)
             }
@@ -114,9 +116,4 @@ public struct IPTablesBackend: PortMapBackend, Sendable {
         }
     }
 
-    /// A writer outside our lock is committing too: wait a few jittered milliseconds so the next
-    /// read sees its table instead of racing it again.
-    private static func backOff(_ attempt: Int) {
-        usleep(UInt32.random(in: 1_000...3_000) * UInt32(attempt))
-    }
 }

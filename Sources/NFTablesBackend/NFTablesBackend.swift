@@ -4,6 +4,7 @@ import Glibc
 import Musl
 #endif
 import Netlink
+import NodeLock
 import PortmapCore
 
 /// The nftables backend: per family one table the plugin owns (`NFTablesLayout`), shared by every
@@ -17,7 +18,6 @@ public struct NFTablesBackend: PortMapBackend {
     let lockTimeoutMilliseconds: Int
     let openSocket: () throws(HostNetworkError) -> NetfilterSocket
     /// Read and batch are redone this many times in all while other writers keep committing.
-    static let commitAttempts = 5
 
     /// `PORTMAP_NFTABLES_LOCKFILE` moves the lock.
     public init(environment: [String: String], lockTimeoutMilliseconds: Int = 5_000) {
@@ -136,12 +136,13 @@ public struct NFTablesBackend: PortMapBackend {
 
     /// Reads the generation, plans a batch from what `plan` reads, and sends it (committing it, or
     /// with `commits` false only having the kernel check it); redone while another writer commits
-    /// in between (the kernel answers ERESTART), `commitAttempts` times in all. An empty batch is
+    /// in between (the kernel answers ERESTART), for `CommitRetry`'s budget. An empty batch is
     /// not sent.
     func transact(commits: Bool = true, _ plan: (TableReader) throws(BackendError) -> BatchBuilder) throws(BackendError) {
         let socket = try open()
         let reader = TableReader(socket: socket)
-        for attempt in 1...Self.commitAttempts {
+        var retry = CommitRetry()
+        repeat {
             let generation = try reader.generation()
             let batch = try plan(reader)
             guard !batch.isEmpty else { return }
@@ -157,10 +158,10 @@ public struct NFTablesBackend: PortMapBackend {
             case .refused(let failures):
                 throw batch.refusal(failures)
             case .generationChanged:
-                if attempt < Self.commitAttempts { Self.backOff(attempt) }
+                break
             }
-        }
-        throw BackendError(.busy, "the nftables ruleset changed before each of \(Self.commitAttempts) batches could be applied",
+        } while retry.backOff()
+        throw BackendError(.busy, "the nftables ruleset changed before each of \(retry.attempts) batches in \(CommitRetry.budgetMilliseconds) ms could be applied",
                            details: "another program keeps committing nftables changes; retry later")
     }
 
@@ -170,11 +171,5 @@ public struct NFTablesBackend: PortMapBackend {
         } catch {
             throw BackendError(.kernel, "nftables: \(error)")
         }
-    }
-
-    /// Another writer is committing too: wait a few jittered milliseconds so the next read sees
-    /// its ruleset instead of racing it again.
-    private static func backOff(_ attempt: Int) {
-        usleep(UInt32.random(in: 1_000...3_000) * UInt32(attempt))
     }
 }

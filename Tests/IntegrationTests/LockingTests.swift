@@ -79,6 +79,31 @@ extension NamespaceTests {
             }
         }
 
+        /// An `iptables-legacy -A/-D` loop under another lock file (issue 13, finding 8): it commits
+        /// all the time, so our commits keep losing races; for 2 s they are redone, and every ADD
+        /// and DEL goes through (five attempts lost 15-22 of 200 with code 100).
+        @Test func aWriterIgnoringTheLockFailsNoVerb() throws {
+            let lab = try NetnsLab()
+            defer { lab.tearDown() }
+            try lab.inNode("iptables-legacy", "-t", "nat", "-N", "WRITER")
+            let writer = Process()
+            writer.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
+            writer.arguments = ["netns", "exec", lab.node, "sh", "-c",
+                                "for i in $(seq 20000); do iptables-legacy -w -t nat -A WRITER -j RETURN; iptables-legacy -w -t nat -D WRITER -j RETURN; done"]
+            try writer.run()
+            defer { writer.terminate(); writer.waitUntilExit() }
+            let plugin = DirectPortmap(lab: lab, portmap: .ours)
+            let env = ["XTABLES_LOCKFILE": "\(lab.dataDir.path)/own-lock"]
+            for index in 0..<40 {
+                let add = try plugin.run("ADD", Self.config(index), containerID: "ctr-writer-\(index)", env: env)
+                #expect(add.succeeded, "ADD \(index): \(add.stdout)")
+                let del = try plugin.run("DEL", Self.config(index), containerID: "ctr-writer-\(index)", env: env)
+                #expect(del.succeeded, "DEL \(index): \(del.stdout)")
+            }
+            #expect(writer.isRunning, "the writer was still committing at the end")
+            #expect(!(try lab.natTable()).contains("ctr-writer-"))
+        }
+
         /// A lock held by another process past the plugin's patience: code 11, tables untouched; once
         /// it is released the same ADD goes through.
         @Test func heldLockIsCode11AndChangesNothing() throws {
