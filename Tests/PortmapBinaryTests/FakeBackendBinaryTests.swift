@@ -42,12 +42,16 @@ struct FakeBackendBinaryTests {
         #expect(result.stderr.contains("CNI portmap plugin"))
     }
 
+    /// An ADD of the plugin started by `/bin/sh -c script` (the binary is `$0`), for stdout set up by the shell.
+    func addThroughShell(_ script: String) throws -> Subprocess.Result {
+        try Subprocess.run(["/bin/sh", "-c", script, plugin.executable.path], environment: env("ADD"), stdin: Array(Self.config().utf8))
+    }
+
     /// A closed stdout (issue 13, finding 9): no result can reach the runtime, so ADD fails
     /// before changing anything and says why.
     @Test func closedStdoutFailsBeforeAnyChange() throws {
         defer { try? FileManager.default.removeItem(at: state) }
-        let result = try Subprocess.run(["/bin/sh", "-c", #"exec >&-; exec "$0""#, plugin.executable.path],
-                                        environment: env("ADD"), stdin: Array(Self.config().utf8))
+        let result = try addThroughShell(#"exec >&-; exec "$0""#)
         #expect(result.status == 1)
         #expect(result.stderr.contains("portmap: ADD: stdout is not open (Bad file descriptor)"), "\(result.stderr)")
         #expect(!FileManager.default.fileExists(atPath: state.path), "the backend was never called")
@@ -56,8 +60,7 @@ struct FakeBackendBinaryTests {
     /// A stdout that fails on write: the change is in, the verb still fails, and stderr says why.
     @Test func failedResultWriteIsAFailure() throws {
         defer { try? FileManager.default.removeItem(at: state) }
-        let result = try Subprocess.run(["/bin/sh", "-c", #"exec "$0" > /dev/full"#, plugin.executable.path],
-                                        environment: env("ADD"), stdin: Array(Self.config().utf8))
+        let result = try addThroughShell(#"exec "$0" > /dev/full"#)
         #expect(result.status == 1)
         #expect(result.stderr.contains("cannot write the result to stdout (No space left on device)"), "\(result.stderr)")
         #expect(FileManager.default.fileExists(atPath: state.path))

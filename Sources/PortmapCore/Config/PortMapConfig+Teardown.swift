@@ -5,13 +5,14 @@ extension PortMapConfig {
     /// or the runtime retries that DEL forever. Only what they use is required: a supported
     /// cniVersion (the runtime's contract), a name, a known backend and, for GC, the attachment
     /// list. The mappings kept are those that decode, for the UDP conntrack flush; a prevResult
-    /// that does not decode only widens that flush to both families.
+    /// that does not decode only widens that flush to both families. The iptables options are
+    /// left at their defaults: nothing DEL or GC does depends on them.
     public init(teardownJSON json: JSONValue) throws(ConfigError) {
         let fields = try Self.topLevelFields(json)
         cniVersion = try Self.decodeVersion(fields)
         name = try Self.decodeName(fields)
         backend = try Self.decodeBackend(fields)
-        snat = (try? fields.bool("snat")) ?? true
+        snat = true
         masqAll = false
         markMasqBit = Self.defaultMarkMasqBit
         externalSetMarkChain = nil
