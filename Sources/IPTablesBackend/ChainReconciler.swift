@@ -12,9 +12,7 @@ enum ChainReconciler {
 
     /// Brings `table` to hold `chains`, which may jump to the `required` chains it does not create.
     static func apply(_ chains: [IPTablesChain], requiring required: [String] = [], to table: some RuleTable) throws(BackendError) -> Bool {
-        for chain in required where !table.chainExists(chain) {
-            throw BackendError(.invalidConfig, "externalSetMarkChain \"\(chain)\" does not exist in the \(label(table)) table")
-        }
+        try require(required, in: table)
         var changed = false
         do {
             for chain in chains {
@@ -27,6 +25,13 @@ enum ChainReconciler {
             throw BackendError(.kernel, error.description)
         }
         return changed
+    }
+
+    /// Refuses the config when a chain it names (externalSetMarkChain) is not in `table`.
+    static func require(_ chains: [String], in table: some RuleTable) throws(BackendError) {
+        for chain in chains where !table.chainExists(chain) {
+            throw BackendError(.invalidConfig, "externalSetMarkChain \"\(chain)\" does not exist in the \(label(table)) table")
+        }
     }
 
     private static func applyChain(_ chain: IPTablesChain, to table: some RuleTable) throws(XTablesError) -> Bool {

@@ -26,6 +26,12 @@ public struct IPTablesBackend: PortMapBackend, Sendable {
         }
         guard !plans.isEmpty else { return }
         let lock = try XTablesLock(path: lockPath, timeoutMilliseconds: lockTimeoutMilliseconds)
+        // A refusal comes before any family commits: with the chains named in one family only,
+        // the other must not be left half added. Each commit checks again (a writer outside the
+        // lock may remove a chain in between).
+        for plan in plans where !plan.requiredChains.isEmpty {
+            try ChainReconciler.require(plan.requiredChains, in: KernelRuleTable(try open(plan.family, "nat")))
+        }
         try ConcurrentFamilies.run(plans) { plan throws(BackendError) in
             // The guard first: a DNAT must never be live without it.
             if !plan.rawChains.isEmpty {

@@ -83,6 +83,24 @@ extension NamespaceTests {
             #expect(try lab.natTable(v6: true) == before.1)
         }
 
+        /// A mark chain present in one family only: the refusal comes before either family commits,
+        /// so the family that has the chain is not left with the container's rules (the guard in raw
+        /// included).
+        @Test func markChainInOneFamilyOnlyWritesNeitherFamily() throws {
+            let lab = try NetnsLab()
+            defer { lab.tearDown() }
+            try #require(try lab.inNode("iptables-legacy", "-t", "nat", "-N", "KUBE-MARK-MASQ").status == 0)
+            // Reading a table instantiates it; a node's ip6tables nat exists already (kube-proxy).
+            try #require(try lab.inNode("ip6tables-legacy", "-t", "nat", "-S").status == 0)
+            let before = try lab.rulesets()
+            let result = try DirectPortmap(lab: lab, portmap: .ours).run("ADD", stdin: Data(Self.config(extra: #", "externalSetMarkChain": "KUBE-MARK-MASQ""#).utf8))
+            let error = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
+            #expect(error?["code"] as? Int == 7, "\(result.stdout)")
+            #expect((error?["msg"] as? String)?.contains("ip6tables nat") == true, "\(result.stdout)")
+            let after = try lab.rulesets()
+            #expect(after == before, "before:\n\(before)\nafter:\n\(after)")
+        }
+
         /// Run by hand without CNI_COMMAND: the about line on stderr, nothing on stdout, no change.
         @Test func noCommandPrintsAboutAndChangesNothing() throws {
             let lab = try NetnsLab()
