@@ -7,37 +7,33 @@ import PortmapCore
 /// round no longer waits for the IPv4 one's. The first item runs on the calling thread, every other
 /// on a thread of its own; all are waited for, and the first failure in item order is thrown.
 enum ConcurrentFamilies {
-    static func run<Item: Sendable>(_ items: [Item], _ body: @escaping @Sendable (Item) throws(BackendError) -> Void) throws(BackendError) {
-        guard let first = items.first else { return }
+    /// The items' values in item order, once every item succeeded.
+    static func run<Item: Sendable, Value: Sendable>(_ items: [Item], _ body: @escaping @Sendable (Item) throws(BackendError) -> Value) throws(BackendError) -> [Value] {
+        guard let first = items.first else { return [] }
         let others = items.dropFirst().map { item in
-            let result = Outcome()
-            let thread = try? OwnThread { result.failure = outcome { () throws(BackendError) in try body(item) } }
-            return (item, thread, result)
+            let outcome = Outcome<Value>()
+            let thread = try? OwnThread { outcome.result = result { () throws(BackendError) in try body(item) } }
+            return (item, thread, outcome)
         }
-        var failures = [outcome { () throws(BackendError) in try body(first) }]
-        for (item, thread, result) in others {
-            if let thread {
-                thread.join()
-                failures.append(result.failure)
-            } else {
-                // A thread that could not be started: its work is done here, after the others'.
-                failures.append(outcome { () throws(BackendError) in try body(item) })
-            }
+        var results = [result { () throws(BackendError) in try body(first) }]
+        for (item, thread, outcome) in others {
+            thread?.join()
+            // No result: the thread could not be started, and its work is done here, after the others'.
+            results.append(outcome.result ?? result { () throws(BackendError) in try body(item) })
         }
-        if let error = failures.compactMap({ $0 }).first { throw error }
+        return try results.map { outcome throws(BackendError) in try outcome.get() }
     }
 
-    private static func outcome(_ work: () throws(BackendError) -> Void) -> BackendError? {
+    private static func result<Value>(_ work: () throws(BackendError) -> Value) -> Result<Value, BackendError> {
         do throws(BackendError) {
-            try work()
-            return nil
+            return .success(try work())
         } catch {
-            return error
+            return .failure(error)
         }
     }
 
-    /// What one item's thread threw, read once the thread is joined.
-    private final class Outcome: @unchecked Sendable {
-        var failure: BackendError?
+    /// What one item's thread returned or threw, read once the thread is joined.
+    private final class Outcome<Value>: @unchecked Sendable {
+        var result: Result<Value, BackendError>?
     }
 }

@@ -61,7 +61,7 @@ extension IPTablesBackend {
     private func trialAdd(_ plan: IPTablesFamilyPlan, tables: [(String, [IPTablesChain])]) throws(BackendError) {
         for (name, chains) in tables {
             let required = name == "nat" ? plan.requiredChains : []
-            try transact(plan.family, name) { table throws(BackendError) in
+            _ = try transact(plan.family, name) { table throws(BackendError) in
                 do throws(XTablesError) {
                     for chain in required where !table.chainExists(chain) { try table.createChain(chain) }
                 } catch {

@@ -20,11 +20,11 @@ public struct IPTablesBackend: PortMapBackend, Sendable {
         self.lockTimeoutMilliseconds = lockTimeoutMilliseconds
     }
 
-    public func add(_ request: PortMapRequest) throws(BackendError) {
+    public func add(_ request: PortMapRequest) throws(BackendError) -> [String] {
         let plans = request.containerAddresses.sorted { $0.key < $1.key }.map { _, address in
             IPTablesPlanner.plan(request.config, containerID: request.containerID, container: address)
         }
-        guard !plans.isEmpty else { return }
+        guard !plans.isEmpty else { return [] }
         let lock = try XTablesLock(path: lockPath, timeoutMilliseconds: lockTimeoutMilliseconds)
         // A refusal comes before any family commits: with the chains named in one family only,
         // the other must not be left half added. Each commit checks again (a writer outside the
@@ -32,14 +32,15 @@ public struct IPTablesBackend: PortMapBackend, Sendable {
         for plan in plans where !plan.requiredChains.isEmpty {
             try ChainReconciler.require(plan.requiredChains, in: KernelRuleTable(try open(plan.family, "nat")))
         }
-        try ConcurrentFamilies.run(plans) { plan throws(BackendError) in
+        let warnings = try ConcurrentFamilies.run(plans) { plan throws(BackendError) in
             // The guard first: a DNAT must never be live without it.
-            if !plan.rawChains.isEmpty {
-                try transact(plan.family, "raw") { table throws(BackendError) in try ChainReconciler.apply(plan.rawChains, to: table) }
+            let raw = plan.rawChains.isEmpty ? [] : try transact(plan.family, "raw") { table throws(BackendError) in
+                try ChainReconciler.apply(plan.rawChains, to: table)
             }
-            try transact(plan.family, "nat") { table throws(BackendError) in try ChainReconciler.apply(plan, to: table) }
+            return try raw + transact(plan.family, "nat") { table throws(BackendError) in try ChainReconciler.apply(plan, to: table) }
         }
         _ = consume lock
+        return warnings.flatMap { $0 }
     }
 
     /// Reads without the lock: libiptc's snapshot is consistent, and CHECK must not queue behind
@@ -62,53 +63,62 @@ public struct IPTablesBackend: PortMapBackend, Sendable {
 
     /// Removes the container in both families (a DEL may come without prevResult), skipping
     /// tables that do not exist rather than creating them.
-    public func delete(_ request: PortMapRequest) throws(BackendError) {
+    public func delete(_ request: PortMapRequest) throws(BackendError) -> [String] {
         let teardown = IPTablesPlanner.teardown(network: request.config.name, containerID: request.containerID)
         let families = IPFamily.allCases.filter { KernelTables.exists("nat", family: $0) }
-        guard !families.isEmpty else { return }
+        guard !families.isEmpty else { return [] }
         let lock = try XTablesLock(path: lockPath, timeoutMilliseconds: lockTimeoutMilliseconds)
-        try ConcurrentFamilies.run(families) { family throws(BackendError) in
+        let warnings = try ConcurrentFamilies.run(families) { family throws(BackendError) in
             try transact(family, "nat") { table throws(BackendError) in try ChainReconciler.remove(teardown, from: table) }
         }
         _ = consume lock
+        return warnings.flatMap { $0 }
     }
 
     /// Removes the containers of `network` not in `validAttachments` from both families' nat
     /// tables (see `IPTablesPlanner.garbage` for what is recognized as theirs), one commit per
     /// table under the lock, creating no table. A family that fails does not stop the other; the
     /// first failure is thrown after both were tried.
-    public func gc(network: String, validAttachments: [GCAttachment]) throws(BackendError) {
+    public func gc(network: String, validAttachments: [GCAttachment]) throws(BackendError) -> [String] {
         let keeping = Set(validAttachments.map(\.containerID))
         let families = IPFamily.allCases.filter { KernelTables.exists("nat", family: $0) }
-        guard !families.isEmpty else { return }
+        guard !families.isEmpty else { return [] }
         let lock = try XTablesLock(path: lockPath, timeoutMilliseconds: lockTimeoutMilliseconds)
-        try ConcurrentFamilies.run(families) { family throws(BackendError) in
+        let warnings = try ConcurrentFamilies.run(families) { family throws(BackendError) in
             try transact(family, "nat") { table throws(BackendError) in
                 try ChainReconciler.collectGarbage(network: network, keeping: keeping, from: table)
             }
         }
         _ = consume lock
+        return warnings.flatMap { $0 }
     }
 
     /// One read-edit-commit cycle on `table` of `family`, redone while another writer commits in
     /// between (EAGAIN), for `CommitRetry`'s budget. `edit` returns whether it changed anything;
-    /// nothing changed, no commit.
+    /// nothing changed, no commit. Returns the warnings of a commit that went in but reported a
+    /// failure.
     func transact(_ family: IPFamily, _ table: String,
-                          _ edit: (KernelRuleTable) throws(BackendError) -> Bool) throws(BackendError) {
+                  _ edit: (KernelRuleTable) throws(BackendError) -> Bool) throws(BackendError) -> [String] {
         var retry = CommitRetry()
         while true {
-            let table = try open(family, table)
-            guard try edit(KernelRuleTable(table)) else { return }
+            let handle = try open(family, table)
+            guard try edit(KernelRuleTable(handle)) else { return [] }
             do {
-                try table.commit()
-                return
+                try handle.commit()
+                return []
             } catch where error.isConcurrentModification {
                 guard retry.backOff() else {
                     throw BackendError(.busy, "\(error.description), \(retry.attempts) times in \(CommitRetry.budgetMilliseconds) ms",
                                        details: "a program outside the xtables lock keeps changing the table; retry later")
                 }
             } catch {
-                throw BackendError(.kernel, error.description)
+                // libiptc's commit is the table replace, then the restore of the old rules'
+                // counters, which fails (EINVAL) when another writer replaced the table in between:
+                // the change is in. Read back: an edit left with nothing to do means it is.
+                guard try !edit(KernelRuleTable(try open(family, table))) else {
+                    throw BackendError(.kernel, error.description)
+                }
+                return ["\(ChainReconciler.label(table, family: family)): the commit reported \(error.description), but the table holds the change (the rule counters may have restarted from zero)"]
             }
         }
     }

@@ -45,12 +45,12 @@ public struct NFTablesBackend: PortMapBackend {
     /// planned key is already this container's. A re-ADD that shares no key with the container's
     /// earlier ADD therefore leaves the earlier elements until DEL or GC (a runtime DELs before
     /// it ADDs again).
-    public func add(_ request: PortMapRequest) throws(BackendError) {
+    public func add(_ request: PortMapRequest) throws(BackendError) -> [String] {
         var plans: [IPFamily: [NFTablesElement]] = [:]
         for (family, address) in request.containerAddresses {
             plans[family] = NFTablesPlanner.plan(request.config, containerID: request.containerID, container: address).elements
         }
-        guard !plans.isEmpty else { return }
+        guard !plans.isEmpty else { return [] }
         let owner = NFTablesPlanner.owner(network: request.config.name, containerID: request.containerID)
         let lock = try NFTablesLock(path: lockPath, timeoutMilliseconds: lockTimeoutMilliseconds)
         try transact { reader throws(BackendError) in
@@ -83,6 +83,8 @@ public struct NFTablesBackend: PortMapBackend {
             return batch
         }
         _ = consume lock
+        // A batch is committed whole or not at all: nothing to warn of.
+        return []
     }
 
     /// Reads without the lock, as the iptables backend does: CHECK must not queue behind writers.
@@ -100,18 +102,19 @@ public struct NFTablesBackend: PortMapBackend {
 
     /// Removes the container's elements from both families' tables (a DEL may come without
     /// prevResult); a missing table is skipped, never created.
-    public func delete(_ request: PortMapRequest) throws(BackendError) {
+    public func delete(_ request: PortMapRequest) throws(BackendError) -> [String] {
         let owner = NFTablesPlanner.owner(network: request.config.name, containerID: request.containerID)
         let lock = try NFTablesLock(path: lockPath, timeoutMilliseconds: lockTimeoutMilliseconds)
         try transact { reader throws(BackendError) in
             try Self.batch(reader, owners: { $0 == owner }) { ElementChanges.removal(of: owner, from: $0) }
         }
         _ = consume lock
+        return []
     }
 
     /// Removes, from both families in one batch, the elements of `network`'s containers that are
     /// not in `validAttachments` (`ElementChanges.garbage`), creating no table.
-    public func gc(network: String, validAttachments: [GCAttachment]) throws(BackendError) {
+    public func gc(network: String, validAttachments: [GCAttachment]) throws(BackendError) -> [String] {
         let keeping = Set(validAttachments.map(\.containerID))
         let lock = try NFTablesLock(path: lockPath, timeoutMilliseconds: lockTimeoutMilliseconds)
         try transact { reader throws(BackendError) in
@@ -120,6 +123,7 @@ public struct NFTablesBackend: PortMapBackend {
             }
         }
         _ = consume lock
+        return []
     }
 
     /// The batch that applies `changes` to the elements of each family's table that exists whose

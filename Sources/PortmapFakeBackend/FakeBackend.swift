@@ -24,13 +24,14 @@ public struct FakeBackend: PortMapBackend {
         }
     }
 
-    public func add(_ request: PortMapRequest) throws(BackendError) {
+    public func add(_ request: PortMapRequest) throws(BackendError) -> [String] {
         if let failure { throw failure }
         var state = load()
         state[key(request)] = .object(JSONObject(Self.lines(request).map { family, lines in
             (family.rawValue, JSONValue.array(lines.map { .string($0) }))
         }))
         save(state)
+        return []
     }
 
     public func check(_ request: PortMapRequest) throws(BackendError) {
@@ -46,22 +47,24 @@ public struct FakeBackend: PortMapBackend {
         throw BackendError(.checkFailed, "rule missing: \(first)", details: missing.joined(separator: "; "))
     }
 
-    public func delete(_ request: PortMapRequest) throws(BackendError) {
+    public func delete(_ request: PortMapRequest) throws(BackendError) -> [String] {
         if let failure { throw failure }
         var state = load()
         state[key(request)] = nil
         save(state)
+        return []
     }
 
     /// Drops every container of `network` that is not listed; other networks' stay.
-    public func gc(network: String, validAttachments: [GCAttachment]) throws(BackendError) {
+    public func gc(network: String, validAttachments: [GCAttachment]) throws(BackendError) -> [String] {
         if let failure { throw failure }
         let kept = Set(validAttachments.map { key(network: network, containerID: $0.containerID) })
         var state = load()
         let stale = state.keys.filter { $0.hasPrefix("\(network)/") && !kept.contains($0) }
-        guard !stale.isEmpty else { return }
+        guard !stale.isEmpty else { return [] }
         for key in stale { state[key] = nil }
         save(state)
+        return []
     }
 
     /// Ready unless `PORTMAP_FAKE_FAIL` says otherwise.

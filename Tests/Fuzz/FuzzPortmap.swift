@@ -100,13 +100,14 @@ final class RecordingBackend: PortMapBackend {
     /// The same keys → the container's chain, whose entry rules GC reads.
     var chains: [String: IPTablesChain] = [:]
 
-    func add(_ request: PortMapRequest) throws(BackendError) {
+    func add(_ request: PortMapRequest) throws(BackendError) -> [String] {
         for (family, plan) in Self.plans(request) {
             guard let chain = plan.containerChain else { fatalError("a plan without the container's chain") }
             let key = "\(chain.name) \(family)"
             tables[key] = Self.saveLines(plan)
             chains[key] = chain
         }
+        return []
     }
 
     func check(_ request: PortMapRequest) throws(BackendError) {
@@ -116,16 +117,18 @@ final class RecordingBackend: PortMapBackend {
         }
     }
 
-    func delete(_ request: PortMapRequest) throws(BackendError) {
+    func delete(_ request: PortMapRequest) throws(BackendError) -> [String] {
         remove(IPTablesPlanner.teardown(network: request.config.name, containerID: request.containerID), family: nil)
+        return []
     }
 
-    func gc(network: String, validAttachments: [GCAttachment]) throws(BackendError) {
+    func gc(network: String, validAttachments: [GCAttachment]) throws(BackendError) -> [String] {
         for family in IPFamily.allCases {
             let entries = chains.filter { $0.key.hasSuffix(" \(family)") }.values.flatMap(\.entryRules)
             let garbage = IPTablesPlanner.garbage(network: network, keeping: validAttachments.map(\.containerID), entryRules: entries)
             remove(garbage, family: family)
         }
+        return []
     }
 
     func status(_ config: PortMapConfig) throws(BackendError) {}

@@ -31,7 +31,7 @@ struct ConcurrentFamiliesTests {
 
     @Test func eachFamilyOnItsOwnThread() throws {
         let log = Log()
-        try ConcurrentFamilies.run(IPFamily.allCases) { family throws(BackendError) in log.record(family) }
+        _ = try ConcurrentFamilies.run(IPFamily.allCases) { family throws(BackendError) in log.record(family) }
         #expect(Set(log.entries.map(\.0)) == [.ipv4, .ipv6])
         #expect(log.entries.count == 2)
         #expect(pthread_equal(log.entries[0].1, log.entries[1].1) == 0, "both ran on one thread")
@@ -57,7 +57,7 @@ struct ConcurrentFamiliesTests {
     /// Both at once, for real: the second family's work starts before the first's ends.
     @Test func theyOverlap() throws {
         let log = Log()
-        try ConcurrentFamilies.run(IPFamily.allCases) { family throws(BackendError) in
+        _ = try ConcurrentFamilies.run(IPFamily.allCases) { family throws(BackendError) in
             log.record(family)
             // Wait (up to 2 s) until the other family has started too.
             for _ in 0..<200 where log.count < 2 { usleep(10_000) }

@@ -37,7 +37,7 @@ struct BatchGoldenTests {
         let lock = ScratchLock()
         defer { lock.remove() }
         let address = family == .ipv4 ? Fixtures.v4 : Fixtures.v6
-        try Self.backend(kernel, lock).add(Fixtures.request(try Fixtures.config(), [family: address]))
+        _ = try Self.backend(kernel, lock).add(Fixtures.request(try Fixtures.config(), [family: address]))
         #expect(kernel.requests == [16, 1, 1]) // GETGEN, GETTABLE ip, GETTABLE ip6
         let batch = try #require(kernel.batches.first)
         #expect(kernel.batches.count == 1)
@@ -55,7 +55,7 @@ struct BatchGoldenTests {
         let kernel = FakeKernel(tables: [.ipv4: Fixtures.planned(Fixtures.request(config, [.ipv4: Fixtures.v4]))[.ipv4]!])
         let lock = ScratchLock()
         defer { lock.remove() }
-        try Self.backend(kernel, lock).add(Fixtures.request(config, [.ipv4: IPNetwork("10.89.0.6/24")!]))
+        _ = try Self.backend(kernel, lock).add(Fixtures.request(config, [.ipv4: IPNetwork("10.89.0.6/24")!]))
         // GETGEN, GETTABLE ip and ip6, the five planned elements looked up (the DNAT ones are
         // the container's), three element dumps.
         #expect(kernel.requests == [16, 1, 1] + Array(repeating: 13, count: 5) + [13, 13, 13])
@@ -72,7 +72,7 @@ struct BatchGoldenTests {
         let kernel = FakeKernel(tables: [.ipv4: Fixtures.planned(Fixtures.request(config, [.ipv4: Fixtures.v4]))[.ipv4]!])
         let lock = ScratchLock()
         defer { lock.remove() }
-        try Self.backend(kernel, lock).delete(Fixtures.request(config, [:]))
+        _ = try Self.backend(kernel, lock).delete(Fixtures.request(config, [:]))
         let batch = try #require(kernel.batches.first)
         let deletes = NftSent.ipv4Change.filter { NetlinkBytes($0).type == 0x0A0E }
         let ours = Self.unacknowledged(batch).dropFirst().dropLast().map { Self.comparable($0) }

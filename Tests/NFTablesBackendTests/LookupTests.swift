@@ -113,7 +113,7 @@ struct LookupTransactionTests {
         }
         let setup = TransactionTests.Setup([.ipv4: others])
         let request = Fixtures.request(try Fixtures.config(), [.ipv4: Fixtures.v4])
-        try setup.backend.add(request)
+        _ = try setup.backend.add(request)
         #expect(setup.kernel.elementDumps == 0)
         #expect(setup.kernel.requests == [16, 1, 1] + Array(repeating: 13, count: 5))
         #expect(Set(setup.kernel.tables[.ipv4]!) == Set(others + Fixtures.planned(request)[.ipv4]!))
@@ -141,7 +141,7 @@ struct LookupTransactionTests {
         var left = planned[3]
         left.owner = "hostport-dual/gone"
         let setup = TransactionTests.Setup([.ipv4: [left]])
-        try setup.backend.add(request)
+        _ = try setup.backend.add(request)
         #expect(setup.kernel.elementDumps == 0)
         #expect(Set(setup.kernel.tables[.ipv4]!) == Set(planned))
         let body = setup.kernel.batches[0].dropFirst().dropLast()
@@ -153,7 +153,7 @@ struct LookupTransactionTests {
     @Test func identicalReAddSendsNothing() throws {
         let request = Fixtures.request(try Fixtures.config())
         let setup = TransactionTests.Setup(Fixtures.planned(request))
-        try setup.backend.add(request)
+        _ = try setup.backend.add(request)
         #expect(setup.kernel.batches.isEmpty)
         #expect(setup.kernel.elementDumps == 6)
     }
@@ -166,7 +166,7 @@ struct LookupTransactionTests {
         let other = Fixtures.request(try Fixtures.config(#"{"hostPort": 7070, "containerPort": 70}"#), id: "other",
                                      [.ipv4: IPNetwork("10.89.0.9/24")!, .ipv6: IPNetwork("2001:db8:89::9/64")!])
         let setup = TransactionTests.Setup(Fixtures.planned(before).merging(Fixtures.planned(other)) { $0 + $1 })
-        try setup.backend.add(after)
+        _ = try setup.backend.add(after)
         #expect(setup.kernel.elementDumps == 6)
         #expect(setup.kernel.tables.mapValues { Set($0) } == Fixtures.planned(after).merging(Fixtures.planned(other)) { $0 + $1 }.mapValues { Set($0) })
     }
@@ -177,10 +177,10 @@ struct LookupTransactionTests {
         let before = Fixtures.request(try Fixtures.config(#"{"hostPort": 8080, "containerPort": 80}"#), [.ipv6: Fixtures.v6])
         let after = Fixtures.request(try Fixtures.config(#"{"hostPort": 9000, "containerPort": 80}"#, #""snat": false,"#), [.ipv6: Fixtures.v6])
         let setup = TransactionTests.Setup(Fixtures.planned(before))
-        try setup.backend.add(after)
+        _ = try setup.backend.add(after)
         #expect(setup.kernel.elementDumps == 0)
         #expect(Set(setup.kernel.tables[.ipv6]!) == Set(Fixtures.planned(before)[.ipv6]! + Fixtures.planned(after)[.ipv6]!))
-        try setup.backend.delete(after)
+        _ = try setup.backend.delete(after)
         #expect(setup.kernel.tables[.ipv6] == [])
     }
 }

@@ -62,13 +62,13 @@ struct NamespaceTests {
     @Test func addBuildsTheScriptsTableAndReAddChangesNothing() throws {
         let node = try Node("add")
         let request = Fixtures.request(try Fixtures.config())
-        try node.run { try $0.add(request) }
+        try node.run { _ = try $0.add(request) }
         let expected = try Self.reference(Fixtures.planned(request))
         #expect(try node.listings() == expected)
         #expect(expected.allSatisfy { $0?.contains("10.89.0.5") == true || $0?.contains("2001:db8:89::5") == true })
         // The same as nft's own, down to the expressions.
         let generation = try node.generation()
-        try node.run { try $0.add(request) }
+        try node.run { _ = try $0.add(request) }
         #expect(try node.generation() == generation)
         #expect(try node.listings() == expected)
         try node.run { try $0.check(request) }
@@ -77,7 +77,7 @@ struct NamespaceTests {
     @Test func expressionsAreNfts() throws {
         let node = try Node("expr")
         let request = Fixtures.request(try Fixtures.config())
-        try node.run { try $0.add(request) }
+        try node.run { _ = try $0.add(request) }
         let scratch = try ScratchNamespace("exprref")
         defer { scratch.delete() }
         for (family, elements) in Fixtures.planned(request) {
@@ -100,9 +100,9 @@ struct NamespaceTests {
         let other = Fixtures.request(try Fixtures.config(#"{"hostPort": 7070, "containerPort": 70}"#), id: Self.other,
                                      [.ipv4: IPNetwork("10.89.0.6/24")!, .ipv6: IPNetwork("2001:db8:89::6/64")!])
         let after = Fixtures.request(try Fixtures.config(#"{"hostPort": 8080, "containerPort": 81}"#))
-        try node.run { try $0.add(other) }
-        try node.run { try $0.add(Fixtures.request(try Fixtures.config())) }
-        try node.run { try $0.add(after) }
+        try node.run { _ = try $0.add(other) }
+        try node.run { _ = try $0.add(Fixtures.request(try Fixtures.config())) }
+        try node.run { _ = try $0.add(after) }
         #expect(try node.listings() == (try Self.reference(Fixtures.planned(after).merging(Fixtures.planned(other)) { $0 + $1 })))
         try node.run { try $0.check(after) }
     }
@@ -110,18 +110,18 @@ struct NamespaceTests {
     @Test func deleteLeavesTheTablesWithoutElements() throws {
         let node = try Node("del")
         let request = Fixtures.request(try Fixtures.config())
-        try node.run { try $0.add(request) }
-        try node.run { try $0.delete(Fixtures.request(request.config, [:])) }
+        try node.run { _ = try $0.add(request) }
+        try node.run { _ = try $0.delete(Fixtures.request(request.config, [:])) }
         #expect(try node.listings() == (try Self.reference([.ipv4: [], .ipv6: []])))
         let generation = try node.generation()
-        try node.run { try $0.delete(request) }
+        try node.run { _ = try $0.delete(request) }
         #expect(try node.generation() == generation)
     }
 
     @Test func deleteWithoutTablesCreatesNone() throws {
         let node = try Node("delnone")
-        try node.run { try $0.delete(Fixtures.request(try Fixtures.config())) }
-        try node.run { try $0.gc(network: Fixtures.network, validAttachments: []) }
+        try node.run { _ = try $0.delete(Fixtures.request(try Fixtures.config())) }
+        try node.run { _ = try $0.gc(network: Fixtures.network, validAttachments: []) }
         #expect(try node.namespace.nft("list", "tables") == "")
     }
 
@@ -130,24 +130,24 @@ struct NamespaceTests {
         let first = Fixtures.request(try Fixtures.config())
         let second = Fixtures.request(try Fixtures.config(#"{"hostPort": 8081, "containerPort": 80}, {"hostPort": 9090, "containerPort": 90, "hostIP": "192.0.2.2"}"#),
                                       id: Self.other, [.ipv4: IPNetwork("10.89.0.6/24")!, .ipv6: IPNetwork("2001:db8:89::6/64")!])
-        try node.run { try $0.add(first) }
-        try node.run { try $0.add(second) }
+        try node.run { _ = try $0.add(first) }
+        try node.run { _ = try $0.add(second) }
         let both = Fixtures.planned(first).merging(Fixtures.planned(second)) { $0 + $1 }
         #expect(try node.listings() == (try Self.reference(both)))
-        try node.run { try $0.delete(first) }
+        try node.run { _ = try $0.delete(first) }
         #expect(try node.listings() == (try Self.reference(Fixtures.planned(second))))
         try node.run { try $0.check(second) }
     }
 
     @Test func conflictIsRefusedAndTablesStayAsTheyWere() throws {
         let node = try Node("conflict")
-        try node.run { try $0.add(Fixtures.request(try Fixtures.config())) }
+        try node.run { _ = try $0.add(Fixtures.request(try Fixtures.config())) }
         let before = try node.listings()
         let generation = try node.generation()
         let thief = Fixtures.request(try Fixtures.config(#"{"hostPort": 9090, "containerPort": 90, "hostIP": "192.0.2.1"}"#), id: Self.other,
                                      [.ipv4: IPNetwork("10.89.0.6/24")!])
         #expect {
-            try node.run { try $0.add(thief) }
+            try node.run { _ = try $0.add(thief) }
         } throws: { error in
             guard let error = error as? BackendError else { return false }
             return error.kind == .invalidConfig && error.message.hasPrefix("tcp port 9090 on 192.0.2.1 is already mapped by hostport-dual/3e1fdcd8a5e9")
@@ -159,7 +159,7 @@ struct NamespaceTests {
     @Test func checkPassesThenNamesADeletedElement() throws {
         let node = try Node("check")
         let request = Fixtures.request(try Fixtures.config())
-        try node.run { try $0.add(request) }
+        try node.run { _ = try $0.add(request) }
         try node.run { try $0.check(request) }
         try node.namespace.nft("delete", "element", "ip6", NFTablesLayout.table, "hostip_dnat", "{ 2001:db8::1 . tcp . 9443 }")
         #expect {
@@ -188,8 +188,8 @@ struct NamespaceTests {
                                             [.ipv4: IPNetwork("10.89.0.7/24")!])
         let hashed = Fixtures.request(try Fixtures.config(#"{"hostPort": 8083, "containerPort": 80}"#, network: String(repeating: "n", count: 100)),
                                       id: String(repeating: "c", count: 64), [.ipv4: IPNetwork("10.89.0.8/24")!])
-        for request in [kept, gone, otherNetwork, hashed] { try node.run { try $0.add(request) } }
-        try node.run { try $0.gc(network: Fixtures.network, validAttachments: [GCAttachment(containerID: "kept", ifName: "eth0")]) }
+        for request in [kept, gone, otherNetwork, hashed] { try node.run { _ = try $0.add(request) } }
+        try node.run { _ = try $0.gc(network: Fixtures.network, validAttachments: [GCAttachment(containerID: "kept", ifName: "eth0")]) }
         let staying = [kept, otherNetwork, hashed].map(Fixtures.planned).reduce(into: [IPFamily: [NFTablesElement]]()) { all, planned in
             all.merge(planned) { $0 + $1 }
         }
@@ -208,7 +208,7 @@ struct NamespaceTests {
             return planned
         }
         try node.namespace.nft("-f", "-", script: NFTablesPlanner.script(family: .ipv4, elements: elements))
-        try node.run { try $0.gc(network: Fixtures.network, validAttachments: [GCAttachment(containerID: "c0", ifName: "eth0")]) }
+        try node.run { _ = try $0.gc(network: Fixtures.network, validAttachments: [GCAttachment(containerID: "c0", ifName: "eth0")]) }
         let left = try node.namespace.inside { try TableReader(socket: NetfilterSocket()).elements(.ipv4) }
         #expect(Set(left) == Set(elements.filter { $0.owner == "\(Fixtures.network)/c0" }))
         #expect(left.count == 3)
@@ -221,7 +221,7 @@ struct NamespaceTests {
         let config = try Fixtures.config()
         try node.run { try $0.status(config) }
         #expect(try node.namespace.nft("list", "ruleset") == "")
-        try node.run { try $0.add(Fixtures.request(config)) }
+        try node.run { _ = try $0.add(Fixtures.request(config)) }
         let before = try node.listings()
         let generation = try node.generation()
         try node.run { try $0.status(config) }
@@ -260,7 +260,7 @@ struct NamespaceTests {
         let before = try node.listings()
         #expect(before[0] == nil)
         #expect {
-            try node.run { try $0.add(Fixtures.request(try Fixtures.config())) }
+            try node.run { _ = try $0.add(Fixtures.request(try Fixtures.config())) }
         } throws: { error in
             guard let error = error as? BackendError else { return false }
             return error.kind == .kernel && error.message.hasPrefix("nftables refused add element ip6 cni_hostport masq_pairs")
@@ -274,11 +274,11 @@ struct NamespaceTests {
     @Test func foreignCommitBetweenReadAndBatchIsRetried() throws {
         let node = try Node("race")
         let request = Fixtures.request(try Fixtures.config())
-        try node.run { try $0.add(Fixtures.request(request.config, id: Self.other, [.ipv4: IPNetwork("10.89.0.6/24")!])) }
+        try node.run { _ = try $0.add(Fixtures.request(request.config, id: Self.other, [.ipv4: IPNetwork("10.89.0.6/24")!])) }
         let interfering = try node.namespace.inside { try InterferingSocket(before: { try node.namespace.nft("add", "table", "ip", "foreign") }) }
         let backend = NFTablesBackend(lockPath: node.lock.path, lockTimeoutMilliseconds: 1_000,
                                       openSocket: { NetfilterSocket(transport: interfering, firstSequence: 1) })
-        try node.namespace.inside { try backend.delete(Fixtures.request(request.config, id: Self.other, [:])) }
+        _ = try node.namespace.inside { try backend.delete(Fixtures.request(request.config, id: Self.other, [:])) }
         #expect(interfering.batches == 2)
         #expect(try node.namespace.listing(.ipv4).map(Listing.normalized) == (try Self.reference([.ipv4: []]))[0])
         #expect(try node.namespace.nft("list", "table", "ip", "foreign").contains("table ip foreign"))

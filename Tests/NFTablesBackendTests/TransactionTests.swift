@@ -31,10 +31,10 @@ struct TransactionTests {
     @Test func addCreatesBothTablesInOneBatchAndReAddSendsNothing() throws {
         let setup = Setup()
         let request = Fixtures.request(try Fixtures.config())
-        try setup.backend.add(request)
+        _ = try setup.backend.add(request)
         #expect(setup.kernel.batches.count == 1)
         #expect(setup.kernel.tables == Fixtures.planned(request))
-        try setup.backend.add(request)
+        _ = try setup.backend.add(request)
         #expect(setup.kernel.batches.count == 1)
         // The first ADD: GETGEN and GETTABLE per family; the second looks up its nine elements,
         // finds them its own, and reads every element.
@@ -47,7 +47,7 @@ struct TransactionTests {
     @Test func changedGenerationIsReadAndPlannedAgain() throws {
         let setup = Setup()
         setup.kernel.batchAnswers = [.restart, .restart]
-        try setup.backend.add(Fixtures.request(try Fixtures.config()))
+        _ = try setup.backend.add(Fixtures.request(try Fixtures.config()))
         #expect(setup.kernel.batches.count == 3)
         #expect(setup.kernel.requests.filter { $0 == 16 }.count == 3)
         #expect(NetlinkBytes(setup.kernel.batches[2][0]).attribute(1) == NetlinkBytes.littleEndian(UInt32(43).bigEndian))
@@ -101,17 +101,17 @@ struct TransactionTests {
         let other = Fixtures.request(try Fixtures.config(#"{"hostPort": 7070, "containerPort": 70}"#), id: "other",
                                      [.ipv4: IPNetwork("10.89.0.9/24")!, .ipv6: IPNetwork("2001:db8:89::9/64")!])
         let setup = Setup()
-        try setup.backend.add(mine)
-        try setup.backend.add(other)
-        try setup.backend.delete(Fixtures.request(try Fixtures.config(), [:]))
+        _ = try setup.backend.add(mine)
+        _ = try setup.backend.add(other)
+        _ = try setup.backend.delete(Fixtures.request(try Fixtures.config(), [:]))
         #expect(setup.kernel.tables == Fixtures.planned(other))
-        try setup.backend.delete(Fixtures.request(try Fixtures.config(), [:]))
+        _ = try setup.backend.delete(Fixtures.request(try Fixtures.config(), [:]))
         #expect(setup.kernel.batches.count == 3)
     }
 
     @Test func deleteWithoutTablesSendsNothingAndCreatesNothing() throws {
         let setup = Setup()
-        try setup.backend.delete(Fixtures.request(try Fixtures.config()))
+        _ = try setup.backend.delete(Fixtures.request(try Fixtures.config()))
         #expect(setup.kernel.batches.isEmpty)
         #expect(setup.kernel.requests == [16, 1, 1])
         #expect(setup.kernel.tables.isEmpty)
@@ -121,11 +121,11 @@ struct TransactionTests {
         let setup = Setup()
         let config = try Fixtures.config(#"{"hostPort": 8080, "containerPort": 80}"#)
         let others = try Fixtures.config(#"{"hostPort": 9000, "containerPort": 80}"#, network: "others")
-        try setup.backend.add(Fixtures.request(config, id: "kept", [.ipv4: IPNetwork("10.89.0.5/24")!]))
-        try setup.backend.add(Fixtures.request(try Fixtures.config(#"{"hostPort": 8081, "containerPort": 80}"#), id: "gone",
+        _ = try setup.backend.add(Fixtures.request(config, id: "kept", [.ipv4: IPNetwork("10.89.0.5/24")!]))
+        _ = try setup.backend.add(Fixtures.request(try Fixtures.config(#"{"hostPort": 8081, "containerPort": 80}"#), id: "gone",
                                                [.ipv4: IPNetwork("10.89.0.6/24")!, .ipv6: IPNetwork("2001:db8:89::6/64")!]))
-        try setup.backend.add(Fixtures.request(others, id: "gone", [.ipv4: IPNetwork("10.89.0.7/24")!]))
-        try setup.backend.gc(network: Fixtures.network, validAttachments: [GCAttachment(containerID: "kept", ifName: "eth0")])
+        _ = try setup.backend.add(Fixtures.request(others, id: "gone", [.ipv4: IPNetwork("10.89.0.7/24")!]))
+        _ = try setup.backend.gc(network: Fixtures.network, validAttachments: [GCAttachment(containerID: "kept", ifName: "eth0")])
         #expect(Set(setup.kernel.tables[.ipv4]!.map(\.owner)) == ["hostport-dual/kept", "others/gone"])
         #expect(setup.kernel.tables[.ipv6] == [])
         #expect(setup.kernel.batches.count == 4)
@@ -170,7 +170,7 @@ struct TransactionTests {
                                      details: "table ip cni_hostport does not exist; table ip6 cni_hostport does not exist")) {
             try setup.backend.check(request)
         }
-        try setup.backend.add(request)
+        _ = try setup.backend.add(request)
         setup.kernel.tables[.ipv6]!.removeAll { $0.key == .port(.udp, 5353) }
         #expect {
             try setup.backend.check(request)
@@ -185,9 +185,9 @@ struct TransactionTests {
         let holder = open(setup.lock.path, O_CREAT | O_RDONLY | O_CLOEXEC, 0o600)
         defer { close(holder) }
         #expect(flock(holder, LOCK_EX) == 0)
-        for verb: () throws -> Void in [{ try setup.backend.add(Fixtures.request(try Fixtures.config())) },
-                                        { try setup.backend.delete(Fixtures.request(try Fixtures.config())) },
-                                        { try setup.backend.gc(network: Fixtures.network, validAttachments: []) },
+        for verb: () throws -> Void in [{ _ = try setup.backend.add(Fixtures.request(try Fixtures.config())) },
+                                        { _ = try setup.backend.delete(Fixtures.request(try Fixtures.config())) },
+                                        { _ = try setup.backend.gc(network: Fixtures.network, validAttachments: []) },
                                         { try setup.backend.status(try Fixtures.config()) }] {
             #expect { try verb() } throws: { ($0 as? BackendError)?.kind == .busy }
         }

@@ -8,14 +8,23 @@ struct PortmapPluginTests {
         var gcCalls: [(network: String, attachments: [GCAttachment])] = []
         var statusCalls: [PortMapConfig] = []
         var failure: BackendError?
+        /// What each verb that changes the kernel answers on success.
+        var warnings: [String] = []
 
-        func add(_ request: PortMapRequest) throws(BackendError) { try record("add", request) }
+        func add(_ request: PortMapRequest) throws(BackendError) -> [String] {
+            try record("add", request)
+            return warnings
+        }
         func check(_ request: PortMapRequest) throws(BackendError) { try record("check", request) }
-        func delete(_ request: PortMapRequest) throws(BackendError) { try record("delete", request) }
+        func delete(_ request: PortMapRequest) throws(BackendError) -> [String] {
+            try record("delete", request)
+            return warnings
+        }
 
-        func gc(network: String, validAttachments: [GCAttachment]) throws(BackendError) {
+        func gc(network: String, validAttachments: [GCAttachment]) throws(BackendError) -> [String] {
             gcCalls.append((network, validAttachments))
             if let failure { throw failure }
+            return warnings
         }
 
         func status(_ config: PortMapConfig) throws(BackendError) {
@@ -327,6 +336,19 @@ struct PortmapPluginTests {
         #expect(add.stderr.contains("warning: could not flush ipv4 UDP conntrack entries: conntrack dump: Protocol not supported"))
     }
 
+    /// A backend's warnings (a commit that went in but reported a failure) reach stderr, one
+    /// line each, and the verb succeeds with its usual stdout.
+    @Test(arguments: ["ADD", "DEL"])
+    func backendWarningsAreStderrLines(command: String) {
+        let backend = RecordingBackend()
+        backend.warnings = ["iptables nat: first", "ip6tables nat: second"]
+        let output = run(["CNI_COMMAND": command, "CNI_CONTAINERID": "c1", "CNI_NETNS": "/x", "CNI_IFNAME": "eth0", "CNI_PATH": "/opt/cni/bin"],
+                         Self.stdin(), backend)
+        #expect(output.exitCode == 0)
+        #expect(output.stdout.isEmpty == (command == "DEL"))
+        #expect(output.stderr == "portmap: warning: iptables nat: first\nportmap: warning: ip6tables nat: second\n")
+    }
+
     /// DEL flushes too (upstream does not); without prevResult, in both families.
     @Test func delFlushesEveryFamilyWithoutPrevResult() {
         let (output, _, host) = runWithHostNetwork("DEL", Self.stdin(mappings: Self.udpMappings, prev: false))
@@ -371,6 +393,13 @@ struct GCStatusDispatchTests {
         ])
         #expect(backend.calls.isEmpty && backend.statusCalls.isEmpty)
         #expect(host.events.isEmpty, "GC flushes no conntrack and sets no route_localnet")
+    }
+
+    @Test func gcWarningsAreStderrLines() {
+        let backend = RecordingBackend()
+        backend.warnings = ["iptables nat: reported"]
+        let (output, _) = run("GC", Self.stdin(Self.attachments), backend)
+        #expect(output == PluginOutput(stderr: "portmap: warning: iptables nat: reported\n"))
     }
 
     /// libcni marshals a runtime's nil list as `null`: no attachment is valid.

@@ -14,17 +14,19 @@ public struct PortMapRequest: Sendable, Equatable {
 
 /// A kernel backend (iptables through libiptc, or nftables through libnftnl). Each verb is one atomic
 /// commit per table; the backend plans with the core's pure planners and reads the kernel back.
+/// The verbs that change the kernel return warnings: what the operator should know of a verb that
+/// succeeded (printed on stderr).
 public protocol PortMapBackend {
     /// Installs the container's mappings, replacing any stale rules of the same container.
-    func add(_ request: PortMapRequest) throws(BackendError)
+    func add(_ request: PortMapRequest) throws(BackendError) -> [String]
     /// Verifies every rule the container needs is present, in the families it has addresses in.
     func check(_ request: PortMapRequest) throws(BackendError)
     /// Removes the container's rules in every family; what is already gone is success.
-    func delete(_ request: PortMapRequest) throws(BackendError)
+    func delete(_ request: PortMapRequest) throws(BackendError) -> [String]
     /// CNI GC: removes, in every family, the rules of each container of `network` that is not one
     /// of `validAttachments`, leaving other networks' rules and the shared chains alone. Goes on
     /// past a family that fails and throws the first failure.
-    func gc(network: String, validAttachments: [GCAttachment]) throws(BackendError)
+    func gc(network: String, validAttachments: [GCAttachment]) throws(BackendError) -> [String]
     /// CNI STATUS: returns when an ADD of `config` could be served now; throws what stands in its
     /// way otherwise. Changes nothing the verbs would see.
     func status(_ config: PortMapConfig) throws(BackendError)

@@ -57,10 +57,10 @@ public struct PortmapPlugin {
             var warnings = ""
             if !config.portMappings.isEmpty {
                 try enableLocalnetRouting(request)
-                try Self.mapping { () throws(BackendError) in try backend.add(request) }
+                warnings = Self.warningLines(try Self.mapping { () throws(BackendError) in try backend.add(request) })
                 // A UDP "connection" conntracked before this ADD (say, to the pod this one
                 // replaces) would keep its old destination until it times out.
-                warnings = flushUDPConntrack(config, families: addresses.keys.sorted())
+                warnings += flushUDPConntrack(config, families: addresses.keys.sorted())
             }
             return PluginOutput(stdout: JSONValue.object(prevResult.converted(to: config.cniVersion)).serialized(), stderr: warnings)
         case .check:
@@ -73,10 +73,10 @@ public struct PortmapPlugin {
         case .delete:
             var warnings = ""
             if config.listsMappings {
-                try Self.mapping { () throws(BackendError) in try backend.delete(request) }
+                warnings = Self.warningLines(try Self.mapping { () throws(BackendError) in try backend.delete(request) })
                 // Upstream flushes only on ADD, so a UDP client keeps talking to the deleted pod's
                 // address until its entry times out. Without prevResult, both families.
-                warnings = flushUDPConntrack(config, families: addresses.isEmpty ? IPFamily.allCases : addresses.keys.sorted())
+                warnings += flushUDPConntrack(config, families: addresses.isEmpty ? IPFamily.allCases : addresses.keys.sorted())
             }
             return PluginOutput(stderr: warnings)
         case .gc:
@@ -86,8 +86,8 @@ public struct PortmapPlugin {
                 throw CNIError(.invalidNetworkConfig, "GC needs cni.dev/valid-attachments: the list of attachments to keep")
             }
             // The rules only; conntrack entries of removed containers time out on their own.
-            try Self.mapping { () throws(BackendError) in try backend.gc(network: config.name, validAttachments: attachments) }
-            return PluginOutput()
+            let warnings = try Self.mapping { () throws(BackendError) in try backend.gc(network: config.name, validAttachments: attachments) }
+            return PluginOutput(stderr: Self.warningLines(warnings))
         case .status:
             try Self.require(CNIVersion.gcAndStatus, for: env.command, config)
             try Self.mapping(status: true) { () throws(BackendError) in try backend.status(config) }
@@ -124,6 +124,11 @@ public struct PortmapPlugin {
             }
         }
         return warnings
+    }
+
+    /// A backend's warnings as stderr lines.
+    private static func warningLines(_ warnings: [String]) -> String {
+        warnings.map { "portmap: warning: \($0)\n" }.joined()
     }
 
     /// CHECK came with 0.4.0, GC and STATUS with 1.1.0: a config of an older version cannot ask for them.
@@ -208,9 +213,9 @@ public struct PortmapPlugin {
     }
 
     /// With `status`, any failure is STATUS's answer "cannot serve ADD now" (50), whatever its kind.
-    private static func mapping(status: Bool = false, _ body: () throws(BackendError) -> Void) throws(CNIError) {
+    private static func mapping<Value>(status: Bool = false, _ body: () throws(BackendError) -> Value) throws(CNIError) -> Value {
         do {
-            try body()
+            return try body()
         } catch {
             guard !status else { throw CNIError(.pluginNotAvailable, error.message, details: error.details) }
             let code: CNIError.Code
