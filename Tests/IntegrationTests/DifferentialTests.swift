@@ -162,6 +162,37 @@ extension NamespaceTests {
             #expect(!lines.contains { $0.hasPrefix("-A \(second) ") && $0.hasSuffix("-j CNI-HOSTPORT-SETMARK") }, "\(table)")
         }
 
+        /// A key given twice, decoded into what the first one left as Go's encoding/json does
+        /// (issue 13, finding 4): the same tables as Go's, and each DELs the other's pod. Every
+        /// mapping ends up with a protocol: Go 1.1.1 fails an ADD without one (`-p ""`).
+        @Test(arguments: [
+            #""runtimeConfig": {"portMappings": [{"hostPort": 8080, "containerPort": 80, "protocol": "udp"}]}, "RuntimeConfig": {"portMappings": [{"hostPort": 8080}]}"#,
+            #""runtimeConfig": {"portMappings": [{"hostPort": 8080, "containerPort": 80, "protocol": "udp", "hostIP": "192.0.2.1"}]}, "runtimeConfig": {"PortMappings": [{"hostPort": 9090}, {"hostPort": 9091, "containerPort": 91, "protocol": "tcp"}]}"#,
+            #""snat": false, "SNAT": null, "markMasqBit": 5, "markMasqBit": null, "runtimeConfig": {"portMappings": [{"hostPort": 8080, "containerPort": 80, "protocol": "tcp"}]}"#,
+            #""conditionsV4": ["-s", "192.0.2.0/24"], "conditionsv4": ["-d", null], "runtimeConfig": {"portMappings": [{"hostPort": 8080, "containerPort": 80}]}, "runtimeConfig": {"portMappings": [{"protocol": "udp"}]}"#,
+        ])
+        func repeatedKeysMakeTheSameTables(members: String) throws {
+            let (go, ours) = try Self.pair()
+            defer { go.lab.tearDown(); ours.lab.tearDown() }
+            let stdin = Data(#"""
+                {"cniVersion": "1.0.0", "name": "diff-net", "type": "portmap", \#(members),
+                 "prevResult": {"cniVersion": "1.0.0", "interfaces": [{"name": "eth0", "sandbox": "/var/run/netns/pod"}],
+                                "ips": [{"address": "10.88.0.5/24", "interface": 0}]}}
+                """#.utf8)
+            for side in [go, ours] {
+                let add = try side.run("ADD", stdin: stdin)
+                #expect(add.succeeded, "\(add.stdout)\(add.stderr)")
+            }
+            let table = try ours.lab.natTable()
+            #expect(table == (try go.lab.natTable()))
+            #expect(table.contains("-j DNAT"), "\(table)")
+            let ourDel = try DirectPortmap(lab: go.lab, portmap: .ours).run("DEL", stdin: stdin)
+            let goDel = try DirectPortmap(lab: ours.lab, portmap: .go).run("DEL", stdin: stdin)
+            #expect(ourDel.succeeded && goDel.succeeded, "\(ourDel.stdout)\(goDel.stdout)\(goDel.stderr)")
+            #expect(try go.lab.natTable() == ours.lab.natTable())
+            #expect(!(try go.lab.natTable()).contains("-j DNAT"))
+        }
+
         /// Protocol spellings and container IDs long enough for the comment to be cut (issue 13,
         /// findings 1 and 3): the same tables as Go's, and our CHECK passes on Go's pod (Go 1.1.1's
         /// own CHECK fails on an IPv4-only pod: it looks for the chain in ip6tables too). 240 bytes of ID make Go trim the comment; 234 make it exactly 256 bytes.

@@ -1,6 +1,7 @@
 /// How Go's encoding/json matches an object key to a struct field: the exact JSON name, or else
 /// the name with ASCII letters in any case, where the Kelvin sign (U+212A) also stands for k and
-/// the long s (U+017F) for s. Of several keys naming one field, the last one counts.
+/// the long s (U+017F) for s. Several keys naming one field are decoded into it one after
+/// another (`GoDecoding`).
 ///
 /// The Go portmap we replace, and libcni that builds its config, read every key that way, so a
 /// conflist written with `"SNAT": false` or `"HostPort"` means to us what it means to them.
@@ -34,7 +35,9 @@ enum GoFieldName {
 }
 
 extension JSONObject {
-    /// The value of the last member whose key names `field` as Go matches it (`null` included).
+    /// The value of the last member whose key names `field` as Go matches it (`null` included):
+    /// a config's top level is merged by `GoDecoding` first; prevResult's inner objects, which
+    /// Go reads through maps, are not.
     func goField(_ field: String) -> JSONValue? {
         members.last { GoFieldName.matches($0.key, field) }?.value
     }

@@ -93,12 +93,28 @@ public struct PortMapConfig: Sendable, Equatable {
         validAttachments = try GCAttachment.decodeLists(fields)
     }
 
+    /// The top level as the Go plugin holds it after decoding (`GoDecoding`): one member per field.
     static func topLevelFields(_ json: JSONValue) throws(ConfigError) -> JSONFields {
         guard case .object(let object) = json else {
             throw ConfigError(.decoding, field: "", "the network configuration must be a JSON object, found \(json.kindName)")
         }
-        return JSONFields(object)
+        return JSONFields(GoDecoding.merged(object, fields: goFields))
     }
+
+    /// The fields read here, typed as the Go plugin's config struct types them (types.NetConf,
+    /// PortMapConf; `backend` as upstream's, `localnetGuard` like its other options).
+    private static let goFields: [(String, GoDecoding.Shape)] = {
+        let attachments = GoDecoding.Shape.slice(.structure([("containerID", .string), ("ifname", .string)]))
+        let mapping = GoDecoding.Shape.structure([("hostPort", .integer), ("containerPort", .integer), ("protocol", .string), ("hostIP", .string)])
+        return [
+            ("cniVersion", .string), ("name", .string), ("backend", .pointer(.string)),
+            ("snat", .pointer(.bool)), ("masqAll", .bool), ("markMasqBit", .pointer(.integer)),
+            ("externalSetMarkChain", .pointer(.string)), ("localnetGuard", .pointer(.bool)),
+            ("conditionsV4", .pointer(.slice(.string))), ("conditionsV6", .pointer(.slice(.string))),
+            ("runtimeConfig", .structure([("portMappings", .slice(mapping))])),
+            ("prevResult", .map), (GCAttachment.listKeys[0], attachments), (GCAttachment.listKeys[1], attachments),
+        ]
+    }()
 
     static func decodeName(_ fields: JSONFields) throws(ConfigError) -> String {
         guard let name = try fields.string("name"), !name.isEmpty else {

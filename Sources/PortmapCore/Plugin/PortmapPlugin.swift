@@ -173,7 +173,7 @@ public struct PortmapPlugin {
 
     /// The config's `cniVersion` when it is one this plugin speaks.
     static func requestedVersion(_ json: JSONValue) -> CNIVersion? {
-        guard case .object(let object) = json, case .string(let text) = object.goField("cniVersion"),
+        guard let text = (try? PortMapConfig.topLevelFields(json).string("cniVersion")) ?? nil,
               let version = CNIVersion(text), CNIVersion.supported.contains(version) else { return nil }
         return version
     }
