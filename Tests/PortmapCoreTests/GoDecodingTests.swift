@@ -39,6 +39,19 @@ struct GoDecodingTests {
         #expect(conditions.conditionsV4 == (try Self.config(#""conditionsV4": ["-d", "192.0.2.0/24"]"#).conditionsV4))
     }
 
+    /// A new element decoded from `null` is Go's zero value: an empty mapping (refused for its
+    /// missing ports, as Go refuses port 0), an empty condition token.
+    @Test func aNullElementIsTheZeroValue() {
+        for (members, message) in [(#""runtimeConfig": {"portMappings": [null]}"#, "runtimeConfig.portMappings[0].hostPort: is required"),
+                                   (#""conditionsV4": [null]"#, #"conditionsV4[0]: """#)] {
+            #expect {
+                _ = try Self.config(members)
+            } throws: { error in
+                (error as? CNIError)?.code == .invalidNetworkConfig && (error as? CNIError)?.msg.hasPrefix(message) == true
+            }
+        }
+    }
+
     /// `null` clears what a pointer, slice or map held (snat falls back to its default) and leaves
     /// a plain boolean or string as it was.
     @Test func nullClearsOptionalFieldsAndLeavesPlainOnes() throws {

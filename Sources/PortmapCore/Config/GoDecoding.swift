@@ -43,7 +43,7 @@ enum GoDecoding {
             var earlier: [JSONValue] = []
             if case .array(let old)? = existing { earlier = old }
             return .array(elements.enumerated().map { index, item in
-                decode(item, into: index < earlier.count ? earlier[index] : nil, as: element) ?? .null
+                decode(item, into: index < earlier.count ? earlier[index] : nil, as: element) ?? zero(element)
             })
         case .structure(let fields):
             guard case .object(let members) = value else { return value == .null ? existing : value }
@@ -60,6 +60,17 @@ enum GoDecoding {
             if case .object(let old)? = existing { result = old }
             for member in members.members { result[member.key] = member.value }
             return .object(result)
+        }
+    }
+
+    /// What a new element holds when `null` is decoded into it: Go's zero value.
+    private static func zero(_ shape: Shape) -> JSONValue {
+        switch shape {
+        case .string: .string("")
+        case .integer: .number(JSONNumber(0))
+        case .bool: .bool(false)
+        case .structure: .object(JSONObject())
+        case .pointer, .slice, .map: .null
         }
     }
 
