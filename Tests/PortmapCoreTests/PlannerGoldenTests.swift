@@ -232,6 +232,21 @@ struct PlannerGoldenTests {
         #expect(chain.entryRules.map(\.protocolNumber) == [6, 17, 6].map { Inverted(UInt16($0)) })
     }
 
+    /// Two spellings whose port lists are the same make identical entry rules; Go's InsertUnique
+    /// writes the first only (the random differential run found it: both mappings are IPv6-bound,
+    /// so in IPv4 only their entry rules remain).
+    @Test func identicalEntryRulesAreWrittenOnce() throws {
+        let json = """
+            {"cniVersion": "1.0.0", "name": "n", "runtimeConfig": {"portMappings": [
+              {"hostPort": 8082, "containerPort": 53, "protocol": "Tcp", "hostIP": "::"},
+              {"hostPort": 8082, "containerPort": 81, "protocol": "tcp", "hostIP": "2001:db8:1::1"},
+              {"hostPort": 8080, "containerPort": 53, "protocol": "udp"}]}}
+            """
+        let chain = try #require(IPTablesPlanner.plan(try decodeConfig(json), containerID: "c", container: IPNetwork("10.0.0.2/24")!).containerChain)
+        #expect(chain.entryRules.map(\.matches.last) == [.multiportDestination([8082]), .multiportDestination([8080])])
+        #expect(chain.entryRules.map(\.protocolNumber) == [6, 17].map { Inverted(UInt16($0)) })
+    }
+
     /// A hostIP-bound mapping can never produce a DNAT without its `-d`: the famous 0.0.0.0 bug.
     @Test(arguments: ["192.0.2.1", "2001:db8:1::1"])
     func everyRuleOfABoundMappingCarriesItsAddress(hostIP: String) throws {

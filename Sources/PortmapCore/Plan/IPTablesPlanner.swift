@@ -152,8 +152,16 @@ public enum IPTablesPlanner {
             }
             rules.append(rule(source: nil, target: .dnat(container.address, port: mapping.containerPort)))
         }
-        return IPTablesChain(name: name, ownership: .container, rules: rules,
-                             entryChains: [ChainName.topLevelDNAT], entryRules: entries)
+        // Go writes each rule with InsertUnique, so a rule identical to an earlier one is not
+        // written again: two spellings of a protocol with the same ports make one entry rule.
+        return IPTablesChain(name: name, ownership: .container, rules: uniqued(rules),
+                             entryChains: [ChainName.topLevelDNAT], entryRules: uniqued(entries))
+    }
+
+    /// `rules` without repeats, each where it first came.
+    static func uniqued(_ rules: [IPTablesRule]) -> [IPTablesRule] {
+        var seen: Set<IPTablesRule> = []
+        return rules.filter { seen.insert($0).inserted }
     }
 
     /// The spellings of the mappings' protocols, each once, in the byte order of Go's `sort.Strings`.
