@@ -31,18 +31,18 @@ public enum ChainName {
 
     /// The comment on a container's entry rules; what `hostports` and operators read to map a
     /// chain back to its container. The bytes the kernel holds for the Go plugin's rule: upstream
-    /// trims a comment over 256 bytes to 253 + "...", and iptables keeps the first 255 of that
-    /// (xt_comment's 256-byte field ends in a NUL), so a long one ends in "..".
+    /// trims a comment over 255 bytes to its first 253 + "..." (256 bytes), and iptables keeps the
+    /// first 255 of that (xt_comment's 256-byte field ends in a NUL), so a long one ends in "..".
     public static func dnatComment(network: String, containerID: String) -> String {
         var comment = Array("dnat name: \"\(network)\" id: \"\(containerID)\"".utf8)
         if comment.count > goCommentLimit {
-            comment = comment.prefix(goCommentLimit - 3) + Array("...".utf8)
+            comment = comment.prefix(253) + Array("...".utf8)
         }
         return String(decoding: comment.prefix(storedCommentLimit), as: UTF8.self)
     }
 
-    /// Upstream's `maxCommentLength`.
-    static let goCommentLimit = 256
+    /// The longest comment upstream's `trimComment` leaves as it is.
+    static let goCommentLimit = 255
     /// The most of a comment xt_comment stores.
     static let storedCommentLimit = 255
 
