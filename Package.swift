@@ -20,7 +20,11 @@ import PackageDescription
 ///   `NetfilterSocket`, which sends nf_tables requests and batches others build.
 /// - `NFTablesBackend`: the nftables layout (one table per family, elements per container) as one
 ///   nf_tables batch per verb, built and read with libnftnl, sent through `Netlink`.
-/// - `Diagnostics`: pure Swift: the node snapshot `hostports` reads and its analysis (mappings,
+/// - `Snapshots`: pure Swift value types of what a read of the node finds (the nat tables, the
+///   nftables tables, listening sockets, routes, bridge ports, and the `NodeSnapshot` holding them):
+///   the kernel modules fill them in, `Diagnostics` analyses them, and the plugin never links the
+///   analysis.
+/// - `Diagnostics`: pure Swift: the analysis `hostports` runs on a node snapshot (mappings,
 ///   conflicts, the packet path of `explain`), rendered as tables and JSON.
 /// - `PluginMain`: the process edge (environment, stdin, stdout, exit code) shared by the executables.
 /// - `portmap`: the executable runtimes call; wires environment + stdin to the core and the
@@ -57,25 +61,26 @@ let package = Package(
         ),
         .target(name: "PortmapCore"),
         .target(name: "CNetNamespace"),
-        .target(name: "Diagnostics", dependencies: ["PortmapCore"]),
-        .target(name: "Netlink", dependencies: ["CMnl", "CNetNamespace", "OwnThread", "PortmapCore", "Diagnostics"]),
+        .target(name: "Snapshots", dependencies: ["PortmapCore"]),
+        .target(name: "Diagnostics", dependencies: ["PortmapCore", "Snapshots"]),
+        .target(name: "Netlink", dependencies: ["CMnl", "CNetNamespace", "OwnThread", "PortmapCore", "Snapshots"]),
         .target(name: "NodeLock", dependencies: ["PortmapCore"]),
         .target(name: "OwnThread"),
-        .target(name: "IPTablesBackend", dependencies: ["CIPTables", "CNetNamespace", "NodeLock", "OwnThread", "PortmapCore", "Diagnostics"]),
-        .target(name: "NFTablesBackend", dependencies: ["CNftnl", "Netlink", "NodeLock", "PortmapCore"]),
+        .target(name: "IPTablesBackend", dependencies: ["CIPTables", "CNetNamespace", "NodeLock", "OwnThread", "PortmapCore", "Snapshots"]),
+        .target(name: "NFTablesBackend", dependencies: ["CNftnl", "Netlink", "NodeLock", "PortmapCore", "Snapshots"]),
         .target(name: "PortmapFakeBackend", dependencies: ["PortmapCore"]),
         .target(name: "PluginMain", dependencies: ["PortmapCore"]),
         .executableTarget(name: "portmap", dependencies: ["PortmapCore", "IPTablesBackend", "NFTablesBackend", "Netlink", "PluginMain"]),
         .executableTarget(name: "hostports", dependencies: [
-            "Diagnostics", "IPTablesBackend", "NFTablesBackend", "Netlink", "PortmapCore",
+            "Diagnostics", "IPTablesBackend", "NFTablesBackend", "Netlink", "PortmapCore", "Snapshots",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "portmap-fake", dependencies: ["PortmapCore", "PortmapFakeBackend", "PluginMain"]),
         .testTarget(name: "PortmapCoreTests", dependencies: ["PortmapCore"]),
         .testTarget(name: "IPTablesBackendTests", dependencies: ["IPTablesBackend", "PortmapCore"]),
-        .testTarget(name: "NetlinkTests", dependencies: ["Netlink", "OwnThread", "PortmapCore", "Diagnostics"]),
-        .testTarget(name: "NFTablesBackendTests", dependencies: ["NFTablesBackend", "Netlink", "PortmapCore", "TestSubprocess"]),
-        .testTarget(name: "DiagnosticsTests", dependencies: ["Diagnostics", "PortmapCore"]),
+        .testTarget(name: "NetlinkTests", dependencies: ["Netlink", "OwnThread", "PortmapCore", "Snapshots"]),
+        .testTarget(name: "NFTablesBackendTests", dependencies: ["NFTablesBackend", "Netlink", "PortmapCore", "Snapshots", "TestSubprocess"]),
+        .testTarget(name: "DiagnosticsTests", dependencies: ["Diagnostics", "PortmapCore", "Snapshots"]),
         .target(name: "TestSubprocess", path: "Tests/TestSubprocess"),
         .testTarget(name: "PortmapBinaryTests", dependencies: ["portmap", "portmap-fake", "TestSubprocess"]),
         .testTarget(name: "IntegrationTests", dependencies: ["TestSubprocess", "PortmapCore"], exclude: ["Fixtures"]),

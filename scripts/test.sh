@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh clone on a fresh Debian 12 machine, as root:
 # installs the packages it needs, builds everything, runs unit, binary and network-namespace tests,
-# a short fuzz run over the pure core, and a podman runtime test through our plugin (once per backend).
+# a short fuzz run over the pure core, a podman runtime test through our plugin (once per backend),
+# and scripts/check.sh on the release binaries.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
@@ -24,4 +25,6 @@ for backend in iptables nftables; do
     log "runtime test (podman, $backend backend)"
     scripts/runtime-test.sh --backend "$backend" || runtime_status=1
 done
+log "checks of the release binaries"
+scripts/check.sh
 exit "$runtime_status"

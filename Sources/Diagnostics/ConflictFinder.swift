@@ -1,4 +1,5 @@
 import PortmapCore
+import Snapshots
 
 /// `hostports conflicts`: every finding over an inventory, in a stable order (by kind, then by
 /// the first mapping or chain involved).

@@ -1,4 +1,5 @@
 import PortmapCore
+import Snapshots
 
 /// The node's hostPorts: every mapping of every family and store, with the listening sockets on
 /// the same ports. What `hostports list` prints and what `conflicts` and `explain` start from.

@@ -1,4 +1,5 @@
 import PortmapCore
+import Snapshots
 
 /// Reads the Go plugin's nat layout (which this plugin writes too) back into hostPort mappings:
 /// entry rules in CNI-HOSTPORT-DNAT name the owner and the ports, the `CNI-DN-` chain they jump

@@ -1,4 +1,5 @@
 import PortmapCore
+import Snapshots
 
 /// Reads the nftables backend's table (`NFTablesLayout`) back into hostPort mappings: each DNAT map
 /// element is one mapping, owned by the container its comment names; `masq_pairs` says whether

@@ -1,4 +1,5 @@
 import PortmapCore
+import Snapshots
 
 /// The text and JSON `hostports` prints. JSON keys and their meaning are the documented schema
 /// (README, "hostports JSON"): add keys, never rename or remove them without bumping `schema`.

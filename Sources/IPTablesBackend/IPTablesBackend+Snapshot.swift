@@ -1,4 +1,4 @@
-import Diagnostics
+import Snapshots
 import PortmapCore
 
 extension IPTablesBackend {

@@ -1,4 +1,5 @@
 import PortmapCore
+import Snapshots
 
 extension NFTablesBackend {
     /// Each family's table as diagnostics read it: whether it exists, its chains, and the elements

@@ -5,6 +5,7 @@ import Musl
 #endif
 import Netlink
 import PortmapCore
+import Snapshots
 
 /// Reads the plugin's tables through one socket, changing nothing: the generation, whether a
 /// family's table exists, its chains, sets and elements, decoded, or only the elements under

@@ -3,7 +3,7 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
-import Diagnostics
+import Snapshots
 import PortmapCore
 
 /// The interface settings `hostports` reads from files: `route_localnet` under /proc/sys, and the

@@ -3,7 +3,7 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
-import Diagnostics
+import Snapshots
 import PortmapCore
 
 /// Lists the sockets that hold a port in the namespace, as `ss -ltuS` does, without the processes:

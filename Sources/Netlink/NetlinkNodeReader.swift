@@ -3,7 +3,7 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
-import Diagnostics
+import Snapshots
 import PortmapCore
 
 /// The parts of a `NodeSnapshot` that come from the kernel's netlink buses: listening sockets

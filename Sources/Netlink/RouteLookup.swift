@@ -3,7 +3,7 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
-import Diagnostics
+import Snapshots
 import PortmapCore
 
 /// Asks the kernel how it would send a packet to an address, as `ip route get <address>` does: one

@@ -1,4 +1,4 @@
-import Diagnostics
+import Snapshots
 import PortmapCore
 
 /// The sock_diag messages of a listener listing as Swift values: the dump request for one protocol

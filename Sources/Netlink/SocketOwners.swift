@@ -3,7 +3,7 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
-import Diagnostics
+import Snapshots
 import PortmapCore
 
 /// Which processes hold which sockets, from `/proc/<pid>/fd`: a socket's descriptor is a symlink to

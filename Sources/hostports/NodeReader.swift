@@ -4,6 +4,7 @@ import IPTablesBackend
 import Netlink
 import NFTablesBackend
 import PortmapCore
+import Snapshots
 
 #if canImport(Glibc)
 import Glibc

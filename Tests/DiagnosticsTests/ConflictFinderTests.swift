@@ -1,5 +1,6 @@
 import Diagnostics
 import PortmapCore
+import Snapshots
 import Testing
 
 /// `hostports conflicts` over fixed snapshots: each kind of finding appears exactly when its

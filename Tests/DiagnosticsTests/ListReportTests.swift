@@ -1,5 +1,6 @@
 import Diagnostics
 import PortmapCore
+import Snapshots
 import Testing
 
 /// `hostports list` over fixed snapshots: the interpretation of the plugin's layout and the exact

@@ -1,5 +1,6 @@
 import Diagnostics
 import PortmapCore
+import Snapshots
 import Testing
 
 /// `hostports explain` over fixed snapshots: the step that fails for each way a hostPort can

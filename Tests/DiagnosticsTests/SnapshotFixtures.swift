@@ -1,5 +1,6 @@
 import Diagnostics
 import PortmapCore
+import Snapshots
 
 /// Nat tables built the way the plugin builds them (through `IPTablesPlanner`), so the analysis is
 /// tested on the exact layout the plugin and the Go plugin write, then edited per test to break it.

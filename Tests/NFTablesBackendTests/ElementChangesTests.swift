@@ -1,5 +1,6 @@
 import Testing
 import PortmapCore
+import Snapshots
 @testable import NFTablesBackend
 
 /// What ADD, DEL and GC change, from the elements a table holds (no kernel).

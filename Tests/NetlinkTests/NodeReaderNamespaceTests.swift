@@ -4,7 +4,7 @@ import Glibc
 import Musl
 #endif
 import Testing
-import Diagnostics
+import Snapshots
 import PortmapCore
 @testable import Netlink
 

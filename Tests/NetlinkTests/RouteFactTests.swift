@@ -1,5 +1,5 @@
 import Testing
-import Diagnostics
+import Snapshots
 import PortmapCore
 @testable import Netlink
 

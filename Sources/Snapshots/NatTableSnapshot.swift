@@ -1,0 +1,32 @@
+import PortmapCore
+
+/// One family's nat table, its chains in the kernel's order with their rules decoded.
+public struct NatTableSnapshot: Sendable, Equatable {
+    public struct Chain: Sendable, Equatable {
+        public var name: String
+        public var rules: [IPTablesRule]
+
+        public init(name: String, rules: [IPTablesRule]) {
+            self.name = name
+            self.rules = rules
+        }
+    }
+
+    public var family: IPFamily
+    /// Where the table lives, as shown to the operator: "iptables-legacy".
+    public var store: String
+    /// False when the table does not exist in the namespace (it is not created to be read).
+    public var exists: Bool
+    public var chains: [Chain]
+
+    public init(family: IPFamily, store: String = "iptables-legacy", exists: Bool, chains: [Chain] = []) {
+        self.family = family
+        self.store = store
+        self.exists = exists
+        self.chains = chains
+    }
+
+    public func rules(in chain: String) -> [IPTablesRule]? {
+        chains.first { $0.name == chain }?.rules
+    }
+}
