@@ -140,7 +140,7 @@ SHARED_CHAINS = ["CNI-HOSTPORT-DNAT", "CNI-HOSTPORT-MASQ", "CNI-HOSTPORT-SETMARK
 
 def pod_rules(index, v6):
     """(chain, rule) pairs one ADD of pod `index` writes, in iptables-save's form and order: the
-    layout README.md describes (identical for both plugins in IPv4; Go 1.1.1 leaves some of the
+    layout docs/iptables-backend.md describes (identical for both plugins in IPv4; Go 1.1.1 leaves some of the
     IPv6 DNATs out, see pod_rules' use in the layout check)."""
     chain = dn_chain(index)
     v4_address, v6_address = addresses(index)
@@ -803,7 +803,7 @@ def print_report(out):
 
 
 def print_markdown(out):
-    """The per-level figures as one markdown table (for README.md)."""
+    """The per-level figures as one markdown table (for docs/benchmarks.md)."""
     ours, go = ("ours (nftables)", "Go (iptables-nft)") if out.get("backend") == "nftables" else ("ours", "Go")
     print("| pods | verb | %s median / p90 | %s median / p90 | ours/Go median (p90) | ours peak RSS | Go peak RSS | RSS ours/Go |"
           % (ours, go))

@@ -41,7 +41,7 @@
 #   --rss-pods R            pods per level run under GNU time for the peak RSS (PMBENCH_RSS_PODS, default 5)
 #   --kube-proxy-rules K    kube-proxy-like IPv4 nat rules added to every level (PMBENCH_KUBE_PROXY_RULES, default 0)
 #   --quick                 --levels 0,100 --pods 8 --rss-pods 2 (about 20 s)
-#   --markdown              also print the figures as a markdown table (as in README.md)
+#   --markdown              also print the figures as a markdown table (as in docs/benchmarks.md)
 # Default run: about 1.5-2 minutes on 2 cores (Go's ADD takes ~1.5 s with 1000 pods, ~1.1 s with
 # iptables-nft); with --kube-proxy-rules 10000 about 4.5-5 minutes (~3 s per Go ADD at 1000 pods).
 #

@@ -2,7 +2,7 @@ import PortmapCore
 import Snapshots
 
 /// The text and JSON `hostports` prints. JSON keys and their meaning are the documented schema
-/// (README, "hostports JSON"): add keys, never rename or remove them without bumping `schema`.
+/// (docs/hostports.md, "`hostports` JSON"): add keys, never rename or remove them without bumping `schema`.
 public enum Reports {
     /// The JSON schema version every document carries.
     public static let schema = 1

@@ -15,6 +15,6 @@ struct Hostports: ParsableCommand {
 }
 
 struct OutputOptions: ParsableArguments {
-    @Flag(help: "Print JSON (schema in the README) instead of a table.")
+    @Flag(help: "Print JSON (schema in docs/hostports.md) instead of a table.")
     var json = false
 }
