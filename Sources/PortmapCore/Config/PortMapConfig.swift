@@ -102,8 +102,9 @@ public struct PortMapConfig: Sendable, Equatable {
     }
 
     /// The fields read here, typed as the Go plugin's config struct types them (types.NetConf,
-    /// PortMapConf; `backend` as upstream's, `localnetGuard` like its other options).
-    private static let goFields: [(String, GoDecoding.Shape)] = {
+    /// PortMapConf; `backend` as upstream's, `localnetGuard` like its other options). Built per
+    /// decoding: LeakSanitizer (scripts/fuzz.sh) reports the boxes of a static one as leaked.
+    private static var goFields: [(String, GoDecoding.Shape)] {
         let attachments = GoDecoding.Shape.slice(.structure([("containerID", .string), ("ifname", .string)]))
         let mapping = GoDecoding.Shape.structure([("hostPort", .integer), ("containerPort", .integer), ("protocol", .string), ("hostIP", .string)])
         return [
@@ -114,7 +115,7 @@ public struct PortMapConfig: Sendable, Equatable {
             ("runtimeConfig", .structure([("portMappings", .slice(mapping))])),
             ("prevResult", .map), (GCAttachment.listKeys[0], attachments), (GCAttachment.listKeys[1], attachments),
         ]
-    }()
+    }
 
     static func decodeName(_ fields: JSONFields) throws(ConfigError) -> String {
         guard let name = try fields.string("name"), !name.isEmpty else {
