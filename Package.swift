@@ -33,7 +33,8 @@ import PackageDescription
 ///   the analysis. Reads only.
 /// - `PortmapFakeBackend` / `portmap-fake`: an in-file backend so the binary's protocol handling is
 ///   tested end to end without root.
-/// - `TestSubprocess` (tests only): runs programs with posix_spawn and close-on-exec pipes.
+/// - `TestSubprocess` (tests only): runs programs with posix_spawn and close-on-exec pipes, and
+///   probes (once per test target) whether the root-only suites can run.
 let package = Package(
     name: "portmap",
     products: [
@@ -78,7 +79,7 @@ let package = Package(
         .executableTarget(name: "portmap-fake", dependencies: ["PortmapCore", "PortmapFakeBackend", "PluginMain"]),
         .testTarget(name: "PortmapCoreTests", dependencies: ["PortmapCore"]),
         .testTarget(name: "IPTablesBackendTests", dependencies: ["IPTablesBackend", "PortmapCore"]),
-        .testTarget(name: "NetlinkTests", dependencies: ["Netlink", "OwnThread", "PortmapCore", "Snapshots"]),
+        .testTarget(name: "NetlinkTests", dependencies: ["Netlink", "OwnThread", "PortmapCore", "Snapshots", "TestSubprocess"]),
         .testTarget(name: "NFTablesBackendTests", dependencies: ["NFTablesBackend", "Netlink", "PortmapCore", "Snapshots", "TestSubprocess"]),
         .testTarget(name: "DiagnosticsTests", dependencies: ["Diagnostics", "PortmapCore", "Snapshots"]),
         .target(name: "TestSubprocess", path: "Tests/TestSubprocess"),

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSubprocess
 
 /// Where things are, and whether this machine can run the namespace tests at all. The probe is
 /// computed once; suites are enabled by it and say why when they are skipped.
@@ -32,17 +33,19 @@ enum Prerequisites {
 
     /// nil when everything is there; otherwise why the namespace tests cannot run.
     static let missing: String? = {
-        if getuid() != 0 { return "needs root (network namespaces, nat tables)" }
         let files = [ourPlugin.path, hostports.path, debianPlugins.appendingPathComponent("bridge").path, goPlugin.path,
                      "/usr/sbin/iptables-legacy-save", "/usr/sbin/ip6tables-legacy-save", "/usr/sbin/iptables-legacy"]
-        if let absent = files.first(where: { !FileManager.default.isExecutableFile(atPath: $0) }) {
-            return "missing \(absent) (scripts/test.sh installs containernetworking-plugins and iptables)"
-        }
-        guard (try? Command.run(["ip", "netns", "list"]).succeeded) == true else { return "`ip netns` does not work here" }
-        guard (try? Command.run(["python3", "--version"]).succeeded) == true else { return "python3 is missing" }
-        return nil
+        return RootProbe.missing(
+            needsRootFor: "network namespaces, nat tables",
+            executables: files.map { ($0, "missing \($0) (scripts/test.sh installs containernetworking-plugins and iptables)") },
+            programs: [(["ip", "netns", "list"], "`ip netns` does not work here"), (["python3", "--version"], "python3 is missing")])
     }()
 
     static var available: Bool { missing == nil }
     static var reason: Comment { Comment(rawValue: missing ?? "") }
+}
+
+/// In CI the root-only suites must run: a reason to skip them fails the run instead.
+@Test(.enabled(if: RootProbe.inCI)) func rootOnlySuitesRunInCI() {
+    #expect(Prerequisites.missing == nil, "\(Prerequisites.missing ?? "")")
 }

@@ -13,15 +13,18 @@ import TestSubprocess
 /// What the root-only tests need: root, `ip netns` and the `nft` tool. nil when they can run;
 /// otherwise why they are skipped.
 enum RootPrerequisites {
-    static let missing: String? = {
-        if getuid() != 0 { return "needs root (network namespaces, nftables)" }
-        guard (try? Subprocess.run(["ip", "netns", "list"]).succeeded) == true else { return "`ip netns` does not work here" }
-        guard (try? Subprocess.run(["nft", "--version"]).succeeded) == true else { return "the nft tool is missing (apt-get install nftables)" }
-        return nil
-    }()
+    static let missing = RootProbe.missing(
+        needsRootFor: "network namespaces, nftables",
+        programs: [(["ip", "netns", "list"], "`ip netns` does not work here"),
+                   (["nft", "--version"], "the nft tool is missing (apt-get install nftables)")])
 
     static var available: Bool { missing == nil }
     static var reason: Comment { Comment(rawValue: missing ?? "") }
+}
+
+/// In CI the root-only suites must run: a reason to skip them fails the run instead.
+@Test(.enabled(if: RootProbe.inCI)) func rootOnlySuitesRunInCI() {
+    #expect(RootPrerequisites.missing == nil, "\(RootPrerequisites.missing ?? "")")
 }
 
 /// A network namespace of its own for one test (`ip netns add nfttest-<random>-<suffix>`), deleted

@@ -6,6 +6,7 @@ import Musl
 import Testing
 import Snapshots
 import PortmapCore
+import TestSubprocess
 @testable import Netlink
 
 /// `route_localnet` and bridge ports read from scratch trees laid out as /proc/sys and sysfs lay
@@ -63,12 +64,12 @@ struct InterfaceFilesTests {
         let namespaces = TestNamespaces()
         defer { namespaces.deleteAll() }
         let name = try namespaces.add("br")
-        try Program.run(["ip", "-n", name, "link", "add", "hpw-br", "type", "bridge"])
+        try Subprocess.check(["ip", "-n", name, "link", "add", "hpw-br", "type", "bridge"])
         for port in ["hpw-b", "hpw-a"] {
-            try Program.run(["ip", "-n", name, "link", "add", port, "type", "veth", "peer", "name", "\(port)-peer"])
-            try Program.run(["ip", "-n", name, "link", "set", port, "master", "hpw-br"])
+            try Subprocess.check(["ip", "-n", name, "link", "add", port, "type", "veth", "peer", "name", "\(port)-peer"])
+            try Subprocess.check(["ip", "-n", name, "link", "set", port, "master", "hpw-br"])
         }
-        try Program.run(["ip", "-n", name, "link", "set", "hpw-b", "type", "bridge_slave", "hairpin", "on"])
+        try Subprocess.check(["ip", "-n", name, "link", "set", "hpw-b", "type", "bridge_slave", "hairpin", "on"])
         try namespaces.exec(name, "sysctl", "-qw", "net.ipv4.conf.hpw-br.route_localnet=1")
         let mountPoint = try ScratchTree()
         let inside = try NamespaceThread.run(in: try namespaces.namespace(name)) { () throws(HostNetworkError) in

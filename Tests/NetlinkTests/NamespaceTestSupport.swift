@@ -6,61 +6,22 @@ import Musl
 import Foundation
 import Testing
 import PortmapCore
+import TestSubprocess
 @testable import Netlink
 
 /// What the root-only tests need: root itself and a working `ip netns`. nil when they can run;
 /// otherwise why they are skipped.
 enum RootPrerequisites {
-    static let missing: String? = {
-        if getuid() != 0 { return "needs root (ip netns, setns, mount)" }
-        guard (try? Program.run(["ip", "netns", "list"])) != nil else { return "`ip netns` does not work here" }
-        return nil
-    }()
+    static let missing = RootProbe.missing(needsRootFor: "ip netns, setns, mount",
+                                           programs: [(["ip", "netns", "list"], "`ip netns` does not work here")])
 
     static var available: Bool { missing == nil }
     static var reason: Comment { Comment(rawValue: missing ?? "") }
 }
 
-/// Programs the tests set namespaces up with (`ip`, `unshare`), started with `posix_spawnp`; their
-/// stdout is discarded, their stderr goes to the test log. (NetlinkTests has no `TestSubprocess`.)
-enum Program {
-    struct Failure: Error, CustomStringConvertible {
-        var command: [String]
-        var reason: String
-        var description: String { "`\(command.joined(separator: " "))`: \(reason)" }
-    }
-
-    /// Runs `arguments` to the end; a failure to start or a non-zero exit is an error.
-    static func run(_ arguments: [String]) throws(Failure) {
-        let status = wait(for: try start(arguments))
-        guard status == 0 else { throw Failure(command: arguments, reason: "exited \(status)") }
-    }
-
-    /// Starts `arguments` and returns at once; `stop` ends it.
-    static func start(_ arguments: [String]) throws(Failure) -> pid_t {
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0)
-        let argv = arguments.map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
-        var pid: pid_t = 0
-        let status = posix_spawnp(&pid, arguments[0], &actions, nil, argv, environ)
-        guard status == 0 else { throw Failure(command: arguments, reason: String(cString: strerror(status))) }
-        return pid
-    }
-
-    static func stop(_ pid: pid_t) {
-        kill(pid, SIGKILL)
-        _ = wait(for: pid)
-    }
-
-    /// Reaps `pid`: its exit status, or 128 + the signal that ended it.
-    private static func wait(for pid: pid_t) -> Int32 {
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        return status & 0x7f == 0 ? (status >> 8) & 0xff : 128 + status & 0x7f
-    }
+/// In CI the root-only suites must run: a reason to skip them fails the run instead.
+@Test(.enabled(if: RootProbe.inCI)) func rootOnlySuitesRunInCI() {
+    #expect(RootPrerequisites.missing == nil, "\(RootPrerequisites.missing ?? "")")
 }
 
 /// Named network namespaces (`ip netns add`) for one test, with a shared random tag in their names
@@ -72,14 +33,14 @@ final class TestNamespaces {
     /// Adds `nswalk-<tag>-<suffix>` and returns its name.
     func add(_ suffix: String) throws -> String {
         let name = "nswalk-\(tag)-\(suffix)"
-        try Program.run(["ip", "netns", "add", name])
+        try Subprocess.check(["ip", "netns", "add", name])
         names.append(name)
         return name
     }
 
     /// Runs `arguments` inside namespace `name`, with /sys remounted for it.
     func exec(_ name: String, _ arguments: String...) throws {
-        try Program.run(["ip", "netns", "exec", name] + arguments)
+        try Subprocess.check(["ip", "netns", "exec", name] + arguments)
     }
 
     /// The identity of the namespace `ip netns` bound at /run/netns/`name`.
@@ -89,7 +50,7 @@ final class TestNamespaces {
     }
 
     func delete(_ name: String) throws {
-        try Program.run(["ip", "netns", "delete", name])
+        try Subprocess.check(["ip", "netns", "delete", name])
         names.removeAll { $0 == name }
     }
 

@@ -6,6 +6,7 @@ import Musl
 import OwnThread
 import Testing
 import PortmapCore
+import TestSubprocess
 @testable import Netlink
 
 /// The walker on the real kernel, as root: namespaces made by `ip netns` and `unshare`, entered for
@@ -31,9 +32,9 @@ struct NetworkNamespacesTests {
         var expected: [NetworkNamespace: Set<IPAddress>] = [:]
         for (suffix, pair) in addresses {
             let name = try namespaces.add(suffix)
-            try Program.run(["ip", "-n", name, "link", "add", "nsw0", "type", "veth", "peer", "name", "nsw1"])
-            try Program.run(["ip", "-n", name, "address", "add", "\(pair[0])/24", "dev", "nsw0"])
-            try Program.run(["ip", "-n", name, "address", "add", "\(pair[1])/64", "dev", "nsw0", "nodad"])
+            try Subprocess.check(["ip", "-n", name, "link", "add", "nsw0", "type", "veth", "peer", "name", "nsw1"])
+            try Subprocess.check(["ip", "-n", name, "address", "add", "\(pair[0])/24", "dev", "nsw0"])
+            try Subprocess.check(["ip", "-n", name, "address", "add", "\(pair[1])/64", "dev", "nsw0", "nodad"])
             expected[try namespaces.namespace(name)] = Set(pair.map { IPAddress($0)! })
         }
         let own = try threadNamespace()
@@ -63,10 +64,12 @@ struct NetworkNamespacesTests {
         defer { namespaces.deleteAll() }
         let name = try namespaces.add("p")
         let named = try namespaces.namespace(name)
-        let inNamed = try Program.start(["ip", "netns", "exec", name, "sleep", "60"])
-        defer { Program.stop(inNamed) }
-        let inUnnamed = try Program.start(["unshare", "--net", "sleep", "60"])
-        defer { Program.stop(inUnnamed) }
+        let sleeper = ["sh", "-c", "echo ready; exec sleep 60"]
+        let namedHolder = try Subprocess.Background(["ip", "netns", "exec", name] + sleeper)
+        defer { namedHolder.stop() }
+        let unnamedHolder = try Subprocess.Background(["unshare", "--net"] + sleeper)
+        defer { unnamedHolder.stop() }
+        let inNamed = namedHolder.pid, inUnnamed = unnamedHolder.pid
         try Self.waitForSleep(inNamed)
         try Self.waitForSleep(inUnnamed)
         let processPath = "/proc/\(inUnnamed)/ns/net"
@@ -86,7 +89,7 @@ struct NetworkNamespacesTests {
             if (try? ProcSysFile.firstLine(of: "/proc/\(pid)/comm")) == "sleep" { return }
             usleep(10_000)
         }
-        throw Program.Failure(command: ["sleep"], reason: "pid \(pid) did not become sleep within 5 s")
+        throw Subprocess.Failure(command: ["sleep"], reason: "pid \(pid) did not become sleep within 5 s")
     }
 }
 

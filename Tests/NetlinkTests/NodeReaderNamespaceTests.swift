@@ -6,6 +6,7 @@ import Musl
 import Testing
 import Snapshots
 import PortmapCore
+import TestSubprocess
 @testable import Netlink
 
 /// The reader against the real kernel, in a namespace of its own (root only): sockets this process
@@ -34,7 +35,7 @@ struct NodeReaderNamespaceTests {
                         ["link", "set", "d0", "up"], ["link", "set", "d1", "up"],
                         ["address", "add", "192.0.2.1/24", "dev", "d0"], ["address", "add", "2001:db8::1/64", "dev", "d0", "nodad"],
                         ["route", "add", "198.51.100.0/24", "via", "192.0.2.254"], ["route", "add", "blackhole", "198.51.100.7/32"]] {
-            try Program.run(["ip", "-n", name] + command)
+            try Subprocess.check(["ip", "-n", name] + command)
         }
         let observed = try NamespaceThread.run(in: namespaces.namespace(name)) { () throws(HostNetworkError) in
             // Listed: TCP listening on 127.0.0.1 and on [::] with V6ONLY; UDP on [::] without V6ONLY.

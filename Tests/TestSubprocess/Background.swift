@@ -8,7 +8,8 @@ extension Subprocess {
     /// A long-running program (a pod's echo server) that announces itself with a first line
     /// starting "ready" on stdout; stopped with SIGTERM and reaped by `stop()` or on deinit.
     public final class Background {
-        private let pid: pid_t
+        /// The program's process id (a test may look at its namespaces).
+        public let pid: pid_t
         private let output: Int32
         private var running = true
 

@@ -25,6 +25,19 @@ public enum Subprocess {
         public var command: [String]
         public var reason: String
         public var description: String { "`\(command.joined(separator: " "))`: \(reason)" }
+
+        public init(command: [String], reason: String) {
+            self.command = command
+            self.reason = reason
+        }
+    }
+
+    /// Like `run`, but a non-zero exit is a failure too (with the program's stderr as its reason).
+    @discardableResult
+    public static func check(_ arguments: [String], timeout: Double = 30) throws(Failure) -> Result {
+        let result = try run(arguments, timeout: timeout)
+        guard result.succeeded else { throw Failure(command: arguments, reason: "exited \(result.status): \(result.stderr)") }
+        return result
     }
 
     /// Runs `arguments` (the first is looked up in PATH unless it contains a slash) with exactly
