@@ -18,7 +18,7 @@ extension IPTablesBackend {
     /// ADD names it with code 7), SCTP (only an SCTP mapping needs it) and the netlink side
     /// (route_localnet, conntrack), which every kernel with these tables has.
     public func status(_ config: PortMapConfig) throws(BackendError) {
-        _ = try XTablesLock(path: lockPath, timeoutMilliseconds: lockTimeoutMilliseconds)
+        try XTablesLock.holding(path: lockPath, timeoutMilliseconds: lockTimeoutMilliseconds) {}
         var trial = config
         trial.portMappings = [PortMapping(hostPort: 1, containerPort: 1, protocol: .tcp),
                               PortMapping(hostPort: 1, containerPort: 1, protocol: .udp)]

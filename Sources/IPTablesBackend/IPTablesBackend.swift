@@ -25,22 +25,22 @@ public struct IPTablesBackend: PortMapBackend, Sendable {
             IPTablesPlanner.plan(request.config, containerID: request.containerID, container: address)
         }
         guard !plans.isEmpty else { return [] }
-        let lock = try XTablesLock(path: lockPath, timeoutMilliseconds: lockTimeoutMilliseconds)
-        // A refusal comes before any family commits: with the chains named in one family only,
-        // the other must not be left half added. Each commit checks again (a writer outside the
-        // lock may remove a chain in between).
-        for plan in plans where !plan.requiredChains.isEmpty {
-            try ChainReconciler.require(plan.requiredChains, in: KernelRuleTable(try open(plan.family, "nat")))
-        }
-        let warnings = try ConcurrentFamilies.run(plans) { plan throws(BackendError) in
-            // The guard first: a DNAT must never be live without it.
-            let raw = plan.rawChains.isEmpty ? [] : try transact(plan.family, "raw") { table throws(BackendError) in
-                try ChainReconciler.apply(plan.rawChains, to: table)
+        return try XTablesLock.holding(path: lockPath, timeoutMilliseconds: lockTimeoutMilliseconds) { () throws(BackendError) in
+            // A refusal comes before any family commits: with the chains named in one family only,
+            // the other must not be left half added. Each commit checks again (a writer outside the
+            // lock may remove a chain in between).
+            for plan in plans where !plan.requiredChains.isEmpty {
+                try ChainReconciler.require(plan.requiredChains, in: KernelRuleTable(try open(plan.family, "nat")))
             }
-            return try raw + transact(plan.family, "nat") { table throws(BackendError) in try ChainReconciler.apply(plan, to: table) }
+            let warnings = try ConcurrentFamilies.run(plans) { plan throws(BackendError) in
+                // The guard first: a DNAT must never be live without it.
+                let raw = plan.rawChains.isEmpty ? [] : try transact(plan.family, "raw") { table throws(BackendError) in
+                    try ChainReconciler.apply(plan.rawChains, to: table)
+                }
+                return try raw + transact(plan.family, "nat") { table throws(BackendError) in try ChainReconciler.apply(plan, to: table) }
+            }
+            return warnings.flatMap { $0 }
         }
-        _ = consume lock
-        return warnings.flatMap { $0 }
     }
 
     /// Reads without the lock: libiptc's snapshot is consistent, and CHECK must not queue behind
@@ -67,12 +67,12 @@ public struct IPTablesBackend: PortMapBackend, Sendable {
         let teardown = IPTablesPlanner.teardown(network: request.config.name, containerID: request.containerID)
         let families = IPFamily.allCases.filter { KernelTables.exists("nat", family: $0) }
         guard !families.isEmpty else { return [] }
-        let lock = try XTablesLock(path: lockPath, timeoutMilliseconds: lockTimeoutMilliseconds)
-        let warnings = try ConcurrentFamilies.run(families) { family throws(BackendError) in
-            try transact(family, "nat") { table throws(BackendError) in try ChainReconciler.remove(teardown, from: table) }
+        return try XTablesLock.holding(path: lockPath, timeoutMilliseconds: lockTimeoutMilliseconds) { () throws(BackendError) in
+            let warnings = try ConcurrentFamilies.run(families) { family throws(BackendError) in
+                try transact(family, "nat") { table throws(BackendError) in try ChainReconciler.remove(teardown, from: table) }
+            }
+            return warnings.flatMap { $0 }
         }
-        _ = consume lock
-        return warnings.flatMap { $0 }
     }
 
     /// Removes the containers of `network` not in `validAttachments` from both families' nat
@@ -83,14 +83,14 @@ public struct IPTablesBackend: PortMapBackend, Sendable {
         let keeping = Set(validAttachments.map(\.containerID))
         let families = IPFamily.allCases.filter { KernelTables.exists("nat", family: $0) }
         guard !families.isEmpty else { return [] }
-        let lock = try XTablesLock(path: lockPath, timeoutMilliseconds: lockTimeoutMilliseconds)
-        let warnings = try ConcurrentFamilies.run(families) { family throws(BackendError) in
-            try transact(family, "nat") { table throws(BackendError) in
-                try ChainReconciler.collectGarbage(network: network, keeping: keeping, from: table)
+        return try XTablesLock.holding(path: lockPath, timeoutMilliseconds: lockTimeoutMilliseconds) { () throws(BackendError) in
+            let warnings = try ConcurrentFamilies.run(families) { family throws(BackendError) in
+                try transact(family, "nat") { table throws(BackendError) in
+                    try ChainReconciler.collectGarbage(network: network, keeping: keeping, from: table)
+                }
             }
+            return warnings.flatMap { $0 }
         }
-        _ = consume lock
-        return warnings.flatMap { $0 }
     }
 
     /// One read-edit-commit cycle on `table` of `family`, redone while another writer commits in

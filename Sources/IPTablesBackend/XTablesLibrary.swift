@@ -1,4 +1,4 @@
-import CIPTables
+internal import CIPTables
 import PortmapCore
 
 /// One libiptc handle on a table of one family: a snapshot of the kernel table, edited in memory

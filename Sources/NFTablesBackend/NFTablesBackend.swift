@@ -52,39 +52,39 @@ public struct NFTablesBackend: PortMapBackend {
         }
         guard !plans.isEmpty else { return [] }
         let owner = NFTablesPlanner.owner(network: request.config.name, containerID: request.containerID)
-        let lock = try NFTablesLock(path: lockPath, timeoutMilliseconds: lockTimeoutMilliseconds)
-        try transact { reader throws(BackendError) in
-            // What each existing table holds that ADD must know of.
-            var current: [IPFamily: [NFTablesElement]] = [:]
-            for family in IPFamily.allCases where try reader.tableExists(family) { current[family] = [] }
-            if let found = try reader.lookUp(plans.filter { current[$0.key] != nil }),
-               ElementChanges.lookupSuffices(planned: plans, found: found, owner: owner) {
-                for (family, answers) in found { current[family] = answers.compactMap { $0 } }
-            } else {
-                for family in current.keys { current[family] = try reader.elements(family) }
-            }
-            var batch = BatchBuilder()
-            for family in IPFamily.allCases {
-                let planned = plans[family]
-                guard let elements = current[family] else {
-                    if let planned {
-                        batch.createTable(family)
-                        batch.apply(ElementChanges(additions: planned), family: family)
+        return try NFTablesLock.holding(path: lockPath, timeoutMilliseconds: lockTimeoutMilliseconds) { () throws(BackendError) in
+            try transact { reader throws(BackendError) in
+                // What each existing table holds that ADD must know of.
+                var current: [IPFamily: [NFTablesElement]] = [:]
+                for family in IPFamily.allCases where try reader.tableExists(family) { current[family] = [] }
+                if let found = try reader.lookUp(plans.filter { current[$0.key] != nil }),
+                   ElementChanges.lookupSuffices(planned: plans, found: found, owner: owner) {
+                    for (family, answers) in found { current[family] = answers.compactMap { $0 } }
+                } else {
+                    for family in current.keys { current[family] = try reader.elements(family) }
+                }
+                var batch = BatchBuilder()
+                for family in IPFamily.allCases {
+                    let planned = plans[family]
+                    guard let elements = current[family] else {
+                        if let planned {
+                            batch.createTable(family)
+                            batch.apply(ElementChanges(additions: planned), family: family)
+                        }
+                        continue
                     }
-                    continue
+                    let changes = ElementChanges.add(planned ?? [], owner: owner, current: elements)
+                    if let first = changes.conflicts.first {
+                        throw BackendError(.invalidConfig, "\(first); the nftables backend maps a port to one container only",
+                                           details: changes.conflicts.map(\.description).joined(separator: "; "))
+                    }
+                    batch.apply(changes, family: family)
                 }
-                let changes = ElementChanges.add(planned ?? [], owner: owner, current: elements)
-                if let first = changes.conflicts.first {
-                    throw BackendError(.invalidConfig, "\(first); the nftables backend maps a port to one container only",
-                                       details: changes.conflicts.map(\.description).joined(separator: "; "))
-                }
-                batch.apply(changes, family: family)
+                return batch
             }
-            return batch
+            // A batch is committed whole or not at all: nothing to warn of.
+            return []
         }
-        _ = consume lock
-        // A batch is committed whole or not at all: nothing to warn of.
-        return []
     }
 
     /// Reads without the lock, as the iptables backend does: CHECK must not queue behind writers.
@@ -104,26 +104,26 @@ public struct NFTablesBackend: PortMapBackend {
     /// prevResult); a missing table is skipped, never created.
     public func delete(_ request: PortMapRequest) throws(BackendError) -> [String] {
         let owner = NFTablesPlanner.owner(network: request.config.name, containerID: request.containerID)
-        let lock = try NFTablesLock(path: lockPath, timeoutMilliseconds: lockTimeoutMilliseconds)
-        try transact { reader throws(BackendError) in
-            try Self.batch(reader, owners: { $0 == owner }) { ElementChanges.removal(of: owner, from: $0) }
+        return try NFTablesLock.holding(path: lockPath, timeoutMilliseconds: lockTimeoutMilliseconds) { () throws(BackendError) in
+            try transact { reader throws(BackendError) in
+                try Self.batch(reader, owners: { $0 == owner }) { ElementChanges.removal(of: owner, from: $0) }
+            }
+            return []
         }
-        _ = consume lock
-        return []
     }
 
     /// Removes, from both families in one batch, the elements of `network`'s containers that are
     /// not in `validAttachments` (`ElementChanges.garbage`), creating no table.
     public func gc(network: String, validAttachments: [GCAttachment]) throws(BackendError) -> [String] {
         let keeping = Set(validAttachments.map(\.containerID))
-        let lock = try NFTablesLock(path: lockPath, timeoutMilliseconds: lockTimeoutMilliseconds)
-        try transact { reader throws(BackendError) in
-            try Self.batch(reader, owners: ElementChanges.isGarbage(network: network, keeping: keeping)) {
-                ElementChanges.garbage(of: network, keeping: keeping, from: $0)
+        return try NFTablesLock.holding(path: lockPath, timeoutMilliseconds: lockTimeoutMilliseconds) { () throws(BackendError) in
+            try transact { reader throws(BackendError) in
+                try Self.batch(reader, owners: ElementChanges.isGarbage(network: network, keeping: keeping)) {
+                    ElementChanges.garbage(of: network, keeping: keeping, from: $0)
+                }
             }
+            return []
         }
-        _ = consume lock
-        return []
     }
 
     /// The batch that applies `changes` to the elements of each family's table that exists whose

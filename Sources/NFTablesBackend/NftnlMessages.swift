@@ -1,4 +1,4 @@
-import CNftnl
+internal import CNftnl
 import PortmapCore
 
 /// libnftnl's building half: the nf_tables messages of the backend's requests and batches, laid

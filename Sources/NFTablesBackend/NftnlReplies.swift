@@ -1,4 +1,4 @@
-import CNftnl
+internal import CNftnl
 import PortmapCore
 
 /// libnftnl's reading half: the messages of the kernel's replies (each whole, as

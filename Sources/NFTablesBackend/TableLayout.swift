@@ -1,4 +1,4 @@
-import CNftnl
+internal import CNftnl
 import PortmapCore
 
 /// The table every container shares (`NFTablesLayout`) as the kernel objects that make it up,

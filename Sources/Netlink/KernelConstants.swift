@@ -3,7 +3,7 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
-import CMnl
+internal import CMnl
 import PortmapCore
 
 /// The kernel's numbers for the messages this module sends and reads, taken from the headers

@@ -1,4 +1,4 @@
-import CMnl
+internal import CMnl
 
 // libmnl's message half: requests are laid out by `mnl_nlmsg_put_*` and `mnl_attr_put*`, replies
 // are walked by `mnl_cb_run` and split by `mnl_attr_parse*`. With `MnlSocket.swift` this is the

@@ -3,7 +3,7 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
-import CMnl
+internal import CMnl
 
 /// A netlink socket on one bus, bound to a port ID the kernel picks: the real `NetlinkTransport`.
 ///

@@ -3,7 +3,7 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
-import CNetNamespace
+internal import CNetNamespace
 import OwnThread
 import PortmapCore
 

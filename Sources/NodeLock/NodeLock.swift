@@ -11,10 +11,19 @@ import PortmapCore
 public struct NodeLock: ~Copyable {
     private let descriptor: Int32
 
+    /// Runs `body` holding the lock at `path` (taken as `init` takes it); released when `body`
+    /// returns or throws.
+    public static func holding<Value>(path: String, name: String, timeoutMilliseconds: Int,
+                                      _ body: () throws(BackendError) -> Value) throws(BackendError) -> Value {
+        let lock = try NodeLock(path: path, name: name, timeoutMilliseconds: timeoutMilliseconds)
+        defer { withExtendedLifetime(lock) {} }
+        return try body()
+    }
+
     /// Takes the lock at `path` within `timeoutMilliseconds`, or throws: `.busy` when another
     /// process keeps holding it, `.kernel` when the file cannot be opened or locked. `name`
     /// ("xtables lock") is how messages call it.
-    public init(path: String, name: String, timeoutMilliseconds: Int) throws(BackendError) {
+    init(path: String, name: String, timeoutMilliseconds: Int) throws(BackendError) {
         let descriptor = open(path, O_CREAT | O_RDONLY | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else {
             throw BackendError(.kernel, "cannot open the \(name) \(path)", details: String(cString: strerror(errno)))
