@@ -11,6 +11,8 @@ import PortmapCore
 /// tables are worked on at the same time (`ConcurrentFamilies`). STATUS, which commits nothing
 /// here, is in `IPTablesBackend+Status.swift`.
 public struct IPTablesBackend: PortMapBackend, Sendable {
+    public static let descriptor = BackendDescriptor(kind: .iptables) { IPTablesBackend(environment: $0) }
+
     let lockPath: String
     let lockTimeoutMilliseconds: Int
     /// `XTABLES_LOCKFILE` moves the lock, as it does for iptables itself.

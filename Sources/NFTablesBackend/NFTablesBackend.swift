@@ -14,6 +14,8 @@ import PortmapCore
 /// another writer has changed since is refused by the kernel and planned again. STATUS is in
 /// `NFTablesBackend+Status.swift`, the diagnostics read in `NFTablesBackend+Snapshot.swift`.
 public struct NFTablesBackend: PortMapBackend {
+    public static let descriptor = BackendDescriptor(kind: .nftables) { NFTablesBackend(environment: $0) }
+
     let lockPath: String
     let lockTimeoutMilliseconds: Int
     let openSocket: () throws(HostNetworkError) -> NetfilterSocket

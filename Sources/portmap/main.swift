@@ -4,7 +4,6 @@ import NFTablesBackend
 import PluginMain
 import PortmapCore
 
-let environment = PluginMain.currentEnvironment()
-PluginMain.run(PortmapPlugin(backends: { kind -> any PortMapBackend in
-    kind == .nftables ? NFTablesBackend(environment: environment) : IPTablesBackend(environment: environment)
-}, hostNetwork: NetlinkHostNetwork(), about: PluginMain.about))
+/// Every backend the config's `backend` may name; adding one is its module and a line here.
+PluginMain.run(PortmapPlugin(backends: [IPTablesBackend.descriptor, NFTablesBackend.descriptor],
+                             hostNetwork: NetlinkHostNetwork(), about: PluginMain.about))

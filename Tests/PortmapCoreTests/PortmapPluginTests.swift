@@ -474,11 +474,11 @@ struct BackendSelectionTests {
     @Test(arguments: [("", BackendKind.iptables), (#""backend": "iptables","#, .iptables), (#""backend": "nftables","#, .nftables)])
     func configChoosesTheBackend(key: String, expected: BackendKind) {
         let iptables = PortmapPluginTests.RecordingBackend(), nftables = PortmapPluginTests.RecordingBackend()
-        var asked: [BackendKind] = []
-        let plugin = PortmapPlugin(backends: { kind in
-            asked.append(kind)
-            return kind == .nftables ? nftables : iptables
-        }, hostNetwork: nil, about: "about")
+        nonisolated(unsafe) var asked: [BackendKind] = []
+        let plugin = PortmapPlugin(backends: [
+            BackendDescriptor(kind: .iptables) { _ in asked.append(.iptables); return iptables },
+            BackendDescriptor(kind: .nftables) { _ in asked.append(.nftables); return nftables },
+        ], hostNetwork: nil, about: "about")
         let stdin = Array(#"{"cniVersion": "1.0.0", "name": "net1", \#(key) "runtimeConfig": {"portMappings": [{"hostPort": 8080, "containerPort": 80}]}}"#.utf8)
         var environment = CNIEnvironmentTests.add
         environment["CNI_COMMAND"] = "DEL"

@@ -51,11 +51,12 @@ public struct PortMapConfig: Sendable, Equatable {
         }
         self.name = name
         backend = try Self.decodeBackend(fields)
-        if backend == .nftables {
-            // The nftables layout shares one table and its maps between all containers: a
-            // per-container mark, chain or match has nowhere to go. Refused, never ignored.
-            for key in ["externalSetMarkChain", "markMasqBit", "conditionsV4", "conditionsV6", "localnetGuard"] where fields.member(key) != nil {
-                throw ConfigError(.invalidValue, field: key, "is an option of the iptables backend; the nftables backend has no per-container chains or marks\(key == "localnetGuard" ? " (its table always guards 127.0.0.0/8)" : "")")
+        // Another backend's option is refused, never ignored: the nftables layout shares one
+        // table and its maps between all containers, so a per-container mark, chain or match
+        // has nowhere to go.
+        for owner in BackendKind.allCases where owner != backend {
+            for key in owner.ownedKeys where fields.member(key) != nil {
+                throw ConfigError(.invalidValue, field: key, "is an option of the \(owner.rawValue) backend; \(backend.refusal(ofForeignKey: key))")
             }
         }
 

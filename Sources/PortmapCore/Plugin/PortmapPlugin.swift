@@ -3,22 +3,28 @@
 /// Pure given a backend, so every verb, every error code and every output byte is tested without
 /// root; this is also the one place where lower layers' typed errors become `CNIError`s.
 public struct PortmapPlugin {
-    /// The backend for the config's `backend` key, chosen once the config is decoded.
-    public let backends: (BackendKind) -> any PortMapBackend
+    /// The backends, one per kind: the config's `backend` key picks one once it is decoded.
+    public let backends: [BackendKind: BackendDescriptor]
     /// Conntrack and route_localnet; nil where the node is not to be touched (the fake binary).
     public let hostNetwork: (any HostNetwork)?
     /// Printed to stderr when run by hand without `CNI_COMMAND`.
     public let about: String
 
-    public init(backends: @escaping (BackendKind) -> any PortMapBackend, hostNetwork: (any HostNetwork)?, about: String) {
-        self.backends = backends
+    /// `backends` must hold a descriptor for every `BackendKind`.
+    public init(backends: [BackendDescriptor], hostNetwork: (any HostNetwork)?, about: String) {
+        let byKind = Dictionary(backends.map { ($0.kind, $0) }) { first, _ in first }
+        precondition(BackendKind.allCases.allSatisfy { byKind[$0] != nil }, "a backend kind without a descriptor")
+        self.backends = byKind
         self.hostNetwork = hostNetwork
         self.about = about
     }
 
-    /// One backend serving every `backend` value (the fake binary's and the tests').
+    /// One backend serving every `backend` value (the fake binary's and the tests'), whatever
+    /// the environment; a run is one thread, so sharing it is safe.
     public init(backend: any PortMapBackend, hostNetwork: (any HostNetwork)?, about: String) {
-        self.init(backends: { _ in backend }, hostNetwork: hostNetwork, about: about)
+        nonisolated(unsafe) let shared = backend
+        self.init(backends: BackendKind.allCases.map { kind in BackendDescriptor(kind: kind) { _ in shared } },
+                  hostNetwork: hostNetwork, about: about)
     }
 
     /// `stdin` is not looked at for VERSION (nor when run by hand): the edge need not read it.
@@ -38,7 +44,7 @@ public struct PortmapPlugin {
             // error's cniVersion), even when the config is refused for another reason.
             requestVersion = Self.requestedVersion(json) ?? requestVersion
             let (config, warning) = try Self.decode(json, for: env.command)
-            var output = try execute(env, config)
+            var output = try execute(env, config, environment: environment)
             output.stderr = warning + output.stderr
             return output
         } catch {
@@ -47,10 +53,10 @@ public struct PortmapPlugin {
     }
 
     /// Runs one verb.
-    private func execute(_ env: CNIEnvironment, _ config: PortMapConfig) throws(CNIError) -> PluginOutput {
+    private func execute(_ env: CNIEnvironment, _ config: PortMapConfig, environment: [String: String]) throws(CNIError) -> PluginOutput {
         let addresses = config.prevResult?.containerAddresses(ifName: env.ifName) ?? [:]
         let request = PortMapRequest(config: config, containerID: env.containerID, containerAddresses: addresses)
-        let backend = backends(config.backend)
+        guard let backend = backends[config.backend]?.make(environment) else { preconditionFailure("init checks every kind has one") }
         switch env.command {
         case .add:
             guard let prevResult = config.prevResult else { throw Self.missingPrevResult }
