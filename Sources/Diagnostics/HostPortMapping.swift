@@ -1,4 +1,5 @@
 import PortmapCore
+import Snapshots
 
 /// One hostPort as the node enforces it: a DNAT rule in a container's chain, with what the chain's
 /// entry rules say about its owner. The unit every `hostports` command reasons about.
@@ -16,8 +17,8 @@ public struct HostPortMapping: Sendable, Hashable {
     public var containerID: String?
     /// The container's chain (`CNI-DN-<hash>`).
     public var chain: String
-    /// Where the rule lives: the store ("iptables-legacy") and table ("nat").
-    public var store: String
+    /// Where the rule lives: the store and the table ("nat").
+    public var store: RuleStore
     public var table: String
     /// The position of the first entry rule in CNI-HOSTPORT-DNAT that sends this port here; nil when
     /// none does (the DNAT is never reached). Lower is tried first.
@@ -30,7 +31,7 @@ public struct HostPortMapping: Sendable, Hashable {
     public var rule: String
 
     public init(protocol: TransportProtocol, family: IPFamily, hostIP: IPAddress?, hostPort: UInt16, podIP: IPAddress,
-                podPort: UInt16, network: String?, containerID: String?, chain: String, store: String = "iptables-legacy",
+                podPort: UInt16, network: String?, containerID: String?, chain: String, store: RuleStore = .iptablesLegacy,
                 table: String = "nat", entryIndex: Int?, hairpinMasquerade: Bool = false, localhostMasquerade: Bool = false,
                 rule: String) {
         self.protocol = `protocol`
@@ -81,7 +82,7 @@ public struct EntryRule: Sendable, Hashable {
 /// What one family's nat table says about hostPorts, interpreted from its rules.
 public struct HostPortTable: Sendable, Hashable {
     public var family: IPFamily
-    public var store: String
+    public var store: RuleStore
     /// The table's name in its store: "nat", or nft's "ip cni_hostport".
     public var table: String
     public var exists: Bool

@@ -49,7 +49,7 @@ public enum LegacyNatInterpreter {
 
     /// One mapping per DNAT rule of a container chain; the mark rules before it for the same port
     /// tell whether hairpin and localhost traffic is masqueraded.
-    static func mappings(in chain: NatTableSnapshot.Chain, entries: [EntryRule], family: IPFamily, store: String) -> [HostPortMapping] {
+    static func mappings(in chain: NatTableSnapshot.Chain, entries: [EntryRule], family: IPFamily, store: RuleStore) -> [HostPortMapping] {
         var result: [HostPortMapping] = []
         for (index, rule) in chain.rules.enumerated() {
             guard case .dnat(let podIP, let podPort) = rule.target,

@@ -5,7 +5,7 @@ import Snapshots
 /// element is one mapping, owned by the container its comment names; `masq_pairs` says whether
 /// its hairpin and localhost traffic is masqueraded.
 public enum NFTablesInterpreter {
-    public static let store = "nftables"
+    public static let store = RuleStore.nftables
 
     public static func interpret(_ snapshot: NFTablesSnapshot) -> HostPortTable {
         let family = snapshot.family

@@ -1,4 +1,5 @@
 import PortmapCore
+import Snapshots
 
 /// `hostports explain`: follows a packet to `<addr>:<port>/<proto>` through the node the way the
 /// kernel would — is the address local, do PREROUTING/OUTPUT lead to CNI-HOSTPORT-DNAT, which entry

@@ -115,7 +115,7 @@ public enum Reports {
             ("podPort", number(mapping.podPort)),
             ("network", mapping.network.map(JSONValue.string) ?? .null),
             ("containerID", mapping.containerID.map(JSONValue.string) ?? .null),
-            ("store", .string(mapping.store)),
+            ("store", .string(mapping.store.rawValue)),
             ("table", .string(mapping.table)),
             ("chain", .string(mapping.chain)),
             ("reachable", .bool(mapping.entryIndex != nil)),
@@ -146,7 +146,7 @@ public enum Reports {
     static func tableJSON(_ table: HostPortTable) -> JSONValue {
         object([
             ("family", .string(table.family.rawValue)),
-            ("store", .string(table.store)),
+            ("store", .string(table.store.rawValue)),
             ("table", .string(table.table)),
             ("exists", .bool(table.exists)),
             ("preroutingHook", .bool(table.preroutingHook)),

@@ -13,13 +13,13 @@ public struct NatTableSnapshot: Sendable, Equatable {
     }
 
     public var family: IPFamily
-    /// Where the table lives, as shown to the operator: "iptables-legacy".
-    public var store: String
+    /// Where the table lives.
+    public var store: RuleStore
     /// False when the table does not exist in the namespace (it is not created to be read).
     public var exists: Bool
     public var chains: [Chain]
 
-    public init(family: IPFamily, store: String = "iptables-legacy", exists: Bool, chains: [Chain] = []) {
+    public init(family: IPFamily, store: RuleStore = .iptablesLegacy, exists: Bool, chains: [Chain] = []) {
         self.family = family
         self.store = store
         self.exists = exists
