@@ -101,18 +101,14 @@ public struct IPTablesBackend: PortMapBackend, Sendable {
     /// failure.
     func transact(_ family: IPFamily, _ table: String,
                   _ edit: (KernelRuleTable) throws(BackendError) -> Bool) throws(BackendError) -> [String] {
-        var retry = CommitRetry()
-        while true {
+        try CommitRetry.run({ () throws(BackendError) -> CommitAttempt<[String]> in
             let handle = try open(family, table)
-            guard try edit(KernelRuleTable(handle)) else { return [] }
-            do {
+            guard try edit(KernelRuleTable(handle)) else { return .committed([]) }
+            do throws(XTablesError) {
                 try handle.commit()
-                return []
+                return .committed([])
             } catch where error.isConcurrentModification {
-                guard retry.backOff() else {
-                    throw BackendError(.busy, "\(error.description), \(retry.attempts) times in \(CommitRetry.budgetMilliseconds) ms",
-                                       details: "a program outside the xtables lock keeps changing the table; retry later")
-                }
+                return .lostRace(error.description)
             } catch {
                 // libiptc's commit is the table replace, then the restore of the old rules'
                 // counters, which fails (EINVAL) when another writer replaced the table in between:
@@ -120,9 +116,12 @@ public struct IPTablesBackend: PortMapBackend, Sendable {
                 guard try !edit(KernelRuleTable(try open(family, table))) else {
                     throw BackendError(.kernel, error.description)
                 }
-                return ["\(ChainReconciler.label(table, family: family)): the commit reported \(error.description), but the table holds the change (the rule counters may have restarted from zero)"]
+                return .committed(["\(ChainReconciler.label(table, family: family)): the commit reported \(error.description), but the table holds the change (the rule counters may have restarted from zero)"])
             }
-        }
+        }, busy: { race, attempts in
+            BackendError(.busy, "\(race), \(attempts) times in \(CommitRetry.budgetMilliseconds) ms",
+                         details: "a program outside the xtables lock keeps changing the table; retry later")
+        })
     }
 
     /// Reads `table` of `family` (libiptc itself redoes a read that overlaps a commit).

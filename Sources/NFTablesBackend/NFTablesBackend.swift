@@ -147,11 +147,10 @@ public struct NFTablesBackend: PortMapBackend {
     func transact(commits: Bool = true, _ plan: (TableReader) throws(BackendError) -> BatchBuilder) throws(BackendError) {
         let socket = try open()
         let reader = TableReader(socket: socket)
-        var retry = CommitRetry()
-        repeat {
+        try CommitRetry.run({ () throws(BackendError) -> CommitAttempt<Void> in
             let generation = try reader.generation()
             let batch = try plan(reader)
-            guard !batch.isEmpty else { return }
+            guard !batch.isEmpty else { return .committed(()) }
             let outcome: NetfilterBatchOutcome
             do {
                 outcome = try socket.send(NetfilterBatch(generation: generation, messages: batch.messages, commits: commits))
@@ -160,15 +159,16 @@ public struct NFTablesBackend: PortMapBackend {
             }
             switch outcome {
             case .accepted:
-                return
+                return .committed(())
             case .refused(let failures):
                 throw batch.refusal(failures)
             case .generationChanged:
-                break
+                return .lostRace("the ruleset generation changed")
             }
-        } while retry.backOff()
-        throw BackendError(.busy, "the nftables ruleset changed before each of \(retry.attempts) batches in \(CommitRetry.budgetMilliseconds) ms could be applied",
-                           details: "another program keeps committing nftables changes; retry later")
+        }, busy: { _, attempts in
+            BackendError(.busy, "the nftables ruleset changed before each of \(attempts) batches in \(CommitRetry.budgetMilliseconds) ms could be applied",
+                         details: "another program keeps committing nftables changes; retry later")
+        })
     }
 
     func open() throws(BackendError) -> NetfilterSocket {

@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
+import PortmapCore
 
 /// How long a verb keeps redoing a read-edit-commit cycle that lost a race with a writer outside
 /// our lock (an `iptables-legacy -A` loop under another lock file, another nft client): a bounded
@@ -26,5 +27,30 @@ public struct CommitRetry {
         usleep(UInt32.random(in: 1_000...3_000) * UInt32(min(attempts, 16)))
         attempts += 1
         return true
+    }
+}
+
+/// What one read-plan-commit attempt came to: committed (with what the verb returns), or lost
+/// a race with a writer outside the lock (with what the kernel said).
+public enum CommitAttempt<Value> {
+    case committed(Value)
+    case lostRace(String)
+}
+
+extension CommitRetry {
+    /// The cycle every backend's writing verbs run under their lock: `attempt` reads, plans and
+    /// commits; one that lost a race is redone after `backOff()` until the budget is spent, and
+    /// then `busy` (given the last race and the number of attempts) is thrown, code 11.
+    public static func run<Value>(_ attempt: () throws(BackendError) -> CommitAttempt<Value>,
+                                  busy: (_ lastRace: String, _ attempts: Int) -> BackendError) throws(BackendError) -> Value {
+        var retry = CommitRetry()
+        while true {
+            switch try attempt() {
+            case .committed(let value):
+                return value
+            case .lostRace(let race):
+                guard retry.backOff() else { throw busy(race, retry.attempts) }
+            }
+        }
     }
 }
