@@ -13,7 +13,8 @@ import PackageDescription
 /// - `CNetNamespace`: a C shim for the libc namespace call Swift's Glibc module leaves out
 ///   (`unshare(CLONE_NEWNET)`, which needs `_GNU_SOURCE`).
 /// - `NodeLock`: the `flock` both backends hold from read to commit (each with its own file).
-/// - `OwnThread`: the one place threads are created (namespace work, the two families at once).
+/// - `OwnThread`: the one place threads are created (the two families at once), and the one
+///   caller of `CNetNamespace`: a thread of its own in a new or another network namespace.
 /// - `IPTablesBackend`: turns a plan into one libiptc commit per table, reads rules back for CHECK;
 ///   STATUS's trial ADD runs in a scratch network namespace.
 /// - `Netlink`: the conntrack flush and the route lookup behind `route_localnet`, over libmnl; and
@@ -64,10 +65,10 @@ let package = Package(
         .target(name: "CNetNamespace"),
         .target(name: "Snapshots", dependencies: ["PortmapCore"]),
         .target(name: "Diagnostics", dependencies: ["PortmapCore", "Snapshots"]),
-        .target(name: "Netlink", dependencies: ["CMnl", "CNetNamespace", "OwnThread", "PortmapCore", "Snapshots"]),
+        .target(name: "Netlink", dependencies: ["CMnl", "OwnThread", "PortmapCore", "Snapshots"]),
         .target(name: "NodeLock", dependencies: ["PortmapCore"]),
-        .target(name: "OwnThread"),
-        .target(name: "IPTablesBackend", dependencies: ["CIPTables", "CNetNamespace", "NodeLock", "OwnThread", "PortmapCore", "Snapshots"]),
+        .target(name: "OwnThread", dependencies: ["CNetNamespace"]),
+        .target(name: "IPTablesBackend", dependencies: ["CIPTables", "NodeLock", "OwnThread", "PortmapCore", "Snapshots"]),
         .target(name: "NFTablesBackend", dependencies: ["CNftnl", "Netlink", "NodeLock", "PortmapCore", "Snapshots"]),
         .target(name: "PortmapFakeBackend", dependencies: ["PortmapCore"]),
         .target(name: "PluginMain", dependencies: ["PortmapCore"]),

@@ -3,7 +3,6 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
-internal import CNetNamespace
 import OwnThread
 import PortmapCore
 
@@ -15,18 +14,18 @@ enum ScratchNetworkNamespace {
     /// Runs `trial` in a fresh, empty network namespace and waits for it. Needs CAP_SYS_ADMIN.
     static func run(_ trial: @escaping () throws(BackendError) -> Void) throws(BackendError) {
         var failure: BackendError?
-        do {
-            try OwnThread.run {
-                let status = cni_unshare_network_namespace()
-                guard status == 0 else {
-                    failure = BackendError(.kernel, "cannot create a scratch network namespace",
-                                           details: "unshare(CLONE_NEWNET): \(String(cString: strerror(-status)))")
-                    return
-                }
+        do throws(OwnThread.NamespaceFailure) {
+            try OwnThread.runInNewNetworkNamespace {
                 do throws(BackendError) { try trial() } catch { failure = error }
             }
         } catch {
-            throw BackendError(.kernel, "cannot start a thread for a scratch network namespace", details: String(cString: strerror(error.code)))
+            switch error {
+            case .threadNotStarted(let code):
+                throw BackendError(.kernel, "cannot start a thread for a scratch network namespace", details: String(cString: strerror(code)))
+            case .notMoved(let code):
+                throw BackendError(.kernel, "cannot create a scratch network namespace",
+                                   details: "unshare(CLONE_NEWNET): \(String(cString: strerror(code)))")
+            }
         }
         if let failure { throw failure }
     }

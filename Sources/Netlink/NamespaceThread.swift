@@ -3,7 +3,6 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
-internal import CNetNamespace
 import OwnThread
 import PortmapCore
 
@@ -20,40 +19,38 @@ enum NamespaceThread {
     /// is a `.failure`; what the body throws, or a thread that cannot start, is thrown.
     static func run<T>(in namespace: NetworkNamespace,
                        _ body: () throws(HostNetworkError) -> T) throws(HostNetworkError) -> Result<T, NotEntered> {
-        var outcome: Result<Result<T, NotEntered>, HostNetworkError>?
-        try withoutActuallyEscaping(body) { (body) throws(HostNetworkError) in
-            do throws(OwnThread.StartFailure) {
-                try OwnThread.run {
-                    outcome = Result { () throws(HostNetworkError) in
-                        if let refusal = enter(namespace) { return .failure(refusal) }
-                        return .success(try body())
-                    }
-                }
-            } catch {
-                throw HostNetworkError(operation: "start a thread to enter a network namespace", errno: error.code)
-            }
-        }
-        return try outcome!.get()
-    }
-
-    /// Opens the namespace's file, checks it still is the namespace that was listed (a pid can be
-    /// reused, a name deleted and added again), and moves this thread into it.
-    private static func enter(_ namespace: NetworkNamespace) -> NotEntered? {
         let descriptor = open(namespace.path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { return NotEntered(reason: .ofLastCall("open \(namespace.path)")) }
+        guard descriptor >= 0 else { return .failure(NotEntered(reason: .ofLastCall("open \(namespace.path)"))) }
         defer { close(descriptor) }
+        // The file still is the namespace that was listed (a pid can be reused, a name deleted
+        // and added again).
         do {
             guard try FileIdentity(descriptor: descriptor, path: namespace.path) == namespace.identity else {
                 let operation = "enter \(namespace.path), now another namespace than the one listed"
-                return NotEntered(reason: HostNetworkError(operation: operation, errno: ESRCH))
+                return .failure(NotEntered(reason: HostNetworkError(operation: operation, errno: ESRCH)))
             }
         } catch {
-            return NotEntered(reason: error)
+            return .failure(NotEntered(reason: error))
         }
-        let status = cni_enter_network_namespace(descriptor)
-        guard status == 0 else {
-            return NotEntered(reason: HostNetworkError(operation: "enter the network namespace of \(namespace.path)", errno: -status))
+        var outcome: Result<T, HostNetworkError>?
+        var refused: Int32?
+        try withoutActuallyEscaping(body) { (body) throws(HostNetworkError) in
+            do throws(OwnThread.NamespaceFailure) {
+                try OwnThread.runInNetworkNamespace(descriptor) {
+                    outcome = Result { () throws(HostNetworkError) in try body() }
+                }
+            } catch {
+                switch error {
+                case .threadNotStarted(let code):
+                    throw HostNetworkError(operation: "start a thread to enter a network namespace", errno: code)
+                case .notMoved(let code):
+                    refused = code
+                }
+            }
         }
-        return nil
+        if let refused {
+            return .failure(NotEntered(reason: HostNetworkError(operation: "enter the network namespace of \(namespace.path)", errno: refused)))
+        }
+        return .success(try outcome!.get())
     }
 }

@@ -2,9 +2,9 @@
  * The C boundary for network namespace calls that glibc declares only under _GNU_SOURCE, which
  * Swift's Glibc module is built without; so they are defined in netns.c, not inline here.
  *
- * Contract: the callers are IPTablesBackend/ScratchNetworkNamespace.swift (unshare) and
- * Netlink/NamespaceThread.swift (setns), each on a thread of its own that ends after its work, so
- * no other thread's namespace changes. Each function returns 0 on success or -errno.
+ * Contract: the one caller is OwnThread/NamespaceMove.swift, on a thread of its own that ends
+ * after its work, so no other thread's namespace changes. Each function returns 0 on success or
+ * -errno.
  */
 #ifndef CNI_PORTMAP_NETNS_H
 #define CNI_PORTMAP_NETNS_H

@@ -1,0 +1,44 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+internal import CNetNamespace
+
+/// Work on a thread of its own in another network namespace: `unshare` and `setns` move only the
+/// calling thread, and this one ends with the work, so no other thread (the caller's least of
+/// all) ever changes namespace. The one Swift caller of CNetNamespace.
+extension OwnThread {
+    /// Why the work did not run: no thread (pthread_create's error), or the thread could not
+    /// move (unshare's or setns's errno).
+    public enum NamespaceFailure: Error, Equatable {
+        case threadNotStarted(Int32)
+        case notMoved(Int32)
+    }
+
+    /// Runs `work` on a new thread moved into a new, empty network namespace, and waits for it.
+    /// Needs CAP_SYS_ADMIN. The namespace goes with the thread and what the work left open in it.
+    public static func runInNewNetworkNamespace(_ work: @escaping () -> Void) throws(NamespaceFailure) {
+        try run(moving: { cni_unshare_network_namespace() }, work)
+    }
+
+    /// Runs `work` on a new thread moved into the network namespace `descriptor` (an open
+    /// /proc/<pid>/ns/net or /run/netns/<name>) refers to, and waits for it.
+    public static func runInNetworkNamespace(_ descriptor: Int32, _ work: @escaping () -> Void) throws(NamespaceFailure) {
+        try run(moving: { cni_enter_network_namespace(descriptor) }, work)
+    }
+
+    /// `move` returns 0 or -errno.
+    private static func run(moving move: @escaping () -> Int32, _ work: @escaping () -> Void) throws(NamespaceFailure) {
+        var status: Int32 = 0
+        do {
+            try run {
+                status = move()
+                if status == 0 { work() }
+            }
+        } catch {
+            throw .threadNotStarted(error.code)
+        }
+        if status != 0 { throw .notMoved(-status) }
+    }
+}
