@@ -18,7 +18,11 @@ import PackageDescription
 /// - `IPTablesBackend`: turns a plan into one libiptc commit per table, reads rules back for CHECK;
 ///   STATUS's trial ADD runs in a scratch network namespace.
 /// - `Netlink`: the conntrack flush and the route lookup behind `route_localnet`, over libmnl; and
-///   `NetfilterSocket`, which sends nf_tables requests and batches others build.
+///   `NetfilterSocket`, which sends nf_tables requests and batches others build; the sock_diag,
+///   address and route dumps `HostScan` reads the node with.
+/// - `HostScan`: what only `hostports` reads: the node's listening sockets with their owners
+///   (/proc), addresses and routes, `route_localnet` and bridge ports (/proc/sys, /sys), and the
+///   walk over the node's other network namespaces.
 /// - `NFTablesBackend`: the nftables layout (one table per family, elements per container) as one
 ///   nf_tables batch per verb, built and read with libnftnl, sent through `Netlink`.
 /// - `Snapshots`: pure Swift value types of what a read of the node finds (the nat tables, the
@@ -65,7 +69,8 @@ let package = Package(
         .target(name: "CNetNamespace"),
         .target(name: "Snapshots", dependencies: ["PortmapCore"]),
         .target(name: "Diagnostics", dependencies: ["PortmapCore", "Snapshots"]),
-        .target(name: "Netlink", dependencies: ["CMnl", "OwnThread", "PortmapCore", "Snapshots"]),
+        .target(name: "Netlink", dependencies: ["CMnl", "PortmapCore", "Snapshots"]),
+        .target(name: "HostScan", dependencies: ["Netlink", "OwnThread", "PortmapCore", "Snapshots"]),
         .target(name: "NodeLock", dependencies: ["PortmapCore"]),
         .target(name: "OwnThread", dependencies: ["CNetNamespace"]),
         .target(name: "IPTablesBackend", dependencies: ["CIPTables", "NodeLock", "OwnThread", "PortmapCore", "Snapshots"]),
@@ -74,14 +79,14 @@ let package = Package(
         .target(name: "PluginMain", dependencies: ["PortmapCore"]),
         .executableTarget(name: "portmap", dependencies: ["PortmapCore", "IPTablesBackend", "NFTablesBackend", "Netlink", "PluginMain"]),
         .executableTarget(name: "hostports", dependencies: [
-            "Diagnostics", "IPTablesBackend", "NFTablesBackend", "Netlink", "PortmapCore", "Snapshots",
+            "Diagnostics", "HostScan", "IPTablesBackend", "NFTablesBackend", "Netlink", "PortmapCore", "Snapshots",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "portmap-fake", dependencies: ["PortmapCore", "PortmapFakeBackend", "PluginMain"]),
         .testTarget(name: "PortmapCoreTests", dependencies: ["PortmapCore"]),
         .testTarget(name: "IPTablesBackendTests", dependencies: ["IPTablesBackend", "PortmapCore"]),
-        .testTarget(name: "NetlinkTests", dependencies: ["Netlink", "OwnThread", "PortmapCore", "Snapshots", "TestSubprocess"]),
-        .testTarget(name: "NFTablesBackendTests", dependencies: ["NFTablesBackend", "Netlink", "PortmapCore", "Snapshots", "TestSubprocess"]),
+        .testTarget(name: "NetlinkTests", dependencies: ["HostScan", "Netlink", "OwnThread", "PortmapCore", "Snapshots", "TestSubprocess"]),
+        .testTarget(name: "NFTablesBackendTests", dependencies: ["HostScan", "NFTablesBackend", "Netlink", "PortmapCore", "Snapshots", "TestSubprocess"]),
         .testTarget(name: "DiagnosticsTests", dependencies: ["Diagnostics", "PortmapCore", "Snapshots"]),
         .target(name: "TestSubprocess", path: "Tests/TestSubprocess"),
         .testTarget(name: "PortmapBinaryTests", dependencies: ["portmap", "portmap-fake", "TestSubprocess"]),

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Checks of the built release binaries that no test can make from inside the package, run by
 # scripts/test.sh after the tests:
-# - the plugin links none of the hostports analysis: `nm` finds no symbol of the `Diagnostics`
-#   module in `portmap` (Swift mangles a module name as its length and name, `11Diagnostics`),
-#   while it finds them in `hostports`, so the check is known to see them where they are.
+# - the plugin links none of what only hostports uses: `nm` finds no symbol of the `Diagnostics`
+#   or `HostScan` module in `portmap` (Swift mangles a module name as its length and name,
+#   `11Diagnostics`), while it finds them in `hostports`, so the check is known to see them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
@@ -15,16 +15,20 @@ swift build "${build_args[@]}" --product portmap
 swift build "${build_args[@]}" --product hostports
 bin=$(swift build "${build_args[@]}" --show-bin-path)
 
-diagnostics_symbols() { nm "$1" | grep -c '11Diagnostics' || true; }
-in_hostports=$(diagnostics_symbols "$bin/hostports")
-in_portmap=$(diagnostics_symbols "$bin/portmap")
-if [ "$in_hostports" -eq 0 ]; then
-    log "check: nm finds no Diagnostics symbol even in hostports: the check cannot see them"
-    exit 1
-fi
-if [ "$in_portmap" -ne 0 ]; then
-    log "check: the plugin links $in_portmap Diagnostics symbols (hostports' analysis), e.g.:"
-    nm "$bin/portmap" | grep "11Diagnostics" | head -5 >&2 || true
-    exit 1
-fi
-log "check: no Diagnostics symbol in portmap ($in_hostports in hostports)"
+# The modules only hostports links, as Swift mangles them (length and name).
+status=0
+for module in 11Diagnostics 8HostScan; do
+    in_hostports=$(nm "$bin/hostports" | grep -c "$module" || true)
+    in_portmap=$(nm "$bin/portmap" | grep -c "$module" || true)
+    if [ "$in_hostports" -eq 0 ]; then
+        log "check: nm finds no $module symbol even in hostports: the check cannot see them"
+        status=1
+    elif [ "$in_portmap" -ne 0 ]; then
+        log "check: the plugin links $in_portmap $module symbols (only hostports needs them), e.g.:"
+        nm "$bin/portmap" | grep "$module" | head -5 >&2 || true
+        status=1
+    else
+        log "check: no $module symbol in portmap ($in_hostports in hostports)"
+    fi
+done
+exit "$status"

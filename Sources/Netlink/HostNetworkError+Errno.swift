@@ -8,7 +8,7 @@ import PortmapCore
 extension HostNetworkError {
     /// The failure of the system call just made: `errno` is read before `operation`'s text is
     /// built, which may allocate and so change it.
-    static func ofLastCall(_ operation: @autoclosure () -> String) -> HostNetworkError {
+    package static func ofLastCall(_ operation: @autoclosure () -> String) -> HostNetworkError {
         let code = currentErrno
         return HostNetworkError(operation: operation(), errno: code)
     }

@@ -9,13 +9,18 @@ import PortmapCore
 /// Lists the sockets that hold a port in the namespace, as `ss -ltuS` does, without the processes:
 /// one sock_diag dump per protocol and family, on one socket, each read to its end before the next
 /// goes out.
-struct ListenerDump {
-    let transport: any NetlinkTransport
+package struct ListenerDump {
+    package let transport: any NetlinkTransport
     /// The first dump is numbered this; the others follow it, one number each.
-    let firstSequence: UInt32
+    package let firstSequence: UInt32
+
+    package init(transport: any NetlinkTransport, firstSequence: UInt32) {
+        self.transport = transport
+        self.firstSequence = firstSequence
+    }
 
     /// The dumps, in the order the listing comes back in.
-    static let dumps: [(TransportProtocol, IPFamily)] = [TransportProtocol.tcp, .udp, .sctp].flatMap { transport in
+    package static let dumps: [(TransportProtocol, IPFamily)] = [TransportProtocol.tcp, .udp, .sctp].flatMap { transport in
         IPFamily.allCases.map { (transport, $0) }
     }
 
@@ -23,7 +28,7 @@ struct ListenerDump {
     /// for the protocol and could not load one), which is taken as no SCTP sockets: most nodes have
     /// no SCTP at all. The same error for TCP or UDP, where the node's ports are, stays an error
     /// rather than an empty listing.
-    func run() throws(NetlinkError) -> [ListeningSocket] {
+    package func run() throws(NetlinkError) -> [ListeningSocket] {
         var listeners: [ListeningSocket] = []
         for (offset, (transport, family)) in Self.dumps.enumerated() {
             let replies: [ReplyMessage]

@@ -9,8 +9,8 @@ internal import CMnl
 ///
 /// libmnl's socket half; with `MnlMessages.swift` the only Swift that calls libmnl. One socket
 /// serves one verb and is closed when released.
-final class MnlSocket: NetlinkTransport {
-    enum Bus: String {
+package final class MnlSocket: NetlinkTransport {
+    package enum Bus: String {
         case netfilter
         case route
         case sockDiag = "sock_diag"
@@ -26,13 +26,13 @@ final class MnlSocket: NetlinkTransport {
 
     /// The kernel sizes dump datagrams by the largest receive buffer it has seen, up to 32 KiB
     /// (netlink_recvmsg); a buffer that large never truncates one.
-    static let receiveBufferSize = 32 * 1024
+    package static let receiveBufferSize = 32 * 1024
 
     private let socket: OpaquePointer
-    let bus: Bus
-    let portID: UInt32
+    package let bus: Bus
+    package let portID: UInt32
 
-    init(_ bus: Bus) throws(NetlinkError) {
+    package init(_ bus: Bus) throws(NetlinkError) {
         guard let socket = mnl_socket_open(bus.protocolNumber) else {
             let code = cni_mnl_errno()
             throw NetlinkError(operation: "open \(bus.rawValue) netlink socket", errno: code)
@@ -51,7 +51,7 @@ final class MnlSocket: NetlinkTransport {
         mnl_socket_close(socket)
     }
 
-    func send(_ message: [UInt8]) throws(NetlinkError) {
+    package func send(_ message: [UInt8]) throws(NetlinkError) {
         let (sent, code) = message.withUnsafeBytes { bytes in
             let sent = mnl_socket_sendto(socket, bytes.baseAddress, bytes.count)
             return (sent, cni_mnl_errno())
@@ -63,7 +63,7 @@ final class MnlSocket: NetlinkTransport {
     /// Whether a datagram is already waiting, found without waiting for one (`poll` with no
     /// timeout). The kernel answers an nfnetlink batch while `send` runs, so once it returns,
     /// what is queued is all there will be.
-    func hasQueuedDatagram() -> Bool {
+    package func hasQueuedDatagram() -> Bool {
         var entry = pollfd(fd: mnl_socket_get_fd(socket), events: Int16(POLLIN), revents: 0)
         return poll(&entry, 1, 0) > 0
     }
@@ -71,7 +71,7 @@ final class MnlSocket: NetlinkTransport {
     /// Makes room for a datagram of `size` bytes: the kernel refuses one larger than the socket's
     /// send buffer (EMSGSIZE), and a batch that deletes thousands of elements (a GC) is. Past
     /// `wmem_max` only with CAP_NET_ADMIN (SO_SNDBUFFORCE), which the plugin has, as nft does.
-    func reserveSendBuffer(for size: Int) throws(NetlinkError) {
+    package func reserveSendBuffer(for size: Int) throws(NetlinkError) {
         let descriptor = mnl_socket_get_fd(socket)
         let optionLength = socklen_t(MemoryLayout<Int32>.size)
         var current: Int32 = 0
@@ -86,7 +86,7 @@ final class MnlSocket: NetlinkTransport {
     }
 
     /// One datagram; a signal during the wait is not a failure, so EINTR waits again.
-    func receive() throws(NetlinkError) -> [UInt8] {
+    package func receive() throws(NetlinkError) -> [UInt8] {
         var buffer = [UInt8](repeating: 0, count: Self.receiveBufferSize)
         while true {
             let (count, code) = buffer.withUnsafeMutableBytes { raw in

@@ -10,18 +10,18 @@ import PortmapCore
 /// The module's own error, so the layers below the public surface say exactly which exchange
 /// failed; the public types, `NetlinkHostNetwork` and `NetlinkNodeReader`, map it to
 /// `HostNetworkError` and nothing else does.
-struct NetlinkError: Error, Equatable, CustomStringConvertible {
-    var operation: String
-    var errno: Int32
+package struct NetlinkError: Error, Equatable, CustomStringConvertible {
+    package var operation: String
+    package var errno: Int32
 
-    var description: String { hostNetworkError.description }
+    package var description: String { hostNetworkError.description }
 
-    var hostNetworkError: HostNetworkError { HostNetworkError(operation: operation, errno: errno) }
+    package var hostNetworkError: HostNetworkError { HostNetworkError(operation: operation, errno: errno) }
 }
 
 extension HostNetworkError {
     /// The failure of `operation` with `errno`, in the C library's words for it.
-    init(operation: String, errno: Int32) {
+    package init(operation: String, errno: Int32) {
         self.init(operation: operation, errno: errno, message: String(cString: strerror(errno)))
     }
 }

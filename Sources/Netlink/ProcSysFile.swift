@@ -7,9 +7,9 @@ import PortmapCore
 
 /// One-line files under /proc, read and written with plain POSIX calls: sysctls under /proc/sys (no
 /// sysctl program), and a process's `comm`.
-enum ProcSysFile {
+package enum ProcSysFile {
     /// The file's first line, without the newline.
-    static func firstLine(of path: String) throws(HostNetworkError) -> String {
+    package static func firstLine(of path: String) throws(HostNetworkError) -> String {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else { throw failure(errno, "open \(path)") }
         defer { close(descriptor) }
@@ -19,7 +19,7 @@ enum ProcSysFile {
         return String(decoding: buffer.prefix(count).prefix { $0 != UInt8(ascii: "\n") }, as: UTF8.self)
     }
 
-    static func store(_ text: String, at path: String) throws(HostNetworkError) {
+    package static func store(_ text: String, at path: String) throws(HostNetworkError) {
         let descriptor = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC)
         guard descriptor >= 0 else { throw failure(errno, "open \(path) for writing") }
         defer { close(descriptor) }

@@ -9,17 +9,21 @@ import PortmapCore
 ///
 /// The interface name goes into the path literally: `eth0.100` is one directory, where sysctl's
 /// dotted syntax (and the Go plugin, which goes through it) would read `eth0/100`.
-struct RouteLocalnetSwitch {
-    let procSys: String
+package struct RouteLocalnetSwitch {
+    package let procSys: String
 
-    func path(for interface: String) -> String {
+    package init(procSys: String) {
+        self.procSys = procSys
+    }
+
+    package func path(for interface: String) -> String {
         "\(procSys)/net/ipv4/conf/\(interface)/route_localnet"
     }
 
     /// Turns the switch on unless it already is, so an unchanged node sees no write. Returns
     /// whether it wrote.
     @discardableResult
-    func enable(on interface: String) throws(HostNetworkError) -> Bool {
+    package func enable(on interface: String) throws(HostNetworkError) -> Bool {
         let path = path(for: interface)
         guard try ProcSysFile.firstLine(of: path) != "1" else { return false }
         try ProcSysFile.store("1\n", at: path)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Diagnostics
+import HostScan
 import IPTablesBackend
 import Netlink
 import NFTablesBackend

@@ -7,6 +7,7 @@ import Foundation
 import Testing
 import PortmapCore
 import TestSubprocess
+@testable import HostScan
 @testable import Netlink
 @testable import NFTablesBackend
 

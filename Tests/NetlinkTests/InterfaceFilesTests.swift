@@ -7,6 +7,7 @@ import Testing
 import Snapshots
 import PortmapCore
 import TestSubprocess
+@testable import HostScan
 @testable import Netlink
 
 /// `route_localnet` and bridge ports read from scratch trees laid out as /proc/sys and sysfs lay

@@ -1,6 +1,7 @@
 import Testing
 import Snapshots
 import PortmapCore
+@testable import HostScan
 @testable import Netlink
 
 /// The listener listing against the dumps the kernel really sent (`RecordedNode`): which requests

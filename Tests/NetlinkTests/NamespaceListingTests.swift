@@ -1,5 +1,6 @@
 import Testing
 import PortmapCore
+@testable import HostScan
 @testable import Netlink
 
 /// Which namespace files the walker lists, over a scratch tree where hard links stand for two

@@ -7,6 +7,7 @@ import Foundation
 import Testing
 import PortmapCore
 import TestSubprocess
+@testable import HostScan
 @testable import Netlink
 
 /// What the root-only tests need: root itself and a working `ip netns`. nil when they can run;

@@ -7,6 +7,7 @@ import OwnThread
 import Testing
 import PortmapCore
 import TestSubprocess
+@testable import HostScan
 @testable import Netlink
 
 /// The walker on the real kernel, as root: namespaces made by `ip netns` and `unshare`, entered for

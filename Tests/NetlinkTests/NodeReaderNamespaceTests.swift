@@ -7,6 +7,7 @@ import Testing
 import Snapshots
 import PortmapCore
 import TestSubprocess
+@testable import HostScan
 @testable import Netlink
 
 /// The reader against the real kernel, in a namespace of its own (root only): sockets this process

@@ -6,6 +6,7 @@ import Musl
 import Testing
 import Snapshots
 import PortmapCore
+@testable import HostScan
 @testable import Netlink
 
 /// Socket owners from a scratch /proc, and from the real one for a socket of this process.

@@ -5,6 +5,7 @@ import Musl
 #endif
 import Foundation
 import PortmapCore
+@testable import HostScan
 @testable import Netlink
 
 /// Bytes from hex text; spaces are for the reader (one group per field).

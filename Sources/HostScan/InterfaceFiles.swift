@@ -4,6 +4,7 @@ import Glibc
 import Musl
 #endif
 import Snapshots
+import Netlink
 import PortmapCore
 
 /// The interface settings `hostports` reads from files: `route_localnet` under /proc/sys, and the

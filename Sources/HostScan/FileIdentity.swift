@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
+import Netlink
 import PortmapCore
 
 /// What makes a file itself whichever path reaches it: its device and inode. For a namespace file

@@ -4,6 +4,7 @@ import Glibc
 import Musl
 #endif
 import OwnThread
+import Netlink
 import PortmapCore
 
 /// Work done inside another network namespace by a thread of its own: `setns` moves only the

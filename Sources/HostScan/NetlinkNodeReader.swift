@@ -4,6 +4,7 @@ import Glibc
 import Musl
 #endif
 import Snapshots
+import Netlink
 import PortmapCore
 
 /// The parts of a `NodeSnapshot` that come from the kernel's netlink buses: listening sockets

@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
+import Netlink
 import PortmapCore
 
 /// The names in a directory of /proc, /sys or /run, read with `readdir`.

@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
+import Netlink
 import PortmapCore
 
 /// Where a node's network namespaces are found: the directories `ip netns` and CNI runtimes bind

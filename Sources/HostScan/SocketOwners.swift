@@ -4,6 +4,7 @@ import Glibc
 import Musl
 #endif
 import Snapshots
+import Netlink
 import PortmapCore
 
 /// Which processes hold which sockets, from `/proc/<pid>/fd`: a socket's descriptor is a symlink to

@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
+import Netlink
 import PortmapCore
 
 /// The node's other network namespaces (the pods', the runtimes' own), visited one by one without
