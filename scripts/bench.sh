@@ -121,7 +121,7 @@ else
     variant=legacy
     tools=()
 fi
-tools+=(/usr/sbin/{iptables,ip6tables}-$variant{,-save,-restore} /usr/bin/python3 /usr/bin/time)
+tools+=(/usr/sbin/{iptables,ip6tables}-"$variant"{,-save,-restore} /usr/bin/python3 /usr/bin/time)
 for tool in "${tools[@]}"; do
     [ -x "$tool" ] || { log "missing $tool"; exit 1; }
 done

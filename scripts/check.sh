@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
-# Checks of the built release binaries that no test can make from inside the package, run by
-# scripts/test.sh after the tests:
+# Checks no test can make from inside the package, run by scripts/test.sh after the tests:
+# - shellcheck finds nothing in the scripts (warnings count);
 # - the plugin links none of what only hostports uses: `nm` finds no symbol of the `Diagnostics`
 #   or `HostScan` module in `portmap` (Swift mangles a module name as its length and name,
 #   `11Diagnostics`), while it finds them in `hostports`, so the check is known to see them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
+
+log "check: shellcheck on scripts/ and .ci/run"
+shellcheck -x scripts/*.sh .ci/run
 
 use_swift
 release_args=$(release_build_args)   # a failure stops the script here (set -e)

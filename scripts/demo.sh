@@ -40,8 +40,6 @@ fi
 work=""
 declare -A server_pid=()    # pod namespace -> its server's pid
 declare -A added=()         # pod namespace -> 1 once ADD has run (even if it failed half-way)
-failures=0
-checks=0
 
 in_ns() { ip netns exec "$@"; }
 
@@ -118,8 +116,6 @@ cni_chain() {
         --mappings "$mappings" --result "$work/$pod.result.json" 9<&-
 }
 
-pass() { checks=$((checks + 1)); printf '  \033[32mPASS\033[0m  %s\n' "$*"; }
-fail() { checks=$((checks + 1)); failures=$((failures + 1)); printf '  \033[31mFAIL\033[0m  %s\n' "$*"; }
 
 # answered_by PROTO HOST PORT POD: one request from $FROM (default: the client); sets $answer,
 # succeeds if POD answered.
@@ -146,7 +142,7 @@ nat_rules() {   # the CNI part of the node's legacy nat table, for one family
 start_server() {
     local pod=$1 name=$2
     shift 2
-    in_ns "$pod" "$PYTHON" "$work/pod_server.py" "$name" "$@" >"$work/$name.log" 2>&1 9<&- &
+    in_ns "$pod" "$PYTHON" "$PWD/scripts/pod_server.py" --name "$name" --http "$@" >"$work/$name.log" 2>&1 9<&- &
     server_pid[$pod]=$!
     local _
     for _ in $(seq 50); do
@@ -163,56 +159,6 @@ pod_addresses() {   # the pod's addresses from the list's result
         "$work/$1.result.json"
 }
 
-write_helpers() {
-    # A pod's workload: answers HTTP on each --tcp port and a datagram on each --udp port, over IPv4
-    # and IPv6, with "hello from NAME (you are PEER)" so the client sees which pod answered and the
-    # source address the pod saw.
-    cat >"$work/pod_server.py" <<'PY'
-import argparse, selectors, socket
-
-parser = argparse.ArgumentParser()
-parser.add_argument("name")
-parser.add_argument("--tcp", type=int, action="append", default=[])
-parser.add_argument("--udp", type=int, action="append", default=[])
-args = parser.parse_args()
-selector = selectors.DefaultSelector()
-for kind, ports in ((socket.SOCK_STREAM, args.tcp), (socket.SOCK_DGRAM, args.udp)):
-    for port in ports:
-        for family, address in ((socket.AF_INET6, "::"), (socket.AF_INET, "0.0.0.0")):
-            sock = socket.socket(family, kind)
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            if family == socket.AF_INET6:
-                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
-            sock.bind((address, port))
-            if kind == socket.SOCK_STREAM:
-                sock.listen(16)
-            selector.register(sock, selectors.EVENT_READ, kind)
-print("ready", flush=True)
-while True:
-    for key, _ in selector.select():
-        sock = key.fileobj
-        if key.data == socket.SOCK_STREAM:
-            conn, peer = sock.accept()
-            with conn:
-                conn.settimeout(1)
-                request = b""
-                try:
-                    while b"\r\n\r\n" not in request and len(request) < 8192:
-                        chunk = conn.recv(1024)
-                        if not chunk:
-                            break
-                        request += chunk
-                    body = f"hello from {args.name} (you are {peer[0]})\n".encode()
-                    conn.sendall(b"HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n"
-                                 + f"Content-Length: {len(body)}\r\n\r\n".encode() + body)
-                except OSError:
-                    pass
-        else:
-            _, peer = sock.recvfrom(2048)
-            sock.sendto(f"hello from {args.name} over udp (you are {peer[0]})\n".encode(), peer)
-PY
-}
-
 # ---------------------------------------------------------------------------------------------
 # 1. Packages, leftovers, build.
 
@@ -221,7 +167,6 @@ use_swift
 remove_leftovers
 work=$(mktemp -d "${TMPDIR:-/tmp}/pmdemo.XXXXXX")
 mkdir -p "$work/bin" "$work/ipam"
-write_helpers
 
 # The same build as scripts/install.sh (release, runtimes linked statically), in a scratch
 # directory of its own: the demo never waits on, or relinks under, a build or test run going on in
@@ -327,9 +272,9 @@ else
 fi
 
 echo
-if [ "$failures" = 0 ]; then
-    log "all $checks checks passed"
+if [ "$failed" = 0 ]; then
+    log "all $passed checks passed"
 else
-    log "$failures of $checks checks FAILED"
+    log "$failed of $((passed + failed)) checks FAILED"
     exit 1
 fi

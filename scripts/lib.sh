@@ -3,11 +3,17 @@
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
+# The PASS/FAIL line of one check (the demo's, the runtime test's), counted in `passed` and `failed`.
+passed=0
+failed=0
+pass() { passed=$((passed + 1)); printf '  \033[32mPASS\033[0m  %s\n' "$*"; }
+fail() { failed=$((failed + 1)); printf '  \033[31mFAIL\033[0m  %s\n' "$*"; }
+
 # The Debian packages the build, the tests and the demo need: libiptc/libmnl/libnftnl headers for
 # the C boundary, legacy iptables tools and nft to read the tables back, Debian's CNI plugins
 # (bridge, host-local, and the Go portmap we compare against), iproute2 for namespaces, python3 for traffic.
 install_packages() {
-    local packages=(pkg-config binutils libiptc-dev libmnl-dev libnftnl-dev libstdc++-12-dev iptables nftables containernetworking-plugins iproute2 python3 procps)
+    local packages=(pkg-config binutils libiptc-dev libmnl-dev libnftnl-dev libstdc++-12-dev iptables nftables containernetworking-plugins iproute2 python3 procps shellcheck)
     if [ "$(id -u)" != 0 ]; then
         log "not root: skipping package installation (${packages[*]})"
         return

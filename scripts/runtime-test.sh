@@ -69,8 +69,6 @@ if ! flock -n 9; then
 fi
 
 work=""
-passed=0
-failed=0
 
 # ---------------------------------------------------------------------------------------------
 # Packages. lib.sh's install_packages (apt-get update, build and test packages) runs first.
@@ -182,8 +180,6 @@ trap 'exit 143' TERM
 # ---------------------------------------------------------------------------------------------
 # Checks and probes.
 
-pass() { passed=$((passed + 1)); printf '  \033[32mPASS\033[0m  %s\n' "$*"; }
-fail() { failed=$((failed + 1)); printf '  \033[31mFAIL\033[0m  %s\n' "$*"; }
 check() {   # check WHAT COMMAND...: PASS if COMMAND succeeds
     local what=$1
     shift

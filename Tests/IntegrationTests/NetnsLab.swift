@@ -143,7 +143,7 @@ final class NetnsLab {
             ports += [(mapping["protocol"] as? String ?? "tcp").lowercased() == "udp" ? "--udp" : "--tcp", port]
         }
         let server = try Subprocess.Background(["ip", "netns", "exec", netns, "python3",
-                                            Prerequisites.fixtures.appendingPathComponent("echo_server.py").path,
+                                            Prerequisites.scripts.appendingPathComponent("pod_server.py").path,
                                             "--name", name] + ports + (udpLog.map { ["--log", $0] } ?? []))
         let pod = Pod(name: netns, containerID: containerID, mappings: mappings, result: result, chain: chain, server: server)
         pods.append(pod)
@@ -171,7 +171,8 @@ final class NetnsLab {
     /// One request from `namespace` (default: the client) to host:port; the answer, or nil.
     func probe(_ proto: String, _ host: String, _ port: Int, from namespace: String? = nil, sourcePort: Int? = nil) throws -> String? {
         var arguments = ["ip", "netns", "exec", namespace ?? client, "python3",
-                         Prerequisites.fixtures.appendingPathComponent("probe.py").path, proto, host, String(port)]
+                         Prerequisites.scripts.appendingPathComponent("probe.py").path, proto, host, String(port),
+                         "--timeout", "1", "--tries", "3"]
         if let sourcePort { arguments += ["--source-port", String(sourcePort)] }
         let result = try Command.run(arguments)
         return result.succeeded ? result.stdout.trimmingCharacters(in: .whitespacesAndNewlines) : nil

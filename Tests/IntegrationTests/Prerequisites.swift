@@ -8,6 +8,8 @@ enum Prerequisites {
     static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures")
     static let conf = packageRoot.appendingPathComponent("conf")
+    /// The pod server and the probe, shared with the demo and the runtime test.
+    static let scripts = packageRoot.appendingPathComponent("scripts")
     static let debianPlugins = URL(fileURLWithPath: "/usr/lib/cni")
 
     /// The directory `swift build` put this test runner in, next to the package's executables.

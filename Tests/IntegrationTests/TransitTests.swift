@@ -17,7 +17,7 @@ extension NamespaceTests {
             #expect(try lab.wrote(pod, with: backend))
             let remote = try lab.addRemoteHost()
             let server = try Subprocess.Background(["ip", "netns", "exec", remote, "python3",
-                                                    Prerequisites.fixtures.appendingPathComponent("echo_server.py").path,
+                                                    Prerequisites.scripts.appendingPathComponent("pod_server.py").path,
                                                     "--name", "remote", "--tcp", "8080", "--udp", "8081"])
             defer { server.stop() }
             // The mapping answers on the node's addresses...
