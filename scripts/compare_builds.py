@@ -44,8 +44,9 @@ def main():
     name = f"pmcmp-{os.getpid()}"
     subprocess.run(["ip", "netns", "add", name], check=True)
     try:
-        for command in (["ip", "link", "set", "lo", "up"], ["ip", "link", "add", "cmp0", "type", "dummy"],
-                        ["ip", "addr", "add", "10.88.0.1/24", "dev", "cmp0"], ["ip", "link", "set", "cmp0", "up"]):
+        # The pod's subnet on a link of the node, so ADD's route lookup for route_localnet finds it.
+        for command in (["link", "set", "lo", "up"], ["link", "add", "cmp0", "type", "veth", "peer", "name", "cmp1"],
+                        ["addr", "add", "10.88.0.1/24", "dev", "cmp0"], ["link", "set", "cmp0", "up"], ["link", "set", "cmp1", "up"]):
             subprocess.run(["ip", "-n", name] + command, check=True)
         libc = ctypes.CDLL(None, use_errno=True)
         with open(f"/run/netns/{name}") as namespace:
