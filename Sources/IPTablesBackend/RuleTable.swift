@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
 import PortmapCore
 
 /// A table (nat, raw) as the reconciler edits it: chains of decoded rules. The kernel implementation
@@ -73,7 +78,7 @@ final class KernelRuleTable: RuleTable {
         do {
             return try EntryCodec.encode(rule, family: family)
         } catch {
-            throw XTablesError(family: family, table: name, operation: "encode rule for", chain: chain, errno: 22, message: error.message)
+            throw XTablesError(family: family, table: name, operation: "encode rule for", chain: chain, errno: EINVAL, message: error.message)
         }
     }
 }

@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
 import PortmapCore
 
 /// A libiptc call that failed: which call, on which chain, and libiptc's own words for errno.
@@ -17,5 +22,5 @@ struct XTablesError: Error, Equatable, CustomStringConvertible {
     }
 
     /// EAGAIN from commit: the table changed between reading and replacing it; retry the cycle.
-    var isConcurrentModification: Bool { operation == "commit" && errno == 11 }
+    var isConcurrentModification: Bool { operation == "commit" && errno == EAGAIN }
 }

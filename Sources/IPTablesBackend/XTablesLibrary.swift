@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
 internal import CIPTables
 import PortmapCore
 
@@ -48,7 +53,7 @@ final class XTablesTable {
     /// The chain's entries in order, each with its position and libiptc's name for its target;
     /// only those whose target is in `targets` when it is given (the others are not copied out).
     func entries(in chain: String, targeting targets: Set<String>? = nil) throws(XTablesError) -> [(index: Int, bytes: [UInt8], target: String)] {
-        guard chainExists(chain) else { throw XTablesError(family: family, table: name, operation: "list", chain: chain, errno: 2, message: "no such chain") }
+        guard chainExists(chain) else { throw XTablesError(family: family, table: name, operation: "list", chain: chain, errno: ENOENT, message: "no such chain") }
         let nextOffset = family == .ipv4 ? EntryLayout.ipv4.nextOffset : EntryLayout.ipv6.nextOffset
         var result: [(index: Int, bytes: [UInt8], target: String)] = []
         var entry = functions.firstRule(chain, handle)
