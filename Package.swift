@@ -47,7 +47,7 @@ let package = Package(
         .executable(name: "hostports", targets: ["hostports"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
     ],
     targets: [
         .systemLibrary(
@@ -78,10 +78,12 @@ let package = Package(
         .target(name: "PortmapFakeBackend", dependencies: ["PortmapCore"]),
         .target(name: "PluginMain", dependencies: ["PortmapCore"]),
         .executableTarget(name: "portmap", dependencies: ["PortmapCore", "IPTablesBackend", "NFTablesBackend", "Netlink", "PluginMain"]),
-        .executableTarget(name: "hostports", dependencies: [
-            "Diagnostics", "HostScan", "IPTablesBackend", "NFTablesBackend", "Netlink", "PortmapCore", "Snapshots",
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ]),
+        .executableTarget(
+            name: "hostports",
+            dependencies: [
+                "Diagnostics", "HostScan", "IPTablesBackend", "NFTablesBackend", "Netlink", "PortmapCore", "Snapshots",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
         .executableTarget(name: "portmap-fake", dependencies: ["PortmapCore", "PortmapFakeBackend", "PluginMain"]),
         .testTarget(name: "PortmapCoreTests", dependencies: ["PortmapCore"]),
         .testTarget(name: "IPTablesBackendTests", dependencies: ["IPTablesBackend", "PortmapCore"]),

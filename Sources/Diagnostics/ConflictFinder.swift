@@ -37,13 +37,16 @@ public enum ConflictFinder {
     /// Mappings `i` and `j` claim the same protocol and port in one family: a conflict unless they
     /// are one container's, or bound to different addresses.
     static func claimFinding(_ i: Int, _ j: Int, in mappings: [HostPortMapping]) -> Finding? {
-        let first = mappings[i], second = mappings[j]
+        let first = mappings[i]
+        let second = mappings[j]
         guard !sameContainer(first, second) else { return nil }
         let (winner, loser) = order(i, j, in: mappings)
         let claim = "\(first.protocol)/\(first.hostPort)"
         // The legacy nat table and nftables hook in at the same priority: which one's DNAT a new
         // connection gets depends on the order the kernel registered them.
-        let answers = first.store == second.store ? "only \(owner(mappings[winner])) answers"
+        let answers =
+            first.store == second.store
+            ? "only \(owner(mappings[winner])) answers"
             : "one in \(first.store), one in \(second.store): which answers depends on the order their hooks were registered"
         if first.hostIP == second.hostIP {
             return Finding(
@@ -67,10 +70,12 @@ public enum ConflictFinder {
     static func listeners(_ inventory: HostPortInventory) -> [Finding] {
         inventory.mappings.enumerated().flatMap { index, mapping in
             inventory.listeners(sharing: mapping).map { socket in
-                Finding(kind: .shadowedListener, family: mapping.family,
-                        message: "\(socketText(socket)) listens on \(mapping.protocol)/\(mapping.hostPort), which \(owner(mapping)) maps on \(addressText(mapping.hostIP)) to \(endpoint(mapping.podIP, mapping.podPort)): connections to it reach the pod, not the process",
-                        advice: "move the process or the hostPort to another port, or bind them to different addresses",
-                        mappings: [index])
+                Finding(
+                    kind: .shadowedListener, family: mapping.family,
+                    message:
+                        "\(socketText(socket)) listens on \(mapping.protocol)/\(mapping.hostPort), which \(owner(mapping)) maps on \(addressText(mapping.hostIP)) to \(endpoint(mapping.podIP, mapping.podPort)): connections to it reach the pod, not the process",
+                    advice: "move the process or the hostPort to another port, or bind them to different addresses",
+                    mappings: [index])
             }
         }
     }
@@ -86,15 +91,20 @@ public enum ConflictFinder {
         let label = "\(table.store) nat (\(table.family))"
         if !table.entries.isEmpty || !table.mappings.isEmpty {
             let nft = table.store == NFTablesInterpreter.store
-            let missing = [(table.preroutingHook, nft ? "prerouting" : "PREROUTING", "other hosts"),
-                           (table.outputHook, nft ? "output" : "OUTPUT", "the node itself")].filter { !$0.0 }
+            let missing = [
+                (table.preroutingHook, nft ? "prerouting" : "PREROUTING", "other hosts"),
+                (table.outputHook, nft ? "output" : "OUTPUT", "the node itself"),
+            ].filter { !$0.0 }
             for (_, chain, whom) in missing {
-                let what = nft ? "chain \(chain) (fib daddr type local jump \(NFTablesLayout.dispatchChain)) is missing"
+                let what =
+                    nft
+                    ? "chain \(chain) (fib daddr type local jump \(NFTablesLayout.dispatchChain)) is missing"
                     : "\(chain) has no -m addrtype --dst-type LOCAL -j \(ChainName.topLevelDNAT)"
-                findings.append(Finding(
-                    kind: .hookMissing, family: table.family,
-                    message: "\(label): \(what): no hostPort answers to \(whom)",
-                    advice: "ADD any pod with hostPorts again to restore the shared rules", chains: [chain]))
+                findings.append(
+                    Finding(
+                        kind: .hookMissing, family: table.family,
+                        message: "\(label): \(what): no hostPort answers to \(whom)",
+                        advice: "ADD any pod with hostPorts again to restore the shared rules", chains: [chain]))
             }
         }
         // By chain once: thousands of entry rules each looking through every mapping made
@@ -107,17 +117,19 @@ public enum ConflictFinder {
             }
             guard dnats.isEmpty || !uncovered.isEmpty else { continue }
             let what = dnats.isEmpty ? "has no DNAT rule" : "has no DNAT rule for port \(uncovered.map(String.init).joined(separator: ","))"
-            findings.append(Finding(
-                kind: .entryWithoutDNAT, family: table.family,
-                message: "\(label): entry rule #\(entry.index + 1) of \(ChainName.topLevelDNAT) (\(entryOwner(entry))) jumps to \(entry.chain), which \(what)",
-                advice: "DEL and ADD the container again, or remove the entry rule and the chain", chains: [entry.chain]))
+            findings.append(
+                Finding(
+                    kind: .entryWithoutDNAT, family: table.family,
+                    message: "\(label): entry rule #\(entry.index + 1) of \(ChainName.topLevelDNAT) (\(entryOwner(entry))) jumps to \(entry.chain), which \(what)",
+                    advice: "DEL and ADD the container again, or remove the entry rule and the chain", chains: [entry.chain]))
         }
         for chain in table.orphanChains {
-            findings.append(Finding(
-                kind: .orphanChain, family: table.family,
-                message: "\(label): \(chain) has no entry rule in \(ChainName.topLevelDNAT): the rules of a container that was never DELeted",
-                advice: "remove it: iptables-legacy -t nat -F \(chain); iptables-legacy -t nat -X \(chain) (ip6tables-legacy for IPv6), or run the network's CNI GC",
-                chains: [chain]))
+            findings.append(
+                Finding(
+                    kind: .orphanChain, family: table.family,
+                    message: "\(label): \(chain) has no entry rule in \(ChainName.topLevelDNAT): the rules of a container that was never DELeted",
+                    advice: "remove it: iptables-legacy -t nat -F \(chain); iptables-legacy -t nat -X \(chain) (ip6tables-legacy for IPv6), or run the network's CNI GC",
+                    chains: [chain]))
         }
         return findings
     }
@@ -130,17 +142,23 @@ public enum ConflictFinder {
         for mapping in inventory.mappings where seen.insert(mapping.podIP).inserted {
             let involved = byPod[mapping.podIP] ?? []
             if let route = inventory.snapshot.routes[mapping.podIP], let problem = PodRoute.problem(route, to: mapping.podIP) {
-                findings.append(Finding(kind: .podUnroutable, family: mapping.family,
-                                        message: "\(owner(mapping)) DNATs to \(mapping.podIP), which \(problem)",
-                                        advice: "if the pod is gone, DEL it (or run CNI GC); otherwise check the pod's network",
-                                        mappings: involved))
+                findings.append(
+                    Finding(
+                        kind: .podUnroutable, family: mapping.family,
+                        message: "\(owner(mapping)) DNATs to \(mapping.podIP), which \(problem)",
+                        advice: "if the pod is gone, DEL it (or run CNI GC); otherwise check the pod's network",
+                        mappings: involved))
             } else if let held = inventory.snapshot.podNamespaceAddresses, !held.contains(mapping.podIP),
-                      !inventory.snapshot.localAddresses.contains(mapping.podIP) {
-                findings.append(Finding(kind: .podGone, family: mapping.family,
-                                        message: "\(owner(mapping)) DNATs to \(mapping.podIP), which no network namespace on this node holds: the pod is gone but its rules stayed (no CNI DEL)"
-                                            + unentered(inventory.snapshot),
-                                        advice: "DEL the container through the runtime, or run the network's CNI GC",
-                                        mappings: involved))
+                !inventory.snapshot.localAddresses.contains(mapping.podIP)
+            {
+                findings.append(
+                    Finding(
+                        kind: .podGone, family: mapping.family,
+                        message:
+                            "\(owner(mapping)) DNATs to \(mapping.podIP), which no network namespace on this node holds: the pod is gone but its rules stayed (no CNI DEL)"
+                            + unentered(inventory.snapshot),
+                        advice: "DEL the container through the runtime, or run the network's CNI GC",
+                        mappings: involved))
             }
         }
         return findings
@@ -162,7 +180,8 @@ public enum ConflictFinder {
 
     /// The mapping whose entry rule comes first wins; ties keep the listing order.
     static func order(_ i: Int, _ j: Int, in mappings: [HostPortMapping]) -> (Int, Int) {
-        let a = mappings[i].entryIndex ?? Int.max, b = mappings[j].entryIndex ?? Int.max
+        let a = mappings[i].entryIndex ?? Int.max
+        let b = mappings[j].entryIndex ?? Int.max
         return b < a ? (j, i) : (i, j)
     }
 

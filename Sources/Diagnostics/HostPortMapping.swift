@@ -30,10 +30,12 @@ public struct HostPortMapping: Sendable, Hashable {
     /// The DNAT rule in `iptables-save` syntax.
     public var rule: String
 
-    public init(protocol: TransportProtocol, family: IPFamily, hostIP: IPAddress?, hostPort: UInt16, podIP: IPAddress,
-                podPort: UInt16, network: String?, containerID: String?, chain: String, store: RuleStore = .iptablesLegacy,
-                table: String = "nat", entryIndex: Int?, hairpinMasquerade: Bool = false, localhostMasquerade: Bool = false,
-                rule: String) {
+    public init(
+        protocol: TransportProtocol, family: IPFamily, hostIP: IPAddress?, hostPort: UInt16, podIP: IPAddress,
+        podPort: UInt16, network: String?, containerID: String?, chain: String, store: RuleStore = .iptablesLegacy,
+        table: String = "nat", entryIndex: Int?, hairpinMasquerade: Bool = false, localhostMasquerade: Bool = false,
+        rule: String
+    ) {
         self.protocol = `protocol`
         self.family = family
         self.hostIP = hostIP

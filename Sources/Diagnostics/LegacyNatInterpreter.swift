@@ -21,18 +21,20 @@ public enum LegacyNatInterpreter {
             if owners.isEmpty { orphans.append(chain.name) }
             mappings += self.mappings(in: chain, entries: owners, family: snapshot.family, store: snapshot.store)
         }
-        return HostPortTable(family: snapshot.family, store: snapshot.store, table: "nat", exists: snapshot.exists,
-                             preroutingHook: jumps("PREROUTING", to: ChainName.topLevelDNAT),
-                             outputHook: jumps("OUTPUT", to: ChainName.topLevelDNAT),
-                             masqueradeHook: jumps("POSTROUTING", to: ChainName.markMasquerade),
-                             entries: entries, mappings: mappings, orphanChains: orphans)
+        return HostPortTable(
+            family: snapshot.family, store: snapshot.store, table: "nat", exists: snapshot.exists,
+            preroutingHook: jumps("PREROUTING", to: ChainName.topLevelDNAT),
+            outputHook: jumps("OUTPUT", to: ChainName.topLevelDNAT),
+            masqueradeHook: jumps("POSTROUTING", to: ChainName.markMasquerade),
+            entries: entries, mappings: mappings, orphanChains: orphans)
     }
 
     static func entryRule(_ rule: IPTablesRule, index: Int) -> EntryRule? {
         guard let chain = rule.target.jumpedChain, chain.hasPrefix(containerChainPrefix) else { return nil }
         var ports: [UInt16] = []
         var owner: (network: String, containerID: String?)?
-        var conditional = rule.source != nil || rule.destination != nil || rule.inInterface != nil
+        var conditional =
+            rule.source != nil || rule.destination != nil || rule.inInterface != nil
             || rule.outInterface != nil || rule.protocolNumber?.isInverted == true
         for match in rule.matches {
             switch match {
@@ -43,8 +45,9 @@ public enum LegacyNatInterpreter {
             }
         }
         let transport = rule.protocolNumber.flatMap { $0.isInverted ? nil : TransportProtocol(number: $0.value) }
-        return EntryRule(index: index, protocol: transport, ports: ports, chain: chain, network: owner?.network,
-                         containerID: owner?.containerID, conditional: conditional, rule: rule.saveLine(chain: ChainName.topLevelDNAT))
+        return EntryRule(
+            index: index, protocol: transport, ports: ports, chain: chain, network: owner?.network,
+            containerID: owner?.containerID, conditional: conditional, rule: rule.saveLine(chain: ChainName.topLevelDNAT))
     }
 
     /// One mapping per DNAT rule of a container chain; the mark rules before it for the same port
@@ -53,7 +56,8 @@ public enum LegacyNatInterpreter {
         var result: [HostPortMapping] = []
         for (index, rule) in chain.rules.enumerated() {
             guard case .dnat(let podIP, let podPort) = rule.target,
-                  let (transport, hostPort) = destinationPort(of: rule) else { continue }
+                let (transport, hostPort) = destinationPort(of: rule)
+            else { continue }
             let hostIP = rule.destination.flatMap { match -> IPAddress? in
                 match.isInverted || match.value.prefixLength != family.addressBits ? nil : match.value.address
             }
@@ -63,13 +67,14 @@ public enum LegacyNatInterpreter {
             }
             let entry = entries.first { $0.covers(transport, port: hostPort) }
             let owner = entry ?? entries.first
-            result.append(HostPortMapping(
-                protocol: transport, family: family, hostIP: hostIP, hostPort: hostPort, podIP: podIP, podPort: podPort,
-                network: owner?.network, containerID: owner?.containerID, chain: chain.name, store: store,
-                entryIndex: entry?.index,
-                hairpinMasquerade: marks.contains { $0.source.map { !$0.value.address.isLoopback } ?? true },
-                localhostMasquerade: marks.contains { $0.source.map { $0.value.address.isLoopback } ?? true },
-                rule: rule.saveLine(chain: chain.name)))
+            result.append(
+                HostPortMapping(
+                    protocol: transport, family: family, hostIP: hostIP, hostPort: hostPort, podIP: podIP, podPort: podPort,
+                    network: owner?.network, containerID: owner?.containerID, chain: chain.name, store: store,
+                    entryIndex: entry?.index,
+                    hairpinMasquerade: marks.contains { $0.source.map { !$0.value.address.isLoopback } ?? true },
+                    localhostMasquerade: marks.contains { $0.source.map { $0.value.address.isLoopback } ?? true },
+                    rule: rule.saveLine(chain: chain.name)))
         }
         return result
     }
@@ -78,7 +83,8 @@ public enum LegacyNatInterpreter {
         for match in rule.matches {
             if case .destinationPort(let transport, let port) = match { return (transport, port) }
             if case .multiportDestination(let ports) = match, ports.count == 1,
-               let transport = rule.protocolNumber.flatMap({ TransportProtocol(number: $0.value) }) {
+                let transport = rule.protocolNumber.flatMap({ TransportProtocol(number: $0.value) })
+            {
                 return (transport, ports[0])
             }
         }

@@ -34,10 +34,11 @@ public enum NFTablesInterpreter {
                 localhostMasquerade: masqueraded.contains { $0.prefixLength == 0 || $0.address.isLoopback },
                 rule: "element \(element.set.rawValue) { \(NFTablesPlanner.text(of: element)) }")
         }
-        return HostPortTable(family: family, store: store, table: table, exists: snapshot.exists,
-                             preroutingHook: has.contains("prerouting") && dispatching,
-                             outputHook: has.contains("output") && dispatching,
-                             masqueradeHook: has.contains("postrouting"),
-                             entries: [], mappings: mappings, orphanChains: [])
+        return HostPortTable(
+            family: family, store: store, table: table, exists: snapshot.exists,
+            preroutingHook: has.contains("prerouting") && dispatching,
+            outputHook: has.contains("output") && dispatching,
+            masqueradeHook: has.contains("postrouting"),
+            entries: [], mappings: mappings, orphanChains: [])
     }
 }

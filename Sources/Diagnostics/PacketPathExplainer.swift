@@ -50,9 +50,11 @@ public enum PacketPathExplainer {
             }
             guard snapshot.localAddresses.contains(target.address) else {
                 let own = snapshot.localAddresses.filter { $0.family == target.address.family && !$0.isLoopback }
-                stop(.address, "\(target.address) is not an address of this node, so `-m addrtype --dst-type LOCAL` does not match and no hostPort rule applies",
-                     advice: own.isEmpty ? "connect to one of the node's addresses"
-                         : "connect to one of the node's addresses: \(own.map(\.description).joined(separator: ", "))")
+                stop(
+                    .address, "\(target.address) is not an address of this node, so `-m addrtype --dst-type LOCAL` does not match and no hostPort rule applies",
+                    advice: own.isEmpty
+                        ? "connect to one of the node's addresses"
+                        : "connect to one of the node's addresses: \(own.map(\.description).joined(separator: ", "))")
                 return false
             }
             steps.append(.init(.address, .ok, "\(target.address) is an address of this node"))
@@ -66,11 +68,16 @@ public enum PacketPathExplainer {
             let present = inventory.tables.filter { $0.family == family && $0.exists }
             let advice = "check that the pod was ADDed through the portmap plugin, with a hostPort and an \(family) address"
             guard !present.isEmpty else {
-                stop(.hook, "the \(family) nat table does not exist (iptables-legacy), nor the nftables \(NFTablesLayout.tableName(family)) table: no hostPort is mapped in this family",
-                     advice: advice)
+                stop(
+                    .hook,
+                    "the \(family) nat table does not exist (iptables-legacy), nor the nftables \(NFTablesLayout.tableName(family)) table: no hostPort is mapped in this family",
+                    advice: advice)
                 return nil
             }
-            var usable: [HostPortTable] = [], fine: [String] = [], partial: [String] = [], broken: [String] = []
+            var usable: [HostPortTable] = []
+            var fine: [String] = []
+            var partial: [String] = []
+            var broken: [String] = []
             for table in present {
                 let nft = table.store == NFTablesInterpreter.store
                 let (prerouting, output) = nft ? ("prerouting", "output") : ("PREROUTING", "OUTPUT")
@@ -86,15 +93,19 @@ public enum PacketPathExplainer {
                 if missing.isEmpty {
                     fine.append("\(needed.map(\.0).joined(separator: " and ")) jump to \(into) (\(label))")
                 } else {
-                    partial.append("\(missing.joined(separator: ", ")) does not jump to \(into) (\(label)): traffic from \(missing == [output] ? "the node itself" : "other hosts") is not mapped")
+                    partial.append(
+                        "\(missing.joined(separator: ", ")) does not jump to \(into) (\(label)): traffic from \(missing == [output] ? "the node itself" : "other hosts") is not mapped"
+                    )
                 }
             }
             guard !usable.isEmpty else {
                 stop(.hook, broken.joined(separator: "; "), advice: "ADD a pod with hostPorts again to restore the shared rules")
                 return nil
             }
-            steps.append(.init(.hook, partial.isEmpty ? .ok : .warn, (fine + partial).joined(separator: "; "),
-                               advice: partial.isEmpty ? "" : "ADD a pod with hostPorts again to restore the shared rules"))
+            steps.append(
+                .init(
+                    .hook, partial.isEmpty ? .ok : .warn, (fine + partial).joined(separator: "; "),
+                    advice: partial.isEmpty ? "" : "ADD a pod with hostPorts again to restore the shared rules"))
             return usable
         }
 
@@ -106,24 +117,32 @@ public enum PacketPathExplainer {
                 .filter { $0.protocol == target.protocol && $0.hostPort == target.port }
             guard !entries.isEmpty || !looked.isEmpty else {
                 let otherProtocols = Set(tables.flatMap(\.mappings).filter { $0.hostPort == target.port }.map(\.protocol.rawValue)).sorted()
-                stop(.entryRule, "no entry rule in \(ChainName.topLevelDNAT) takes \(claim): no pod maps this port in \(target.address.family)"
+                stop(
+                    .entryRule,
+                    "no entry rule in \(ChainName.topLevelDNAT) takes \(claim): no pod maps this port in \(target.address.family)"
                         + (otherProtocols.isEmpty ? "" : " (port \(target.port) is mapped for \(otherProtocols.joined(separator: ", ")))"),
-                     advice: otherProtocols.isEmpty ? "check the pod's hostPort, and that its ADD succeeded (`hostports list`)"
-                         : "use the protocol the pod maps, or add a \(target.protocol) hostPort to the pod")
+                    advice: otherProtocols.isEmpty
+                        ? "check the pod's hostPort, and that its ADD succeeded (`hostports list`)"
+                        : "use the protocol the pod maps, or add a \(target.protocol) hostPort to the pod")
                 return nil
             }
             var parts: [String] = []
             let conditional = entries.contains(where: \.conditional)
             if let first = entries.first {
-                parts.append("entry rule #\(first.index + 1) of \(ChainName.topLevelDNAT) (\(ConflictFinder.entryOwner(first))) sends \(claim) to \(first.chain)"
-                    + (entries.count > 1 ? "; \(entries.count - 1) more entry rule(s) take it too" : "")
-                    + (conditional ? "; some carry conditions (conditionsV4/V6) that may not match every packet" : ""))
+                parts.append(
+                    "entry rule #\(first.index + 1) of \(ChainName.topLevelDNAT) (\(ConflictFinder.entryOwner(first))) sends \(claim) to \(first.chain)"
+                        + (entries.count > 1 ? "; \(entries.count - 1) more entry rule(s) take it too" : "")
+                        + (conditional ? "; some carry conditions (conditionsV4/V6) that may not match every packet" : ""))
             }
             if !looked.isEmpty {
-                parts.append("nftables \(NFTablesLayout.tableName(target.address.family)): chain \(NFTablesLayout.dispatchChain) looks \(claim) up in \(Set(looked.map(\.chain)).sorted().joined(separator: " and "))")
+                parts.append(
+                    "nftables \(NFTablesLayout.tableName(target.address.family)): chain \(NFTablesLayout.dispatchChain) looks \(claim) up in \(Set(looked.map(\.chain)).sorted().joined(separator: " and "))"
+                )
             }
-            steps.append(.init(.entryRule, conditional ? .warn : .ok, parts.joined(separator: "; "),
-                               advice: conditional ? "compare the entry rule's conditions with where the packet comes from" : ""))
+            steps.append(
+                .init(
+                    .entryRule, conditional ? .warn : .ok, parts.joined(separator: "; "),
+                    advice: conditional ? "compare the entry rule's conditions with where the packet comes from" : ""))
             return entries
         }
 
@@ -137,10 +156,13 @@ public enum PacketPathExplainer {
         /// really answers depends on the order their hooks were registered.
         mutating func dnat(_ entries: [EntryRule], _ tables: [HostPortTable]) -> HostPortMapping? {
             var tried: Set<String> = []
-            var matching: [HostPortMapping] = [], elsewhere: [HostPortMapping] = []
+            var matching: [HostPortMapping] = []
+            var elsewhere: [HostPortMapping] = []
             for entry in entries where tried.insert(entry.chain).inserted {
-                for mapping in inventory.mappings where mapping.store != NFTablesInterpreter.store && mapping.chain == entry.chain
-                    && mapping.protocol == target.protocol && mapping.hostPort == target.port {
+                for mapping in inventory.mappings
+                where mapping.store != NFTablesInterpreter.store && mapping.chain == entry.chain
+                    && mapping.protocol == target.protocol && mapping.hostPort == target.port
+                {
                     if mapping.accepts(target.address) { matching.append(mapping) } else if mapping.hostIP != nil { elsewhere.append(mapping) }
                 }
             }
@@ -153,19 +175,23 @@ public enum PacketPathExplainer {
             guard let winner = matching.first else {
                 let bound = Set(elsewhere.compactMap(\.hostIP?.description)).sorted()
                 if bound.isEmpty {
-                    stop(.dnat, "the chain(s) the entry rules lead to have no DNAT for \(claim)",
-                         advice: "DEL and ADD the pod again (`hostports conflicts` lists the broken chains)")
+                    stop(
+                        .dnat, "the chain(s) the entry rules lead to have no DNAT for \(claim)",
+                        advice: "DEL and ADD the pod again (`hostports conflicts` lists the broken chains)")
                 } else {
-                    stop(.dnat, "\(claim) is mapped only on hostIP \(bound.joined(separator: ", ")), not on \(target.address)",
-                         advice: "connect to \(bound.joined(separator: " or ")), or map the port without a hostIP (or with this one)")
+                    stop(
+                        .dnat, "\(claim) is mapped only on hostIP \(bound.joined(separator: ", ")), not on \(target.address)",
+                        advice: "connect to \(bound.joined(separator: " or ")), or map the port without a hostIP (or with this one)")
                 }
                 return nil
             }
             let shadowed = matching.dropFirst().map(ConflictFinder.owner)
-            steps.append(.init(.dnat, shadowed.isEmpty ? .ok : .warn,
-                               "\(winner.rule) — DNAT to \(ConflictFinder.endpoint(winner.podIP, winner.podPort)) (\(ConflictFinder.owner(winner)), \(winner.store) \(winner.table))"
-                                   + (shadowed.isEmpty ? "" : "; also claimed by \(shadowed.joined(separator: ", ")), which never receives it"),
-                               advice: shadowed.isEmpty ? "" : "remove the duplicate claim (`hostports conflicts`)"))
+            steps.append(
+                .init(
+                    .dnat, shadowed.isEmpty ? .ok : .warn,
+                    "\(winner.rule) — DNAT to \(ConflictFinder.endpoint(winner.podIP, winner.podPort)) (\(ConflictFinder.owner(winner)), \(winner.store) \(winner.table))"
+                        + (shadowed.isEmpty ? "" : "; also claimed by \(shadowed.joined(separator: ", ")), which never receives it"),
+                    advice: shadowed.isEmpty ? "" : "remove the duplicate claim (`hostports conflicts`)"))
             return winner
         }
 
@@ -176,18 +202,24 @@ public enum PacketPathExplainer {
                 return true
             }
             if let problem = PodRoute.problem(route, to: mapping.podIP) {
-                stop(.podRoute, "the pod address \(mapping.podIP) \(problem)",
-                     advice: "if the pod is gone, DEL it through the runtime (or run CNI GC); otherwise check its network")
+                stop(
+                    .podRoute, "the pod address \(mapping.podIP) \(problem)",
+                    advice: "if the pod is gone, DEL it through the runtime (or run CNI GC); otherwise check its network")
                 return false
             }
             if let held = snapshot.podNamespaceAddresses, !held.contains(mapping.podIP) {
-                stop(.podRoute, "no network namespace on this node holds \(mapping.podIP): the pod is gone and its rules stayed"
+                stop(
+                    .podRoute,
+                    "no network namespace on this node holds \(mapping.podIP): the pod is gone and its rules stayed"
                         + ConflictFinder.unentered(snapshot),
-                     advice: "DEL the container through the runtime, or run the network's CNI GC")
+                    advice: "DEL the container through the runtime, or run the network's CNI GC")
                 return false
             }
-            steps.append(.init(.podRoute, .ok, "\(mapping.podIP) routes through \(route.outputInterface ?? "?")"
-                + (snapshot.podNamespaceAddresses == nil ? "" : ", and a network namespace on the node holds it")))
+            steps.append(
+                .init(
+                    .podRoute, .ok,
+                    "\(mapping.podIP) routes through \(route.outputInterface ?? "?")"
+                        + (snapshot.podNamespaceAddresses == nil ? "" : ", and a network namespace on the node holds it")))
             return true
         }
 
@@ -195,21 +227,26 @@ public enum PacketPathExplainer {
         /// `lo` with route_localnet, and the pod can only answer it if it is masqueraded.
         mutating func localhost(_ mapping: HostPortMapping, _ table: HostPortTable) -> Bool {
             guard target.address.family == .ipv4 else {
-                stop(.localhost, "the kernel never routes a packet to or from ::1 off the node (IPv6 has no route_localnet), so [::1]:\(target.port) cannot reach a pod",
-                     advice: "connect to one of the node's IPv6 addresses instead")
+                stop(
+                    .localhost, "the kernel never routes a packet to or from ::1 off the node (IPv6 has no route_localnet), so [::1]:\(target.port) cannot reach a pod",
+                    advice: "connect to one of the node's IPv6 addresses instead")
                 return false
             }
             let interface = inventory.snapshot.routes[mapping.podIP]?.outputInterface ?? "?"
             let switches = inventory.snapshot.routeLocalnet
             guard switches[interface] == true || switches["all"] == true else {
-                stop(.localhost, "net.ipv4.conf.\(interface).route_localnet is not 1, so the kernel drops the DNATed packet (its source is 127.0.0.1)",
-                     advice: "sysctl -w net.ipv4.conf.\(interface).route_localnet=1 (the plugin sets it at ADD when snat is on)")
+                stop(
+                    .localhost, "net.ipv4.conf.\(interface).route_localnet is not 1, so the kernel drops the DNATed packet (its source is 127.0.0.1)",
+                    advice: "sysctl -w net.ipv4.conf.\(interface).route_localnet=1 (the plugin sets it at ADD when snat is on)")
                 return false
             }
             guard mapping.localhostMasquerade, table.masqueradeHook else {
-                stop(.localhost, mapping.localhostMasquerade ? "POSTROUTING does not jump to \(ChainName.markMasquerade), so marked packets keep the source 127.0.0.1 and the pod cannot answer"
+                stop(
+                    .localhost,
+                    mapping.localhostMasquerade
+                        ? "POSTROUTING does not jump to \(ChainName.markMasquerade), so marked packets keep the source 127.0.0.1 and the pod cannot answer"
                         : "\(mapping.chain) does not mark traffic from 127.0.0.1 for masquerade, so the pod would answer 127.0.0.1 (itself)",
-                     advice: "ADD the pod with \"snat\": true (the default)")
+                    advice: "ADD the pod with \"snat\": true (the default)")
                 return false
             }
             steps.append(.init(.localhost, .ok, "route_localnet is on for \(interface) and traffic from 127.0.0.1 is masqueraded"))
@@ -220,14 +257,20 @@ public enum PacketPathExplainer {
         /// port's hairpin_mode and the masquerade mark for the pod's subnet.
         mutating func hairpin(_ mapping: HostPortMapping) {
             guard let interface = inventory.snapshot.routes[mapping.podIP]?.outputInterface,
-                  let ports = inventory.snapshot.bridges[interface] else { return }
+                let ports = inventory.snapshot.bridges[interface]
+            else { return }
             let off = ports.filter { !$0.hairpin }.map(\.name)
             if !mapping.hairpinMasquerade {
-                steps.append(.init(.hairpin, .warn, "\(mapping.chain) does not mark hairpin traffic for masquerade: a pod on \(interface) reaching this hostPort gets no answer",
-                                   advice: "ADD the pod with \"snat\": true (the default)"))
+                steps.append(
+                    .init(
+                        .hairpin, .warn, "\(mapping.chain) does not mark hairpin traffic for masquerade: a pod on \(interface) reaching this hostPort gets no answer",
+                        advice: "ADD the pod with \"snat\": true (the default)"))
             } else if !off.isEmpty {
-                steps.append(.init(.hairpin, .warn, "hairpin_mode is off on \(interface) port(s) \(off.joined(separator: ", ")): the pod behind such a port cannot reach its own hostPort",
-                                   advice: "set \"hairpinMode\": true in the bridge plugin's config"))
+                steps.append(
+                    .init(
+                        .hairpin, .warn,
+                        "hairpin_mode is off on \(interface) port(s) \(off.joined(separator: ", ")): the pod behind such a port cannot reach its own hostPort",
+                        advice: "set \"hairpinMode\": true in the bridge plugin's config"))
             } else {
                 steps.append(.init(.hairpin, .ok, "pods on \(interface) can use it too (hairpin_mode on all \(ports.count) port(s), masquerade mark present)"))
             }
@@ -236,8 +279,11 @@ public enum PacketPathExplainer {
         mutating func listener(_ mapping: HostPortMapping) {
             let sockets = inventory.listeners(sharing: mapping)
             guard !sockets.isEmpty else { return }
-            steps.append(.init(.listener, .warn, "\(sockets.map(ConflictFinder.socketText).joined(separator: ", ")) listens on this port but never receives these connections: the DNAT comes first",
-                               advice: "move the process or the hostPort to another port"))
+            steps.append(
+                .init(
+                    .listener, .warn,
+                    "\(sockets.map(ConflictFinder.socketText).joined(separator: ", ")) listens on this port but never receives these connections: the DNAT comes first",
+                    advice: "move the process or the hostPort to another port"))
         }
     }
 }

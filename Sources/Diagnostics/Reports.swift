@@ -52,16 +52,20 @@ public enum Reports {
 
     public static func conflictsJSON(_ findings: [Finding], _ inventory: HostPortInventory) -> String {
         document([
-            ("conflicts", .array(findings.map { finding in
-                object([
-                    ("kind", .string(finding.kind.rawValue)),
-                    ("family", .string(finding.family.rawValue)),
-                    ("message", .string(finding.message)),
-                    ("advice", .string(finding.advice)),
-                    ("mappings", .array(finding.mappings.map { mappingJSON(inventory.mappings[$0], inventory) })),
-                    ("chains", .array(finding.chains.map(JSONValue.string))),
-                ])
-            })),
+            (
+                "conflicts",
+                .array(
+                    findings.map { finding in
+                        object([
+                            ("kind", .string(finding.kind.rawValue)),
+                            ("family", .string(finding.family.rawValue)),
+                            ("message", .string(finding.message)),
+                            ("advice", .string(finding.advice)),
+                            ("mappings", .array(finding.mappings.map { mappingJSON(inventory.mappings[$0], inventory) })),
+                            ("chains", .array(finding.chains.map(JSONValue.string))),
+                        ])
+                    })
+            )
         ])
     }
 
@@ -84,22 +88,29 @@ public enum Reports {
 
     public static func explainJSON(_ explanation: Explanation) -> String {
         document([
-            ("target", object([
-                ("address", .string(explanation.target.address.description)),
-                ("port", number(explanation.target.port)),
-                ("protocol", .string(explanation.target.protocol.rawValue)),
-            ])),
+            (
+                "target",
+                object([
+                    ("address", .string(explanation.target.address.description)),
+                    ("port", number(explanation.target.port)),
+                    ("protocol", .string(explanation.target.protocol.rawValue)),
+                ])
+            ),
             ("answers", .bool(explanation.failure == nil)),
             ("verdict", .string(explanation.verdict)),
             ("failedStep", explanation.failure.map { .string($0.name.rawValue) } ?? .null),
-            ("steps", .array(explanation.steps.map { step in
-                object([
-                    ("step", .string(step.name.rawValue)),
-                    ("status", .string(step.status.rawValue)),
-                    ("detail", .string(step.detail)),
-                    ("advice", .string(step.advice)),
-                ])
-            })),
+            (
+                "steps",
+                .array(
+                    explanation.steps.map { step in
+                        object([
+                            ("step", .string(step.name.rawValue)),
+                            ("status", .string(step.status.rawValue)),
+                            ("detail", .string(step.detail)),
+                            ("advice", .string(step.advice)),
+                        ])
+                    })
+            ),
         ])
     }
 
@@ -132,9 +143,13 @@ public enum Reports {
             ("family", .string(socket.family.rawValue)),
             ("address", .string(socket.address.description)),
             ("port", number(socket.port)),
-            ("processes", .array(socket.owners.map { owner in
-                object([("pid", .number(JSONNumber(Int(owner.pid)))), ("command", .string(owner.command))])
-            })),
+            (
+                "processes",
+                .array(
+                    socket.owners.map { owner in
+                        object([("pid", .number(JSONNumber(Int(owner.pid)))), ("command", .string(owner.command))])
+                    })
+            ),
         ])
     }
 

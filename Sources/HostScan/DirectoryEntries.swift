@@ -1,10 +1,11 @@
+import Netlink
+import PortmapCore
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
-import Netlink
-import PortmapCore
 
 /// The names in a directory of /proc, /sys or /run, read with `readdir`.
 enum DirectoryEntries {

@@ -1,10 +1,11 @@
+import Netlink
+import PortmapCore
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
-import Netlink
-import PortmapCore
 
 /// What makes a file itself whichever path reaches it: its device and inode. For a namespace file
 /// (a /proc/<pid>/ns/net link, a bind mount in /run/netns) `stat` follows through to nsfs, so these

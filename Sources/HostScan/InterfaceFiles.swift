@@ -1,11 +1,12 @@
+import Netlink
+import PortmapCore
+import Snapshots
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
-import Snapshots
-import Netlink
-import PortmapCore
 
 /// The interface settings `hostports` reads from files: `route_localnet` under /proc/sys, and the
 /// ports of a bridge with their `hairpin_mode` under /sys/class/net. The roots move for tests.
@@ -55,7 +56,7 @@ public struct InterfaceFiles: Sendable {
         let line: String
         do {
             line = try ProcSysFile.firstLine(of: path)
-        } catch where error.errno == ENOENT {
+        } catch let error where error.errno == ENOENT {
             return nil
         }
         guard let value = Int(line) else { throw HostNetworkError(operation: "read \(path): \"\(line)\" is not a number", errno: EINVAL) }

@@ -1,10 +1,11 @@
+import Netlink
+import PortmapCore
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
-import Netlink
-import PortmapCore
 
 /// Where a node's network namespaces are found: the directories `ip netns` and CNI runtimes bind
 /// named ones into, and each process's /proc/<pid>/ns/net. The roots move for tests.

@@ -1,11 +1,12 @@
+import Netlink
+import OwnThread
+import PortmapCore
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
-import OwnThread
-import Netlink
-import PortmapCore
 
 /// Work done inside another network namespace by a thread of its own: `setns` moves only the
 /// calling thread, and this one ends with the work, so no other thread (the caller's least of
@@ -18,8 +19,10 @@ enum NamespaceThread {
 
     /// Enters `namespace` on a new thread and runs `body` there. A namespace that cannot be entered
     /// is a `.failure`; what the body throws, or a thread that cannot start, is thrown.
-    static func run<T>(in namespace: NetworkNamespace,
-                       _ body: () throws(HostNetworkError) -> T) throws(HostNetworkError) -> Result<T, NotEntered> {
+    static func run<T>(
+        in namespace: NetworkNamespace,
+        _ body: () throws(HostNetworkError) -> T
+    ) throws(HostNetworkError) -> Result<T, NotEntered> {
         let descriptor = open(namespace.path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else { return .failure(NotEntered(reason: .ofLastCall("open \(namespace.path)"))) }
         defer { close(descriptor) }

@@ -1,11 +1,12 @@
+import Netlink
+import PortmapCore
+import Snapshots
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
-import Snapshots
-import Netlink
-import PortmapCore
 
 /// The parts of a `NodeSnapshot` that come from the kernel's netlink buses: listening sockets
 /// (sock_diag, their owners from /proc), the namespace's addresses and routes (rtnetlink). All
@@ -25,16 +26,19 @@ public struct NetlinkNodeReader: Sendable {
 
     /// The host's netlink sockets and /proc.
     public init() {
-        self.init(openSocketDiag: { () throws(NetlinkError) in try MnlSocket(.sockDiag) },
-                  openRoute: { () throws(NetlinkError) in try MnlSocket(.route) },
-                  proc: "/proc",
-                  firstSequence: UInt32(truncatingIfNeeded: time(nil)),
-                  interfaceName: NetlinkHostNetwork.systemInterfaceName)
+        self.init(
+            openSocketDiag: { () throws(NetlinkError) in try MnlSocket(.sockDiag) },
+            openRoute: { () throws(NetlinkError) in try MnlSocket(.route) },
+            proc: "/proc",
+            firstSequence: UInt32(truncatingIfNeeded: time(nil)),
+            interfaceName: NetlinkHostNetwork.systemInterfaceName)
     }
 
     /// Transports, /proc, sequence numbers and interface names injected, for tests.
-    init(openSocketDiag: @escaping NetlinkTransportOpener, openRoute: @escaping NetlinkTransportOpener, proc: String,
-         firstSequence: UInt32, interfaceName: @escaping @Sendable (UInt32) -> String?) {
+    init(
+        openSocketDiag: @escaping NetlinkTransportOpener, openRoute: @escaping NetlinkTransportOpener, proc: String,
+        firstSequence: UInt32, interfaceName: @escaping @Sendable (UInt32) -> String?
+    ) {
         self.openSocketDiag = openSocketDiag
         self.openRoute = openRoute
         self.proc = proc

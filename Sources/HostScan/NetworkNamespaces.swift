@@ -1,10 +1,11 @@
+import Netlink
+import PortmapCore
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
-import Netlink
-import PortmapCore
 
 /// The node's other network namespaces (the pods', the runtimes' own), visited one by one without
 /// the caller moving: `hostports` collects the addresses configured in them, so that a DNAT to an

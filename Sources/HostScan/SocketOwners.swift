@@ -1,11 +1,12 @@
+import Netlink
+import PortmapCore
+import Snapshots
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
-import Snapshots
-import Netlink
-import PortmapCore
 
 /// Which processes hold which sockets, from `/proc/<pid>/fd`: a socket's descriptor is a symlink to
 /// `socket:[<inode>]`, the inode sock_diag reports. Plain POSIX (opendir, readlink), no `ss -p`.

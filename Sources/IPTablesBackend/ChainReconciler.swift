@@ -93,7 +93,9 @@ enum ChainReconciler {
                     problems.append("\(name): chain \(chain.name) is missing")
                     continue
                 }
-                let existing = chain.ownership == .container ? try table.rules(in: chain.name)
+                let existing =
+                    chain.ownership == .container
+                    ? try table.rules(in: chain.name)
                     : try table.rules(in: chain.name, targeting: Set(chain.rules.map(\.target.libiptcName))).map(\.rule)
                 for rule in chain.rules where !existing.contains(rule) {
                     problems.append("\(name): rule missing: \(rule.saveLine(chain: chain.name))")
@@ -141,8 +143,10 @@ enum ChainReconciler {
     /// the jumps to them, as DEL does, except a chain some rule outside `CNI-HOSTPORT-DNAT` still
     /// jumps to (someone else's use of it; deleting it would fail the whole table's commit).
     /// Returns whether anything changed.
-    static func collectGarbage(network: String, keeping containerIDs: Set<String>,
-                               from table: some RuleTable) throws(BackendError) -> Bool {
+    static func collectGarbage(
+        network: String, keeping containerIDs: Set<String>,
+        from table: some RuleTable
+    ) throws(BackendError) -> Bool {
         guard table.chainExists(ChainName.topLevelDNAT) else { return false }
         var garbage: IPTablesTeardown
         do {

@@ -203,7 +203,8 @@ enum EntryCodec {
         let invert = reader.u8(layout.invertFlags)
         func address(_ offset: Int, _ maskOffset: Int, _ flag: UInt8) -> Inverted<IPNetwork>? {
             guard let mask = IPAddress(bytes: reader.slice(maskOffset, layout.addressSize)),
-                  let value = IPAddress(bytes: reader.slice(offset, layout.addressSize)) else { return nil }
+                let value = IPAddress(bytes: reader.slice(offset, layout.addressSize))
+            else { return nil }
             let inverted = invert & flag != 0
             guard !mask.isUnspecified || inverted else { return nil }
             guard let network = IPNetwork(address: value, mask: mask) else { return nil }
@@ -268,7 +269,8 @@ enum EntryCodec {
         case ("multiport", 1) where payload.count >= 48:
             let count = Int(payload.u8(1))
             guard payload.u8(0) == MatchConstants.multiportDestination, (1...15).contains(count),
-                  payload.slice(32, 16).allSatisfy({ $0 == 0 }) else { return other }
+                payload.slice(32, 16).allSatisfy({ $0 == 0 })
+            else { return other }
             return .multiportDestination((0..<count).map { payload.u16(2 + 2 * $0) })
         case ("tcp", 0) where payload.count >= 12, ("udp", 0) where payload.count >= 9:
             let port = payload.u16(4)
@@ -278,7 +280,8 @@ enum EntryCodec {
         case ("sctp", 0) where payload.count >= 292:
             let port = payload.u16(0)
             guard payload.u16(2) == port, payload.u32(284) == MatchConstants.sctpDestinationPorts, payload.u32(288) == 0,
-                  payload.slice(8, 260).allSatisfy({ $0 == 0 }) else { return other }
+                payload.slice(8, 260).allSatisfy({ $0 == 0 })
+            else { return other }
             return .destinationPort(.sctp, port)
         case ("mark", 1) where payload.count >= 9:
             return payload.u8(8) == 0 ? .mark(value: payload.u32(0), mask: payload.u32(4)) : other
@@ -287,8 +290,10 @@ enum EntryCodec {
         }
     }
 
-    private static func decodeTarget(libiptcName: String, name: String, revision: UInt8, _ payload: ByteReader,
-                                     family: IPFamily) -> IPTablesTarget {
+    private static func decodeTarget(
+        libiptcName: String, name: String, revision: UInt8, _ payload: ByteReader,
+        family: IPFamily
+    ) -> IPTablesTarget {
         var other: IPTablesTarget { .other(name: name, revision: revision, data: Array(payload.bytes)) }
         if name.isEmpty {
             // A standard target: libiptc names it after the verdict or the chain jumped to.
@@ -297,15 +302,18 @@ enum EntryCodec {
         switch (name, revision) {
         case ("DNAT", 2) where payload.count >= 42:
             let size = family == .ipv4 ? 4 : 16
-            let low = payload.slice(4, size), high = payload.slice(20, size)
+            let low = payload.slice(4, size)
+            let high = payload.slice(20, size)
             guard payload.u32(0) == MatchConstants.natMapIPs | MatchConstants.natProtoSpecified,
-                  low.elementsEqual(high), payload.u16BigEndian(36) == payload.u16BigEndian(38),
-                  let address = IPAddress(bytes: low) else { return other }
+                low.elementsEqual(high), payload.u16BigEndian(36) == payload.u16BigEndian(38),
+                let address = IPAddress(bytes: low)
+            else { return other }
             return .dnat(address, port: payload.u16BigEndian(36))
         case ("MARK", 2) where payload.count >= 8:
             return .setMark(value: payload.u32(0), mask: payload.u32(4))
         case ("MASQUERADE", 0):
-            let empty = family == .ipv4
+            let empty =
+                family == .ipv4
                 ? payload.count >= 24 && payload.u32(0) == 1 && payload.slice(4, 20).allSatisfy { $0 == 0 }
                 : payload.count >= 40 && payload.slice(0, 40).allSatisfy { $0 == 0 }
             return empty ? .masquerade : other

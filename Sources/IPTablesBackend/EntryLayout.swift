@@ -28,14 +28,16 @@ enum EntryLayout {
         let nextOffset: Int
     }
 
-    static let ipv4 = Family(headerSize: 112, addressSize: 4, source: 0, destination: 4, sourceMask: 8,
-                             destinationMask: 12, inInterface: 16, outInterface: 32, inInterfaceMask: 48,
-                             outInterfaceMask: 64, proto: 80, flags: nil, invertFlags: 83,
-                             targetOffset: 88, nextOffset: 90)
-    static let ipv6 = Family(headerSize: 168, addressSize: 16, source: 0, destination: 16, sourceMask: 32,
-                             destinationMask: 48, inInterface: 64, outInterface: 80, inInterfaceMask: 96,
-                             outInterfaceMask: 112, proto: 128, flags: 131, invertFlags: 132,
-                             targetOffset: 140, nextOffset: 142)
+    static let ipv4 = Family(
+        headerSize: 112, addressSize: 4, source: 0, destination: 4, sourceMask: 8,
+        destinationMask: 12, inInterface: 16, outInterface: 32, inInterfaceMask: 48,
+        outInterfaceMask: 64, proto: 80, flags: nil, invertFlags: 83,
+        targetOffset: 88, nextOffset: 90)
+    static let ipv6 = Family(
+        headerSize: 168, addressSize: 16, source: 0, destination: 16, sourceMask: 32,
+        destinationMask: 48, inInterface: 64, outInterface: 80, inInterfaceMask: 96,
+        outInterfaceMask: 112, proto: 128, flags: 131, invertFlags: 132,
+        targetOffset: 140, nextOffset: 142)
 
     /// IPT_INV_* / IP6T_INV_* (same values in both families).
     enum Invert {

@@ -1,5 +1,5 @@
-import Snapshots
 import PortmapCore
+import Snapshots
 
 extension IPTablesBackend {
     /// Each family's legacy nat table as `hostports` analyses it: every chain with its rules

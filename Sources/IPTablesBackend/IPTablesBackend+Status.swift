@@ -20,8 +20,10 @@ extension IPTablesBackend {
     public func status(_ config: PortMapConfig) throws(BackendError) {
         try XTablesLock.holding(path: lockPath, timeoutMilliseconds: lockTimeoutMilliseconds) {}
         var trial = config
-        trial.portMappings = [PortMapping(hostPort: 1, containerPort: 1, protocol: .tcp),
-                              PortMapping(hostPort: 1, containerPort: 1, protocol: .udp)]
+        trial.portMappings = [
+            PortMapping(hostPort: 1, containerPort: 1, protocol: .tcp),
+            PortMapping(hostPort: 1, containerPort: 1, protocol: .udp),
+        ]
         for family in KernelTables.families {
             let address = family == .ipv4 ? IPNetwork("192.0.2.2/24")! : IPNetwork("2001:db8::2/64")!
             try probe(IPTablesPlanner.plan(trial, containerID: "status-probe", container: address))
@@ -33,7 +35,8 @@ extension IPTablesBackend {
     private func probe(_ plan: IPTablesFamilyPlan) throws(BackendError) {
         let family = plan.family
         let tables = [("raw", plan.rawChains), ("nat", plan.chains)].filter { !$0.1.isEmpty }
-        var matches: Set<String> = [], targets: Set<String> = []
+        var matches: Set<String> = []
+        var targets: Set<String> = []
         for rule in tables.flatMap({ $0.1 }).flatMap({ $0.rules + $0.entryRules }) {
             do throws(EntryCodec.EncodingError) {
                 let names = try EntryCodec.extensionNames(of: rule, family: family)
@@ -44,7 +47,8 @@ extension IPTablesBackend {
             }
         }
         if tables.allSatisfy({ KernelTables.exists($0.0, family: family) })
-            && KernelTables.registered(matches: matches, targets: targets, family: family) {
+            && KernelTables.registered(matches: matches, targets: targets, family: family)
+        {
             for (name, _) in tables { _ = try open(family, name) }
             return
         }

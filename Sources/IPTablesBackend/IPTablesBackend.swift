@@ -1,10 +1,11 @@
+import NodeLock
+import PortmapCore
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
-import NodeLock
-import PortmapCore
 
 /// The iptables backend: the Go plugin's nat layout (plus the localnet guard in raw), written
 /// through libiptc with one commit per table per verb, under the xtables lock; the two families'
@@ -36,9 +37,12 @@ public struct IPTablesBackend: PortMapBackend, Sendable {
             }
             let warnings = try ConcurrentFamilies.run(plans) { plan throws(BackendError) in
                 // The guard first: a DNAT must never be live without it.
-                let raw = plan.rawChains.isEmpty ? [] : try transact(plan.family, "raw") { table throws(BackendError) in
-                    try ChainReconciler.apply(plan.rawChains, to: table)
-                }
+                let raw =
+                    plan.rawChains.isEmpty
+                    ? []
+                    : try transact(plan.family, "raw") { table throws(BackendError) in
+                        try ChainReconciler.apply(plan.rawChains, to: table)
+                    }
                 return try raw + transact(plan.family, "nat") { table throws(BackendError) in try ChainReconciler.apply(plan, to: table) }
             }
             return warnings.flatMap { $0 }
@@ -99,29 +103,36 @@ public struct IPTablesBackend: PortMapBackend, Sendable {
     /// between (EAGAIN), for `CommitRetry`'s budget. `edit` returns whether it changed anything;
     /// nothing changed, no commit. Returns the warnings of a commit that went in but reported a
     /// failure.
-    func transact(_ family: IPFamily, _ table: String,
-                  _ edit: (KernelRuleTable) throws(BackendError) -> Bool) throws(BackendError) -> [String] {
-        try CommitRetry.run({ () throws(BackendError) -> CommitAttempt<[String]> in
-            let handle = try open(family, table)
-            guard try edit(KernelRuleTable(handle)) else { return .committed([]) }
-            do throws(XTablesError) {
-                try handle.commit()
-                return .committed([])
-            } catch where error.isConcurrentModification {
-                return .lostRace(error.description)
-            } catch {
-                // libiptc's commit is the table replace, then the restore of the old rules'
-                // counters, which fails (EINVAL) when another writer replaced the table in between:
-                // the change is in. Read back: an edit left with nothing to do means it is.
-                guard try !edit(KernelRuleTable(try open(family, table))) else {
-                    throw BackendError(.kernel, error.description)
+    func transact(
+        _ family: IPFamily, _ table: String,
+        _ edit: (KernelRuleTable) throws(BackendError) -> Bool
+    ) throws(BackendError) -> [String] {
+        try CommitRetry.run(
+            { () throws(BackendError) -> CommitAttempt<[String]> in
+                let handle = try open(family, table)
+                guard try edit(KernelRuleTable(handle)) else { return .committed([]) }
+                do throws(XTablesError) {
+                    try handle.commit()
+                    return .committed([])
+                } catch let error where error.isConcurrentModification {
+                    return .lostRace(error.description)
+                } catch {
+                    // libiptc's commit is the table replace, then the restore of the old rules'
+                    // counters, which fails (EINVAL) when another writer replaced the table in between:
+                    // the change is in. Read back: an edit left with nothing to do means it is.
+                    guard try !edit(KernelRuleTable(try open(family, table))) else {
+                        throw BackendError(.kernel, error.description)
+                    }
+                    return .committed([
+                        "\(ChainReconciler.label(table, family: family)): the commit reported \(error.description), but the table holds the change (the rule counters may have restarted from zero)"
+                    ])
                 }
-                return .committed(["\(ChainReconciler.label(table, family: family)): the commit reported \(error.description), but the table holds the change (the rule counters may have restarted from zero)"])
-            }
-        }, busy: { race, attempts in
-            BackendError(.busy, "\(race), \(attempts) times in \(CommitRetry.budgetMilliseconds) ms",
-                         details: "a program outside the xtables lock keeps changing the table; retry later")
-        })
+            },
+            busy: { race, attempts in
+                BackendError(
+                    .busy, "\(race), \(attempts) times in \(CommitRetry.budgetMilliseconds) ms",
+                    details: "a program outside the xtables lock keeps changing the table; retry later")
+            })
     }
 
     /// Reads `table` of `family` (libiptc itself redoes a read that overlaps a commit).

@@ -1,9 +1,10 @@
+import PortmapCore
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
-import PortmapCore
 
 /// What the legacy xtables of this network namespace hold and what the kernel offers them, read
 /// from /proc without creating anything: opening a table through libiptc instantiates it, and

@@ -1,9 +1,10 @@
+import PortmapCore
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
-import PortmapCore
 
 /// A table (nat, raw) as the reconciler edits it: chains of decoded rules. The kernel implementation
 /// works on a libiptc handle; unit tests use an in-memory one, so the reconcile logic (what ADD,

@@ -1,10 +1,11 @@
+import OwnThread
+import PortmapCore
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
-import OwnThread
-import PortmapCore
 
 /// A network namespace of its own for a trial that must not touch the plugin's: a new thread
 /// unshares its network namespace (the rest of the process stays where it is), runs the trial
@@ -23,8 +24,9 @@ enum ScratchNetworkNamespace {
             case .threadNotStarted(let code):
                 throw BackendError(.kernel, "cannot start a thread for a scratch network namespace", details: String(cString: strerror(code)))
             case .notMoved(let code):
-                throw BackendError(.kernel, "cannot create a scratch network namespace",
-                                   details: "unshare(CLONE_NEWNET): \(String(cString: strerror(code)))")
+                throw BackendError(
+                    .kernel, "cannot create a scratch network namespace",
+                    details: "unshare(CLONE_NEWNET): \(String(cString: strerror(code)))")
             }
         }
         if let failure { throw failure }

@@ -1,9 +1,10 @@
+import PortmapCore
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
-import PortmapCore
 
 /// A libiptc call that failed: which call, on which chain, and libiptc's own words for errno.
 struct XTablesError: Error, Equatable, CustomStringConvertible {

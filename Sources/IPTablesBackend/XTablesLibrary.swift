@@ -1,10 +1,11 @@
+internal import CIPTables
+import PortmapCore
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
-internal import CIPTables
-import PortmapCore
 
 /// One libiptc handle on a table of one family: a snapshot of the kernel table, edited in memory
 /// and replaced atomically by `commit()`.

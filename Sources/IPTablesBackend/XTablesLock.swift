@@ -9,8 +9,10 @@ enum XTablesLock {
 
     /// Runs `body` holding the lock, after waiting up to `timeoutMilliseconds` for it (polling
     /// like iptables' `--wait`).
-    static func holding<Value>(path: String, timeoutMilliseconds: Int,
-                               _ body: () throws(BackendError) -> Value) throws(BackendError) -> Value {
+    static func holding<Value>(
+        path: String, timeoutMilliseconds: Int,
+        _ body: () throws(BackendError) -> Value
+    ) throws(BackendError) -> Value {
         try NodeLock.holding(path: path, name: "xtables lock", timeoutMilliseconds: timeoutMilliseconds, body)
     }
 }

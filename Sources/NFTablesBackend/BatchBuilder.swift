@@ -41,8 +41,9 @@ struct BatchBuilder {
             append(NftnlMessages.deleteElement(element, family: family), "delete element \(TableCheck.describe(element, in: family))")
         }
         for element in changes.additions {
-            append(NftnlMessages.addElement(element, family: family, setID: createdSets[family]?[element.set]),
-                   "add element \(TableCheck.describe(element, in: family))")
+            append(
+                NftnlMessages.addElement(element, family: family, setID: createdSets[family]?[element.set]),
+                "add element \(TableCheck.describe(element, in: family))")
         }
     }
 

@@ -36,8 +36,9 @@ enum ElementCodec {
         case .hostPortDNAT, .hostIPDNAT:
             let prefix = set == .hostIPDNAT ? width : 0
             guard key.count == prefix + 8, let data = bytes.data, data.count == width + 4,
-                  let transport = TransportProtocol(number: UInt16(key[prefix])),
-                  let address = IPAddress(bytes: data[0..<width]) else { return nil }
+                let transport = TransportProtocol(number: UInt16(key[prefix])),
+                let address = IPAddress(bytes: data[0..<width])
+            else { return nil }
             let number = port(key[(prefix + 4)...])
             let destination = NFTablesElement.Destination(address: address, port: port(data[width...]))
             if set == .hostPortDNAT {
@@ -47,8 +48,9 @@ enum ElementCodec {
             return NFTablesElement(set: set, key: .hostPort(bound, transport, number), destination: destination, owner: owner)
         case .masquerade:
             guard key.count == 2 * width, let end = bytes.keyEnd, end.count == 2 * width, bytes.data == nil,
-                  key[width...] == end[width...], let pod = IPAddress(bytes: key[width...]),
-                  let source = prefix(from: key[0..<width], to: end[0..<width]) else { return nil }
+                key[width...] == end[width...], let pod = IPAddress(bytes: key[width...]),
+                let source = prefix(from: key[0..<width], to: end[0..<width])
+            else { return nil }
             return NFTablesElement(set: set, key: .sourceToPod(source, pod), owner: owner)
         }
     }

@@ -1,9 +1,10 @@
+import PortmapCore
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
-import PortmapCore
 
 /// CNI STATUS for the nftables backend.
 extension NFTablesBackend {
@@ -27,8 +28,10 @@ extension NFTablesBackend {
                 }
                 var trial = config
                 let port = Self.unusedPort(in: tables.values.flatMap { $0 })
-                trial.portMappings = [PortMapping(hostPort: port, containerPort: port, protocol: .tcp),
-                                      PortMapping(hostPort: port, containerPort: port, protocol: .udp)]
+                trial.portMappings = [
+                    PortMapping(hostPort: port, containerPort: port, protocol: .tcp),
+                    PortMapping(hostPort: port, containerPort: port, protocol: .udp),
+                ]
                 var batch = BatchBuilder()
                 for family in families {
                     let address = family == .ipv4 ? IPNetwork("192.0.2.2/24")! : IPNetwork("2001:db8::2/64")!

@@ -1,11 +1,12 @@
+import Netlink
+import NodeLock
+import PortmapCore
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
-import Netlink
-import NodeLock
-import PortmapCore
 
 /// The nftables backend: per family one table the plugin owns (`NFTablesLayout`), shared by every
 /// container, which owns only elements of its sets. Each verb that writes is one nf_tables batch
@@ -24,9 +25,10 @@ public struct NFTablesBackend: PortMapBackend {
     /// `PORTMAP_NFTABLES_LOCKFILE` moves the lock.
     public init(environment: [String: String], lockTimeoutMilliseconds: Int = 5_000) {
         let configured = environment["PORTMAP_NFTABLES_LOCKFILE"] ?? ""
-        self.init(lockPath: configured.isEmpty ? NFTablesLock.defaultPath : configured,
-                  lockTimeoutMilliseconds: lockTimeoutMilliseconds,
-                  openSocket: { () throws(HostNetworkError) in try NetfilterSocket() })
+        self.init(
+            lockPath: configured.isEmpty ? NFTablesLock.defaultPath : configured,
+            lockTimeoutMilliseconds: lockTimeoutMilliseconds,
+            openSocket: { () throws(HostNetworkError) in try NetfilterSocket() })
     }
 
     /// The socket injected, for tests.
@@ -60,7 +62,8 @@ public struct NFTablesBackend: PortMapBackend {
                 var current: [IPFamily: [NFTablesElement]] = [:]
                 for family in IPFamily.allCases where try reader.tableExists(family) { current[family] = [] }
                 if let found = try reader.lookUp(plans.filter { current[$0.key] != nil }),
-                   ElementChanges.lookupSuffices(planned: plans, found: found, owner: owner) {
+                    ElementChanges.lookupSuffices(planned: plans, found: found, owner: owner)
+                {
                     for (family, answers) in found { current[family] = answers.compactMap { $0 } }
                 } else {
                     for family in current.keys { current[family] = try reader.elements(family) }
@@ -77,8 +80,9 @@ public struct NFTablesBackend: PortMapBackend {
                     }
                     let changes = ElementChanges.add(planned ?? [], owner: owner, current: elements)
                     if let first = changes.conflicts.first {
-                        throw BackendError(.invalidConfig, "\(first); the nftables backend maps a port to one container only",
-                                           details: changes.conflicts.map(\.description).joined(separator: "; "))
+                        throw BackendError(
+                            .invalidConfig, "\(first); the nftables backend maps a port to one container only",
+                            details: changes.conflicts.map(\.description).joined(separator: "; "))
                     }
                     batch.apply(changes, family: family)
                 }
@@ -131,8 +135,10 @@ public struct NFTablesBackend: PortMapBackend {
     /// The batch that applies `changes` to the elements of each family's table that exists whose
     /// owner `owners` accepts: DEL and GC decode only the elements they may delete, not the
     /// thousands of other pods'.
-    private static func batch(_ reader: TableReader, owners: (String) -> Bool,
-                              _ changes: ([NFTablesElement]) -> ElementChanges) throws(BackendError) -> BatchBuilder {
+    private static func batch(
+        _ reader: TableReader, owners: (String) -> Bool,
+        _ changes: ([NFTablesElement]) -> ElementChanges
+    ) throws(BackendError) -> BatchBuilder {
         var batch = BatchBuilder()
         for family in IPFamily.allCases where try reader.tableExists(family) {
             batch.apply(changes(try reader.elements(family, owners: owners)), family: family)
@@ -147,28 +153,31 @@ public struct NFTablesBackend: PortMapBackend {
     func transact(commits: Bool = true, _ plan: (TableReader) throws(BackendError) -> BatchBuilder) throws(BackendError) {
         let socket = try open()
         let reader = TableReader(socket: socket)
-        try CommitRetry.run({ () throws(BackendError) -> CommitAttempt<Void> in
-            let generation = try reader.generation()
-            let batch = try plan(reader)
-            guard !batch.isEmpty else { return .committed(()) }
-            let outcome: NetfilterBatchOutcome
-            do {
-                outcome = try socket.send(NetfilterBatch(generation: generation, messages: batch.messages, commits: commits))
-            } catch {
-                throw BackendError(.kernel, "nftables: \(error)")
-            }
-            switch outcome {
-            case .accepted:
-                return .committed(())
-            case .refused(let failures):
-                throw batch.refusal(failures)
-            case .generationChanged:
-                return .lostRace("the ruleset generation changed")
-            }
-        }, busy: { _, attempts in
-            BackendError(.busy, "the nftables ruleset changed before each of \(attempts) batches in \(CommitRetry.budgetMilliseconds) ms could be applied",
-                         details: "another program keeps committing nftables changes; retry later")
-        })
+        try CommitRetry.run(
+            { () throws(BackendError) -> CommitAttempt<Void> in
+                let generation = try reader.generation()
+                let batch = try plan(reader)
+                guard !batch.isEmpty else { return .committed(()) }
+                let outcome: NetfilterBatchOutcome
+                do {
+                    outcome = try socket.send(NetfilterBatch(generation: generation, messages: batch.messages, commits: commits))
+                } catch {
+                    throw BackendError(.kernel, "nftables: \(error)")
+                }
+                switch outcome {
+                case .accepted:
+                    return .committed(())
+                case .refused(let failures):
+                    throw batch.refusal(failures)
+                case .generationChanged:
+                    return .lostRace("the ruleset generation changed")
+                }
+            },
+            busy: { _, attempts in
+                BackendError(
+                    .busy, "the nftables ruleset changed before each of \(attempts) batches in \(CommitRetry.budgetMilliseconds) ms could be applied",
+                    details: "another program keeps committing nftables changes; retry later")
+            })
     }
 
     func open() throws(BackendError) -> NetfilterSocket {

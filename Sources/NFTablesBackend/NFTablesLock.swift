@@ -12,8 +12,10 @@ enum NFTablesLock {
 
     /// Runs `body` holding the lock, after waiting up to `timeoutMilliseconds` for it (polling
     /// every 10 ms).
-    static func holding<Value>(path: String, timeoutMilliseconds: Int,
-                               _ body: () throws(BackendError) -> Value) throws(BackendError) -> Value {
+    static func holding<Value>(
+        path: String, timeoutMilliseconds: Int,
+        _ body: () throws(BackendError) -> Value
+    ) throws(BackendError) -> Value {
         try NodeLock.holding(path: path, name: "nftables lock", timeoutMilliseconds: timeoutMilliseconds, body)
     }
 }

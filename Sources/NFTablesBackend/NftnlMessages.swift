@@ -167,8 +167,10 @@ enum NftnlMessages {
     // MARK: - libnftnl objects
 
     /// A message of `type` for `family` (0: every family), its payload laid out by `payload`.
-    private static func message(_ type: nf_tables_msg_types, family: UInt16, flags: UInt16,
-                                _ payload: (UnsafeMutablePointer<nlmsghdr>) -> Void) -> [UInt8] {
+    private static func message(
+        _ type: nf_tables_msg_types, family: UInt16, flags: UInt16,
+        _ payload: (UnsafeMutablePointer<nlmsghdr>) -> Void
+    ) -> [UInt8] {
         var buffer = [CChar](repeating: 0, count: bufferSize)
         return buffer.withUnsafeMutableBufferPointer { raw in
             let header = nftnl_nlmsg_build_hdr(raw.baseAddress, cni_nft_msg_type(type.rawValue), family, flags, 0)!
@@ -179,8 +181,10 @@ enum NftnlMessages {
         }
     }
 
-    private static func message(_ type: nf_tables_msg_types, family: IPFamily, flags: UInt16,
-                                _ payload: (UnsafeMutablePointer<nlmsghdr>) -> Void) -> [UInt8] {
+    private static func message(
+        _ type: nf_tables_msg_types, family: IPFamily, flags: UInt16,
+        _ payload: (UnsafeMutablePointer<nlmsghdr>) -> Void
+    ) -> [UInt8] {
         message(type, family: UInt16(family == .ipv4 ? NFPROTO_IPV4 : NFPROTO_IPV6), flags: flags, payload)
     }
 
@@ -233,15 +237,23 @@ enum NftnlMessages {
         }
         switch expression {
         case .payload(let base, let offset, let length, let register):
-            return make("payload", [(NFTNL_EXPR_PAYLOAD_DREG, register), (NFTNL_EXPR_PAYLOAD_BASE, base),
-                                    (NFTNL_EXPR_PAYLOAD_OFFSET, offset), (NFTNL_EXPR_PAYLOAD_LEN, length)])
+            return make(
+                "payload",
+                [
+                    (NFTNL_EXPR_PAYLOAD_DREG, register), (NFTNL_EXPR_PAYLOAD_BASE, base),
+                    (NFTNL_EXPR_PAYLOAD_OFFSET, offset), (NFTNL_EXPR_PAYLOAD_LEN, length),
+                ])
         case .meta(let key, let register):
             return make("meta", [(NFTNL_EXPR_META_KEY, key), (NFTNL_EXPR_META_DREG, register)])
         case .conntrack(let key, let register):
             return make("ct", [(NFTNL_EXPR_CT_KEY, key), (NFTNL_EXPR_CT_DREG, register)])
         case .bitwise(let register, let length, let mask, let xor):
-            let object = make("bitwise", [(NFTNL_EXPR_BITWISE_SREG, register), (NFTNL_EXPR_BITWISE_DREG, register),
-                                          (NFTNL_EXPR_BITWISE_LEN, length)])
+            let object = make(
+                "bitwise",
+                [
+                    (NFTNL_EXPR_BITWISE_SREG, register), (NFTNL_EXPR_BITWISE_DREG, register),
+                    (NFTNL_EXPR_BITWISE_LEN, length),
+                ])
             return data(data(object, NFTNL_EXPR_BITWISE_MASK, mask), NFTNL_EXPR_BITWISE_XOR, xor)
         case .compare(let register, let operation, let bytes):
             return data(make("cmp", [(NFTNL_EXPR_CMP_SREG, register), (NFTNL_EXPR_CMP_OP, operation)]), NFTNL_EXPR_CMP_DATA, bytes)
@@ -253,13 +265,21 @@ enum NftnlMessages {
             if let id = setIDs[set] { nftnl_expr_set_u32(object, UInt16(NFTNL_EXPR_LOOKUP_SET_ID), id) }
             return object
         case .dnat(let family, let address, let port):
-            return make("nat", [(NFTNL_EXPR_NAT_TYPE, UInt32(NFT_NAT_DNAT.rawValue)), (NFTNL_EXPR_NAT_FAMILY, family),
-                                (NFTNL_EXPR_NAT_REG_ADDR_MIN, address), (NFTNL_EXPR_NAT_REG_PROTO_MIN, port)])
+            return make(
+                "nat",
+                [
+                    (NFTNL_EXPR_NAT_TYPE, UInt32(NFT_NAT_DNAT.rawValue)), (NFTNL_EXPR_NAT_FAMILY, family),
+                    (NFTNL_EXPR_NAT_REG_ADDR_MIN, address), (NFTNL_EXPR_NAT_REG_PROTO_MIN, port),
+                ])
         case .masquerade:
             return make("masq", [])
         case .jump(let chain):
-            let object = make("immediate", [(NFTNL_EXPR_IMM_DREG, UInt32(NFT_REG_VERDICT.rawValue)),
-                                            (NFTNL_EXPR_IMM_VERDICT, UInt32(bitPattern: NFT_JUMP.rawValue))])
+            let object = make(
+                "immediate",
+                [
+                    (NFTNL_EXPR_IMM_DREG, UInt32(NFT_REG_VERDICT.rawValue)),
+                    (NFTNL_EXPR_IMM_VERDICT, UInt32(bitPattern: NFT_JUMP.rawValue)),
+                ])
             nftnl_expr_set_str(object, UInt16(NFTNL_EXPR_IMM_CHAIN), chain)
             return object
         case .drop:

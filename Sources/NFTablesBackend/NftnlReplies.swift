@@ -11,7 +11,8 @@ enum NftnlReplies {
         let object = nftnl_gen_alloc()!
         defer { nftnl_gen_free(object) }
         guard parse(message, { nftnl_gen_nlmsg_parse($0, object) }),
-              nftnl_gen_is_set(object, UInt16(NFTNL_GEN_ID)) else { return nil }
+            nftnl_gen_is_set(object, UInt16(NFTNL_GEN_ID))
+        else { return nil }
         return nftnl_gen_get_u32(object, UInt16(NFTNL_GEN_ID))
     }
 
@@ -20,8 +21,9 @@ enum NftnlReplies {
         let object = nftnl_chain_alloc()!
         defer { nftnl_chain_free(object) }
         guard parse(message, { nftnl_chain_nlmsg_parse($0, object) }),
-              let table = nftnl_chain_get_str(object, UInt16(NFTNL_CHAIN_TABLE.rawValue)),
-              let name = nftnl_chain_get_str(object, UInt16(NFTNL_CHAIN_NAME.rawValue)) else { return nil }
+            let table = nftnl_chain_get_str(object, UInt16(NFTNL_CHAIN_TABLE.rawValue)),
+            let name = nftnl_chain_get_str(object, UInt16(NFTNL_CHAIN_NAME.rawValue))
+        else { return nil }
         return (String(cString: table), String(cString: name))
     }
 
@@ -30,7 +32,8 @@ enum NftnlReplies {
         let object = nftnl_set_alloc()!
         defer { nftnl_set_free(object) }
         guard parse(message, { nftnl_set_nlmsg_parse($0, object) }),
-              let name = nftnl_set_get_str(object, UInt16(NFTNL_SET_NAME.rawValue)) else { return nil }
+            let name = nftnl_set_get_str(object, UInt16(NFTNL_SET_NAME.rawValue))
+        else { return nil }
         return String(cString: name)
     }
 
@@ -53,9 +56,10 @@ enum NftnlReplies {
             next = nftnl_set_elems_iter_next(iterator)
             let comment = comment(element)
             guard keeping(comment) else { continue }
-            let bytes = ElementBytes(key: attribute(element, NFTNL_SET_ELEM_KEY) ?? [],
-                                     keyEnd: attribute(element, NFTNL_SET_ELEM_KEY_END),
-                                     data: attribute(element, NFTNL_SET_ELEM_DATA))
+            let bytes = ElementBytes(
+                key: attribute(element, NFTNL_SET_ELEM_KEY) ?? [],
+                keyEnd: attribute(element, NFTNL_SET_ELEM_KEY_END),
+                data: attribute(element, NFTNL_SET_ELEM_DATA))
             elements.append((bytes, comment))
         }
         return elements
@@ -72,7 +76,8 @@ enum NftnlReplies {
     private static func comment(_ element: OpaquePointer) -> String? {
         var length: UInt32 = 0
         guard nftnl_set_elem_is_set(element, UInt16(NFTNL_SET_ELEM_USERDATA)),
-              let userdata = nftnl_set_elem_get(element, UInt16(NFTNL_SET_ELEM_USERDATA), &length) else { return nil }
+            let userdata = nftnl_set_elem_get(element, UInt16(NFTNL_SET_ELEM_USERDATA), &length)
+        else { return nil }
         let comment = cni_nft_element_comment(userdata, length)
         guard let text = comment.text else { return nil }
         return String(decoding: UnsafeRawBufferPointer(start: text, count: Int(comment.length)), as: UTF8.self)

@@ -77,30 +77,46 @@ struct TableLayout {
         let afterAddress = UInt32(addressLength / 4)
         let nat = Hook(type: "nat", number: UInt32(NF_INET_PRE_ROUTING.rawValue), priority: NF_IP_PRI_NAT_DST.rawValue)
 
-        chains = [
-            Chain(name: NFTablesLayout.dispatchChain, hook: nil),
-            Chain(name: "prerouting", hook: nat),
-            Chain(name: "output", hook: Hook(type: "nat", number: UInt32(NF_INET_LOCAL_OUT.rawValue), priority: -100)),
-            Chain(name: "postrouting", hook: Hook(type: "nat", number: UInt32(NF_INET_POST_ROUTING.rawValue),
-                                                  priority: NF_IP_PRI_NAT_SRC.rawValue)),
-        ] + (family == .ipv4 ? [Chain(name: NFTablesLayout.guardChain, hook: Hook(type: "filter", number: UInt32(NF_INET_PRE_ROUTING.rawValue),
-                                                                                    priority: NF_IP_PRI_RAW.rawValue))] : [])
+        chains =
+            [
+                Chain(name: NFTablesLayout.dispatchChain, hook: nil),
+                Chain(name: "prerouting", hook: nat),
+                Chain(name: "output", hook: Hook(type: "nat", number: UInt32(NF_INET_LOCAL_OUT.rawValue), priority: -100)),
+                Chain(
+                    name: "postrouting",
+                    hook: Hook(
+                        type: "nat", number: UInt32(NF_INET_POST_ROUTING.rawValue),
+                        priority: NF_IP_PRI_NAT_SRC.rawValue)),
+            ]
+            + (family == .ipv4
+                ? [
+                    Chain(
+                        name: NFTablesLayout.guardChain,
+                        hook: Hook(
+                            type: "filter", number: UInt32(NF_INET_PRE_ROUTING.rawValue),
+                            priority: NF_IP_PRI_RAW.rawValue))
+                ] : [])
 
-        let mapUserdata: [Userdata] = [.u32(Self.keyByteOrder, 0), .u32(Self.dataByteOrder, 0),
-                                       .nest(Self.keyTypeof, Self.concatenationTypeof), .nest(Self.dataTypeof, Self.concatenationTypeof),
-                                       .u32(Self.dataInterval, 0)]
+        let mapUserdata: [Userdata] = [
+            .u32(Self.keyByteOrder, 0), .u32(Self.dataByteOrder, 0),
+            .nest(Self.keyTypeof, Self.concatenationTypeof), .nest(Self.dataTypeof, Self.concatenationTypeof),
+            .u32(Self.dataInterval, 0),
+        ]
         let map = UInt32(NFT_SET_MAP.rawValue)
         sets = [
-            SetDefinition(set: .hostIPDNAT, flags: map, keyType: Self.concatenation(address, Self.inetProtocol, Self.inetService),
-                          keyLength: addressLength + 8, dataType: Self.concatenation(address, Self.inetService),
-                          dataLength: addressLength + 4, fieldLengths: [], userdata: mapUserdata),
-            SetDefinition(set: .hostPortDNAT, flags: map, keyType: Self.concatenation(Self.inetProtocol, Self.inetService),
-                          keyLength: 8, dataType: Self.concatenation(address, Self.inetService),
-                          dataLength: addressLength + 4, fieldLengths: [], userdata: mapUserdata),
-            SetDefinition(set: .masquerade, flags: UInt32(NFT_SET_INTERVAL.rawValue | NFT_SET_CONCAT.rawValue),
-                          keyType: Self.concatenation(address, address), keyLength: 2 * addressLength,
-                          dataType: nil, dataLength: nil, fieldLengths: [UInt8(addressLength), UInt8(addressLength)],
-                          userdata: [.u32(Self.keyByteOrder, 0), .nest(Self.keyTypeof, Self.concatenationTypeof)]),
+            SetDefinition(
+                set: .hostIPDNAT, flags: map, keyType: Self.concatenation(address, Self.inetProtocol, Self.inetService),
+                keyLength: addressLength + 8, dataType: Self.concatenation(address, Self.inetService),
+                dataLength: addressLength + 4, fieldLengths: [], userdata: mapUserdata),
+            SetDefinition(
+                set: .hostPortDNAT, flags: map, keyType: Self.concatenation(Self.inetProtocol, Self.inetService),
+                keyLength: 8, dataType: Self.concatenation(address, Self.inetService),
+                dataLength: addressLength + 4, fieldLengths: [], userdata: mapUserdata),
+            SetDefinition(
+                set: .masquerade, flags: UInt32(NFT_SET_INTERVAL.rawValue | NFT_SET_CONCAT.rawValue),
+                keyType: Self.concatenation(address, address), keyLength: 2 * addressLength,
+                dataType: nil, dataLength: nil, fieldLengths: [UInt8(addressLength), UInt8(addressLength)],
+                userdata: [.u32(Self.keyByteOrder, 0), .nest(Self.keyTypeof, Self.concatenationTypeof)]),
         ]
 
         let network = UInt32(NFT_PAYLOAD_NETWORK_HEADER.rawValue)
@@ -114,46 +130,58 @@ struct TableLayout {
             .compare(register: Self.register(0), operation: UInt32(NFT_CMP_EQ.rawValue), data: Self.hostOrder(UInt32(RTN_LOCAL))),
             .jump(NFTablesLayout.dispatchChain),
         ]
-        rules = [
-            // dnat to <daddr> . meta l4proto . th dport map @hostip_dnat
-            Rule(chain: NFTablesLayout.dispatchChain, expressions: [
-                .payload(base: network, offset: destinationOffset, length: addressLength, into: Self.register(0)),
-                .meta(key: l4proto, into: Self.register(afterAddress)),
-                destinationPort(afterAddress + 1),
-                .lookup(.hostIPDNAT, from: Self.register(0), into: Self.register(0)),
-                .dnat(family: protocolFamily, address: Self.register(0), port: Self.register(afterAddress)),
-            ]),
-            // dnat to meta l4proto . th dport map @hostport_dnat
-            Rule(chain: NFTablesLayout.dispatchChain, expressions: [
-                .meta(key: l4proto, into: Self.register(0)),
-                destinationPort(1),
-                .lookup(.hostPortDNAT, from: Self.register(0), into: Self.register(0)),
-                .dnat(family: protocolFamily, address: Self.register(0), port: Self.register(afterAddress)),
-            ]),
-            // fib daddr type local jump hostports
-            Rule(chain: "prerouting", expressions: toDispatch),
-            Rule(chain: "output", expressions: toDispatch),
-            // ct status dnat <saddr> . <daddr> @masq_pairs masquerade
-            Rule(chain: "postrouting", expressions: [
-                .conntrack(key: UInt32(NFT_CT_STATUS.rawValue), into: Self.register(0)),
-                .bitwise(register: Self.register(0), length: 4, mask: Self.hostOrder(UInt32(IPS_DST_NAT.rawValue)), xor: Self.hostOrder(0)),
-                .compare(register: Self.register(0), operation: UInt32(NFT_CMP_NEQ.rawValue), data: Self.hostOrder(0)),
-                .payload(base: network, offset: sourceOffset, length: addressLength, into: Self.register(0)),
-                .payload(base: network, offset: destinationOffset, length: addressLength, into: Self.register(afterAddress)),
-                .lookup(.masquerade, from: Self.register(0), into: nil),
-                .masquerade,
-            ]),
-        ] + (family == .ipv4 ? [
-            // iifname != "lo" ip daddr 127.0.0.0/8 drop: nft compares the first byte only.
-            Rule(chain: NFTablesLayout.guardChain, expressions: [
-                .meta(key: UInt32(NFT_META_IIFNAME.rawValue), into: Self.register(0)),
-                .compare(register: Self.register(0), operation: UInt32(NFT_CMP_NEQ.rawValue),
-                         data: Array("lo".utf8) + [UInt8](repeating: 0, count: 14)),
-                .payload(base: network, offset: destinationOffset, length: 1, into: Self.register(0)),
-                .compare(register: Self.register(0), operation: UInt32(NFT_CMP_EQ.rawValue), data: [127]),
-                .drop,
-            ]),
-        ] : [])
+        rules =
+            [
+                // dnat to <daddr> . meta l4proto . th dport map @hostip_dnat
+                Rule(
+                    chain: NFTablesLayout.dispatchChain,
+                    expressions: [
+                        .payload(base: network, offset: destinationOffset, length: addressLength, into: Self.register(0)),
+                        .meta(key: l4proto, into: Self.register(afterAddress)),
+                        destinationPort(afterAddress + 1),
+                        .lookup(.hostIPDNAT, from: Self.register(0), into: Self.register(0)),
+                        .dnat(family: protocolFamily, address: Self.register(0), port: Self.register(afterAddress)),
+                    ]),
+                // dnat to meta l4proto . th dport map @hostport_dnat
+                Rule(
+                    chain: NFTablesLayout.dispatchChain,
+                    expressions: [
+                        .meta(key: l4proto, into: Self.register(0)),
+                        destinationPort(1),
+                        .lookup(.hostPortDNAT, from: Self.register(0), into: Self.register(0)),
+                        .dnat(family: protocolFamily, address: Self.register(0), port: Self.register(afterAddress)),
+                    ]),
+                // fib daddr type local jump hostports
+                Rule(chain: "prerouting", expressions: toDispatch),
+                Rule(chain: "output", expressions: toDispatch),
+                // ct status dnat <saddr> . <daddr> @masq_pairs masquerade
+                Rule(
+                    chain: "postrouting",
+                    expressions: [
+                        .conntrack(key: UInt32(NFT_CT_STATUS.rawValue), into: Self.register(0)),
+                        .bitwise(register: Self.register(0), length: 4, mask: Self.hostOrder(UInt32(IPS_DST_NAT.rawValue)), xor: Self.hostOrder(0)),
+                        .compare(register: Self.register(0), operation: UInt32(NFT_CMP_NEQ.rawValue), data: Self.hostOrder(0)),
+                        .payload(base: network, offset: sourceOffset, length: addressLength, into: Self.register(0)),
+                        .payload(base: network, offset: destinationOffset, length: addressLength, into: Self.register(afterAddress)),
+                        .lookup(.masquerade, from: Self.register(0), into: nil),
+                        .masquerade,
+                    ]),
+            ]
+            + (family == .ipv4
+                ? [
+                    // iifname != "lo" ip daddr 127.0.0.0/8 drop: nft compares the first byte only.
+                    Rule(
+                        chain: NFTablesLayout.guardChain,
+                        expressions: [
+                            .meta(key: UInt32(NFT_META_IIFNAME.rawValue), into: Self.register(0)),
+                            .compare(
+                                register: Self.register(0), operation: UInt32(NFT_CMP_NEQ.rawValue),
+                                data: Array("lo".utf8) + [UInt8](repeating: 0, count: 14)),
+                            .payload(base: network, offset: destinationOffset, length: 1, into: Self.register(0)),
+                            .compare(register: Self.register(0), operation: UInt32(NFT_CMP_EQ.rawValue), data: [127]),
+                            .drop,
+                        ])
+                ] : [])
     }
 
     /// nft numbers registers in 32-bit slots and names a slot that starts a 128-bit register by
@@ -186,6 +214,8 @@ struct TableLayout {
     static let dataInterval = UInt8(NFTNL_UDATA_SET_DATA_INTERVAL.rawValue)
     /// The `typeof` nest nft writes for a concatenation declared with `type`: the expression kind
     /// (EXPR_CONCAT, 13) and no further data.
-    static let concatenationTypeof: [Userdata] = [.u32(UInt8(NFTNL_UDATA_SET_TYPEOF_EXPR), 13),
-                                                  .nest(UInt8(NFTNL_UDATA_SET_TYPEOF_DATA), [])]
+    static let concatenationTypeof: [Userdata] = [
+        .u32(UInt8(NFTNL_UDATA_SET_TYPEOF_EXPR), 13),
+        .nest(UInt8(NFTNL_UDATA_SET_TYPEOF_DATA), []),
+    ]
 }

@@ -1,11 +1,12 @@
+import Netlink
+import PortmapCore
+import Snapshots
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
-import Netlink
-import PortmapCore
-import Snapshots
 
 /// Reads the plugin's tables through one socket, changing nothing: the generation, whether a
 /// family's table exists, its chains, sets and elements, decoded, or only the elements under
@@ -27,7 +28,7 @@ struct TableReader {
     func tableExists(_ family: IPFamily) throws(BackendError) -> Bool {
         do {
             return !(try socket.query(NftnlMessages.getTable(family), operation: "look up table \(NFTablesLayout.tableName(family))")).isEmpty
-        } catch where error.errno == ENOENT {
+        } catch let error where error.errno == ENOENT {
             return false
         } catch {
             throw BackendError(.kernel, "nftables: \(error)")
@@ -49,8 +50,10 @@ struct TableReader {
 
     /// Every element of `sets` in `family`'s table, which must exist, or only those whose owner
     /// comment `owners` accepts (the others are not decoded).
-    func elements(_ family: IPFamily, in sets: [NFTablesElement.Set] = NFTablesElement.Set.allCases,
-                  owners: (String) -> Bool = { _ in true }) throws(BackendError) -> [NFTablesElement] {
+    func elements(
+        _ family: IPFamily, in sets: [NFTablesElement.Set] = NFTablesElement.Set.allCases,
+        owners: (String) -> Bool = { _ in true }
+    ) throws(BackendError) -> [NFTablesElement] {
         var elements: [NFTablesElement] = []
         for set in sets {
             let name = "\(NFTablesLayout.tableName(family)) \(set.rawValue)"
@@ -73,8 +76,9 @@ struct TableReader {
         let requests = IPFamily.allCases.flatMap { family in (planned[family] ?? []).map { (family, $0) } }
         let answers: [Result<[[UInt8]], HostNetworkError>]
         do {
-            answers = try socket.lookUp(requests.map { NftnlMessages.getElement($1, family: $0) },
-                                        operation: "look up the elements to add")
+            answers = try socket.lookUp(
+                requests.map { NftnlMessages.getElement($1, family: $0) },
+                operation: "look up the elements to add")
         } catch {
             throw BackendError(.kernel, "nftables: \(error)")
         }
@@ -83,9 +87,10 @@ struct TableReader {
             switch answer {
             case .success(let messages):
                 let read = messages.flatMap(NftnlReplies.elements).first
-                found[family]!.append(try read.map { read throws(BackendError) in
-                    try decode(read.bytes, comment: read.comment, set: element.set, family: family)
-                })
+                found[family]!.append(
+                    try read.map { read throws(BackendError) in
+                        try decode(read.bytes, comment: read.comment, set: element.set, family: family)
+                    })
             case .failure(let refusal) where refusal.errno == ENOENT:
                 found[family]!.append(nil)
             case .failure:
@@ -98,8 +103,9 @@ struct TableReader {
     /// An element as read from `set`, which must be of the plugin's type.
     private func decode(_ bytes: ElementBytes, comment: String?, set: NFTablesElement.Set, family: IPFamily) throws(BackendError) -> NFTablesElement {
         guard let element = ElementCodec.decode(bytes, set: set, family: family, owner: comment ?? "") else {
-            throw BackendError(.kernel, "nftables: set \(NFTablesLayout.tableName(family)) \(set.rawValue) holds an element that is not of the plugin's type",
-                               details: "key of \(bytes.key.count) bytes; was the table changed by hand?")
+            throw BackendError(
+                .kernel, "nftables: set \(NFTablesLayout.tableName(family)) \(set.rawValue) holds an element that is not of the plugin's type",
+                details: "key of \(bytes.key.count) bytes; was the table changed by hand?")
         }
         return element
     }

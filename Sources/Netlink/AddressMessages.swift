@@ -4,8 +4,9 @@ import PortmapCore
 package enum AddressMessages {
     /// RTM_GETADDR with NLM_F_DUMP for AF_UNSPEC: the addresses of every family and interface, as
     /// `ip address` asks for them.
-    package static let dumpRequest = NetlinkRequest(type: Kernel.Address.getMessage, flags: Kernel.Flags.dump,
-                                            header: .address(family: Kernel.everyFamily), attributes: [])
+    package static let dumpRequest = NetlinkRequest(
+        type: Kernel.Address.getMessage, flags: Kernel.Flags.dump,
+        header: .address(family: Kernel.everyFamily), attributes: [])
 
     /// The interface's own address an RTM_NEWADDR gives: IFA_LOCAL where there is one (on a
     /// point-to-point IPv4 link IFA_ADDRESS is the peer's), else IFA_ADDRESS. nil for other

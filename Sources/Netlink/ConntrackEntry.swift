@@ -20,9 +20,10 @@ struct ConntrackEntry: Hashable, Sendable {
     /// destination has one (a hostIP-bound mapping). These are the entries that would keep
     /// sending a port's datagrams to where it pointed before its DNAT rule existed.
     func isUDP(toAnyOf destinations: [ConntrackDestination]) -> Bool {
-        original.protocolNumber == Kernel.udp && destinations.contains { destination in
-            destination.port == original.destinationPort
-                && (destination.address.map { $0 == original.destination } ?? true)
-        }
+        original.protocolNumber == Kernel.udp
+            && destinations.contains { destination in
+                destination.port == original.destinationPort
+                    && (destination.address.map { $0 == original.destination } ?? true)
+            }
     }
 }

@@ -1,9 +1,10 @@
+import PortmapCore
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
-import PortmapCore
 
 /// Deletes the UDP conntrack entries that would keep a host port's datagrams flowing where they
 /// went before the port's DNAT rule existed (UDP has no connection end to age them out soon).
@@ -17,16 +18,18 @@ struct ConntrackFlush {
 
     /// Returns how many entries went, counting those that vanished before their delete (ENOENT).
     func run(family: IPFamily, destinations: [ConntrackDestination]) throws(NetlinkError) -> Int {
-        let replies = try transport.exchange(ConntrackMessages.dumpRequest(family: family), sequence: firstSequence,
-                                             operation: "dump the \(family) conntrack table")
+        let replies = try transport.exchange(
+            ConntrackMessages.dumpRequest(family: family), sequence: firstSequence,
+            operation: "dump the \(family) conntrack table")
         var seen = Set<ConntrackEntry>()
         let doomed = replies.compactMap(ConntrackMessages.entry).filter { $0.isUDP(toAnyOf: destinations) && seen.insert($0).inserted }
         for (offset, entry) in doomed.enumerated() {
             do {
-                _ = try transport.exchange(ConntrackMessages.deleteRequest(entry),
-                                           sequence: firstSequence &+ 1 &+ UInt32(truncatingIfNeeded: offset),
-                                           operation: "delete conntrack entry \(Self.describe(entry.original))")
-            } catch where error.errno == ENOENT {
+                _ = try transport.exchange(
+                    ConntrackMessages.deleteRequest(entry),
+                    sequence: firstSequence &+ 1 &+ UInt32(truncatingIfNeeded: offset),
+                    operation: "delete conntrack entry \(Self.describe(entry.original))")
+            } catch let error where error.errno == ENOENT {
                 continue
             }
         }

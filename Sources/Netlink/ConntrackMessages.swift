@@ -5,8 +5,9 @@ import PortmapCore
 enum ConntrackMessages {
     /// IPCTNL_MSG_CT_GET with NLM_F_DUMP: every entry of `family` in this network namespace.
     static func dumpRequest(family: IPFamily) -> NetlinkRequest {
-        NetlinkRequest(type: Kernel.Conntrack.getMessage, flags: Kernel.Flags.dump,
-                       header: .netfilter(family: Kernel.addressFamily(family)), attributes: [])
+        NetlinkRequest(
+            type: Kernel.Conntrack.getMessage, flags: Kernel.Flags.dump,
+            header: .netfilter(family: Kernel.addressFamily(family)), attributes: [])
     }
 
     /// IPCTNL_MSG_CT_DELETE of the entry with `entry`'s original tuple (in its zone), acknowledged
@@ -14,25 +15,33 @@ enum ConntrackMessages {
     static func deleteRequest(_ entry: ConntrackEntry) -> NetlinkRequest {
         let tuple = entry.original
         let family = tuple.source.family
-        let (sourceType, destinationType) = family == .ipv4
+        let (sourceType, destinationType) =
+            family == .ipv4
             ? (Kernel.Conntrack.ipv4Source, Kernel.Conntrack.ipv4Destination)
             : (Kernel.Conntrack.ipv6Source, Kernel.Conntrack.ipv6Destination)
         var attributes: [NetlinkAttribute] = [
-            .nested(Kernel.Conntrack.tupleOriginal, [
-                .nested(Kernel.Conntrack.tupleIP, [
-                    .bytes(sourceType, tuple.source.bytes),
-                    .bytes(destinationType, tuple.destination.bytes),
-                ]),
-                .nested(Kernel.Conntrack.tupleProtocol, [
-                    .u8(Kernel.Conntrack.protocolNumber, tuple.protocolNumber),
-                    .bigEndian16(Kernel.Conntrack.sourcePort, tuple.sourcePort),
-                    .bigEndian16(Kernel.Conntrack.destinationPort, tuple.destinationPort),
-                ]),
-            ]),
+            .nested(
+                Kernel.Conntrack.tupleOriginal,
+                [
+                    .nested(
+                        Kernel.Conntrack.tupleIP,
+                        [
+                            .bytes(sourceType, tuple.source.bytes),
+                            .bytes(destinationType, tuple.destination.bytes),
+                        ]),
+                    .nested(
+                        Kernel.Conntrack.tupleProtocol,
+                        [
+                            .u8(Kernel.Conntrack.protocolNumber, tuple.protocolNumber),
+                            .bigEndian16(Kernel.Conntrack.sourcePort, tuple.sourcePort),
+                            .bigEndian16(Kernel.Conntrack.destinationPort, tuple.destinationPort),
+                        ]),
+                ])
         ]
         if let zone = entry.zone { attributes.append(.bigEndian16(Kernel.Conntrack.zone, zone)) }
-        return NetlinkRequest(type: Kernel.Conntrack.deleteMessage, flags: Kernel.Flags.requestWithAck,
-                              header: .netfilter(family: Kernel.addressFamily(family)), attributes: attributes)
+        return NetlinkRequest(
+            type: Kernel.Conntrack.deleteMessage, flags: Kernel.Flags.requestWithAck,
+            header: .netfilter(family: Kernel.addressFamily(family)), attributes: attributes)
     }
 
     /// The entry a dump reply message describes; nil for other messages and for tuples without
@@ -50,8 +59,11 @@ enum ConntrackMessages {
     /// CTA_TUPLE_ORIG's addresses (CTA_TUPLE_IP) and protocol and ports (CTA_TUPLE_PROTO); the
     /// ports are big-endian on the wire.
     private static func tuple(_ attribute: ReplyAttribute) -> ConntrackTuple? {
-        var source: IPAddress?, destination: IPAddress?
-        var protocolNumber: UInt8?, sourcePort: UInt16?, destinationPort: UInt16?
+        var source: IPAddress?
+        var destination: IPAddress?
+        var protocolNumber: UInt8?
+        var sourcePort: UInt16?
+        var destinationPort: UInt16?
         for part in attribute.nested {
             switch part.type {
             case Kernel.Conntrack.tupleIP:
@@ -75,7 +87,8 @@ enum ConntrackMessages {
             }
         }
         guard let source, let destination, let protocolNumber, let sourcePort, let destinationPort else { return nil }
-        return ConntrackTuple(source: source, destination: destination, protocolNumber: protocolNumber,
-                              sourcePort: sourcePort, destinationPort: destinationPort)
+        return ConntrackTuple(
+            source: source, destination: destination, protocolNumber: protocolNumber,
+            sourcePort: sourcePort, destinationPort: destinationPort)
     }
 }

@@ -1,9 +1,10 @@
+import PortmapCore
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
-import PortmapCore
 
 extension HostNetworkError {
     /// The failure of the system call just made: `errno` is read before `operation`'s text is

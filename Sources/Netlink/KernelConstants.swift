@@ -1,10 +1,11 @@
+internal import CMnl
+import PortmapCore
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
-internal import CMnl
-import PortmapCore
 
 /// The kernel's numbers for the messages this module sends and reads, taken from the headers
 /// through `CMnl` rather than copied by hand, under names that say what they are.

@@ -1,10 +1,11 @@
+import PortmapCore
+import Snapshots
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
-import Snapshots
-import PortmapCore
 
 /// Lists the sockets that hold a port in the namespace, as `ss -ltuS` does, without the processes:
 /// one sock_diag dump per protocol and family, on one socket, each read to its end before the next
@@ -33,10 +34,11 @@ package struct ListenerDump {
         for (offset, (transport, family)) in Self.dumps.enumerated() {
             let replies: [ReplyMessage]
             do {
-                replies = try self.transport.exchange(SocketDiagMessages.dumpRequest(transport, family: family),
-                                                      sequence: firstSequence &+ UInt32(offset),
-                                                      operation: "list the \(transport) \(family) sockets")
-            } catch where transport == .sctp && error.errno == ENOENT {
+                replies = try self.transport.exchange(
+                    SocketDiagMessages.dumpRequest(transport, family: family),
+                    sequence: firstSequence &+ UInt32(offset),
+                    operation: "list the \(transport) \(family) sockets")
+            } catch let error where transport == .sctp && error.errno == ENOENT {
                 continue
             }
             listeners += replies.compactMap { SocketDiagMessages.listener(from: $0, protocol: transport) }

@@ -48,7 +48,8 @@ extension NetlinkRequest {
                 fitted = data.withUnsafeBytes { mnl_attr_put_check(message, capacity, type, $0.count, $0.baseAddress) }
             case .nested(let type, let children):
                 guard let start = mnl_attr_nest_start_check(message, capacity, type),
-                      put(children, into: message, capacity: capacity) else { return false }
+                    put(children, into: message, capacity: capacity)
+                else { return false }
                 mnl_attr_nest_end(message, start)
                 fitted = true
             }
@@ -68,14 +69,16 @@ extension DatagramWalk {
         var messages: [ReplyMessage] = []
         let (status, code) = datagram.withUnsafeBytes { bytes in
             withUnsafeMutablePointer(to: &messages) { context in
-                let status = cni_mnl_cb_run(bytes.baseAddress, bytes.count, sequence, portID, { header, context in
-                    guard let header, let context else { return MNL_CB_ERROR }
-                    let message = ReplyMessage(
-                        type: header.pointee.nlmsg_type, flags: header.pointee.nlmsg_flags,
-                        bytes: Array(UnsafeRawBufferPointer(start: header, count: Int(header.pointee.nlmsg_len))))
-                    context.assumingMemoryBound(to: [ReplyMessage].self).pointee.append(message)
-                    return message.flags & Kernel.Flags.multipart == 0 ? MNL_CB_STOP : MNL_CB_OK
-                }, context)
+                let status = cni_mnl_cb_run(
+                    bytes.baseAddress, bytes.count, sequence, portID,
+                    { header, context in
+                        guard let header, let context else { return MNL_CB_ERROR }
+                        let message = ReplyMessage(
+                            type: header.pointee.nlmsg_type, flags: header.pointee.nlmsg_flags,
+                            bytes: Array(UnsafeRawBufferPointer(start: header, count: Int(header.pointee.nlmsg_len))))
+                        context.assumingMemoryBound(to: [ReplyMessage].self).pointee.append(message)
+                        return message.flags & Kernel.Flags.multipart == 0 ? MNL_CB_STOP : MNL_CB_OK
+                    }, context)
                 return (status, cni_mnl_errno())
             }
         }
@@ -105,8 +108,9 @@ extension ReplyMessage {
     var diagSocket: SocketDiagHeader? {
         var fields = cni_mnl_inet_diag_socket()
         guard withHeader({ cni_mnl_get_inet_diag_socket($0, &fields) }) else { return nil }
-        return SocketDiagHeader(family: fields.family, port: fields.port,
-                                address: withUnsafeBytes(of: fields.address) { Array($0) }, inode: fields.inode)
+        return SocketDiagHeader(
+            family: fields.family, port: fields.port,
+            address: withUnsafeBytes(of: fields.address) { Array($0) }, inode: fields.inode)
     }
 
     private func withHeader<T>(_ body: (UnsafePointer<nlmsghdr>) -> T) -> T {
@@ -142,12 +146,13 @@ extension ReplyAttribute {
     fileprivate static func collect(_ parse: (mnl_attr_cb_t, UnsafeMutableRawPointer) -> Int32) -> [ReplyAttribute] {
         var attributes: [ReplyAttribute] = []
         _ = withUnsafeMutablePointer(to: &attributes) { context in
-            parse({ attribute, context in
-                guard let attribute, let context else { return MNL_CB_ERROR }
-                let bytes = Array(UnsafeRawBufferPointer(start: attribute, count: Int(mnl_attr_get_len(attribute))))
-                context.assumingMemoryBound(to: [ReplyAttribute].self).pointee.append(ReplyAttribute(bytes: bytes))
-                return MNL_CB_OK
-            }, context)
+            parse(
+                { attribute, context in
+                    guard let attribute, let context else { return MNL_CB_ERROR }
+                    let bytes = Array(UnsafeRawBufferPointer(start: attribute, count: Int(mnl_attr_get_len(attribute))))
+                    context.assumingMemoryBound(to: [ReplyAttribute].self).pointee.append(ReplyAttribute(bytes: bytes))
+                    return MNL_CB_OK
+                }, context)
         }
         return attributes
     }
@@ -179,13 +184,15 @@ extension BatchReplyWalk {
         var statuses: [(sequence: UInt32, errno: Int32)] = []
         let (result, code) = datagram.withUnsafeBytes { bytes in
             withUnsafeMutablePointer(to: &statuses) { context in
-                let result = cni_mnl_cb_run_statuses(bytes.baseAddress, bytes.count, portID, { header, context in
-                    var status: Int32 = 0
-                    guard let header, let context, cni_mnl_get_error_status(header, &status) else { return MNL_CB_ERROR }
-                    context.assumingMemoryBound(to: [(sequence: UInt32, errno: Int32)].self).pointee
-                        .append((header.pointee.nlmsg_seq, -status))
-                    return MNL_CB_OK
-                }, context)
+                let result = cni_mnl_cb_run_statuses(
+                    bytes.baseAddress, bytes.count, portID,
+                    { header, context in
+                        var status: Int32 = 0
+                        guard let header, let context, cni_mnl_get_error_status(header, &status) else { return MNL_CB_ERROR }
+                        context.assumingMemoryBound(to: [(sequence: UInt32, errno: Int32)].self).pointee
+                            .append((header.pointee.nlmsg_seq, -status))
+                        return MNL_CB_OK
+                    }, context)
                 return (result, cni_mnl_errno())
             }
         }

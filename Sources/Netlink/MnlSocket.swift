@@ -1,9 +1,10 @@
+internal import CMnl
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
-internal import CMnl
 
 /// A netlink socket on one bus, bound to a port ID the kernel picks: the real `NetlinkTransport`.
 ///
@@ -79,8 +80,10 @@ package final class MnlSocket: NetlinkTransport {
         // The kernel keeps 32 bytes of the buffer for itself (netlink_sendmsg).
         var needed = Int32(clamping: size + 32)
         if getsockopt(descriptor, SOL_SOCKET, SO_SNDBUF, &current, &currentLength) == 0, current >= needed { return }
-        guard setsockopt(descriptor, SOL_SOCKET, SO_SNDBUFFORCE, &needed, optionLength) == 0
-            || setsockopt(descriptor, SOL_SOCKET, SO_SNDBUF, &needed, optionLength) == 0 else {
+        guard
+            setsockopt(descriptor, SOL_SOCKET, SO_SNDBUFFORCE, &needed, optionLength) == 0
+                || setsockopt(descriptor, SOL_SOCKET, SO_SNDBUF, &needed, optionLength) == 0
+        else {
             throw NetlinkError(operation: "grow the \(bus.rawValue) netlink send buffer to \(needed) bytes", errno: cni_mnl_errno())
         }
     }

@@ -35,8 +35,9 @@ public struct NetfilterBatch: Sendable, Equatable {
             let sequence = firstSequence &+ 1 &+ UInt32(truncatingIfNeeded: offset)
             let flags = offset == messages.count - 1 ? Kernel.Flags.acknowledge : 0
             guard let numbered = PrebuiltMessage.renumbered(message, sequence: sequence, addingFlags: flags) else {
-                throw NetlinkError(operation: "frame message \(offset + 1) of an nftables batch, not one whole netlink message",
-                                   errno: EINVAL)
+                throw NetlinkError(
+                    operation: "frame message \(offset + 1) of an nftables batch, not one whole netlink message",
+                    errno: EINVAL)
             }
             datagram += numbered
         }

@@ -1,9 +1,10 @@
+import PortmapCore
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
-import PortmapCore
 
 /// nf_tables' side of the NETLINK_NETFILTER bus: requests answered by one message or a dump, and
 /// batches, the kernel's transactions. The nf_tables messages themselves are built and read by

@@ -1,9 +1,10 @@
+import PortmapCore
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
-import PortmapCore
 
 /// `HostNetwork` on the real kernel: the conntrack flush over ctnetlink, the route lookup over
 /// rtnetlink, and `route_localnet` through /proc/sys. All through libmnl, no external program.
@@ -21,16 +22,19 @@ public struct NetlinkHostNetwork: HostNetwork, Sendable {
 
     /// The host's netlink sockets, and `procSys` as the root of /proc/sys.
     public init(procSys: String = "/proc/sys") {
-        self.init(openConntrack: { () throws(NetlinkError) in try MnlSocket(.netfilter) },
-                  openRoute: { () throws(NetlinkError) in try MnlSocket(.route) },
-                  procSys: procSys,
-                  firstSequence: UInt32(truncatingIfNeeded: time(nil)),
-                  interfaceName: Self.systemInterfaceName)
+        self.init(
+            openConntrack: { () throws(NetlinkError) in try MnlSocket(.netfilter) },
+            openRoute: { () throws(NetlinkError) in try MnlSocket(.route) },
+            procSys: procSys,
+            firstSequence: UInt32(truncatingIfNeeded: time(nil)),
+            interfaceName: Self.systemInterfaceName)
     }
 
     /// Transports, sequence numbers and interface names injected, for tests.
-    init(openConntrack: @escaping NetlinkTransportOpener, openRoute: @escaping NetlinkTransportOpener, procSys: String,
-         firstSequence: UInt32, interfaceName: @escaping @Sendable (UInt32) -> String?) {
+    init(
+        openConntrack: @escaping NetlinkTransportOpener, openRoute: @escaping NetlinkTransportOpener, procSys: String,
+        firstSequence: UInt32, interfaceName: @escaping @Sendable (UInt32) -> String?
+    ) {
         self.openConntrack = openConntrack
         self.openRoute = openRoute
         self.procSys = procSys

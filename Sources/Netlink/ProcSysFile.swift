@@ -1,9 +1,10 @@
+import PortmapCore
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
-import PortmapCore
 
 /// One-line files under /proc, read and written with plain POSIX calls: sysctls under /proc/sys (no
 /// sysctl program), and a process's `comm`.

@@ -1,9 +1,10 @@
+import PortmapCore
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
-import PortmapCore
 
 /// `net.ipv4.conf.<interface>.route_localnet` under a /proc/sys root, read and written as a file.
 ///

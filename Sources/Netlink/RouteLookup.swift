@@ -1,10 +1,11 @@
+import PortmapCore
+import Snapshots
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
-import Snapshots
-import PortmapCore
 
 /// Asks the kernel how it would send a packet to an address, as `ip route get <address>` does: one
 /// RTM_GETROUTE, answered by one RTM_NEWROUTE or an error. Used for the interface behind
@@ -23,7 +24,7 @@ package struct RouteLookup {
     package func outputInterface(toward destination: IPAddress) throws(NetlinkError) -> UInt32? {
         do {
             return try answer(toward: destination)?.outputInterface
-        } catch where error.errno == ENETUNREACH || error.errno == EHOSTUNREACH {
+        } catch let error where error.errno == ENETUNREACH || error.errno == EHOSTUNREACH {
             return nil
         }
     }
@@ -40,39 +41,45 @@ package struct RouteLookup {
         let answer: RouteAnswer?
         do {
             answer = try self.answer(toward: destination)
-        } catch where Self.droppedErrors.contains(error.errno) {
+        } catch let error where Self.droppedErrors.contains(error.errno) {
             return RouteFact(kind: .unreachable)
         }
         guard let answer else {
             throw NetlinkError(operation: "look up the route to \(destination): no route in the answer", errno: EBADMSG)
         }
         if Kernel.Route.droppingTypes.contains(answer.type) { return RouteFact(kind: .unreachable) }
-        return RouteFact(kind: answer.type == Kernel.Route.localType ? .local : .unicast,
-                         outputInterface: answer.outputInterface.flatMap(interfaceName), gateway: answer.gateway)
+        return RouteFact(
+            kind: answer.type == Kernel.Route.localType ? .local : .unicast,
+            outputInterface: answer.outputInterface.flatMap(interfaceName), gateway: answer.gateway)
     }
 
     /// The kernel's answer; nil when the reply held no route. Errors come as the kernel gave them.
     func answer(toward destination: IPAddress) throws(NetlinkError) -> RouteAnswer? {
-        try transport.exchange(Self.request(toward: destination), sequence: sequence,
-                               operation: "look up the route to \(destination)")
-            .lazy.compactMap(Self.answer(from:)).first
+        try transport.exchange(
+            Self.request(toward: destination), sequence: sequence,
+            operation: "look up the route to \(destination)"
+        )
+        .lazy.compactMap(Self.answer(from:)).first
     }
 
     /// RTM_GETROUTE for the host route (/32, /128) to `destination`, in the main routing decision.
     static func request(toward destination: IPAddress) -> NetlinkRequest {
-        NetlinkRequest(type: Kernel.Route.getMessage, flags: Kernel.Flags.request,
-                       header: .route(family: Kernel.addressFamily(destination.family),
-                                      destinationLength: UInt8(destination.family.addressBits)),
-                       attributes: [.bytes(Kernel.Route.destination, destination.bytes)])
+        NetlinkRequest(
+            type: Kernel.Route.getMessage, flags: Kernel.Flags.request,
+            header: .route(
+                family: Kernel.addressFamily(destination.family),
+                destinationLength: UInt8(destination.family.addressBits)),
+            attributes: [.bytes(Kernel.Route.destination, destination.bytes)])
     }
 
     /// `rtm_type`, RTA_OIF and RTA_GATEWAY of an RTM_NEWROUTE answer.
     package static func answer(from message: ReplyMessage) -> RouteAnswer? {
         guard message.type == Kernel.Route.newMessage, let type = message.routeType else { return nil }
         let attributes = message.attributes(afterHeader: Kernel.rtmsgSize)
-        return RouteAnswer(type: type,
-                           outputInterface: attributes.first { $0.type == Kernel.Route.outputInterface }?.u32,
-                           gateway: attributes.first { $0.type == Kernel.Route.gateway }.flatMap { IPAddress(bytes: $0.payload) })
+        return RouteAnswer(
+            type: type,
+            outputInterface: attributes.first { $0.type == Kernel.Route.outputInterface }?.u32,
+            gateway: attributes.first { $0.type == Kernel.Route.gateway }.flatMap { IPAddress(bytes: $0.payload) })
     }
 }
 

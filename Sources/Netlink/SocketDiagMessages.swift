@@ -1,5 +1,5 @@
-import Snapshots
 import PortmapCore
+import Snapshots
 
 /// The sock_diag messages of a listener listing as Swift values: the dump request for one protocol
 /// and family, and a socket read back from its reply.
@@ -11,10 +11,12 @@ enum SocketDiagMessages {
     /// left out, as `ss -lu` leaves it out.
     static func dumpRequest(_ transport: TransportProtocol, family: IPFamily) -> NetlinkRequest {
         let states = transport == .udp ? Kernel.SocketDiag.unconnected : Kernel.SocketDiag.listening
-        return NetlinkRequest(type: Kernel.SocketDiag.byFamily, flags: Kernel.Flags.dump,
-                              header: .socketDiag(family: Kernel.addressFamily(family), protocol: Kernel.ipProtocol(transport),
-                                                  states: states),
-                              attributes: [])
+        return NetlinkRequest(
+            type: Kernel.SocketDiag.byFamily, flags: Kernel.Flags.dump,
+            header: .socketDiag(
+                family: Kernel.addressFamily(family), protocol: Kernel.ipProtocol(transport),
+                states: states),
+            attributes: [])
     }
 
     /// The socket a dump reply message describes; nil for other messages.
@@ -26,10 +28,12 @@ enum SocketDiagMessages {
     /// itself for a socket bound to any other IPv6 address.
     static func listener(from message: ReplyMessage, protocol transport: TransportProtocol) -> ListeningSocket? {
         guard message.type == Kernel.SocketDiag.byFamily, let socket = message.diagSocket,
-              let family = Kernel.ipFamily(socket.family),
-              let address = IPAddress(bytes: socket.address.prefix(family == .ipv4 ? 4 : 16)) else { return nil }
+            let family = Kernel.ipFamily(socket.family),
+            let address = IPAddress(bytes: socket.address.prefix(family == .ipv4 ? 4 : 16))
+        else { return nil }
         let v6Only = message.attributes(afterHeader: Kernel.inetDiagMsgSize).first { $0.type == Kernel.SocketDiag.v6Only }?.u8
-        return ListeningSocket(protocol: transport, family: family, address: address, port: socket.port,
-                               acceptsIPv4: family == .ipv6 && v6Only == 0, inode: socket.inode)
+        return ListeningSocket(
+            protocol: transport, family: family, address: address, port: socket.port,
+            acceptsIPv4: family == .ipv6 && v6Only == 0, inode: socket.inode)
     }
 }

@@ -1,9 +1,10 @@
+import PortmapCore
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
-import PortmapCore
 
 /// How long a verb keeps redoing a read-edit-commit cycle that lost a race with a writer outside
 /// our lock (an `iptables-legacy -A` loop under another lock file, another nft client): a bounded
@@ -41,8 +42,10 @@ extension CommitRetry {
     /// The cycle every backend's writing verbs run under their lock: `attempt` reads, plans and
     /// commits; one that lost a race is redone after `backOff()` until the budget is spent, and
     /// then `busy` (given the last race and the number of attempts) is thrown, code 11.
-    public static func run<Value>(_ attempt: () throws(BackendError) -> CommitAttempt<Value>,
-                                  busy: (_ lastRace: String, _ attempts: Int) -> BackendError) throws(BackendError) -> Value {
+    public static func run<Value>(
+        _ attempt: () throws(BackendError) -> CommitAttempt<Value>,
+        busy: (_ lastRace: String, _ attempts: Int) -> BackendError
+    ) throws(BackendError) -> Value {
         var retry = CommitRetry()
         while true {
             switch try attempt() {

@@ -1,9 +1,10 @@
+import PortmapCore
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
-import PortmapCore
 
 /// An exclusive `flock` on a lock file, held while the value lives: how the backends keep their
 /// read-edit-commit cycles from interleaving with other writers' (each backend names its file and
@@ -13,8 +14,10 @@ public struct NodeLock: ~Copyable {
 
     /// Runs `body` holding the lock at `path` (taken as `init` takes it); released when `body`
     /// returns or throws.
-    public static func holding<Value>(path: String, name: String, timeoutMilliseconds: Int,
-                                      _ body: () throws(BackendError) -> Value) throws(BackendError) -> Value {
+    public static func holding<Value>(
+        path: String, name: String, timeoutMilliseconds: Int,
+        _ body: () throws(BackendError) -> Value
+    ) throws(BackendError) -> Value {
         let lock = try NodeLock(path: path, name: name, timeoutMilliseconds: timeoutMilliseconds)
         defer { withExtendedLifetime(lock) {} }
         return try body()
@@ -37,8 +40,9 @@ public struct NodeLock: ~Copyable {
             }
             guard Self.nowMilliseconds() < deadline else {
                 close(descriptor)
-                throw BackendError(.busy, "another process holds the \(name) \(path)",
-                                   details: "waited \(timeoutMilliseconds) ms; retry later")
+                throw BackendError(
+                    .busy, "another process holds the \(name) \(path)",
+                    details: "waited \(timeoutMilliseconds) ms; retry later")
             }
             usleep(10_000)
         }

@@ -1,9 +1,10 @@
+internal import CNetNamespace
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
-internal import CNetNamespace
 
 /// Work on a thread of its own in another network namespace: `unshare` and `setns` move only the
 /// calling thread, and this one ends with the work, so no other thread (the caller's least of

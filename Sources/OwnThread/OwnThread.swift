@@ -19,10 +19,12 @@ public final class OwnThread {
     /// Starts `work` on a new thread. Call `join()` exactly once.
     public init(_ work: @escaping () -> Void) throws(StartFailure) {
         let context = Unmanaged.passRetained(Work(work)).toOpaque()
-        let started = pthread_create(&thread, nil, { context in
-            Unmanaged<Work>.fromOpaque(context!).takeRetainedValue().run()
-            return nil
-        }, context)
+        let started = pthread_create(
+            &thread, nil,
+            { context in
+                Unmanaged<Work>.fromOpaque(context!).takeRetainedValue().run()
+                return nil
+            }, context)
         guard started == 0 else {
             Unmanaged<Work>.fromOpaque(context).release()
             throw StartFailure(code: started)

@@ -1,9 +1,10 @@
+import PortmapCore
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
-import PortmapCore
 
 /// The process edge shared by the plugin executables: environment and stdin in, the plugin's
 /// output written out, its exit code returned. Nothing else in the package touches stdio.
@@ -19,7 +20,8 @@ public enum PluginMain {
         // A result that cannot be delivered is a failed verb (Go exits 1 too). A closed stdout
         // is known before anything is changed, so the verb is refused then and the node untouched.
         if !command.isEmpty && fcntl(STDOUT_FILENO, F_GETFD) < 0 {
-            _ = write("portmap: \(command): stdout is not open (\(String(cString: strerror(errno)))): no result could be delivered, nothing was changed\n", to: STDERR_FILENO)
+            _ = write(
+                "portmap: \(command): stdout is not open (\(String(cString: strerror(errno)))): no result could be delivered, nothing was changed\n", to: STDERR_FILENO)
             exit(1)
         }
         let needsStdin = !command.isEmpty && command != "VERSION"
@@ -28,7 +30,8 @@ public enum PluginMain {
         if let failure = write(output.stdout, to: STDOUT_FILENO) {
             // Past this point the change is committed. It is not undone here: the runtime, seeing
             // the failure, runs DEL for this container, which removes it.
-            _ = write("portmap: \(command): cannot write the result to stdout (\(failure)); the runtime's DEL after this failure removes what was written\n", to: STDERR_FILENO)
+            _ = write(
+                "portmap: \(command): cannot write the result to stdout (\(failure)); the runtime's DEL after this failure removes what was written\n", to: STDERR_FILENO)
             exitCode = exitCode == 0 ? 1 : exitCode
         }
         _ = write(output.stderr, to: STDERR_FILENO)

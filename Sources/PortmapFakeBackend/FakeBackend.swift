@@ -1,9 +1,10 @@
+import PortmapCore
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
-import PortmapCore
 
 /// A backend that keeps each container's planned rules, rendered as `iptables-save` lines, in a
 /// JSON state file instead of the kernel. It runs the same planner as the iptables backend, so the
@@ -27,9 +28,11 @@ public struct FakeBackend: PortMapBackend {
     public func add(_ request: PortMapRequest) throws(BackendError) -> [String] {
         if let failure { throw failure }
         var state = load()
-        state[key(request)] = .object(JSONObject(Self.lines(request).map { family, lines in
-            (family.rawValue, JSONValue.array(lines.map { .string($0) }))
-        }))
+        state[key(request)] = .object(
+            JSONObject(
+                Self.lines(request).map { family, lines in
+                    (family.rawValue, JSONValue.array(lines.map { .string($0) }))
+                }))
         save(state)
         return []
     }

@@ -23,8 +23,10 @@ public struct ListeningSocket: Sendable, Hashable {
     public var inode: UInt32
     public var owners: [Owner]
 
-    public init(protocol: TransportProtocol, family: IPFamily, address: IPAddress, port: UInt16,
-                acceptsIPv4: Bool = false, inode: UInt32 = 0, owners: [Owner] = []) {
+    public init(
+        protocol: TransportProtocol, family: IPFamily, address: IPAddress, port: UInt16,
+        acceptsIPv4: Bool = false, inode: UInt32 = 0, owners: [Owner] = []
+    ) {
         self.protocol = `protocol`
         self.family = family
         self.address = address

@@ -29,10 +29,12 @@ public struct NodeSnapshot: Sendable, Equatable {
     /// one of them looks gone, which the pod-gone finding then says.
     public var unenteredNamespaces: Int
 
-    public init(natTables: [NatTableSnapshot] = [], nftTables: [NFTablesSnapshot] = [], listeners: [ListeningSocket] = [], localAddresses: [IPAddress] = [],
-                routes: [IPAddress: RouteFact] = [:], routeLocalnet: [String: Bool] = [:],
-                bridges: [String: [BridgePort]] = [:], podNamespaceAddresses: Set<IPAddress>? = nil,
-                unenteredNamespaces: Int = 0) {
+    public init(
+        natTables: [NatTableSnapshot] = [], nftTables: [NFTablesSnapshot] = [], listeners: [ListeningSocket] = [], localAddresses: [IPAddress] = [],
+        routes: [IPAddress: RouteFact] = [:], routeLocalnet: [String: Bool] = [:],
+        bridges: [String: [BridgePort]] = [:], podNamespaceAddresses: Set<IPAddress>? = nil,
+        unenteredNamespaces: Int = 0
+    ) {
         self.natTables = natTables
         self.nftTables = nftTables
         self.listeners = listeners

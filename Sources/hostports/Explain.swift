@@ -6,13 +6,14 @@ struct Explain: ParsableCommand {
         abstract: "Follow a packet to <addr>:<port>[/tcp|udp|sctp] and say which step fails and what to do.",
         discussion: "Exits with status 1 when the packet would not reach a pod.")
 
-    @Argument(help: "The address and port a client connects to, e.g. 192.0.2.1:8080 or [2001:db8::1]:53/udp.",
-              transform: { text in
-                  guard let target = ExplainTarget(parsing: text) else {
-                      throw ValidationError("expected <addr>:<port>[/tcp|udp|sctp] with an IPv6 address in brackets, got \"\(text)\"")
-                  }
-                  return target
-              })
+    @Argument(
+        help: "The address and port a client connects to, e.g. 192.0.2.1:8080 or [2001:db8::1]:53/udp.",
+        transform: { text in
+            guard let target = ExplainTarget(parsing: text) else {
+                throw ValidationError("expected <addr>:<port>[/tcp|udp|sctp] with an IPv6 address in brackets, got \"\(text)\"")
+            }
+            return target
+        })
     var target: ExplainTarget
 
     @OptionGroup var output: OutputOptions

@@ -9,7 +9,8 @@ struct Hostports: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "hostports",
         abstract: "Explain the node's hostPort mappings (CNI portmap).",
-        discussion: "Reads the legacy iptables nat tables, the nftables backend's tables, listening sockets, addresses and routes of the network namespace it runs in. It changes nothing.",
+        discussion:
+            "Reads the legacy iptables nat tables, the nftables backend's tables, listening sockets, addresses and routes of the network namespace it runs in. It changes nothing.",
         subcommands: [List.self, Conflicts.self, Explain.self],
         defaultSubcommand: List.self)
 }

@@ -2,8 +2,8 @@ import ArgumentParser
 import Diagnostics
 import HostScan
 import IPTablesBackend
-import Netlink
 import NFTablesBackend
+import Netlink
 import PortmapCore
 import Snapshots
 

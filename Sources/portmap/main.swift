@@ -1,9 +1,11 @@
 import IPTablesBackend
-import Netlink
 import NFTablesBackend
+import Netlink
 import PluginMain
 import PortmapCore
 
 /// Every backend the config's `backend` may name; adding one is its module and a line here.
-PluginMain.run(PortmapPlugin(backends: [IPTablesBackend.descriptor, NFTablesBackend.descriptor],
-                             hostNetwork: NetlinkHostNetwork(), about: PluginMain.about))
+PluginMain.run(
+    PortmapPlugin(
+        backends: [IPTablesBackend.descriptor, NFTablesBackend.descriptor],
+        hostNetwork: NetlinkHostNetwork(), about: PluginMain.about))

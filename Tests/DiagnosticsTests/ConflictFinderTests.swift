@@ -6,8 +6,9 @@ import Testing
 /// `hostports conflicts` over fixed snapshots: each kind of finding appears exactly when its
 /// cause is there, and a healthy node has none.
 @Suite struct ConflictFinderTests {
-    static let twin = FixturePod(containerID: "cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc",
-                                 addresses: ["10.88.0.4/24"], mappings: #"{"hostPort": 8080, "containerPort": 8000}"#)
+    static let twin = FixturePod(
+        containerID: "cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc",
+        addresses: ["10.88.0.4/24"], mappings: #"{"hostPort": 8080, "containerPort": 8000}"#)
 
     func kinds(_ snapshot: NodeSnapshot) -> [String] {
         ConflictFinder.findings(in: HostPortInventory(snapshot)).map { "\($0.kind.rawValue) \($0.family)" }
@@ -21,7 +22,9 @@ import Testing
         let inventory = HostPortInventory(SnapshotFixtures.snapshot([SnapshotFixtures.web, Self.twin]))
         let findings = ConflictFinder.findings(in: inventory)
         #expect(findings.map(\.kind) == [.duplicateClaim])
-        #expect(findings.first?.message == "tcp/8080 on every address is claimed by hostport-v4/aaaaaaaaaaaa and hostport-v4/cccccccccccc; only hostport-v4/aaaaaaaaaaaa answers")
+        #expect(
+            findings.first?.message
+                == "tcp/8080 on every address is claimed by hostport-v4/aaaaaaaaaaaa and hostport-v4/cccccccccccc; only hostport-v4/aaaaaaaaaaaa answers")
         #expect(findings.first.map { $0.mappings.map { inventory.mappings[$0].podIP.description } } == ["10.88.0.2", "10.88.0.4"])
     }
 
@@ -30,22 +33,30 @@ import Testing
         bound.mappings = #"{"hostPort": 8080, "containerPort": 8000, "hostIP": "192.0.2.2"}"#
         let findings = ConflictFinder.findings(in: HostPortInventory(SnapshotFixtures.snapshot([bound, SnapshotFixtures.web])))
         #expect(findings.map(\.kind) == [.wildcardOverlap])
-        #expect(findings.first?.message == "tcp/8080 is claimed on every address by hostport-v4/aaaaaaaaaaaa and on 192.0.2.2 by hostport-v4/cccccccccccc; on that address only hostport-v4/cccccccccccc answers")
+        #expect(
+            findings.first?.message
+                == "tcp/8080 is claimed on every address by hostport-v4/aaaaaaaaaaaa and on 192.0.2.2 by hostport-v4/cccccccccccc; on that address only hostport-v4/cccccccccccc answers"
+        )
     }
 
     @Test func distinctHostIPsDoNotConflict() {
-        var one = Self.twin, two = SnapshotFixtures.bound
+        var one = Self.twin
+        var two = SnapshotFixtures.bound
         one.mappings = #"{"hostPort": 9090, "containerPort": 8000, "hostIP": "192.0.2.1"}"#
         two.mappings = #"{"hostPort": 9090, "containerPort": 8000, "hostIP": "192.0.2.2"}"#
         #expect(kinds(SnapshotFixtures.snapshot([one, two])) == [])
     }
 
     @Test func listenerOnAMappedPort() {
-        let socket = ListeningSocket(protocol: .udp, family: .ipv4, address: IPAddress("0.0.0.0")!, port: 5353,
-                                     owners: [.init(pid: 99, command: "avahi-daemon")])
+        let socket = ListeningSocket(
+            protocol: .udp, family: .ipv4, address: IPAddress("0.0.0.0")!, port: 5353,
+            owners: [.init(pid: 99, command: "avahi-daemon")])
         let findings = ConflictFinder.findings(in: HostPortInventory(SnapshotFixtures.snapshot([SnapshotFixtures.web], listeners: [socket])))
         #expect(findings.map(\.kind) == [.shadowedListener])
-        #expect(findings.first?.message == "avahi-daemon[99] (0.0.0.0:5353) listens on udp/5353, which hostport-v4/aaaaaaaaaaaa maps on every address to 10.88.0.2:53: connections to it reach the pod, not the process")
+        #expect(
+            findings.first?.message
+                == "avahi-daemon[99] (0.0.0.0:5353) listens on udp/5353, which hostport-v4/aaaaaaaaaaaa maps on every address to 10.88.0.2:53: connections to it reach the pod, not the process"
+        )
     }
 
     @Test func orphanChainWhenTheEntryRulesAreGone() {
@@ -66,7 +77,10 @@ import Testing
         }
         let findings = ConflictFinder.findings(in: HostPortInventory(snapshot))
         #expect(findings.map(\.kind) == [.entryWithoutDNAT])
-        #expect(findings.first?.message == "iptables-legacy nat (ipv6): entry rule #2 of CNI-HOSTPORT-DNAT (hostport-v4/aaaaaaaaaaaa) jumps to \(ListReportTests.webChain), which has no DNAT rule for port 5353")
+        #expect(
+            findings.first?.message
+                == "iptables-legacy nat (ipv6): entry rule #2 of CNI-HOSTPORT-DNAT (hostport-v4/aaaaaaaaaaaa) jumps to \(ListReportTests.webChain), which has no DNAT rule for port 5353"
+        )
     }
 
     /// Both plugins list a port bound to an IPv4 hostIP in the container's IPv6 entry rules too,
@@ -97,8 +111,9 @@ import Testing
         #expect(findings.map(\.kind) == [.podGone])
         #expect(findings.first?.mappings.count == 2)  // both of the pod's IPv4 mappings
         gone.unenteredNamespaces = 2
-        #expect(ConflictFinder.findings(in: HostPortInventory(gone)).first?.message.hasSuffix(
-            "(no CNI DEL) (2 network namespace(s) could not be entered)") == true)
+        #expect(
+            ConflictFinder.findings(in: HostPortInventory(gone)).first?.message.hasSuffix(
+                "(no CNI DEL) (2 network namespace(s) could not be entered)") == true)
         // Without a namespace scan nothing is concluded.
         gone.podNamespaceAddresses = nil
         #expect(kinds(gone) == [])
@@ -109,18 +124,20 @@ import Testing
         snapshot.natTables[1] = NatTableSnapshot(family: .ipv6, exists: false)
         let inventory = HostPortInventory(snapshot)
         let findings = ConflictFinder.findings(in: inventory)
-        #expect(Reports.conflictsTable(findings, inventory) == """
-            KIND             FAMILY  PROBLEM
-            duplicate-claim  ipv4    tcp/8080 on every address is claimed by hostport-v4/aaaaaaaaaaaa and hostport-v4/cccccccccccc; only hostport-v4/aaaaaaaaaaaa answers
+        #expect(
+            Reports.conflictsTable(findings, inventory) == """
+                KIND             FAMILY  PROBLEM
+                duplicate-claim  ipv4    tcp/8080 on every address is claimed by hostport-v4/aaaaaaaaaaaa and hostport-v4/cccccccccccc; only hostport-v4/aaaaaaaaaaaa answers
 
-            KIND             WHAT TO DO
-            duplicate-claim  remove one of the pods, or give each a different hostPort or hostIP
+                KIND             WHAT TO DO
+                duplicate-claim  remove one of the pods, or give each a different hostPort or hostIP
 
-            """)
+                """)
         let json = Reports.conflictsJSON(findings, inventory)
         let parsed = try? JSONParser.parse(Array(json.utf8))
         guard case .object(let document) = parsed, case .array(let conflicts) = document["conflicts"],
-              case .object(let first) = conflicts.first, case .array(let mappings) = first["mappings"] else {
+            case .object(let first) = conflicts.first, case .array(let mappings) = first["mappings"]
+        else {
             Issue.record("not the documented shape: \(json)")
             return
         }

@@ -14,8 +14,10 @@ import Testing
         #expect(target == ExplainTarget(address: IPAddress(address)!, port: UInt16(port), protocol: transport))
     }
 
-    @Test(arguments: ["192.0.2.1", "192.0.2.1:0", "192.0.2.1:65536", "2001:db8::1:80", "[192.0.2.1]:80",
-                      "192.0.2.1:80/icmp", "host:80", ":80", "192.0.2.1:80/"])
+    @Test(arguments: [
+        "192.0.2.1", "192.0.2.1:0", "192.0.2.1:65536", "2001:db8::1:80", "[192.0.2.1]:80",
+        "192.0.2.1:80/icmp", "host:80", ":80", "192.0.2.1:80/",
+    ])
     func refuses(text: String) {
         #expect(ExplainTarget(parsing: text) == nil)
     }

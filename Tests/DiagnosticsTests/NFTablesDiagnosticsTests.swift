@@ -9,14 +9,17 @@ import Testing
 
     @Test func listsMapElementsAsMappings() {
         let inventory = HostPortInventory(SnapshotFixtures.nftSnapshot(Self.pods))
-        let summary = inventory.mappings.map { "\($0.store) \($0.table) \($0.chain) \($0.protocol) \($0.hostIPText):\($0.hostPort) -> \($0.podIP):\($0.podPort) \($0.containerID!.prefix(4)) \($0.hairpinMasquerade) \($0.localhostMasquerade)" }
-        #expect(summary == [
-            "nftables ip cni_hostport hostport_dnat tcp *:8080 -> 10.88.0.2:80 aaaa true true",
-            "nftables ip cni_hostport hostport_dnat udp *:5353 -> 10.88.0.2:53 aaaa true true",
-            "nftables ip cni_hostport hostip_dnat tcp 192.0.2.2:9090 -> 10.88.0.3:90 bbbb true true",
-            "nftables ip6 cni_hostport hostport_dnat tcp *:8080 -> 2001:db8:88::2:80 aaaa true false",
-            "nftables ip6 cni_hostport hostport_dnat udp *:5353 -> 2001:db8:88::2:53 aaaa true false",
-        ])
+        let summary = inventory.mappings.map {
+            "\($0.store) \($0.table) \($0.chain) \($0.protocol) \($0.hostIPText):\($0.hostPort) -> \($0.podIP):\($0.podPort) \($0.containerID!.prefix(4)) \($0.hairpinMasquerade) \($0.localhostMasquerade)"
+        }
+        #expect(
+            summary == [
+                "nftables ip cni_hostport hostport_dnat tcp *:8080 -> 10.88.0.2:80 aaaa true true",
+                "nftables ip cni_hostport hostport_dnat udp *:5353 -> 10.88.0.2:53 aaaa true true",
+                "nftables ip cni_hostport hostip_dnat tcp 192.0.2.2:9090 -> 10.88.0.3:90 bbbb true true",
+                "nftables ip6 cni_hostport hostport_dnat tcp *:8080 -> 2001:db8:88::2:80 aaaa true false",
+                "nftables ip6 cni_hostport hostport_dnat udp *:5353 -> 2001:db8:88::2:53 aaaa true false",
+            ])
         #expect(ConflictFinder.findings(in: inventory).isEmpty)
     }
 
@@ -38,9 +41,11 @@ import Testing
         var wildcard = ConflictFinderTests.twin
         wildcard.mappings = #"{"hostPort": 9090, "containerPort": 8000}"#
         let inventory = HostPortInventory(SnapshotFixtures.nftSnapshot([wildcard, SnapshotFixtures.bound]))
-        #expect(PacketPathExplainer.explain(ExplainTarget(parsing: "192.0.2.2:9090")!, in: inventory).verdict
+        #expect(
+            PacketPathExplainer.explain(ExplainTarget(parsing: "192.0.2.2:9090")!, in: inventory).verdict
                 == "reaches 10.88.0.3:90 (hostport-v4/bbbbbbbbbbbb)")
-        #expect(PacketPathExplainer.explain(ExplainTarget(parsing: "192.0.2.1:9090")!, in: inventory).verdict
+        #expect(
+            PacketPathExplainer.explain(ExplainTarget(parsing: "192.0.2.1:9090")!, in: inventory).verdict
                 == "reaches 10.88.0.4:8000 (hostport-v4/cccccccccccc)")
         #expect(ConflictFinder.findings(in: inventory).map(\.kind) == [.wildcardOverlap])
     }

@@ -15,19 +15,20 @@ import Testing
     @Test func answeringPathGolden() {
         let explanation = explain("192.0.2.1:8080", node)
         #expect(explanation.failure == nil)
-        #expect(Reports.explainText(explanation) == """
-            192.0.2.1:8080/tcp:
-            STEP        RESULT  DETAIL
-            address     ok      192.0.2.1 is an address of this node
-            hook        ok      PREROUTING and OUTPUT jump to CNI-HOSTPORT-DNAT (iptables-legacy nat, ipv4)
-            entry-rule  ok      entry rule #1 of CNI-HOSTPORT-DNAT (hostport-v4/aaaaaaaaaaaa) sends tcp/8080 to \(ListReportTests.webChain)
-            dnat        ok      -A \(ListReportTests.webChain) -p tcp -m tcp --dport 8080 -j DNAT --to-destination 10.88.0.2:80 — DNAT to 10.88.0.2:80 (hostport-v4/aaaaaaaaaaaa, iptables-legacy nat)
-            pod-route   ok      10.88.0.2 routes through cni-hp0, and a network namespace on the node holds it
-            hairpin     ok      pods on cni-hp0 can use it too (hairpin_mode on all 2 port(s), masquerade mark present)
+        #expect(
+            Reports.explainText(explanation) == """
+                192.0.2.1:8080/tcp:
+                STEP        RESULT  DETAIL
+                address     ok      192.0.2.1 is an address of this node
+                hook        ok      PREROUTING and OUTPUT jump to CNI-HOSTPORT-DNAT (iptables-legacy nat, ipv4)
+                entry-rule  ok      entry rule #1 of CNI-HOSTPORT-DNAT (hostport-v4/aaaaaaaaaaaa) sends tcp/8080 to \(ListReportTests.webChain)
+                dnat        ok      -A \(ListReportTests.webChain) -p tcp -m tcp --dport 8080 -j DNAT --to-destination 10.88.0.2:80 — DNAT to 10.88.0.2:80 (hostport-v4/aaaaaaaaaaaa, iptables-legacy nat)
+                pod-route   ok      10.88.0.2 routes through cni-hp0, and a network namespace on the node holds it
+                hairpin     ok      pods on cni-hp0 can use it too (hairpin_mode on all 2 port(s), masquerade mark present)
 
-            answers: reaches 10.88.0.2:80 (hostport-v4/aaaaaaaaaaaa)
+                answers: reaches 10.88.0.2:80 (hostport-v4/aaaaaaaaaaaa)
 
-            """)
+                """)
     }
 
     @Test func notALocalAddress() {

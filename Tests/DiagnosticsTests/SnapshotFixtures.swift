@@ -13,9 +13,9 @@ struct FixturePod {
 
     var config: PortMapConfig {
         let json = """
-        {"cniVersion": "1.0.0", "name": "\(network)", "type": "portmap", "snat": \(snat),
-         "runtimeConfig": {"portMappings": [\(mappings)]}}
-        """
+            {"cniVersion": "1.0.0", "name": "\(network)", "type": "portmap", "snat": \(snat),
+             "runtimeConfig": {"portMappings": [\(mappings)]}}
+            """
         return try! PortMapConfig(json: try! JSONParser.parse(Array(json.utf8)))
     }
 }
@@ -66,12 +66,14 @@ enum SnapshotFixtures {
             podNamespaceAddresses: Set(podAddresses))
     }
 
-    static let web = FixturePod(containerID: "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
-                                addresses: ["10.88.0.2/24", "2001:db8:88::2/64"],
-                                mappings: #"{"hostPort": 8080, "containerPort": 80}, {"hostPort": 5353, "containerPort": 53, "protocol": "udp"}"#)
-    static let bound = FixturePod(containerID: "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb",
-                                  addresses: ["10.88.0.3/24"],
-                                  mappings: #"{"hostPort": 9090, "containerPort": 90, "hostIP": "192.0.2.2"}"#)
+    static let web = FixturePod(
+        containerID: "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+        addresses: ["10.88.0.2/24", "2001:db8:88::2/64"],
+        mappings: #"{"hostPort": 8080, "containerPort": 80}, {"hostPort": 5353, "containerPort": 53, "protocol": "udp"}"#)
+    static let bound = FixturePod(
+        containerID: "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb",
+        addresses: ["10.88.0.3/24"],
+        mappings: #"{"hostPort": 9090, "containerPort": 90, "hostIP": "192.0.2.2"}"#)
 }
 
 extension NodeSnapshot {

@@ -40,8 +40,10 @@ struct ConfigGenerator {
     static let markBits = integers([nil, 0, 13, 31, 32, -1])
     static let markChains = strings([nil, "KUBE-MARK-MASQ", "", "A CHAIN", "CHAIN-NAME-LONGER-THAN-28-CHARS"])
     static let backends = strings([nil, "iptables", "nftables", "bogus"])
-    static let tokens = strings(["-s", "10.0.0.0/8", "!", "-d", "-i", "-o", "-p", "--src", "--protocol", "-m", "0.0.0.0/0",
-                                 "2001:db8::/32", "::/0", "192.0.2.1", "eth0", "eth+", "lo", "tcp", "UDP", "17", "all", "icmp"])
+    static let tokens = strings([
+        "-s", "10.0.0.0/8", "!", "-d", "-i", "-o", "-p", "--src", "--protocol", "-m", "0.0.0.0/0",
+        "2001:db8::/32", "::/0", "192.0.2.1", "eth0", "eth+", "lo", "tcp", "UDP", "17", "all", "icmp",
+    ])
     static let ports = integers([80, 8080, 1, 65535, 53, nil, 0, 65536]) + [.number(JSONNumber(literal: "-0")), .string("80"), .number(JSONNumber(literal: "80.0"))]
     static let protocols = strings([nil, "tcp", "udp", "sctp", "TCP", "Udp", "icmp", ""])
     static let hostIPs = strings([nil, "", "0.0.0.0", "::", "192.0.2.1", "192.0.2.2", "2001:db8:1::2", "::ffff:192.0.2.1", "1.2.3", "01.2.3.4"])
@@ -69,16 +71,25 @@ struct ConfigGenerator {
     }
 
     mutating func config() -> JSONObject {
-        var config = object([
-            ("cniVersion", Self.versions), ("name", Self.names), ("snat", Self.flags), ("masqAll", Self.flags),
-            ("localnetGuard", Self.flags), ("markMasqBit", Self.markBits), ("externalSetMarkChain", Self.markChains),
-            ("backend", Self.backends),
-        ], into: JSONObject([("type", .string("portmap"))]))
+        var config = object(
+            [
+                ("cniVersion", Self.versions), ("name", Self.names), ("snat", Self.flags), ("masqAll", Self.flags),
+                ("localnetGuard", Self.flags), ("markMasqBit", Self.markBits), ("externalSetMarkChain", Self.markChains),
+                ("backend", Self.backends),
+            ], into: JSONObject([("type", .string("portmap"))]))
         for key in ["conditionsV4", "conditionsV6"] {
             config[key] = array(upTo: 7) { $0.pick(Self.tokens) }
         }
-        if let mappings = array(upTo: 9, { .object($0.object([("hostPort", Self.ports), ("containerPort", Self.ports),
-                                                               ("protocol", Self.protocols), ("hostIP", Self.hostIPs)])) }) {
+        if let mappings = array(
+            upTo: 9,
+            {
+                .object(
+                    $0.object([
+                        ("hostPort", Self.ports), ("containerPort", Self.ports),
+                        ("protocol", Self.protocols), ("hostIP", Self.hostIPs),
+                    ]))
+            })
+        {
             config["runtimeConfig"] = .object(JSONObject([("portMappings", mappings)]))
         }
         if byte() % 4 == 0 { config["prevResult"] = .object(prevResult()) }

@@ -37,8 +37,10 @@ enum FuzzChecks {
         }
     }
 
-    static let environment = ["CNI_CONTAINERID": "fuzz-ctr", "CNI_NETNS": "/var/run/netns/fuzz", "CNI_IFNAME": "eth0",
-                              "CNI_PATH": "/opt/cni/bin"]
+    static let environment = [
+        "CNI_CONTAINERID": "fuzz-ctr", "CNI_NETNS": "/var/run/netns/fuzz", "CNI_IFNAME": "eth0",
+        "CNI_PATH": "/opt/cni/bin",
+    ]
 
     /// ADD, CHECK, GC, STATUS and DEL against one recording backend. Every answer is a result or
     /// a CNI error object; a successful ADD's rules pass CHECK; GC keeps the container's rules
@@ -57,7 +59,8 @@ enum FuzzChecks {
                 if command == "ADD" {
                     added = true
                     guard case .object(let result)? = try? JSONParser.parse(Array(output.stdout.utf8)),
-                          case .string? = result["cniVersion"] else {
+                        case .string? = result["cniVersion"]
+                    else {
                         fatalError("ADD succeeded without a result object: \(output.stdout)")
                     }
                 }
@@ -72,8 +75,9 @@ enum FuzzChecks {
                 }
             case 1:
                 guard case .object(let error)? = try? JSONParser.parse(Array(output.stdout.utf8)),
-                      case .number(let code)? = error["code"], code.int64 != nil,
-                      case .string(let message)? = error["msg"], !message.isEmpty else {
+                    case .number(let code)? = error["code"], code.int64 != nil,
+                    case .string(let message)? = error["msg"], !message.isEmpty
+                else {
                     fatalError("\(command) failed without a CNI error object: \(output.stdout)")
                 }
                 // CHECK after a successful ADD may only fail for a version that has no CHECK.

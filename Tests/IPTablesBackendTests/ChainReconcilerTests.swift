@@ -1,5 +1,6 @@
-import Testing
 import PortmapCore
+import Testing
+
 @testable import IPTablesBackend
 
 /// What ADD, CHECK and DEL change in a table, without root.
@@ -20,21 +21,22 @@ struct ChainReconcilerTests {
         let plan = try Self.plan()
         #expect(try ChainReconciler.apply(plan, to: table))
         let chain = ChainName.dnat(network: "net1", containerID: "c1")
-        #expect(table.saveLines == [
-            "-A PREROUTING -m addrtype --dst-type LOCAL -j CNI-HOSTPORT-DNAT",
-            "-A OUTPUT -m addrtype --dst-type LOCAL -j CNI-HOSTPORT-DNAT",
-            #"-A POSTROUTING -m comment --comment "CNI portfwd requiring masquerade" -j CNI-HOSTPORT-MASQ"#,
-            "-A \(chain) -s 10.88.0.0/24 -p tcp -m tcp --dport 8080 -j CNI-HOSTPORT-SETMARK",
-            "-A \(chain) -s 127.0.0.1/32 -p tcp -m tcp --dport 8080 -j CNI-HOSTPORT-SETMARK",
-            "-A \(chain) -p tcp -m tcp --dport 8080 -j DNAT --to-destination 10.88.0.5:80",
-            "-A \(chain) -s 10.88.0.0/24 -d 192.0.2.1/32 -p udp -m udp --dport 8053 -j CNI-HOSTPORT-SETMARK",
-            "-A \(chain) -s 127.0.0.1/32 -d 192.0.2.1/32 -p udp -m udp --dport 8053 -j CNI-HOSTPORT-SETMARK",
-            "-A \(chain) -d 192.0.2.1/32 -p udp -m udp --dport 8053 -j DNAT --to-destination 10.88.0.5:53",
-            #"-A CNI-HOSTPORT-DNAT -p tcp -m comment --comment "dnat name: \"net1\" id: \"c1\"" -m multiport --dports 8080 -j \#(chain)"#,
-            #"-A CNI-HOSTPORT-DNAT -p udp -m comment --comment "dnat name: \"net1\" id: \"c1\"" -m multiport --dports 8053 -j \#(chain)"#,
-            "-A CNI-HOSTPORT-MASQ -m mark --mark 0x2000/0x2000 -j MASQUERADE",
-            #"-A CNI-HOSTPORT-SETMARK -m comment --comment "CNI portfwd masquerade mark" -j MARK --set-xmark 0x2000/0x2000"#,
-        ])
+        #expect(
+            table.saveLines == [
+                "-A PREROUTING -m addrtype --dst-type LOCAL -j CNI-HOSTPORT-DNAT",
+                "-A OUTPUT -m addrtype --dst-type LOCAL -j CNI-HOSTPORT-DNAT",
+                #"-A POSTROUTING -m comment --comment "CNI portfwd requiring masquerade" -j CNI-HOSTPORT-MASQ"#,
+                "-A \(chain) -s 10.88.0.0/24 -p tcp -m tcp --dport 8080 -j CNI-HOSTPORT-SETMARK",
+                "-A \(chain) -s 127.0.0.1/32 -p tcp -m tcp --dport 8080 -j CNI-HOSTPORT-SETMARK",
+                "-A \(chain) -p tcp -m tcp --dport 8080 -j DNAT --to-destination 10.88.0.5:80",
+                "-A \(chain) -s 10.88.0.0/24 -d 192.0.2.1/32 -p udp -m udp --dport 8053 -j CNI-HOSTPORT-SETMARK",
+                "-A \(chain) -s 127.0.0.1/32 -d 192.0.2.1/32 -p udp -m udp --dport 8053 -j CNI-HOSTPORT-SETMARK",
+                "-A \(chain) -d 192.0.2.1/32 -p udp -m udp --dport 8053 -j DNAT --to-destination 10.88.0.5:53",
+                #"-A CNI-HOSTPORT-DNAT -p tcp -m comment --comment "dnat name: \"net1\" id: \"c1\"" -m multiport --dports 8080 -j \#(chain)"#,
+                #"-A CNI-HOSTPORT-DNAT -p udp -m comment --comment "dnat name: \"net1\" id: \"c1\"" -m multiport --dports 8053 -j \#(chain)"#,
+                "-A CNI-HOSTPORT-MASQ -m mark --mark 0x2000/0x2000 -j MASQUERADE",
+                #"-A CNI-HOSTPORT-SETMARK -m comment --comment "CNI portfwd masquerade mark" -j MARK --set-xmark 0x2000/0x2000"#,
+            ])
         #expect(try ChainReconciler.problems(plan, in: table).isEmpty)
     }
 
@@ -103,10 +105,11 @@ struct ChainReconcilerTests {
         let chain = ChainName.dnat(network: "net1", containerID: "c1")
         try table.deleteRule(in: chain, at: 2)
         try table.deleteRule(in: "OUTPUT", at: 0)
-        #expect(try ChainReconciler.problems(plan, in: table) == [
-            "iptables nat: rule missing: -A OUTPUT -m addrtype --dst-type LOCAL -j CNI-HOSTPORT-DNAT",
-            "iptables nat: rule missing: -A \(chain) -p tcp -m tcp --dport 8080 -j DNAT --to-destination 10.88.0.5:80",
-        ])
+        #expect(
+            try ChainReconciler.problems(plan, in: table) == [
+                "iptables nat: rule missing: -A OUTPUT -m addrtype --dst-type LOCAL -j CNI-HOSTPORT-DNAT",
+                "iptables nat: rule missing: -A \(chain) -p tcp -m tcp --dport 8080 -j DNAT --to-destination 10.88.0.5:80",
+            ])
     }
 
     @Test func checkFlagsRulesThatDoNotBelong() throws {
@@ -115,9 +118,10 @@ struct ChainReconcilerTests {
         _ = try ChainReconciler.apply(plan, to: table)
         let chain = ChainName.dnat(network: "net1", containerID: "c1")
         try table.append(IPTablesRule(protocolNumber: Inverted(6), matches: [.destinationPort(.tcp, 1)], target: .verdict("ACCEPT")), to: chain)
-        #expect(try ChainReconciler.problems(plan, in: table) == [
-            "iptables nat: unexpected rule: -A \(chain) -p tcp -m tcp --dport 1 -j ACCEPT",
-        ])
+        #expect(
+            try ChainReconciler.problems(plan, in: table) == [
+                "iptables nat: unexpected rule: -A \(chain) -p tcp -m tcp --dport 1 -j ACCEPT"
+            ])
     }
 
     @Test func externalMarkChainMustExist() throws {

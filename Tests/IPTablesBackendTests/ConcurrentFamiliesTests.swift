@@ -1,11 +1,13 @@
+import PortmapCore
+import Testing
+
+@testable import IPTablesBackend
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
-import PortmapCore
-import Testing
-@testable import IPTablesBackend
 
 /// The families' work runs at once, every item runs even when another fails, and the failure
 /// reported is the first in item order (IPv4 before IPv6), as it was when they ran in turn.

@@ -1,5 +1,6 @@
-import Testing
 import PortmapCore
+import Testing
+
 @testable import IPTablesBackend
 
 /// Golden bytes: each expected entry is assembled from what Debian's iptables-legacy 1.8.9 wrote to
@@ -52,62 +53,95 @@ struct EntryCodecTests {
 
     static let cases: [Case] = [
         // -A PREROUTING -m addrtype --dst-type LOCAL -j CNI-HOSTPORT-DNAT
-        Case(rule: IPTablesRule(matches: [.destinationTypeLocal], target: .jump("CNI-HOSTPORT-DNAT")), family: .ipv4,
-             expected: entry(.ipv4, ip: zeroIPv4 + "00000000", matches: [("addrtype", 1, "0000040000000000")],
-                             target: ("CNI-HOSTPORT-DNAT", 0, standardTarget))),
+        Case(
+            rule: IPTablesRule(matches: [.destinationTypeLocal], target: .jump("CNI-HOSTPORT-DNAT")), family: .ipv4,
+            expected: entry(
+                .ipv4, ip: zeroIPv4 + "00000000", matches: [("addrtype", 1, "0000040000000000")],
+                target: ("CNI-HOSTPORT-DNAT", 0, standardTarget))),
         // -A CNI-DN-… -s 10.0.0.0/24 -p tcp -m tcp --dport 8080 -j CNI-HOSTPORT-SETMARK
-        Case(rule: IPTablesRule(source: Inverted(IPNetwork("10.0.0.0/24")!), protocolNumber: Inverted(6),
-                                matches: [.destinationPort(.tcp, 8080)], target: .jump("CNI-HOSTPORT-SETMARK")), family: .ipv4,
-             expected: entry(.ipv4, ip: "0a00000000000000ffffff00" + String(repeating: "0", count: 136) + "06000000",
-                             matches: [("tcp", 0, "0000ffff901f901f0000000000000000")], target: ("CNI-HOSTPORT-SETMARK", 0, standardTarget))),
+        Case(
+            rule: IPTablesRule(
+                source: Inverted(IPNetwork("10.0.0.0/24")!), protocolNumber: Inverted(6),
+                matches: [.destinationPort(.tcp, 8080)], target: .jump("CNI-HOSTPORT-SETMARK")), family: .ipv4,
+            expected: entry(
+                .ipv4, ip: "0a00000000000000ffffff00" + String(repeating: "0", count: 136) + "06000000",
+                matches: [("tcp", 0, "0000ffff901f901f0000000000000000")], target: ("CNI-HOSTPORT-SETMARK", 0, standardTarget))),
         // -A CNI-DN-… -d 192.168.0.2/32 -p tcp -m tcp --dport 8083 -j DNAT --to-destination 10.0.0.2:83
-        Case(rule: IPTablesRule(destination: Inverted(IPNetwork("192.168.0.2/32")!), protocolNumber: Inverted(6),
-                                matches: [.destinationPort(.tcp, 8083)], target: .dnat(IPAddress("10.0.0.2")!, port: 83)), family: .ipv4,
-             expected: entry(.ipv4, ip: "00000000c0a8000200000000ffffffff" + String(repeating: "0", count: 128) + "06000000",
-                             matches: [("tcp", 0, "0000ffff931f931f0000000000000000")],
-                             target: ("DNAT", 2, "030000000a0000020000000000000000000000000a000002000000000000000000000000005300530000000000000000"))),
+        Case(
+            rule: IPTablesRule(
+                destination: Inverted(IPNetwork("192.168.0.2/32")!), protocolNumber: Inverted(6),
+                matches: [.destinationPort(.tcp, 8083)], target: .dnat(IPAddress("10.0.0.2")!, port: 83)), family: .ipv4,
+            expected: entry(
+                .ipv4, ip: "00000000c0a8000200000000ffffffff" + String(repeating: "0", count: 128) + "06000000",
+                matches: [("tcp", 0, "0000ffff931f931f0000000000000000")],
+                target: ("DNAT", 2, "030000000a0000020000000000000000000000000a000002000000000000000000000000005300530000000000000000"))),
         // -A CNI-DN-… -s 127.0.0.1/32 -p udp -m udp --dport 8082 -j CNI-HOSTPORT-SETMARK
-        Case(rule: IPTablesRule(source: Inverted(IPNetwork("127.0.0.1/32")!), protocolNumber: Inverted(17),
-                                matches: [.destinationPort(.udp, 8082)], target: .jump("CNI-HOSTPORT-SETMARK")), family: .ipv4,
-             expected: entry(.ipv4, ip: "7f00000100000000ffffffff" + String(repeating: "0", count: 136) + "11000000",
-                             matches: [("udp", 0, "0000ffff921f921f0000000000000000")], target: ("CNI-HOSTPORT-SETMARK", 0, standardTarget))),
+        Case(
+            rule: IPTablesRule(
+                source: Inverted(IPNetwork("127.0.0.1/32")!), protocolNumber: Inverted(17),
+                matches: [.destinationPort(.udp, 8082)], target: .jump("CNI-HOSTPORT-SETMARK")), family: .ipv4,
+            expected: entry(
+                .ipv4, ip: "7f00000100000000ffffffff" + String(repeating: "0", count: 136) + "11000000",
+                matches: [("udp", 0, "0000ffff921f921f0000000000000000")], target: ("CNI-HOSTPORT-SETMARK", 0, standardTarget))),
         // -A CNI-DN-… -p sctp -m sctp --dport 8087 -j DNAT --to-destination 10.0.0.2:87
-        Case(rule: IPTablesRule(protocolNumber: Inverted(132), matches: [.destinationPort(.sctp, 8087)],
-                                target: .dnat(IPAddress("10.0.0.2")!, port: 87)), family: .ipv4,
-             expected: entry(.ipv4, ip: zeroIPv4 + "84000000",
-                             matches: [("sctp", 0, "971f971f00000000" + String(repeating: "0", count: 512) + "00000000ff0000ff0000ff0000ff000000000000020000000000000000000000")],
-                             target: ("DNAT", 2, "030000000a0000020000000000000000000000000a000002000000000000000000000000005700570000000000000000"))),
+        Case(
+            rule: IPTablesRule(
+                protocolNumber: Inverted(132), matches: [.destinationPort(.sctp, 8087)],
+                target: .dnat(IPAddress("10.0.0.2")!, port: 87)), family: .ipv4,
+            expected: entry(
+                .ipv4, ip: zeroIPv4 + "84000000",
+                matches: [("sctp", 0, "971f971f00000000" + String(repeating: "0", count: 512) + "00000000ff0000ff0000ff0000ff000000000000020000000000000000000000")],
+                target: ("DNAT", 2, "030000000a0000020000000000000000000000000a000002000000000000000000000000005700570000000000000000"))),
         // -A CNI-HOSTPORT-DNAT -s 192.0.2.0/24 ! -i eth9 -p tcp -m comment … -m multiport --dports 8080,8081,8083,8084,8085,8086 -j CNI-DN-…
-        Case(rule: IPTablesRule(source: Inverted(IPNetwork("192.0.2.0/24")!), inInterface: Inverted("eth9", true), protocolNumber: Inverted(6),
-                                matches: [.comment(comment), .multiportDestination([8080, 8081, 8083, 8084, 8085, 8086])],
-                                target: .jump("CNI-DN-0c4de534d24965339ca8c")), family: .ipv4,
-             expected: entry(.ipv4, ip: "c000020000000000ffffff00000000006574683900000000000000000000000000000000000000000000000000000000ffffffffff00000000000000000000000000000000000000000000000000000006000001",
-                             matches: [("comment", 0, commentPayload(comment)),
-                                       ("multiport", 1, "0106901f911f931f941f951f961f00000000000000000000000000000000000000000000000000000000000000000000")],
-                             target: ("CNI-DN-0c4de534d24965339ca8c", 0, standardTarget))),
+        Case(
+            rule: IPTablesRule(
+                source: Inverted(IPNetwork("192.0.2.0/24")!), inInterface: Inverted("eth9", true), protocolNumber: Inverted(6),
+                matches: [.comment(comment), .multiportDestination([8080, 8081, 8083, 8084, 8085, 8086])],
+                target: .jump("CNI-DN-0c4de534d24965339ca8c")), family: .ipv4,
+            expected: entry(
+                .ipv4,
+                ip:
+                    "c000020000000000ffffff00000000006574683900000000000000000000000000000000000000000000000000000000ffffffffff00000000000000000000000000000000000000000000000000000006000001",
+                matches: [
+                    ("comment", 0, commentPayload(comment)),
+                    ("multiport", 1, "0106901f911f931f941f951f961f00000000000000000000000000000000000000000000000000000000000000000000"),
+                ],
+                target: ("CNI-DN-0c4de534d24965339ca8c", 0, standardTarget))),
         // -A CNI-HOSTPORT-MASQ -m mark --mark 0x2000/0x2000 -j MASQUERADE
-        Case(rule: IPTablesRule(matches: [.mark(value: 0x2000, mask: 0x2000)], target: .masquerade), family: .ipv4,
-             expected: entry(.ipv4, ip: zeroIPv4 + "00000000", matches: [("mark", 1, "00200000002000000000000000000000")],
-                             target: ("MASQUERADE", 0, "010000000000000000000000000000000000000000000000"))),
+        Case(
+            rule: IPTablesRule(matches: [.mark(value: 0x2000, mask: 0x2000)], target: .masquerade), family: .ipv4,
+            expected: entry(
+                .ipv4, ip: zeroIPv4 + "00000000", matches: [("mark", 1, "00200000002000000000000000000000")],
+                target: ("MASQUERADE", 0, "010000000000000000000000000000000000000000000000"))),
         // -A CNI-HOSTPORT-SETMARK -m comment --comment "CNI portfwd masquerade mark" -j MARK --set-xmark 0x2000/0x2000
-        Case(rule: IPTablesRule(matches: [.comment("CNI portfwd masquerade mark")], target: .setMark(value: 0x2000, mask: 0x2000)), family: .ipv4,
-             expected: entry(.ipv4, ip: zeroIPv4 + "00000000", matches: [("comment", 0, commentPayload("CNI portfwd masquerade mark"))],
-                             target: ("MARK", 2, "0020000000200000"))),
+        Case(
+            rule: IPTablesRule(matches: [.comment("CNI portfwd masquerade mark")], target: .setMark(value: 0x2000, mask: 0x2000)), family: .ipv4,
+            expected: entry(
+                .ipv4, ip: zeroIPv4 + "00000000", matches: [("comment", 0, commentPayload("CNI portfwd masquerade mark"))],
+                target: ("MARK", 2, "0020000000200000"))),
         // ip6tables: -A CNI-DN-… -p tcp -m tcp --dport 8080 -j DNAT --to-destination [2001:db8::2]:80
-        Case(rule: IPTablesRule(protocolNumber: Inverted(6), matches: [.destinationPort(.tcp, 8080)],
-                                target: .dnat(IPAddress("2001:db8::2")!, port: 80)), family: .ipv6,
-             expected: entry(.ipv6, ip: String(repeating: "0", count: 256) + "0600000100000000",
-                             matches: [("tcp", 0, "0000ffff901f901f0000000000000000")],
-                             target: ("DNAT", 2, "0300000020010db800000000000000000000000220010db8000000000000000000000002005000500000000000000000"))),
+        Case(
+            rule: IPTablesRule(
+                protocolNumber: Inverted(6), matches: [.destinationPort(.tcp, 8080)],
+                target: .dnat(IPAddress("2001:db8::2")!, port: 80)), family: .ipv6,
+            expected: entry(
+                .ipv6, ip: String(repeating: "0", count: 256) + "0600000100000000",
+                matches: [("tcp", 0, "0000ffff901f901f0000000000000000")],
+                target: ("DNAT", 2, "0300000020010db800000000000000000000000220010db8000000000000000000000002005000500000000000000000"))),
         // ip6tables: -A CNI-DN-… -s 2001:db8::/64 -p tcp -m tcp --dport 8080 -j CNI-HOSTPORT-SETMARK
-        Case(rule: IPTablesRule(source: Inverted(IPNetwork("2001:db8::/64")!), protocolNumber: Inverted(6),
-                                matches: [.destinationPort(.tcp, 8080)], target: .jump("CNI-HOSTPORT-SETMARK")), family: .ipv6,
-             expected: entry(.ipv6, ip: "20010db8" + String(repeating: "0", count: 56) + "ffffffffffffffff" + String(repeating: "0", count: 176) + "0600000100000000",
-                             matches: [("tcp", 0, "0000ffff901f901f0000000000000000")], target: ("CNI-HOSTPORT-SETMARK", 0, standardTarget))),
+        Case(
+            rule: IPTablesRule(
+                source: Inverted(IPNetwork("2001:db8::/64")!), protocolNumber: Inverted(6),
+                matches: [.destinationPort(.tcp, 8080)], target: .jump("CNI-HOSTPORT-SETMARK")), family: .ipv6,
+            expected: entry(
+                .ipv6, ip: "20010db8" + String(repeating: "0", count: 56) + "ffffffffffffffff" + String(repeating: "0", count: 176) + "0600000100000000",
+                matches: [("tcp", 0, "0000ffff901f901f0000000000000000")], target: ("CNI-HOSTPORT-SETMARK", 0, standardTarget))),
         // ip6tables: -A CNI-HOSTPORT-MASQ -m mark --mark 0x2000/0x2000 -j MASQUERADE
-        Case(rule: IPTablesRule(matches: [.mark(value: 0x2000, mask: 0x2000)], target: .masquerade), family: .ipv6,
-             expected: entry(.ipv6, ip: String(repeating: "0", count: 272), matches: [("mark", 1, "00200000002000000000000000000000")],
-                             target: ("MASQUERADE", 0, String(repeating: "0", count: 80)))),
+        Case(
+            rule: IPTablesRule(matches: [.mark(value: 0x2000, mask: 0x2000)], target: .masquerade), family: .ipv6,
+            expected: entry(
+                .ipv6, ip: String(repeating: "0", count: 272), matches: [("mark", 1, "00200000002000000000000000000000")],
+                target: ("MASQUERADE", 0, String(repeating: "0", count: 80)))),
     ]
 
     @Test(arguments: cases)
@@ -138,7 +172,7 @@ struct EntryCodecTests {
     /// Shapes we do not write (an inverted tcp port, another revision) never decode as ours.
     @Test func foreignShapesStayOther() throws {
         var bytes = try EntryCodec.encode(Self.cases[1].rule, family: .ipv4)
-        bytes[112 + 32 + 11] = 0x02 // xt_tcp.invflags: ! --dport
+        bytes[112 + 32 + 11] = 0x02  // xt_tcp.invflags: ! --dport
         let decoded = try #require(EntryCodec.decode(bytes[...], targetName: "CNI-HOSTPORT-SETMARK", family: .ipv4))
         guard case .other(name: "tcp", revision: 0, data: _) = decoded.matches.first else {
             Issue.record("decoded \(decoded.matches)")
@@ -165,8 +199,8 @@ struct EntryCodecTests {
     }
 }
 
-private extension String {
-    init(format2 byte: UInt8) {
+extension String {
+    fileprivate init(format2 byte: UInt8) {
         self = (byte < 16 ? "0" : "") + String(byte, radix: 16)
     }
 }
@@ -180,8 +214,10 @@ struct ExtensionNameTests {
         let names = try EntryCodec.extensionNames(of: entry, family: family)
         #expect(names.matches == ["comment", "multiport"] && names.target == nil)
         let address = family == .ipv4 ? IPAddress("10.0.0.1")! : IPAddress("2001:db8::1")!
-        let dnat = try EntryCodec.extensionNames(of: IPTablesRule(protocolNumber: Inverted(17), matches: [.destinationPort(.udp, 53)],
-                                                                  target: .dnat(address, port: 53)), family: family)
+        let dnat = try EntryCodec.extensionNames(
+            of: IPTablesRule(
+                protocolNumber: Inverted(17), matches: [.destinationPort(.udp, 53)],
+                target: .dnat(address, port: 53)), family: family)
         #expect(dnat.matches == ["udp"] && dnat.target == "DNAT")
         let masquerade = try EntryCodec.extensionNames(of: IPTablesRule(matches: [.mark(value: 1, mask: 1), .destinationTypeLocal], target: .masquerade), family: family)
         #expect(masquerade.matches == ["mark", "addrtype"] && masquerade.target == "MASQUERADE")

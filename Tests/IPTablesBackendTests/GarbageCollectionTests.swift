@@ -1,5 +1,6 @@
-import Testing
 import PortmapCore
+import Testing
+
 @testable import IPTablesBackend
 
 /// What GC removes from a nat table, and everything it must leave alone, without root.
@@ -60,7 +61,8 @@ struct GarbageCollectionTests {
         #expect(table.edits == edits)
 
         // An empty list removes every container of net1, and only those.
-        let a = ChainName.dnat(network: "net1", containerID: "a"), c = ChainName.dnat(network: "net1", containerID: "c")
+        let a = ChainName.dnat(network: "net1", containerID: "a")
+        let c = ChainName.dnat(network: "net1", containerID: "c")
         #expect(try Self.collect(keeping: [], from: table))
         #expect(table.saveLines == Self.without(a, b, c, in: before))
         #expect(table.chainExists(ChainName.dnat(network: "net2", containerID: "a")))
@@ -90,12 +92,17 @@ struct GarbageCollectionTests {
     /// unlisted container goes, a listed one stays (its chain name is computed from the list).
     @Test func truncatedCommentsOfTheNetworkAreRecognized() throws {
         let table = InMemoryRuleTable()
-        let listed = String(repeating: "k", count: 300), unlisted = String(repeating: "l", count: 300)
+        let listed = String(repeating: "k", count: 300)
+        let unlisted = String(repeating: "l", count: 300)
         try Self.add(listed, to: table, host: 30)
         try Self.add(unlisted, to: table, host: 31)
-        #expect(try table.rules(in: ChainName.topLevelDNAT).allSatisfy { rule in
-            rule.matches.contains { if case .comment(let text) = $0 { return text.hasSuffix("..") && text.utf8.count == 255 }; return false }
-        })
+        #expect(
+            try table.rules(in: ChainName.topLevelDNAT).allSatisfy { rule in
+                rule.matches.contains {
+                    if case .comment(let text) = $0 { return text.hasSuffix("..") && text.utf8.count == 255 }
+                    return false
+                }
+            })
         #expect(try Self.collect(keeping: [listed], from: table))
         #expect(table.chainExists(ChainName.dnat(network: "net1", containerID: listed)))
         #expect(!table.chainExists(ChainName.dnat(network: "net1", containerID: unlisted)))
@@ -142,10 +149,14 @@ struct GarbageCollectionTests {
         let chain = ChainName.dnat(network: "test", containerID: "abc123")
         try table.createChain(ChainName.topLevelDNAT)
         try table.createChain(chain)
-        try table.append(IPTablesRule(protocolNumber: Inverted(6), matches: [.destinationPort(.tcp, 8080)],
-                                      target: .dnat(IPAddress("10.88.0.5")!, port: 80)), to: chain)
-        try table.append(IPTablesRule(protocolNumber: Inverted(6), matches: [.comment(#"dnat name: "test" id: "abc123""#), .multiportDestination([8080])],
-                                      target: .jump(chain)), to: ChainName.topLevelDNAT)
+        try table.append(
+            IPTablesRule(
+                protocolNumber: Inverted(6), matches: [.destinationPort(.tcp, 8080)],
+                target: .dnat(IPAddress("10.88.0.5")!, port: 80)), to: chain)
+        try table.append(
+            IPTablesRule(
+                protocolNumber: Inverted(6), matches: [.comment(#"dnat name: "test" id: "abc123""#), .multiportDestination([8080])],
+                target: .jump(chain)), to: ChainName.topLevelDNAT)
         #expect(try Self.collect("test", keeping: ["other"], from: table))
         #expect(!table.chainExists(chain))
         #expect(try table.rules(in: ChainName.topLevelDNAT).isEmpty)

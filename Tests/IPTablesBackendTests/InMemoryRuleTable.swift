@@ -1,4 +1,5 @@
 import PortmapCore
+
 @testable import IPTablesBackend
 
 /// A nat table in memory, behaving like libiptc where the reconciler relies on it: built-in chains

@@ -27,9 +27,14 @@ extension NamespaceTests {
             }
         }
 
-        static func config(_ mappings: String = #"[{"hostPort": 8080, "containerPort": 80, "protocol": "tcp"}]"#,
-                           version: String = "1.0.0", extra: String = "", prevResult: Bool = true) -> String {
-            let prev = prevResult ? #", "prevResult": {"cniVersion": "\#(version)", "interfaces": [{"name": "eth0", "sandbox": "/var/run/netns/pod"}], "ips": [{"address": "10.88.0.9/24", "interface": 0}, {"address": "2001:db8:89::9/64", "interface": 0}]}"# : ""
+        static func config(
+            _ mappings: String = #"[{"hostPort": 8080, "containerPort": 80, "protocol": "tcp"}]"#,
+            version: String = "1.0.0", extra: String = "", prevResult: Bool = true
+        ) -> String {
+            let prev =
+                prevResult
+                ? #", "prevResult": {"cniVersion": "\#(version)", "interfaces": [{"name": "eth0", "sandbox": "/var/run/netns/pod"}], "ips": [{"address": "10.88.0.9/24", "interface": 0}, {"address": "2001:db8:89::9/64", "interface": 0}]}"#
+                : ""
             return #"{"cniVersion": "\#(version)", "name": "bad-net", "type": "portmap"\#(extra), "runtimeConfig": {"portMappings": \#(mappings)}\#(prev)}"#
         }
 
@@ -69,8 +74,9 @@ extension NamespaceTests {
             let lab = try NetnsLab()
             defer { lab.tearDown() }
             let plugin = DirectPortmap(lab: lab, portmap: .ours)
-            let existing = DirectPortmap.config(mappings: [["hostPort": 7070, "containerPort": 70, "protocol": "tcp"]],
-                                                addresses: ["10.88.0.3/24", "2001:db8:89::3/64"])
+            let existing = DirectPortmap.config(
+                mappings: [["hostPort": 7070, "containerPort": 70, "protocol": "tcp"]],
+                addresses: ["10.88.0.3/24", "2001:db8:89::3/64"])
             try #require(try plugin.run("ADD", existing, containerID: "existing").succeeded)
             let before = (try lab.natTable(), try lab.natTable(v6: true))
 

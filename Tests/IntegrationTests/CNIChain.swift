@@ -26,8 +26,10 @@ struct CNIChain {
 
     /// Loads `conf/<file>`, giving the bridge plugin its own bridge name and host-local its own
     /// data directory so concurrent labs never share state.
-    init(conf file: String, portmap: Portmap, node: String, bridge: String, dataDir: String, legacyPath: String,
-         portmapOverrides: [String: Any] = [:]) throws {
+    init(
+        conf file: String, portmap: Portmap, node: String, bridge: String, dataDir: String, legacyPath: String,
+        portmapOverrides: [String: Any] = [:]
+    ) throws {
         let data = try Data(contentsOf: Prerequisites.conf.appendingPathComponent(file))
         var list = try JSONSerialization.jsonObject(with: data) as! [String: Any]
         var plugins = list["plugins"] as! [[String: Any]]
@@ -70,22 +72,28 @@ struct CNIChain {
     }
 
     /// Runs one plugin in the node namespace with a runtime's environment.
-    func invoke(_ command: String, plugin: [String: Any], containerID: String, netns: String, stdin: Data,
-                ifName: String = "eth0") throws -> Command.Result {
-        var environment = ["CNI_COMMAND=\(command)", "CNI_CONTAINERID=\(containerID)", "CNI_NETNS=/var/run/netns/\(netns)",
-                           "CNI_IFNAME=\(ifName)", "CNI_PATH=\(Prerequisites.debianPlugins.path)"]
+    func invoke(
+        _ command: String, plugin: [String: Any], containerID: String, netns: String, stdin: Data,
+        ifName: String = "eth0"
+    ) throws -> Command.Result {
+        var environment = [
+            "CNI_COMMAND=\(command)", "CNI_CONTAINERID=\(containerID)", "CNI_NETNS=/var/run/netns/\(netns)",
+            "CNI_IFNAME=\(ifName)", "CNI_PATH=\(Prerequisites.debianPlugins.path)",
+        ]
         let path = plugin["type"] as? String == "portmap" ? portmapPath : nil
         environment.append("PATH=\(path ?? "\(legacyPath):/usr/sbin:/usr/bin:/sbin:/bin")")
-        return try Command.run(["ip", "netns", "exec", node, "env", "-i"] + environment + [executable(for: plugin).path],
-                               stdin: stdin)
+        return try Command.run(
+            ["ip", "netns", "exec", node, "env", "-i"] + environment + [executable(for: plugin).path],
+            stdin: stdin)
     }
 
     /// ADD through the whole list; returns the final result.
     func add(containerID: String, netns: String, mappings: [[String: Any]]) throws -> Any {
         var result: Any? = nil
         for plugin in plugins {
-            let output = try invoke("ADD", plugin: plugin, containerID: containerID, netns: netns,
-                                    stdin: try config(for: plugin, mappings: mappings, prevResult: result))
+            let output = try invoke(
+                "ADD", plugin: plugin, containerID: containerID, netns: netns,
+                stdin: try config(for: plugin, mappings: mappings, prevResult: result))
             guard output.succeeded else {
                 throw Command.Failure(command: ["ADD", plugin["type"] as! String], result: output)
             }
@@ -95,12 +103,15 @@ struct CNIChain {
     }
 
     /// CHECK or DEL through the list (DEL in reverse), each plugin given `prevResult`.
-    func run(_ command: String, containerID: String, netns: String, mappings: [[String: Any]], prevResult: Any?,
-             only type: String? = nil) throws -> [Command.Result] {
+    func run(
+        _ command: String, containerID: String, netns: String, mappings: [[String: Any]], prevResult: Any?,
+        only type: String? = nil
+    ) throws -> [Command.Result] {
         let order = command == "DEL" ? plugins.reversed() : plugins
         return try order.filter { type == nil || $0["type"] as? String == type }.map { plugin in
-            try invoke(command, plugin: plugin, containerID: containerID, netns: netns,
-                       stdin: try config(for: plugin, mappings: mappings, prevResult: prevResult))
+            try invoke(
+                command, plugin: plugin, containerID: containerID, netns: netns,
+                stdin: try config(for: plugin, mappings: mappings, prevResult: prevResult))
         }
     }
 }

@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSubprocess
+import Testing
 
 extension NamespaceTests {
     /// libiptc's commit is two setsockopt calls, the table replace and then the restore of the old
@@ -12,8 +12,9 @@ extension NamespaceTests {
         static let replace = "64", counterRestore = "65"
 
         static var config: [String: Any] {
-            DirectPortmap.config(mappings: [["hostPort": 8090, "containerPort": 80, "protocol": "tcp"]],
-                                 addresses: ["10.88.0.20/24", "2001:db8:89::20/64"])
+            DirectPortmap.config(
+                mappings: [["hostPort": 8090, "containerPort": 80, "protocol": "tcp"]],
+                addresses: ["10.88.0.20/24", "2001:db8:89::20/64"])
         }
 
         /// The shim, built into the lab's directory.

@@ -10,11 +10,16 @@ extension NamespaceTests {
     struct ConcurrencyTests {
         /// Pod `index`: dual stack, tcp and udp on hostPort 20000 + index.
         static func config(_ index: Int, _ backend: TestBackend = .iptables) -> [String: Any] {
-            DirectPortmap.config(mappings: [["hostPort": 20000 + index, "containerPort": 80, "protocol": "tcp"],
-                                            ["hostPort": 20000 + index, "containerPort": 80, "protocol": "udp"]],
-                                 addresses: ["10.88.\(index / 250).\(index % 250 + 2)/16",
-                                             "2001:db8:89::\(String(index + 2, radix: 16))/64"],
-                                 extra: backend.overrides)
+            DirectPortmap.config(
+                mappings: [
+                    ["hostPort": 20000 + index, "containerPort": 80, "protocol": "tcp"],
+                    ["hostPort": 20000 + index, "containerPort": 80, "protocol": "udp"],
+                ],
+                addresses: [
+                    "10.88.\(index / 250).\(index % 250 + 2)/16",
+                    "2001:db8:89::\(String(index + 2, radix: 16))/64",
+                ],
+                extra: backend.overrides)
         }
 
         static func containerID(_ index: Int) -> String { "ctr-par-\(index)" }
@@ -22,7 +27,9 @@ extension NamespaceTests {
         /// The lines of a family's ruleset that belong to pod `index`: its chain and its entry rules
         /// (iptables), its elements, each listed on a line of its own with its owner (nftables).
         static func lines(of index: Int, in table: String, _ backend: TestBackend = .iptables) -> [Substring] {
-            let mark = backend == .iptables ? ChainName.dnat(network: "diff-net", containerID: containerID(index))
+            let mark =
+                backend == .iptables
+                ? ChainName.dnat(network: "diff-net", containerID: containerID(index))
                 : "\"diff-net/\(containerID(index))\""
             return table.split(separator: "\n").filter { $0.contains(mark) }
         }
@@ -32,7 +39,8 @@ extension NamespaceTests {
             let owned = lines(of: index, in: table, backend)
             return TransportProtocol.allCases.filter { $0 != .sctp }.allSatisfy { transport in
                 owned.contains { line in
-                    backend == .iptables ? line.contains("-p \(transport) -m \(transport) --dport \(20000 + index) -j DNAT")
+                    backend == .iptables
+                        ? line.contains("-p \(transport) -m \(transport) --dport \(20000 + index) -j DNAT")
                         : line.contains("\(transport) . \(20000 + index) comment")
                 }
             }

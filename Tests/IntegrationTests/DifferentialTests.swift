@@ -47,28 +47,36 @@ extension NamespaceTests {
         }
 
         static let scenarios = [
-            Scenario(name: "IPv4: tcp+udp, hostIP, 0.0.0.0, sctp",
-                     mappings: [["hostPort": 8080, "containerPort": 80], ["hostPort": 8081, "containerPort": 81],
-                                ["hostPort": 8080, "containerPort": 81], ["hostPort": 5353, "containerPort": 53],
-                                ["hostPort": 8443, "containerPort": 443], ["hostPort": 9999, "containerPort": 99],
-                                ["hostPort": 7000, "containerPort": 70]],
-                     hostIPs: [3: "192.0.2.1", 4: "0.0.0.0", 6: "2001:db8:1::1"], protocols: [2: "udp", 3: "udp", 5: "sctp"],
-                     addresses: ["10.88.0.5/24"], extra: [:]),
-            Scenario(name: "IPv4: snat off", mappings: [["hostPort": 8080, "containerPort": 80], ["hostPort": 8081, "containerPort": 81]],
-                     hostIPs: [1: "192.0.2.1"], protocols: [1: "udp"], addresses: ["10.88.0.5/24"], extra: ["snat": "false"]),
-            Scenario(name: "IPv4: markMasqBit 5", mappings: [["hostPort": 8080, "containerPort": 80]],
-                     hostIPs: [:], protocols: [:], addresses: ["10.88.0.5/24"], extra: ["markMasqBit": "5"]),
-            Scenario(name: "IPv4: conditions", mappings: [["hostPort": 8080, "containerPort": 80], ["hostPort": 8081, "containerPort": 81]],
-                     hostIPs: [:], protocols: [1: "udp"], addresses: ["10.88.0.5/24"],
-                     extra: ["conditionsV4": #"["-s", "192.0.2.0/24", "!", "-i", "eth9"]"#]),
-            Scenario(name: "dual stack: externalSetMarkChain",
-                     mappings: [["hostPort": 8080, "containerPort": 80], ["hostPort": 8081, "containerPort": 81]],
-                     hostIPs: [0: "192.0.2.1"], protocols: [1: "udp"], addresses: ["10.89.0.7/24", "2001:db8:89::7/64"],
-                     extra: ["externalSetMarkChain": "KUBE-MARK-MASQ"], externalChain: "KUBE-MARK-MASQ"),
-            Scenario(name: "dual stack, one mapping per protocol",
-                     mappings: [["hostPort": 8080, "containerPort": 80], ["hostPort": 8081, "containerPort": 81]],
-                     hostIPs: [1: "2001:db8:1::1"], protocols: [1: "udp"], addresses: ["10.89.0.7/24", "2001:db8:89::7/64"],
-                     extra: ["conditionsV6": #"["!", "-s", "2001:db8:ffff::/48"]"#]),
+            Scenario(
+                name: "IPv4: tcp+udp, hostIP, 0.0.0.0, sctp",
+                mappings: [
+                    ["hostPort": 8080, "containerPort": 80], ["hostPort": 8081, "containerPort": 81],
+                    ["hostPort": 8080, "containerPort": 81], ["hostPort": 5353, "containerPort": 53],
+                    ["hostPort": 8443, "containerPort": 443], ["hostPort": 9999, "containerPort": 99],
+                    ["hostPort": 7000, "containerPort": 70],
+                ],
+                hostIPs: [3: "192.0.2.1", 4: "0.0.0.0", 6: "2001:db8:1::1"], protocols: [2: "udp", 3: "udp", 5: "sctp"],
+                addresses: ["10.88.0.5/24"], extra: [:]),
+            Scenario(
+                name: "IPv4: snat off", mappings: [["hostPort": 8080, "containerPort": 80], ["hostPort": 8081, "containerPort": 81]],
+                hostIPs: [1: "192.0.2.1"], protocols: [1: "udp"], addresses: ["10.88.0.5/24"], extra: ["snat": "false"]),
+            Scenario(
+                name: "IPv4: markMasqBit 5", mappings: [["hostPort": 8080, "containerPort": 80]],
+                hostIPs: [:], protocols: [:], addresses: ["10.88.0.5/24"], extra: ["markMasqBit": "5"]),
+            Scenario(
+                name: "IPv4: conditions", mappings: [["hostPort": 8080, "containerPort": 80], ["hostPort": 8081, "containerPort": 81]],
+                hostIPs: [:], protocols: [1: "udp"], addresses: ["10.88.0.5/24"],
+                extra: ["conditionsV4": #"["-s", "192.0.2.0/24", "!", "-i", "eth9"]"#]),
+            Scenario(
+                name: "dual stack: externalSetMarkChain",
+                mappings: [["hostPort": 8080, "containerPort": 80], ["hostPort": 8081, "containerPort": 81]],
+                hostIPs: [0: "192.0.2.1"], protocols: [1: "udp"], addresses: ["10.89.0.7/24", "2001:db8:89::7/64"],
+                extra: ["externalSetMarkChain": "KUBE-MARK-MASQ"], externalChain: "KUBE-MARK-MASQ"),
+            Scenario(
+                name: "dual stack, one mapping per protocol",
+                mappings: [["hostPort": 8080, "containerPort": 80], ["hostPort": 8081, "containerPort": 81]],
+                hostIPs: [1: "2001:db8:1::1"], protocols: [1: "udp"], addresses: ["10.89.0.7/24", "2001:db8:89::7/64"],
+                extra: ["conditionsV6": #"["!", "-s", "2001:db8:ffff::/48"]"#]),
         ]
 
         /// Two fresh node namespaces, one per plugin.
@@ -79,7 +87,10 @@ extension NamespaceTests {
         @Test(arguments: scenarios)
         func sameTablesAsTheGoPlugin(_ scenario: Scenario) throws {
             let (go, ours) = try Self.pair()
-            defer { go.lab.tearDown(); ours.lab.tearDown() }
+            defer {
+                go.lab.tearDown()
+                ours.lab.tearDown()
+            }
             try scenario.prepare(go.lab)
             try scenario.prepare(ours.lab)
             let config = DirectPortmap.config(mappings: scenario.portMappings, addresses: scenario.addresses, extra: scenario.extraConfig)
@@ -98,7 +109,10 @@ extension NamespaceTests {
         @Test(arguments: scenarios)
         func eachDeletesTheOthersContainer(_ scenario: Scenario) throws {
             let (go, ours) = try Self.pair()
-            defer { go.lab.tearDown(); ours.lab.tearDown() }
+            defer {
+                go.lab.tearDown()
+                ours.lab.tearDown()
+            }
             try scenario.prepare(go.lab)
             try scenario.prepare(ours.lab)
             let config = DirectPortmap.config(mappings: scenario.portMappings, addresses: scenario.addresses, extra: scenario.extraConfig)
@@ -126,16 +140,24 @@ extension NamespaceTests {
         /// (the default) and mark bit 5, one with "SNAT": false.
         @Test func keysInAnyCaseMakeTheSameTables() throws {
             let (go, ours) = try Self.pair()
-            defer { go.lab.tearDown(); ours.lab.tearDown() }
+            defer {
+                go.lab.tearDown()
+                ours.lab.tearDown()
+            }
             func stdin(snat: Bool?) throws -> Data {
-                let config = DirectPortmap.config(mappings: [["hostPort": 8080, "containerPort": 80, "protocol": "tcp"],
-                                                             ["hostPort": 8081, "containerPort": 81, "protocol": "udp", "hostIP": "192.0.2.1"]],
-                                                  addresses: ["10.88.0.5/24"], extra: snat.map { ["markMasqBit": 5, "snat": $0] } ?? ["markMasqBit": 5])
+                let config = DirectPortmap.config(
+                    mappings: [
+                        ["hostPort": 8080, "containerPort": 80, "protocol": "tcp"],
+                        ["hostPort": 8081, "containerPort": 81, "protocol": "udp", "hostIP": "192.0.2.1"],
+                    ],
+                    addresses: ["10.88.0.5/24"], extra: snat.map { ["markMasqBit": 5, "snat": $0] } ?? ["markMasqBit": 5])
                 var text = String(decoding: try JSONSerialization.data(withJSONObject: config, options: .sortedKeys), as: UTF8.self)
-                for (key, spelling) in [("snat", "SNAT"), ("markMasqBit", "MarkMasqBit"), ("runtimeConfig", "RuntimeConfig"),
-                                        ("portMappings", "portmappings"), ("hostPort", "HostPort"), ("containerPort", "CONTAINERPORT"),
-                                        ("protocol", "Protocol"), ("hostIP", "hostip"), ("ips", "IPs"), ("address", "Address")]
-                    where key != "snat" || snat != nil {
+                for (key, spelling) in [
+                    ("snat", "SNAT"), ("markMasqBit", "MarkMasqBit"), ("runtimeConfig", "RuntimeConfig"),
+                    ("portMappings", "portmappings"), ("hostPort", "HostPort"), ("containerPort", "CONTAINERPORT"),
+                    ("protocol", "Protocol"), ("hostIP", "hostip"), ("ips", "IPs"), ("address", "Address"),
+                ]
+                where key != "snat" || snat != nil {
                     let quoted = "\"\(key)\":"
                     try #require(text.contains(quoted), "\(key) not in \(text)")
                     text = text.replacingOccurrences(of: quoted, with: "\"\(spelling)\":")
@@ -157,7 +179,8 @@ extension NamespaceTests {
             func chain(_ containerID: String) -> Substring? {
                 lines.first { $0.hasPrefix("-A CNI-HOSTPORT-DNAT") && $0.contains(containerID) }?.split(separator: " ").last
             }
-            let first = try #require(chain("ctr-case-1")), second = try #require(chain("ctr-case-2"))
+            let first = try #require(chain("ctr-case-1"))
+            let second = try #require(chain("ctr-case-2"))
             #expect(lines.contains { $0.hasPrefix("-A \(first) ") && $0.hasSuffix("-j CNI-HOSTPORT-SETMARK") }, "\(table)")
             #expect(!lines.contains { $0.hasPrefix("-A \(second) ") && $0.hasSuffix("-j CNI-HOSTPORT-SETMARK") }, "\(table)")
         }
@@ -173,8 +196,12 @@ extension NamespaceTests {
         ])
         func repeatedKeysMakeTheSameTables(members: String) throws {
             let (go, ours) = try Self.pair()
-            defer { go.lab.tearDown(); ours.lab.tearDown() }
-            let stdin = Data(#"""
+            defer {
+                go.lab.tearDown()
+                ours.lab.tearDown()
+            }
+            let stdin = Data(
+                #"""
                 {"cniVersion": "1.0.0", "name": "diff-net", "type": "portmap", \#(members),
                  "prevResult": {"cniVersion": "1.0.0", "interfaces": [{"name": "eth0", "sandbox": "/var/run/netns/pod"}],
                                 "ips": [{"address": "10.88.0.5/24", "interface": 0}]}}
@@ -201,12 +228,18 @@ extension NamespaceTests {
         @Test(arguments: [String(repeating: "a", count: 240), String(repeating: "b", count: 228), String(repeating: "c", count: 227), "ctr-short"])
         func spellingsAndLongIDsMatchTheGoPlugin(containerID: String) throws {
             let (go, ours) = try Self.pair()
-            defer { go.lab.tearDown(); ours.lab.tearDown() }
-            let config = DirectPortmap.config(mappings: [["hostPort": 8081, "containerPort": 80, "protocol": "TCP"],
-                                                         ["hostPort": 8082, "containerPort": 80, "protocol": "tcp"],
-                                                         ["hostPort": 5353, "containerPort": 53, "protocol": "Udp"],
-                                                         ["hostPort": 8083, "containerPort": 80, "protocol": "TCP"]],
-                                              addresses: ["10.88.0.5/24"])
+            defer {
+                go.lab.tearDown()
+                ours.lab.tearDown()
+            }
+            let config = DirectPortmap.config(
+                mappings: [
+                    ["hostPort": 8081, "containerPort": 80, "protocol": "TCP"],
+                    ["hostPort": 8082, "containerPort": 80, "protocol": "tcp"],
+                    ["hostPort": 5353, "containerPort": 53, "protocol": "Udp"],
+                    ["hostPort": 8083, "containerPort": 80, "protocol": "TCP"],
+                ],
+                addresses: ["10.88.0.5/24"])
             for side in [go, ours] {
                 let add = try side.run("ADD", config, containerID: containerID)
                 #expect(add.succeeded, "\(add.stdout)\(add.stderr)")
@@ -221,9 +254,12 @@ extension NamespaceTests {
         @Test func ourCheckPassesOnTheGoPluginsPods() throws {
             let lab = try NetnsLab()
             defer { lab.tearDown() }
-            let config = DirectPortmap.config(mappings: [["hostPort": 8080, "containerPort": 80, "protocol": "tcp"],
-                                                         ["hostPort": 8081, "containerPort": 81, "protocol": "udp"]],
-                                              addresses: ["10.88.0.5/24"])
+            let config = DirectPortmap.config(
+                mappings: [
+                    ["hostPort": 8080, "containerPort": 80, "protocol": "tcp"],
+                    ["hostPort": 8081, "containerPort": 81, "protocol": "udp"],
+                ],
+                addresses: ["10.88.0.5/24"])
             try #require(try DirectPortmap(lab: lab, portmap: .go).run("ADD", config).succeeded)
             #expect(!(try lab.natTable(table: "raw")).contains("CNI-HOSTPORT-GUARD"))
             let check = try DirectPortmap(lab: lab, portmap: .ours).run("CHECK", config)
@@ -235,13 +271,20 @@ extension NamespaceTests {
         /// port. Ours writes all of them, and our CHECK reports what Go left out.
         @Test func goDropsIPv6RulesThatDifferOnlyByPort() throws {
             let (go, ours) = try Self.pair()
-            defer { go.lab.tearDown(); ours.lab.tearDown() }
-            let config = DirectPortmap.config(mappings: [["hostPort": 8080, "containerPort": 80, "protocol": "tcp"],
-                                                         ["hostPort": 8081, "containerPort": 81, "protocol": "tcp"]],
-                                              addresses: ["2001:db8:89::7/64"])
+            defer {
+                go.lab.tearDown()
+                ours.lab.tearDown()
+            }
+            let config = DirectPortmap.config(
+                mappings: [
+                    ["hostPort": 8080, "containerPort": 80, "protocol": "tcp"],
+                    ["hostPort": 8081, "containerPort": 81, "protocol": "tcp"],
+                ],
+                addresses: ["2001:db8:89::7/64"])
             try go.run("ADD", config)
             try ours.run("ADD", config)
-            let goTable = try go.lab.natTable(v6: true), ourTable = try ours.lab.natTable(v6: true)
+            let goTable = try go.lab.natTable(v6: true)
+            let ourTable = try ours.lab.natTable(v6: true)
             #expect(ourTable.contains("--dport 8081 -j DNAT --to-destination [2001:db8:89::7]:81"))
             #expect(!goTable.contains("--dport 8081 -j DNAT"))
             let check = try DirectPortmap(lab: go.lab, portmap: .ours).run("CHECK", config)

@@ -6,8 +6,10 @@ struct DirectPortmap {
     let lab: NetnsLab
     let portmap: CNIChain.Portmap
 
-    static func config(network: String = "diff-net", mappings: [[String: Any]], addresses: [String],
-                       extra: [String: Any] = [:], version: String = "1.0.0") -> [String: Any] {
+    static func config(
+        network: String = "diff-net", mappings: [[String: Any]], addresses: [String],
+        extra: [String: Any] = [:], version: String = "1.0.0"
+    ) -> [String: Any] {
         var config: [String: Any] = [
             "cniVersion": version, "name": network, "type": "portmap",
             "runtimeConfig": ["portMappings": mappings],
@@ -24,18 +26,25 @@ struct DirectPortmap {
     /// `env` replaces the runtime's variables (a nil value removes one); `killAfter` (seconds, as
     /// timeout(1) reads them) sends the plugin SIGKILL then.
     @discardableResult
-    func run(_ command: String, _ config: [String: Any], containerID: String = "ctr-diff-1",
-             env: [String: String?] = [:], killAfter: String? = nil) throws -> Command.Result {
-        try run(command, stdin: try JSONSerialization.data(withJSONObject: config), containerID: containerID, env: env,
-                killAfter: killAfter)
+    func run(
+        _ command: String, _ config: [String: Any], containerID: String = "ctr-diff-1",
+        env: [String: String?] = [:], killAfter: String? = nil
+    ) throws -> Command.Result {
+        try run(
+            command, stdin: try JSONSerialization.data(withJSONObject: config), containerID: containerID, env: env,
+            killAfter: killAfter)
     }
 
     @discardableResult
-    func run(_ command: String?, stdin: Data, containerID: String = "ctr-diff-1", env: [String: String?] = [:],
-             killAfter: String? = nil) throws -> Command.Result {
-        var variables: [String: String] = ["CNI_CONTAINERID": containerID, "CNI_NETNS": "/var/run/netns/pod",
-                                           "CNI_IFNAME": "eth0", "CNI_PATH": Prerequisites.debianPlugins.path,
-                                           "PATH": "\(lab.legacyBin.path):/usr/sbin:/usr/bin:/sbin:/bin"]
+    func run(
+        _ command: String?, stdin: Data, containerID: String = "ctr-diff-1", env: [String: String?] = [:],
+        killAfter: String? = nil
+    ) throws -> Command.Result {
+        var variables: [String: String] = [
+            "CNI_CONTAINERID": containerID, "CNI_NETNS": "/var/run/netns/pod",
+            "CNI_IFNAME": "eth0", "CNI_PATH": Prerequisites.debianPlugins.path,
+            "PATH": "\(lab.legacyBin.path):/usr/sbin:/usr/bin:/sbin:/bin",
+        ]
         if let command { variables["CNI_COMMAND"] = command }
         for (key, value) in env { variables[key] = value }
         let assignments = variables.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }

@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSubprocess
+import Testing
 
 extension NamespaceTests {
     /// CNI 1.1 GC and STATUS against the kernel: GC removes exactly the unlisted containers of its
@@ -11,17 +11,22 @@ extension NamespaceTests {
 
         /// One TCP and one UDP mapping on port 8100 + index, dual stack.
         static func addConfig(_ index: Int, network: String = network, version: String = "1.1.0") -> [String: Any] {
-            DirectPortmap.config(network: network,
-                                 mappings: [["hostPort": 8100 + index, "containerPort": 80, "protocol": "tcp"],
-                                            ["hostPort": 8100 + index, "containerPort": 80, "protocol": "udp"]],
-                                 addresses: ["10.88.0.\(30 + index)/24", "2001:db8:89::\(30 + index)/64"], version: version)
+            DirectPortmap.config(
+                network: network,
+                mappings: [
+                    ["hostPort": 8100 + index, "containerPort": 80, "protocol": "tcp"],
+                    ["hostPort": 8100 + index, "containerPort": 80, "protocol": "udp"],
+                ],
+                addresses: ["10.88.0.\(30 + index)/24", "2001:db8:89::\(30 + index)/64"], version: version)
         }
 
         /// GC's config as libcni derives it: the list under the SPEC's key and the legacy one.
         static func gcConfig(keeping containerIDs: [String], network: String = network) -> [String: Any] {
             let attachments = containerIDs.map { ["containerID": $0, "ifname": "eth0"] }
-            return ["cniVersion": "1.1.0", "name": network, "type": "portmap",
-                    "cni.dev/valid-attachments": attachments, "cni.dev/attachments": attachments]
+            return [
+                "cniVersion": "1.1.0", "name": network, "type": "portmap",
+                "cni.dev/valid-attachments": attachments, "cni.dev/attachments": attachments,
+            ]
         }
 
         /// GC and STATUS come without container, netns or interface.
@@ -29,9 +34,10 @@ extension NamespaceTests {
 
         /// The CNI-DN chain the entry rules of `containerID` in `network` jump to.
         static func chain(of containerID: String, network: String = network, in table: String) throws -> String {
-            let entry = try #require(table.split(separator: "\n").first {
-                $0.hasPrefix("-A CNI-HOSTPORT-DNAT") && $0.contains(#"name: \"\#(network)\" id: \"\#(containerID)\""#)
-            }, "no entry rule of \(containerID) in\n\(table)")
+            let entry = try #require(
+                table.split(separator: "\n").first {
+                    $0.hasPrefix("-A CNI-HOSTPORT-DNAT") && $0.contains(#"name: \"\#(network)\" id: \"\#(containerID)\""#)
+                }, "no entry rule of \(containerID) in\n\(table)")
             return String(try #require(entry.split(separator: " ").last))
         }
 
@@ -53,7 +59,8 @@ extension NamespaceTests {
         @Test func removesOnlyTheUnlistedContainersOfItsNetwork() throws {
             let lab = try NetnsLab()
             defer { lab.tearDown() }
-            let ours = DirectPortmap(lab: lab, portmap: .ours), go = DirectPortmap(lab: lab, portmap: .go)
+            let ours = DirectPortmap(lab: lab, portmap: .ours)
+            let go = DirectPortmap(lab: lab, portmap: .go)
             for (index, name) in ["a", "b", "c"].enumerated() {
                 let add = try ours.run("ADD", Self.addConfig(index), containerID: "ctr-gc-\(name)")
                 try #require(add.succeeded, "\(add.stdout)")
@@ -68,9 +75,10 @@ extension NamespaceTests {
             }
             let before = [try lab.natTable(), try lab.natTable(v6: true)]
             let raw = try lab.natTable(table: "raw")
-            let chains = try Dictionary(uniqueKeysWithValues: ["a", "b", "c", "go"].map { name in
-                (name, try Self.chain(of: "ctr-gc-\(name)", in: before[0]))
-            })
+            let chains = try Dictionary(
+                uniqueKeysWithValues: ["a", "b", "c", "go"].map { name in
+                    (name, try Self.chain(of: "ctr-gc-\(name)", in: before[0]))
+                })
             #expect(try Self.chain(of: "ctr-gc-go", in: before[1]) == chains["go"], "the Go plugin's IPv6 rules are there too")
 
             try gc(ours, keeping: ["ctr-gc-a", "ctr-gc-c", "ctr-gc-go"])
@@ -110,8 +118,9 @@ extension NamespaceTests {
         }
 
         func status(_ plugin: DirectPortmap, env: [String: String?] = [:]) throws -> Command.Result {
-            try plugin.run("STATUS", ["cniVersion": "1.1.0", "name": Self.network, "type": "portmap"],
-                           env: Self.noAttachment.merging(env) { $1 })
+            try plugin.run(
+                "STATUS", ["cniVersion": "1.1.0", "name": Self.network, "type": "portmap"],
+                env: Self.noAttachment.merging(env) { $1 })
         }
 
         /// In a fresh namespace STATUS succeeds (its trial ADD runs in a scratch namespace) and
@@ -140,13 +149,16 @@ extension NamespaceTests {
             defer { lab.tearDown() }
             let plugin = DirectPortmap(lab: lab, portmap: .ours)
             let lockFile = lab.dataDir.appendingPathComponent("xtables.lock").path
-            let holder = try Subprocess.Background(["python3", "-c", """
+            let holder = try Subprocess.Background([
+                "python3", "-c",
+                """
                 import fcntl, time
                 lock = open("\(lockFile)", "w")
                 fcntl.flock(lock, fcntl.LOCK_EX)
                 print("ready", flush=True)
                 time.sleep(60)
-                """])
+                """,
+            ])
             let held = try status(plugin, env: ["XTABLES_LOCKFILE": lockFile])
             holder.stop()
             let unopenable = lab.dataDir.appendingPathComponent("missing/xtables.lock").path

@@ -29,8 +29,10 @@ extension NamespaceTests {
             let lab = try NetnsLab()
             defer { lab.tearDown() }
             let chain = try lab.chain(Self.ipv4, overrides: backend.overrides)
-            let mapping: [[String: Any]] = [["hostPort": 8081, "containerPort": 81, "protocol": "udp", "hostIP": NetnsLab.nodeIPv4],
-                                            ["hostPort": 8080, "containerPort": 80, "protocol": "tcp"]]
+            let mapping: [[String: Any]] = [
+                ["hostPort": 8081, "containerPort": 81, "protocol": "udp", "hostIP": NetnsLab.nodeIPv4],
+                ["hostPort": 8080, "containerPort": 80, "protocol": "tcp"],
+            ]
             let first = try lab.addPod("r1", chain: chain, mappings: mapping)
             try lab.addPod("o", chain: chain, mappings: [["hostPort": 9091, "containerPort": 91, "protocol": "udp"]])
             #expect(try lab.probe("udp", NetnsLab.nodeIPv4, 8081, sourcePort: 40123) == "r1 from \(NetnsLab.clientIPv4)")
@@ -43,8 +45,9 @@ extension NamespaceTests {
             let afterDelete = try lab.conntrack()
             #expect(!afterDelete.contains { $0.contains(client) }, "DEL leaves the client's UDP entry:\n\(afterDelete.joined(separator: "\n"))")
             #expect(afterDelete.contains { $0.contains("sport=40124 dport=9091 ") }, "another port's entry survives")
-            #expect(afterDelete.contains { $0.hasPrefix("ipv4") && $0.contains(" tcp ") && $0.contains("dport=8080 ") },
-                    "TCP entries survive")
+            #expect(
+                afterDelete.contains { $0.hasPrefix("ipv4") && $0.contains(" tcp ") && $0.contains("dport=8080 ") },
+                "TCP entries survive")
 
             // While no pod serves the port, the retry is conntracked to the node itself.
             #expect(try lab.probe("udp", NetnsLab.nodeIPv4, 8081, sourcePort: 40123) == nil)
@@ -72,8 +75,9 @@ extension NamespaceTests {
             #expect(try lab.probe("udp", NetnsLab.nodeIPv4, 8081) == "g from \(NetnsLab.clientIPv4)")
             let links = try JSONSerialization.jsonObject(with: Data(try lab.inNode("ip", "-j", "link", "show", "dev", lab.nodeLink).stdout.utf8))
             let nodeMAC = try #require(((links as? [[String: Any]])?.first?["address"]) as? String)
-            try lab.inClient("python3", Prerequisites.fixtures.appendingPathComponent("spoof_localnet.py").path,
-                             lab.clientLink, nodeMAC, NetnsLab.clientIPv4, "8081", "forged")
+            try lab.inClient(
+                "python3", Prerequisites.fixtures.appendingPathComponent("spoof_localnet.py").path,
+                lab.clientLink, nodeMAC, NetnsLab.clientIPv4, "8081", "forged")
             Thread.sleep(forTimeInterval: 0.5)
             let received = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
             #expect(received.contains("ping"))
@@ -91,8 +95,9 @@ extension NamespaceTests {
             #expect(try lab.probe("tcp", NetnsLab.nodeIPv4, 8080) == "e from \(NetnsLab.clientIPv4)")
             #expect(try lab.probe("udp", NetnsLab.nodeIPv6, 8081) == "e from \(NetnsLab.clientIPv6)")
             #expect(try lab.probe("tcp", "127.0.0.1", 8080, from: lab.node) == "e from 10.89.0.1")
-            let check = try chain.run("CHECK", containerID: pod.containerID, netns: pod.name, mappings: TrafficTests.web,
-                                      prevResult: pod.result, only: "portmap")[0]
+            let check = try chain.run(
+                "CHECK", containerID: pod.containerID, netns: pod.name, mappings: TrafficTests.web,
+                prevResult: pod.result, only: "portmap")[0]
             #expect(check.succeeded, "\(check.stdout)")
             let results = try lab.deletePod(pod)
             #expect(results.allSatisfy { $0.succeeded }, "\(results.map { $0.stdout })")

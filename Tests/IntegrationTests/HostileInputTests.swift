@@ -29,8 +29,10 @@ extension NamespaceTests {
         }
 
         /// BadInputTests' config (network "bad-net", the container at 10.88.0.9 and 2001:db8:89::9).
-        static func config(_ mappings: String = #"[{"hostPort": 8080, "containerPort": 80, "protocol": "tcp"}]"#,
-                           extra: String = "") -> String {
+        static func config(
+            _ mappings: String = #"[{"hostPort": 8080, "containerPort": 80, "protocol": "tcp"}]"#,
+            extra: String = ""
+        ) -> String {
             BadInputTests.config(mappings, extra: extra)
         }
 
@@ -55,7 +57,10 @@ extension NamespaceTests {
             // Nesting: refused at depth 65, long before the stack ends.
             Case("10^5 nested arrays", config(extra: #", "junk": "# + String(repeating: "[", count: 100_000)), code: 6),
             Case("10^5 nested objects", config(extra: #", "junk": "# + String(repeating: #"{"a":"#, count: 100_000)), code: 6),
-            Case("10^5 nested arrays in prevResult", config().replacingOccurrences(of: #""ips": "#, with: #""deep": \#(String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000)), "ips": "#), code: 6),
+            Case(
+                "10^5 nested arrays in prevResult",
+                config().replacingOccurrences(
+                    of: #""ips": "#, with: #""deep": \#(String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000)), "ips": "#), code: 6),
             // Bytes that are not UTF-8 or not JSON.
             Case("a lone continuation byte", bytes: withBytes(#"{"cniVersion": "1.0.0", "name": "n"#, [0x80], #""}"#), code: 6),
             Case("an overlong '/'", bytes: withBytes(#"{"cniVersion": "1.0.0", "name": "n"#, [0xC0, 0xAF], #""}"#), code: 6),
@@ -91,9 +96,13 @@ extension NamespaceTests {
             // 10 MB values.
             Case("a 10 MB name", config().replacingOccurrences(of: #""bad-net""#, with: #""\#(String(repeating: "a!", count: tenMegabytes / 2))""#), code: 7),
             Case("a 10 MB hostIP", config(#"[{"hostPort": 8080, "containerPort": 80, "hostIP": "\#(String(repeating: "1", count: tenMegabytes))"}]"#), code: 7),
-            Case("a 10 MB protocol of escapes", config(#"[{"hostPort": 8080, "containerPort": 80, "protocol": "\#(String(repeating: #"\u00e9"#, count: tenMegabytes / 6))"}]"#), code: 7),
+            Case(
+                "a 10 MB protocol of escapes",
+                config(#"[{"hostPort": 8080, "containerPort": 80, "protocol": "\#(String(repeating: #"\u00e9"#, count: tenMegabytes / 6))"}]"#), code: 7),
             Case("a 10 MB condition", config(extra: #", "conditionsV4": ["-s", "\#(String(repeating: "1", count: tenMegabytes))"]"#), code: 7),
-            Case("a 10 MB container address", config().replacingOccurrences(of: containerAddress, with: #""address": "\#(String(repeating: "1", count: tenMegabytes))""#), code: 6),
+            Case(
+                "a 10 MB container address", config().replacingOccurrences(of: containerAddress, with: #""address": "\#(String(repeating: "1", count: tenMegabytes))""#),
+                code: 6),
             Case("an unterminated 10 MB string", config(extra: #", "junk": ""# + String(repeating: "a", count: tenMegabytes)), code: 6),
         ]
 
@@ -102,14 +111,22 @@ extension NamespaceTests {
             Case("10^5 unknown keys", config(extra: (0..<100_000).map { #", "k\#($0)": null"# }.joined()), code: nil),
             Case("10^5 duplicate keys", config(extra: String(repeating: #", "snat": false, "snat": true"#, count: 50_000)), code: nil),
             Case("a 10 MB string in an unknown key", config(extra: #", "junk": "\#(String(repeating: "a", count: tenMegabytes))""#), code: nil),
-            Case("a 10 MB string of escapes in prevResult", config().replacingOccurrences(of: #""ips": "#, with: #""junk": "\#(String(repeating: #"\ud83d\ude00"#, count: tenMegabytes / 12))", "ips": "#), code: nil),
+            Case(
+                "a 10 MB string of escapes in prevResult",
+                config().replacingOccurrences(of: #""ips": "#, with: #""junk": "\#(String(repeating: #"\ud83d\ude00"#, count: tenMegabytes / 12))", "ips": "#), code: nil),
             Case("nesting at 60 levels", config(extra: #", "junk": "# + String(repeating: "[", count: 60) + String(repeating: "]", count: 60)), code: nil),
-            Case("10^5 addresses on another interface before the container's", config()
-                .replacingOccurrences(of: #""sandbox": "/var/run/netns/pod"}]"#, with: #""sandbox": "/var/run/netns/pod"}, {"name": "cni0"}]"#)
-                .replacingOccurrences(of: #""ips": ["#, with: #""ips": ["# + String(repeating: #"{"address": "10.1.0.1/24", "interface": 1},"#, count: 100_000)),
-                 code: nil),
-            Case("a config padded with spaces to 16 MiB (the limit)", bytes: Array(config().utf8) + [UInt8](repeating: 0x20, count: (16 << 20) - config().utf8.count), code: nil),
-            Case("1024 distinct mappings (the limit)", config(array(1024) { #"{"hostPort": \#($0 + 1), "containerPort": 80, "protocol": "\#(["tcp", "udp"][$0 % 2])"}"# }), code: nil),
+            Case(
+                "10^5 addresses on another interface before the container's",
+                config()
+                    .replacingOccurrences(of: #""sandbox": "/var/run/netns/pod"}]"#, with: #""sandbox": "/var/run/netns/pod"}, {"name": "cni0"}]"#)
+                    .replacingOccurrences(of: #""ips": ["#, with: #""ips": ["# + String(repeating: #"{"address": "10.1.0.1/24", "interface": 1},"#, count: 100_000)),
+                code: nil),
+            Case(
+                "a config padded with spaces to 16 MiB (the limit)", bytes: Array(config().utf8) + [UInt8](repeating: 0x20, count: (16 << 20) - config().utf8.count),
+                code: nil),
+            Case(
+                "1024 distinct mappings (the limit)", config(array(1024) { #"{"hostPort": \#($0 + 1), "containerPort": 80, "protocol": "\#(["tcp", "udp"][$0 % 2])"}"# }),
+                code: nil),
         ]
 
         /// A run still going after this many seconds is killed (and so fails its test): a hang
@@ -121,15 +138,18 @@ extension NamespaceTests {
         static func labWithAContainer() throws -> (NetnsLab, DirectPortmap, (String, String)) {
             let lab = try NetnsLab()
             let plugin = DirectPortmap(lab: lab, portmap: .ours)
-            let existing = DirectPortmap.config(mappings: [["hostPort": 7070, "containerPort": 70, "protocol": "tcp"]],
-                                                addresses: ["10.88.0.3/24", "2001:db8:89::3/64"])
+            let existing = DirectPortmap.config(
+                mappings: [["hostPort": 7070, "containerPort": 70, "protocol": "tcp"]],
+                addresses: ["10.88.0.3/24", "2001:db8:89::3/64"])
             try #require(try plugin.run("ADD", existing, containerID: "existing").succeeded)
             return (lab, plugin, (try lab.natTable(), try lab.natTable(v6: true)))
         }
 
         /// Runs one verb, killed if it hangs.
-        static func bounded(_ plugin: DirectPortmap, _ command: String, _ stdin: [UInt8],
-                            env: [String: String?] = [:]) throws -> Command.Result {
+        static func bounded(
+            _ plugin: DirectPortmap, _ command: String, _ stdin: [UInt8],
+            env: [String: String?] = [:]
+        ) throws -> Command.Result {
             try plugin.run(command, stdin: Data(stdin), containerID: "ctr-hostile", env: env, killAfter: killAfter)
         }
 

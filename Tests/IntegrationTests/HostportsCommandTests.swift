@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSubprocess
+import Testing
 
 extension NamespaceTests {
     /// `hostports` run in a lab's node namespace, over pods ADDed by our plugin and by Debian's Go
@@ -42,14 +42,16 @@ extension NamespaceTests {
         /// `hostports <arguments> --json`: the exit status and the document (schema 1).
         static func json(_ lab: NetnsLab, _ arguments: [String]) throws -> (status: Int32, document: [String: Any]) {
             let result = try hostports(lab, arguments + ["--json"])
-            let document = try #require(try? JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any],
-                                        "not a JSON object: \(result.stdout)\(result.stderr)")
+            let document = try #require(
+                try? JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any],
+                "not a JSON object: \(result.stdout)\(result.stderr)")
             #expect(document["schema"] as? Int == 1)
             return (result.status, document)
         }
 
         static func row(_ mapping: [String: Any]) -> Row {
-            Row(network: mapping["network"] as? String, containerID: mapping["containerID"] as? String,
+            Row(
+                network: mapping["network"] as? String, containerID: mapping["containerID"] as? String,
                 proto: mapping["protocol"] as? String ?? "?", family: mapping["family"] as? String ?? "?",
                 hostIP: mapping["hostIP"] as? String, hostPort: mapping["hostPort"] as? Int ?? -1,
                 podIP: mapping["podIP"] as? String ?? "?", podPort: mapping["podPort"] as? Int ?? -1,
@@ -64,9 +66,11 @@ extension NamespaceTests {
                 let hostIP = mapping["hostIP"] as? String
                 for v6 in [false, true] where hostIP.map({ $0.contains(":") == v6 }) ?? true {
                     guard let podIP = pod.address(v6: v6) else { continue }
-                    rows.insert(Row(network: pod.chain.name, containerID: pod.containerID, proto: mapping["protocol"] as! String,
-                                    family: v6 ? "ipv6" : "ipv4", hostIP: hostIP, hostPort: mapping["hostPort"] as! Int,
-                                    podIP: podIP, podPort: mapping["containerPort"] as! Int))
+                    rows.insert(
+                        Row(
+                            network: pod.chain.name, containerID: pod.containerID, proto: mapping["protocol"] as! String,
+                            family: v6 ? "ipv6" : "ipv4", hostIP: hostIP, hostPort: mapping["hostPort"] as! Int,
+                            podIP: podIP, podPort: mapping["containerPort"] as! Int))
                 }
             }
             return rows
@@ -82,16 +86,19 @@ extension NamespaceTests {
         /// or from `namespace`): explain must stop at `step` (nil: reach a pod), and the request must
         /// be answered exactly when explain says the packet reaches a pod.
         @discardableResult
-        static func explain(_ lab: NetnsLab, _ host: String, _ port: Int, from namespace: String? = nil,
-                            failsAt step: String?) throws -> [String: Any] {
+        static func explain(
+            _ lab: NetnsLab, _ host: String, _ port: Int, from namespace: String? = nil,
+            failsAt step: String?
+        ) throws -> [String: Any] {
             let (status, document) = try json(lab, ["explain", host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"])
             let answers = try #require(document["answers"] as? Bool, "\(document)")
             #expect(document["failedStep"] as? String == step, "\(document)")
             #expect(answers == (step == nil))
             #expect(status == (answers ? 0 : 1))
             let reply = try lab.probe("tcp", host, port, from: namespace)
-            #expect((reply != nil) == answers,
-                    "explain: \(document["verdict"] ?? "?"); the request to \(host):\(port) got \(reply ?? "no answer")")
+            #expect(
+                (reply != nil) == answers,
+                "explain: \(document["verdict"] ?? "?"); the request to \(host):\(port) got \(reply ?? "no answer")")
             return document
         }
 
@@ -102,13 +109,17 @@ extension NamespaceTests {
             let lab = try NetnsLab()
             defer { lab.tearDown() }
             let nft = ["backend": "nftables"]
-            let dual = try lab.addPod("nft-dual", chain: try lab.chain(Self.dualStack, overrides: nft), mappings: [
-                ["hostPort": 8080, "containerPort": 80, "protocol": "tcp"],
-                ["hostPort": 8081, "containerPort": 81, "protocol": "udp"],
-            ])
-            let bound = try lab.addPod("nft-bound", chain: try lab.chain(Self.dualStack, overrides: nft), mappings: [
-                ["hostPort": 9090, "containerPort": 90, "protocol": "tcp", "hostIP": NetnsLab.secondNodeIPv4],
-            ])
+            let dual = try lab.addPod(
+                "nft-dual", chain: try lab.chain(Self.dualStack, overrides: nft),
+                mappings: [
+                    ["hostPort": 8080, "containerPort": 80, "protocol": "tcp"],
+                    ["hostPort": 8081, "containerPort": 81, "protocol": "udp"],
+                ])
+            let bound = try lab.addPod(
+                "nft-bound", chain: try lab.chain(Self.dualStack, overrides: nft),
+                mappings: [
+                    ["hostPort": 9090, "containerPort": 90, "protocol": "tcp", "hostIP": NetnsLab.secondNodeIPv4]
+                ])
             let (status, document) = try Self.json(lab, ["list"])
             #expect(status == 0)
             let rows = Set((document["mappings"] as? [[String: Any]] ?? []).map(Self.row))
@@ -149,18 +160,24 @@ extension NamespaceTests {
         @Test func listsBothPluginsPodsAndFindsNoConflict() throws {
             let lab = try NetnsLab()
             defer { lab.tearDown() }
-            let ours = try lab.addPod("ours-dual", chain: try lab.chain(Self.dualStack), mappings: [
-                ["hostPort": 8080, "containerPort": 80, "protocol": "tcp"],
-                ["hostPort": 8081, "containerPort": 81, "protocol": "udp"],
-                ["hostPort": 9090, "containerPort": 90, "protocol": "tcp", "hostIP": NetnsLab.secondNodeIPv4],
-            ])
-            let go = try lab.addPod("go-ipv4", chain: try lab.chain(Self.ipv4, portmap: .go), mappings: [
-                ["hostPort": 7070, "containerPort": 70, "protocol": "tcp"],
-                ["hostPort": 7071, "containerPort": 71, "protocol": "udp", "hostIP": NetnsLab.nodeIPv4],
-            ])
-            let goBound = try lab.addPod("go-bound", chain: try lab.chain(Self.dualStack, portmap: .go), mappings: [
-                ["hostPort": 6060, "containerPort": 60, "protocol": "tcp", "hostIP": NetnsLab.secondNodeIPv4],
-            ])
+            let ours = try lab.addPod(
+                "ours-dual", chain: try lab.chain(Self.dualStack),
+                mappings: [
+                    ["hostPort": 8080, "containerPort": 80, "protocol": "tcp"],
+                    ["hostPort": 8081, "containerPort": 81, "protocol": "udp"],
+                    ["hostPort": 9090, "containerPort": 90, "protocol": "tcp", "hostIP": NetnsLab.secondNodeIPv4],
+                ])
+            let go = try lab.addPod(
+                "go-ipv4", chain: try lab.chain(Self.ipv4, portmap: .go),
+                mappings: [
+                    ["hostPort": 7070, "containerPort": 70, "protocol": "tcp"],
+                    ["hostPort": 7071, "containerPort": 71, "protocol": "udp", "hostIP": NetnsLab.nodeIPv4],
+                ])
+            let goBound = try lab.addPod(
+                "go-bound", chain: try lab.chain(Self.dualStack, portmap: .go),
+                mappings: [
+                    ["hostPort": 6060, "containerPort": 60, "protocol": "tcp", "hostIP": NetnsLab.secondNodeIPv4]
+                ])
             let (status, document) = try Self.json(lab, ["list"])
             #expect(status == 0)
             let mappings = try #require(document["mappings"] as? [[String: Any]], "\(document)")
@@ -173,14 +190,16 @@ extension NamespaceTests {
             let saved = ["ipv4": try lab.natTable(), "ipv6": try lab.natTable(v6: true)]
             for mapping in mappings {
                 let row = Self.row(mapping)
-                let chain = try GCStatusTests.chain(of: try #require(row.containerID), network: try #require(row.network),
-                                                    in: saved[row.family]!)
+                let chain = try GCStatusTests.chain(
+                    of: try #require(row.containerID), network: try #require(row.network),
+                    in: saved[row.family]!)
                 #expect(mapping["chain"] as? String == chain, "\(row)")
                 #expect(mapping["reachable"] as? Bool == true, "\(row)")
                 #expect((mapping["listeners"] as? [Any])?.isEmpty == true, "\(row)")
             }
             let tables = try #require(document["tables"] as? [[String: Any]])
-            #expect(tables.map { "\($0["store"] ?? "?") \($0["family"] ?? "?") \($0["exists"] ?? "?")" }
+            #expect(
+                tables.map { "\($0["store"] ?? "?") \($0["family"] ?? "?") \($0["exists"] ?? "?")" }
                     == ["iptables-legacy ipv4 1", "iptables-legacy ipv6 1", "nftables ipv4 0", "nftables ipv6 0"])
             for table in tables where table["store"] as? String == "iptables-legacy" {
                 for key in ["exists", "preroutingHook", "outputHook", "masqueradeHook"] {
@@ -198,13 +217,16 @@ extension NamespaceTests {
                 line.components(separatedBy: "  ").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
             }
             #expect(lines.first == ["PROTO", "HOST IP", "HOST PORT", "POD", "NETWORK", "CONTAINER", "FAMILY", "RULE IN", "LISTENERS"])
-            let shown = Set(mappings.map { mapping in
-                let row = Self.row(mapping)
-                return [row.proto, row.hostIP ?? "all addresses", String(row.hostPort),
+            let shown = Set(
+                mappings.map { mapping in
+                    let row = Self.row(mapping)
+                    return [
+                        row.proto, row.hostIP ?? "all addresses", String(row.hostPort),
                         row.family == "ipv6" ? "[\(row.podIP)]:\(row.podPort)" : "\(row.podIP):\(row.podPort)",
                         row.network ?? "-", String(row.containerID?.prefix(12) ?? "-"), row.family,
-                        "iptables-legacy nat \(mapping["chain"] as? String ?? "?")", "-"]
-            })
+                        "iptables-legacy nat \(mapping["chain"] as? String ?? "?")", "-",
+                    ]
+                })
             #expect(Set(lines.dropFirst()) == shown, "\(text.stdout)")
 
             let clean = try Self.conflicts(lab)
@@ -222,11 +244,14 @@ extension NamespaceTests {
         @Test func wildcardAndBoundClaimsOfOnePortOverlap() throws {
             let lab = try NetnsLab()
             defer { lab.tearDown() }
-            let bound = try lab.addPod("bound", chain: try lab.chain(Self.ipv4, portmap: .go), mappings: [
-                ["hostPort": 8080, "containerPort": 80, "protocol": "tcp", "hostIP": NetnsLab.secondNodeIPv4],
-            ])
-            let wildcard = try lab.addPod("wild", chain: try lab.chain(Self.ipv4),
-                                          mappings: [["hostPort": 8080, "containerPort": 80, "protocol": "tcp"]])
+            let bound = try lab.addPod(
+                "bound", chain: try lab.chain(Self.ipv4, portmap: .go),
+                mappings: [
+                    ["hostPort": 8080, "containerPort": 80, "protocol": "tcp", "hostIP": NetnsLab.secondNodeIPv4]
+                ])
+            let wildcard = try lab.addPod(
+                "wild", chain: try lab.chain(Self.ipv4),
+                mappings: [["hostPort": 8080, "containerPort": 80, "protocol": "tcp"]])
             let (status, findings) = try Self.conflicts(lab)
             #expect(status == 1)
             #expect(findings.map { $0["kind"] as? String } == ["wildcard-overlap"], "\(findings)")
@@ -251,10 +276,13 @@ extension NamespaceTests {
         @Test func aProcessOnAMappedPortIsShadowed() throws {
             let lab = try NetnsLab()
             defer { lab.tearDown() }
-            let pod = try lab.addPod("pod", chain: try lab.chain(Self.ipv4),
-                                     mappings: [["hostPort": 8080, "containerPort": 80, "protocol": "tcp"]])
+            let pod = try lab.addPod(
+                "pod", chain: try lab.chain(Self.ipv4),
+                mappings: [["hostPort": 8080, "containerPort": 80, "protocol": "tcp"]])
             let pidFile = lab.dataDir.appendingPathComponent("listener.pid").path
-            let listener = try Subprocess.Background(["ip", "netns", "exec", lab.node, "python3", "-c", """
+            let listener = try Subprocess.Background([
+                "ip", "netns", "exec", lab.node, "python3", "-c",
+                """
                 import os, socket, time
                 sock = socket.socket()
                 sock.bind(("0.0.0.0", 8080))
@@ -263,7 +291,8 @@ extension NamespaceTests {
                     file.write(str(os.getpid()))
                 print("ready", flush=True)
                 time.sleep(60)
-                """])
+                """,
+            ])
             defer { listener.stop() }
             let pid = try #require(Int(try String(contentsOfFile: pidFile, encoding: .utf8)))
 
@@ -278,8 +307,9 @@ extension NamespaceTests {
             #expect(sockets.count == 1)
             #expect(sockets.first?["address"] as? String == "0.0.0.0" && sockets.first?["port"] as? Int == 8080)
             let processes = sockets.first?["processes"] as? [[String: Any]]
-            #expect(processes?.map { $0["pid"] as? Int } == [pid] && processes?.first?["command"] as? String == "python3",
-                    "\(sockets)")
+            #expect(
+                processes?.map { $0["pid"] as? Int } == [pid] && processes?.first?["command"] as? String == "python3",
+                "\(sockets)")
             #expect(try lab.probe("tcp", NetnsLab.nodeIPv4, 8080) == "pod from \(NetnsLab.clientIPv4)")
         }
 
@@ -292,8 +322,9 @@ extension NamespaceTests {
             let lab = try NetnsLab()
             defer { lab.tearDown() }
             try lab.addPod("stays", chain: try lab.chain(Self.ipv4), mappings: [["hostPort": 8080, "containerPort": 80, "protocol": "tcp"]])
-            let gone = try lab.addPod("gone", chain: try lab.chain(Self.ipv4),
-                                      mappings: [["hostPort": 8081, "containerPort": 81, "protocol": "tcp"]])
+            let gone = try lab.addPod(
+                "gone", chain: try lab.chain(Self.ipv4),
+                mappings: [["hostPort": 8081, "containerPort": 81, "protocol": "tcp"]])
             let goneIP = try #require(gone.address(v6: false))
             try lab.abandonPod(gone)
             #expect(try lab.inNode("ip", "route", "get", goneIP).stdout.contains("dev \(lab.bridge(Self.ipv4)) "))
@@ -316,10 +347,12 @@ extension NamespaceTests {
         @Test func explainAgreesWithTraffic() throws {
             let lab = try NetnsLab()
             defer { lab.tearDown() }
-            let pod = try lab.addPod("x", chain: try lab.chain(Self.ipv4), mappings: [
-                ["hostPort": 8080, "containerPort": 80, "protocol": "tcp"],
-                ["hostPort": 9090, "containerPort": 90, "protocol": "tcp", "hostIP": NetnsLab.nodeIPv4],
-            ])
+            let pod = try lab.addPod(
+                "x", chain: try lab.chain(Self.ipv4),
+                mappings: [
+                    ["hostPort": 8080, "containerPort": 80, "protocol": "tcp"],
+                    ["hostPort": 9090, "containerPort": 90, "protocol": "tcp", "hostIP": NetnsLab.nodeIPv4],
+                ])
             let podIP = try #require(pod.address(v6: false))
             try Self.explain(lab, NetnsLab.nodeIPv4, 8080, failsAt: nil)
             try Self.explain(lab, NetnsLab.nodeIPv4, 7777, failsAt: "entry-rule")
@@ -351,18 +384,20 @@ extension NamespaceTests {
             #expect(status == 0)
             #expect((document["mappings"] as? [Any])?.isEmpty == true, "\(document)")
             let tables = try #require(document["tables"] as? [[String: Any]])
-            #expect(tables.map { "\($0["store"] ?? "?") \($0["family"] ?? "?")" }
+            #expect(
+                tables.map { "\($0["store"] ?? "?") \($0["family"] ?? "?")" }
                     == ["iptables-legacy ipv4", "iptables-legacy ipv6", "nftables ipv4", "nftables ipv6"])
             #expect(tables.allSatisfy { $0["exists"] as? Bool == false }, "\(tables)")
             let text = try Self.hostports(lab, ["list"])
-            #expect(text.stdout == """
-                no hostPort mappings
-                  iptables-legacy nat (ipv4): does not exist
-                  iptables-legacy nat (ipv6): does not exist
-                  nftables ip cni_hostport: does not exist
-                  nftables ip6 cni_hostport: does not exist
+            #expect(
+                text.stdout == """
+                    no hostPort mappings
+                      iptables-legacy nat (ipv4): does not exist
+                      iptables-legacy nat (ipv6): does not exist
+                      nftables ip cni_hostport: does not exist
+                      nftables ip6 cni_hostport: does not exist
 
-                """)
+                    """)
             #expect(try Self.conflicts(lab).status == 0)
             try Self.explain(lab, NetnsLab.nodeIPv4, 8080, failsAt: "hook")
             try Self.explain(lab, NetnsLab.nodeIPv6, 8080, failsAt: "hook")

@@ -5,11 +5,13 @@ extension NamespaceTests {
     /// ADD, CHECK and DEL as a runtime drives them, read back from the kernel with iptables-legacy-save.
     @Suite
     struct LifecycleTests {
-        static var mappings: [[String: Any]] { [
-            ["hostPort": 8080, "containerPort": 80, "protocol": "tcp"],
-            ["hostPort": 8081, "containerPort": 81, "protocol": "udp"],
-            ["hostPort": 8082, "containerPort": 82, "protocol": "tcp", "hostIP": NetnsLab.nodeIPv6],
-        ] }
+        static var mappings: [[String: Any]] {
+            [
+                ["hostPort": 8080, "containerPort": 80, "protocol": "tcp"],
+                ["hostPort": 8081, "containerPort": 81, "protocol": "udp"],
+                ["hostPort": 8082, "containerPort": 82, "protocol": "tcp", "hostIP": NetnsLab.nodeIPv6],
+            ]
+        }
 
         static let canary = ["-s", "203.0.113.77/32", "-m", "comment", "--comment", "canary", "-j", "RETURN"]
 
@@ -45,11 +47,13 @@ extension NamespaceTests {
             let lab = try NetnsLab()
             defer { lab.tearDown() }
             let plugin = DirectPortmap(lab: lab, portmap: .ours)
-            let config = DirectPortmap.config(mappings: [["hostPort": 8080, "containerPort": 80, "protocol": "tcp"]],
-                                              addresses: ["10.88.0.5/24", "2001:db8:88::5/64"])
+            let config = DirectPortmap.config(
+                mappings: [["hostPort": 8080, "containerPort": 80, "protocol": "tcp"]],
+                addresses: ["10.88.0.5/24", "2001:db8:88::5/64"])
             try #require(try plugin.run("ADD", config).succeeded)
-            let chain = try #require(try lab.natTable(v6: true).split(separator: "\n").first { $0.hasPrefix(":CNI-DN-") }?
-                .dropFirst().split(separator: " ").first)
+            let chain = try #require(
+                try lab.natTable(v6: true).split(separator: "\n").first { $0.hasPrefix(":CNI-DN-") }?
+                    .dropFirst().split(separator: " ").first)
             for arguments in [["-F", "CNI-HOSTPORT-DNAT"], ["-F", String(chain)], ["-X", String(chain)]] {
                 try Command.check(["ip", "netns", "exec", lab.node, "ip6tables-legacy", "-t", "nat"] + arguments)
             }
@@ -69,16 +73,18 @@ extension NamespaceTests {
             let chain = try lab.chain("20-hostport-dualstack.conflist")
             let pod = try lab.addPod("i", chain: chain, mappings: Self.mappings)
             let once = (try lab.natTable(), try lab.natTable(v6: true))
-            let again = try chain.run("ADD", containerID: pod.containerID, netns: pod.name, mappings: Self.mappings,
-                                      prevResult: (pod.result as! [String: Any]), only: "portmap")
+            let again = try chain.run(
+                "ADD", containerID: pod.containerID, netns: pod.name, mappings: Self.mappings,
+                prevResult: (pod.result as! [String: Any]), only: "portmap")
             #expect(again[0].succeeded, "\(again[0].stdout)")
             #expect(try lab.natTable() == once.0)
             #expect(try lab.natTable(v6: true) == once.1)
 
             let dnatChain = try #require(once.0.split(separator: "\n").first { $0.hasPrefix(":CNI-DN-") })
             for _ in 0..<2 {
-                let del = try chain.run("DEL", containerID: pod.containerID, netns: pod.name, mappings: Self.mappings,
-                                        prevResult: pod.result, only: "portmap")
+                let del = try chain.run(
+                    "DEL", containerID: pod.containerID, netns: pod.name, mappings: Self.mappings,
+                    prevResult: pod.result, only: "portmap")
                 #expect(del[0].succeeded, "\(del[0].stdout)")
                 #expect(del[0].stdout.isEmpty)
             }
@@ -102,10 +108,12 @@ extension NamespaceTests {
 
             let table = try lab.natTable()
             let dnatChain = try #require(table.split(separator: "\n").first { $0.hasPrefix(":CNI-DN-") }.map { String($0.dropFirst().prefix(28)) })
-            try lab.inNode("iptables-legacy", "-t", "nat", "-D", dnatChain, "-p", "tcp", "--dport", "8080", "-j", "DNAT",
-                           "--to-destination", "\(pod.address(v6: false)!):80")
-            let failed = try chain.run("CHECK", containerID: pod.containerID, netns: pod.name, mappings: Self.mappings,
-                                       prevResult: pod.result, only: "portmap")[0]
+            try lab.inNode(
+                "iptables-legacy", "-t", "nat", "-D", dnatChain, "-p", "tcp", "--dport", "8080", "-j", "DNAT",
+                "--to-destination", "\(pod.address(v6: false)!):80")
+            let failed = try chain.run(
+                "CHECK", containerID: pod.containerID, netns: pod.name, mappings: Self.mappings,
+                prevResult: pod.result, only: "portmap")[0]
             #expect(failed.status != 0)
             #expect(failed.stdout.contains(#""code": 101"#))
             #expect(failed.stdout.contains("rule missing: -A \(dnatChain) -p tcp -m tcp --dport 8080 -j DNAT"), "\(failed.stdout)")
@@ -117,8 +125,9 @@ extension NamespaceTests {
             defer { lab.tearDown() }
             let chain = try lab.chain("20-hostport-dualstack.conflist")
             let pod = try lab.addPod("n", chain: chain, mappings: Self.mappings)
-            let del = try chain.run("DEL", containerID: pod.containerID, netns: pod.name, mappings: Self.mappings,
-                                    prevResult: nil, only: "portmap")
+            let del = try chain.run(
+                "DEL", containerID: pod.containerID, netns: pod.name, mappings: Self.mappings,
+                prevResult: nil, only: "portmap")
             #expect(del[0].succeeded, "\(del[0].stdout)")
             #expect(!(try lab.natTable()).contains(pod.containerID))
             #expect(!(try lab.natTable(v6: true)).contains(pod.containerID))

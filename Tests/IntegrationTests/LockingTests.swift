@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSubprocess
+import Testing
 
 extension NamespaceTests {
     /// The xtables lock: held from reading a table to committing it, so concurrent plugins lose no
@@ -8,9 +8,12 @@ extension NamespaceTests {
     @Suite
     struct LockingTests {
         static func config(_ index: Int) -> [String: Any] {
-            DirectPortmap.config(mappings: [["hostPort": 8000 + index, "containerPort": 80, "protocol": "tcp"],
-                                            ["hostPort": 8000 + index, "containerPort": 80, "protocol": "udp"]],
-                                 addresses: ["10.88.0.\(10 + index)/24", "2001:db8:89::\(10 + index)/64"])
+            DirectPortmap.config(
+                mappings: [
+                    ["hostPort": 8000 + index, "containerPort": 80, "protocol": "tcp"],
+                    ["hostPort": 8000 + index, "containerPort": 80, "protocol": "udp"],
+                ],
+                addresses: ["10.88.0.\(10 + index)/24", "2001:db8:89::\(10 + index)/64"])
         }
 
         /// Twelve ADDs at once, then twelve DELs at once: every container's rules are there after the
@@ -65,8 +68,9 @@ extension NamespaceTests {
             let count = 6
             try #require(try plugin.run("ADD", Self.config(99), containerID: "ctr-race-first").succeeded)
             let outputs = try concurrently(count) { index in
-                try plugin.run("ADD", Self.config(index), containerID: "ctr-race-\(index)",
-                               env: ["XTABLES_LOCKFILE": "\(directory)/lock-\(index)"])
+                try plugin.run(
+                    "ADD", Self.config(index), containerID: "ctr-race-\(index)",
+                    env: ["XTABLES_LOCKFILE": "\(directory)/lock-\(index)"])
             }
             for (index, output) in outputs.enumerated() {
                 #expect(output.succeeded, "ADD \(index): \(output.stdout)")
@@ -88,10 +92,15 @@ extension NamespaceTests {
             try lab.inNode("iptables-legacy", "-t", "nat", "-N", "WRITER")
             let writer = Process()
             writer.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
-            writer.arguments = ["netns", "exec", lab.node, "sh", "-c",
-                                "for i in $(seq 20000); do iptables-legacy -w -t nat -A WRITER -j RETURN; iptables-legacy -w -t nat -D WRITER -j RETURN; done"]
+            writer.arguments = [
+                "netns", "exec", lab.node, "sh", "-c",
+                "for i in $(seq 20000); do iptables-legacy -w -t nat -A WRITER -j RETURN; iptables-legacy -w -t nat -D WRITER -j RETURN; done",
+            ]
             try writer.run()
-            defer { writer.terminate(); writer.waitUntilExit() }
+            defer {
+                writer.terminate()
+                writer.waitUntilExit()
+            }
             let plugin = DirectPortmap(lab: lab, portmap: .ours)
             let env = ["XTABLES_LOCKFILE": "\(lab.dataDir.path)/own-lock"]
             // A writer's replace between ours and our counter restore fails the restore (EINVAL)
@@ -114,13 +123,16 @@ extension NamespaceTests {
             let lockFile = lab.dataDir.appendingPathComponent("xtables.lock").path
             let plugin = DirectPortmap(lab: lab, portmap: .ours)
             let before = (try lab.natTable(), try lab.natTable(v6: true))
-            let holder = try Subprocess.Background(["python3", "-c", """
+            let holder = try Subprocess.Background([
+                "python3", "-c",
+                """
                 import fcntl, time
                 lock = open("\(lockFile)", "w")
                 fcntl.flock(lock, fcntl.LOCK_EX)
                 print("ready", flush=True)
                 time.sleep(60)
-                """])
+                """,
+            ])
             let blocked = try plugin.run("ADD", Self.config(1), env: ["XTABLES_LOCKFILE": lockFile])
             #expect(blocked.status == 1)
             let error = try JSONSerialization.jsonObject(with: Data(blocked.stdout.utf8)) as? [String: Any]

@@ -52,16 +52,20 @@ final class NetnsLab {
         do {
             try FileManager.default.createDirectory(at: legacyBin, withIntermediateDirectories: true)
             for tool in ["iptables", "ip6tables"] {
-                try FileManager.default.createSymbolicLink(atPath: legacyBin.appendingPathComponent(tool).path,
-                                                           withDestinationPath: "/usr/sbin/\(tool)-legacy")
+                try FileManager.default.createSymbolicLink(
+                    atPath: legacyBin.appendingPathComponent(tool).path,
+                    withDestinationPath: "/usr/sbin/\(tool)-legacy")
             }
             try addNamespace(node)
             try addNamespace(client)
-            for setting in ["net.ipv4.ip_forward=1", "net.ipv6.conf.all.forwarding=1",
-                            "net.ipv6.conf.all.accept_dad=0", "net.ipv6.conf.default.accept_dad=0"] {
+            for setting in [
+                "net.ipv4.ip_forward=1", "net.ipv6.conf.all.forwarding=1",
+                "net.ipv6.conf.all.accept_dad=0", "net.ipv6.conf.default.accept_dad=0",
+            ] {
                 try Command.check(["ip", "netns", "exec", node, "sysctl", "-qw", setting])
             }
-            let nodeSide = nodeLink, clientSide = clientLink
+            let nodeSide = nodeLink
+            let clientSide = clientLink
             try Command.check(["ip", "link", "add", nodeSide, "netns", node, "type", "veth", "peer", "name", clientSide, "netns", client])
             try inNode("ip", "addr", "add", "\(Self.nodeIPv4)/24", "dev", nodeSide)
             try inNode("ip", "addr", "add", "\(Self.secondNodeIPv4)/24", "dev", nodeSide)
@@ -98,16 +102,19 @@ final class NetnsLab {
     func addRemoteHost() throws -> String {
         let remote = "pmt-\(id)-remote"
         try addNamespace(remote)
-        let nodeSide = "pmtr\(id.prefix(8))", remoteSide = "pmtx\(id.prefix(8))"
+        let nodeSide = "pmtr\(id.prefix(8))"
+        let remoteSide = "pmtx\(id.prefix(8))"
         try Command.check(["ip", "link", "add", nodeSide, "netns", node, "type", "veth", "peer", "name", remoteSide, "netns", remote])
         try inNode("ip", "addr", "add", "198.51.100.1/24", "dev", nodeSide)
         try inNode("ip", "-6", "addr", "add", "2001:db8:2::1/64", "dev", nodeSide, "nodad")
         try inNode("ip", "link", "set", nodeSide, "up")
-        for arguments in [["ip", "addr", "add", "\(Self.remoteIPv4)/24", "dev", remoteSide],
-                          ["ip", "-6", "addr", "add", "\(Self.remoteIPv6)/64", "dev", remoteSide, "nodad"],
-                          ["ip", "link", "set", remoteSide, "up"],
-                          ["ip", "route", "add", "default", "via", "198.51.100.1"],
-                          ["ip", "-6", "route", "add", "default", "via", "2001:db8:2::1"]] {
+        for arguments in [
+            ["ip", "addr", "add", "\(Self.remoteIPv4)/24", "dev", remoteSide],
+            ["ip", "-6", "addr", "add", "\(Self.remoteIPv6)/64", "dev", remoteSide, "nodad"],
+            ["ip", "link", "set", remoteSide, "up"],
+            ["ip", "route", "add", "default", "via", "198.51.100.1"],
+            ["ip", "-6", "route", "add", "default", "via", "2001:db8:2::1"],
+        ] {
             try Command.check(["ip", "netns", "exec", remote] + arguments)
         }
         try inClient("ip", "route", "add", "198.51.100.0/24", "via", Self.nodeIPv4)
@@ -118,9 +125,10 @@ final class NetnsLab {
     /// A chain over `conf/<file>` for this lab (its own IPAM directory, and a bridge per conflist
     /// named after the file's two-digit prefix, since each list puts its own gateway on it).
     func chain(_ file: String, portmap: CNIChain.Portmap = .ours, overrides: [String: Any] = [:]) throws -> CNIChain {
-        try CNIChain(conf: file, portmap: portmap, node: node, bridge: bridge(file),
-                     dataDir: dataDir.appendingPathComponent("ipam").path, legacyPath: legacyBin.path,
-                     portmapOverrides: overrides)
+        try CNIChain(
+            conf: file, portmap: portmap, node: node, bridge: bridge(file),
+            dataDir: dataDir.appendingPathComponent("ipam").path, legacyPath: legacyBin.path,
+            portmapOverrides: overrides)
     }
 
     /// The bridge `chain(file)` attaches pods to.
@@ -142,9 +150,12 @@ final class NetnsLab {
             let port = "\(mapping["containerPort"] as! Int)"
             ports += [(mapping["protocol"] as? String ?? "tcp").lowercased() == "udp" ? "--udp" : "--tcp", port]
         }
-        let server = try Subprocess.Background(["ip", "netns", "exec", netns, "python3",
-                                            Prerequisites.scripts.appendingPathComponent("pod_server.py").path,
-                                            "--name", name] + ports + (udpLog.map { ["--log", $0] } ?? []))
+        let server = try Subprocess.Background(
+            [
+                "ip", "netns", "exec", netns, "python3",
+                Prerequisites.scripts.appendingPathComponent("pod_server.py").path,
+                "--name", name,
+            ] + ports + (udpLog.map { ["--log", $0] } ?? []))
         let pod = Pod(name: netns, containerID: containerID, mappings: mappings, result: result, chain: chain, server: server)
         pods.append(pod)
         return pod
@@ -170,9 +181,11 @@ final class NetnsLab {
 
     /// One request from `namespace` (default: the client) to host:port; the answer, or nil.
     func probe(_ proto: String, _ host: String, _ port: Int, from namespace: String? = nil, sourcePort: Int? = nil) throws -> String? {
-        var arguments = ["ip", "netns", "exec", namespace ?? client, "python3",
-                         Prerequisites.scripts.appendingPathComponent("probe.py").path, proto, host, String(port),
-                         "--timeout", "1", "--tries", "3"]
+        var arguments = [
+            "ip", "netns", "exec", namespace ?? client, "python3",
+            Prerequisites.scripts.appendingPathComponent("probe.py").path, proto, host, String(port),
+            "--timeout", "1", "--tries", "3",
+        ]
         if let sourcePort { arguments += ["--source-port", String(sourcePort)] }
         let result = try Command.run(arguments)
         return result.succeeded ? result.stdout.trimmingCharacters(in: .whitespacesAndNewlines) : nil

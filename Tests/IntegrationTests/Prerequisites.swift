@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSubprocess
+import Testing
 
 /// Where things are, and whether this machine can run the namespace tests at all. The probe is
 /// computed once; suites are enabled by it and say why when they are skipped.
@@ -35,8 +35,10 @@ enum Prerequisites {
 
     /// nil when everything is there; otherwise why the namespace tests cannot run.
     static let missing: String? = {
-        let files = [ourPlugin.path, hostports.path, debianPlugins.appendingPathComponent("bridge").path, goPlugin.path,
-                     "/usr/sbin/iptables-legacy-save", "/usr/sbin/ip6tables-legacy-save", "/usr/sbin/iptables-legacy"]
+        let files = [
+            ourPlugin.path, hostports.path, debianPlugins.appendingPathComponent("bridge").path, goPlugin.path,
+            "/usr/sbin/iptables-legacy-save", "/usr/sbin/ip6tables-legacy-save", "/usr/sbin/iptables-legacy",
+        ]
         return RootProbe.missing(
             needsRootFor: "network namespaces, nat tables",
             executables: files.map { ($0, "missing \($0) (scripts/test.sh installs containernetworking-plugins and iptables)") },

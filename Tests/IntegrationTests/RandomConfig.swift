@@ -40,7 +40,12 @@ private struct SplitMix64 {
 
 /// JSON text with members in the order given and keys repeated where asked.
 private indirect enum Text {
-    case object([(String, Text)]), array([Text]), string(String), int(Int), bool(Bool), null
+    case object([(String, Text)])
+    case array([Text])
+    case string(String)
+    case int(Int)
+    case bool(Bool)
+    case null
 
     var rendered: String {
         switch self {
@@ -79,15 +84,17 @@ private struct Generator {
     mutating func spelled(_ name: String) -> String {
         guard chance(0.3) else { return name }
         let exotic = chance(0.15)
-        return String(name.unicodeScalars.map { scalar -> String in
-            if exotic, scalar == "k" || scalar == "K" { return "\u{212A}" }
-            if exotic, scalar == "s" || scalar == "S" { return "\u{017F}" }
-            return chance(0.5) ? String(scalar).uppercased() : String(scalar).lowercased()
-        }.joined())
+        return String(
+            name.unicodeScalars.map { scalar -> String in
+                if exotic, scalar == "k" || scalar == "K" { return "\u{212A}" }
+                if exotic, scalar == "s" || scalar == "S" { return "\u{017F}" }
+                return chance(0.5) ? String(scalar).uppercased() : String(scalar).lowercased()
+            }.joined())
     }
 
     mutating func config(index: Int) -> RandomConfig {
-        let containerID = chance(0.25)
+        let containerID =
+            chance(0.25)
             ? String((0..<number(200...250)).map { _ in pick(Array("abcdef0123456789")) })
             : "ctr-rand-\(index)-\(String(random.next() % 0xFFFF, radix: 16))"
         let families = pick([["4"], ["4"], ["4", "6"], ["4", "6"], ["6"]])
@@ -114,15 +121,18 @@ private struct Generator {
         if chance(0.2) { members += repeatedKeys(mappings) }
         members.append((spelled("prevResult"), prevResult(families: families, index: index, version: cniVersion)))
         if chance(0.5) { members.shuffle(using: &self) }
-        return RandomConfig(index: index, containerID: containerID, cniVersion: cniVersion, stdin: Data(Text.object(members).rendered.utf8),
-                            hasIPv6: families.contains("6"))
+        return RandomConfig(
+            index: index, containerID: containerID, cniVersion: cniVersion, stdin: Data(Text.object(members).rendered.utf8),
+            hasIPv6: families.contains("6"))
     }
 
     /// Mostly conditions the plugin parses; sometimes one it does not (a match it does not know).
     mutating func conditions(_ family: String) -> Text {
         let source = family == "4" ? "192.0.2.0/24" : "2001:db8:ffff::/48"
-        let choices: [[String]] = [["-s", source], ["!", "-s", source], ["!", "-i", "eth9"], ["-i", "eth9", "!", "-s", source],
-                                   ["-m", "comment", "--comment", "x"], []]
+        let choices: [[String]] = [
+            ["-s", source], ["!", "-s", source], ["!", "-i", "eth9"], ["-i", "eth9", "!", "-s", source],
+            ["-m", "comment", "--comment", "x"], [],
+        ]
         return .array(pick(choices).map { .string($0) })
     }
 
@@ -163,14 +173,18 @@ private struct Generator {
     mutating func prevResult(families: [String], index: Int, version: String) -> Text {
         let host = 2 + index % 250
         let ips: [Text] = families.map { family in
-            var ip: [(String, Text)] = [(spelled("address"), .string(family == "4" ? "10.88.0.\(host)/24" : "2001:db8:89::\(host)/64")),
-                                        ("interface", .int(0))]
+            var ip: [(String, Text)] = [
+                (spelled("address"), .string(family == "4" ? "10.88.0.\(host)/24" : "2001:db8:89::\(host)/64")),
+                ("interface", .int(0)),
+            ]
             if version != "1.0.0" { ip.append(("version", .string(family))) }
             return .object(ip)
         }
-        return .object([("cniVersion", .string(version)),
-                        (spelled("interfaces"), .array([.object([("name", .string("eth0")), ("sandbox", .string("/var/run/netns/pod"))])])),
-                        (spelled("ips"), .array(ips))])
+        return .object([
+            ("cniVersion", .string(version)),
+            (spelled("interfaces"), .array([.object([("name", .string("eth0")), ("sandbox", .string("/var/run/netns/pod"))])])),
+            (spelled("ips"), .array(ips)),
+        ])
     }
 }
 

@@ -21,8 +21,12 @@ extension NamespaceTests {
         static let goOnlyFailures = [#"unknown protocol \"\" specified"#]
 
         @Test func randomConfigsBehaveAsTheGoPlugin() throws {
-            let go = DirectPortmap(lab: try NetnsLab(), portmap: .go), ours = DirectPortmap(lab: try NetnsLab(), portmap: .ours)
-            defer { go.lab.tearDown(); ours.lab.tearDown() }
+            let go = DirectPortmap(lab: try NetnsLab(), portmap: .go)
+            let ours = DirectPortmap(lab: try NetnsLab(), portmap: .ours)
+            defer {
+                go.lab.tearDown()
+                ours.lab.tearDown()
+            }
             var outcomes: [String: Int] = [:]
             for config in RandomConfig.generate(seed: Self.seed, count: Self.count) {
                 // Each config on a node of its own: where the two accepted different configs, the
@@ -34,9 +38,11 @@ extension NamespaceTests {
                 switch (goAdd.succeeded, ourAdd.succeeded) {
                 case (true, true):
                     outcomes["both added", default: 0] += 1
-                    let goV4 = try go.lab.natTable(), ourV4 = try ours.lab.natTable()
+                    let goV4 = try go.lab.natTable()
+                    let ourV4 = try ours.lab.natTable()
                     #expect(ourV4.split(separator: "\n") == goV4.split(separator: "\n"), "\(replay)")
-                    let goV6 = try go.lab.natTable(v6: true), ourV6 = try ours.lab.natTable(v6: true)
+                    let goV6 = try go.lab.natTable(v6: true)
+                    let ourV6 = try ours.lab.natTable(v6: true)
                     #expect(Self.withoutGoIPv6Duplicates(ourV6) == Self.withoutGoIPv6Duplicates(goV6), "\(replay)")
                     // Go 1.1.1 leaves out IPv6 rules (`goDropsIPv6RulesThatDifferOnlyByPort`); where
                     // it did not, our CHECK passes on its pod. CHECK came with 0.4.0.
@@ -46,8 +52,9 @@ extension NamespaceTests {
                     }
                 case (true, false):
                     outcomes["refused by ours only", default: 0] += 1
-                    #expect(ourAdd.stdout.contains(#""code": 7"#) && Self.intendedRefusals.contains { ourAdd.stdout.contains($0) },
-                            "Go accepted, we refused: \(ourAdd.stdout)\n\(replay)")
+                    #expect(
+                        ourAdd.stdout.contains(#""code": 7"#) && Self.intendedRefusals.contains { ourAdd.stdout.contains($0) },
+                        "Go accepted, we refused: \(ourAdd.stdout)\n\(replay)")
                 case (false, true):
                     outcomes["refused by Go only", default: 0] += 1
                     #expect(Self.goOnlyFailures.contains { goAdd.stdout.contains($0) }, "we accepted, Go refused: \(goAdd.stdout)\n\(replay)")
@@ -67,7 +74,9 @@ extension NamespaceTests {
                     }
                 }
             }
-            print("random differential, seed \(Self.seed), \(Self.count) configs: \(outcomes.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))")
+            print(
+                "random differential, seed \(Self.seed), \(Self.count) configs: \(outcomes.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))"
+            )
             #expect(outcomes["both added", default: 0] >= Self.count / 3, "too few configs both accepted to compare: \(outcomes)")
         }
 

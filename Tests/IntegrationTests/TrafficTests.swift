@@ -6,10 +6,12 @@ extension NamespaceTests {
     /// each backend (conditions are the iptables backend's only).
     @Suite
     struct TrafficTests {
-        static var web: [[String: Any]] { [
-            ["hostPort": 8080, "containerPort": 80, "protocol": "tcp"],
-            ["hostPort": 8081, "containerPort": 81, "protocol": "udp"],
-        ] }
+        static var web: [[String: Any]] {
+            [
+                ["hostPort": 8080, "containerPort": 80, "protocol": "tcp"],
+                ["hostPort": 8081, "containerPort": 81, "protocol": "udp"],
+            ]
+        }
 
         @Test(arguments: TestBackend.allCases)
         func ipv4TCPAndUDPReachThePod(backend: TestBackend) throws {
@@ -41,11 +43,13 @@ extension NamespaceTests {
         func hostIPBoundPortAnswersOnlyOnItsAddress(backend: TestBackend) throws {
             let lab = try NetnsLab()
             defer { lab.tearDown() }
-            try lab.addPod("b", chain: try lab.chain("20-hostport-dualstack.conflist", overrides: backend.overrides), mappings: [
-                ["hostPort": 9090, "containerPort": 90, "protocol": "tcp", "hostIP": NetnsLab.nodeIPv4],
-                ["hostPort": 9091, "containerPort": 91, "protocol": "udp", "hostIP": NetnsLab.nodeIPv4],
-                ["hostPort": 9092, "containerPort": 92, "protocol": "tcp", "hostIP": NetnsLab.nodeIPv6],
-            ])
+            try lab.addPod(
+                "b", chain: try lab.chain("20-hostport-dualstack.conflist", overrides: backend.overrides),
+                mappings: [
+                    ["hostPort": 9090, "containerPort": 90, "protocol": "tcp", "hostIP": NetnsLab.nodeIPv4],
+                    ["hostPort": 9091, "containerPort": 91, "protocol": "udp", "hostIP": NetnsLab.nodeIPv4],
+                    ["hostPort": 9092, "containerPort": 92, "protocol": "tcp", "hostIP": NetnsLab.nodeIPv6],
+                ])
             #expect(try lab.probe("tcp", NetnsLab.nodeIPv4, 9090) == "b from \(NetnsLab.clientIPv4)")
             #expect(try lab.probe("udp", NetnsLab.nodeIPv4, 9091) == "b from \(NetnsLab.clientIPv4)")
             #expect(try lab.probe("tcp", NetnsLab.nodeIPv6, 9092) == "b from \(NetnsLab.clientIPv6)")
@@ -75,13 +79,17 @@ extension NamespaceTests {
         @Test func conditionsNarrowWhoReachesThePod() throws {
             let lab = try NetnsLab()
             defer { lab.tearDown() }
-            try lab.addPod("p", chain: try lab.chain("10-hostport-ipv4.conflist", overrides: ["conditionsV4": ["-p", "tcp"]]),
-                           mappings: Self.web)
+            try lab.addPod(
+                "p", chain: try lab.chain("10-hostport-ipv4.conflist", overrides: ["conditionsV4": ["-p", "tcp"]]),
+                mappings: Self.web)
             #expect(try lab.probe("tcp", NetnsLab.nodeIPv4, 8080) == "p from \(NetnsLab.clientIPv4)")
             #expect(try lab.probe("udp", NetnsLab.nodeIPv4, 8081) == nil)
-            try lab.addPod("q", chain: try lab.chain("20-hostport-dualstack.conflist",
-                                                    overrides: ["conditionsV4": ["!", "-s", "\(NetnsLab.clientIPv4)/32"]]),
-                           mappings: [["hostPort": 9080, "containerPort": 80, "protocol": "tcp"]])
+            try lab.addPod(
+                "q",
+                chain: try lab.chain(
+                    "20-hostport-dualstack.conflist",
+                    overrides: ["conditionsV4": ["!", "-s", "\(NetnsLab.clientIPv4)/32"]]),
+                mappings: [["hostPort": 9080, "containerPort": 80, "protocol": "tcp"]])
             #expect(try lab.probe("tcp", NetnsLab.nodeIPv4, 9080) == nil)
             #expect(try lab.probe("tcp", NetnsLab.nodeIPv6, 9080) == "q from \(NetnsLab.clientIPv6)")
         }

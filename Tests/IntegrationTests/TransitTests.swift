@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSubprocess
+import Testing
 
 extension NamespaceTests {
     /// The node as a router: a client's connection through it to another host on a mapped port is
@@ -12,13 +12,16 @@ extension NamespaceTests {
         func trafficToAnotherHostOnAMappedPortPassesThrough(backend: TestBackend) throws {
             let lab = try NetnsLab()
             defer { lab.tearDown() }
-            let pod = try lab.addPod("t", chain: try lab.chain("20-hostport-dualstack.conflist", overrides: backend.overrides),
-                                     mappings: TrafficTests.web)
+            let pod = try lab.addPod(
+                "t", chain: try lab.chain("20-hostport-dualstack.conflist", overrides: backend.overrides),
+                mappings: TrafficTests.web)
             #expect(try lab.wrote(pod, with: backend))
             let remote = try lab.addRemoteHost()
-            let server = try Subprocess.Background(["ip", "netns", "exec", remote, "python3",
-                                                    Prerequisites.scripts.appendingPathComponent("pod_server.py").path,
-                                                    "--name", "remote", "--tcp", "8080", "--udp", "8081"])
+            let server = try Subprocess.Background([
+                "ip", "netns", "exec", remote, "python3",
+                Prerequisites.scripts.appendingPathComponent("pod_server.py").path,
+                "--name", "remote", "--tcp", "8080", "--udp", "8081",
+            ])
             defer { server.stop() }
             // The mapping answers on the node's addresses...
             #expect(try lab.probe("tcp", NetnsLab.nodeIPv4, 8080) == "t from \(NetnsLab.clientIPv4)")

@@ -1,7 +1,8 @@
-import Testing
 import PortmapCore
-@testable import Netlink
+import Testing
+
 @testable import NFTablesBackend
+@testable import Netlink
 
 /// The backend's requests and batches against what nft 1.0.6 sends for the same table (`NftSent`):
 /// the same messages, with the same flags and the same attributes, byte for byte. Where they differ
@@ -38,7 +39,7 @@ struct BatchGoldenTests {
         defer { lock.remove() }
         let address = family == .ipv4 ? Fixtures.v4 : Fixtures.v6
         _ = try Self.backend(kernel, lock).add(Fixtures.request(try Fixtures.config(), [family: address]))
-        #expect(kernel.requests == [16, 1, 1]) // GETGEN, GETTABLE ip, GETTABLE ip6
+        #expect(kernel.requests == [16, 1, 1])  // GETGEN, GETTABLE ip, GETTABLE ip6
         let batch = try #require(kernel.batches.first)
         #expect(kernel.batches.count == 1)
         try Self.expectFraming(batch, like: nft, generation: 41)
@@ -85,13 +86,16 @@ struct BatchGoldenTests {
     /// (its reply ends the exchange), chains are dumped for one family (nft dumps them all).
     @Test func requestsAreNfts() {
         #expect(Self.comparable(NftnlMessages.getGeneration(), sorted: false) == Self.comparable(NftSent.getGeneration, sorted: false))
-        #expect(Self.comparable(NftnlMessages.dumpElements(.ipv4, .hostIPDNAT), sorted: false)
-            == Self.comparable(NftSent.dumpHostIPDNAT, sorted: false))
-        #expect(NftnlMessages.getTable(.ipv6) == hex(
-            "28000000 010a 0100 00000000 00000000",     // 40 bytes, NFT_MSG_GETTABLE, NLM_F_REQUEST, seq 0, port 0
-            "0a 00 0000",                               // nfgenmsg: NFPROTO_IPV6, NFNETLINK_V0, res_id 0
-            "1100 0100 636e695f686f7374706f727400 000000" // NFTA_TABLE_NAME "cni_hostport", padding
-        ))
+        #expect(
+            Self.comparable(NftnlMessages.dumpElements(.ipv4, .hostIPDNAT), sorted: false)
+                == Self.comparable(NftSent.dumpHostIPDNAT, sorted: false))
+        #expect(
+            NftnlMessages.getTable(.ipv6)
+                == hex(
+                    "28000000 010a 0100 00000000 00000000",  // 40 bytes, NFT_MSG_GETTABLE, NLM_F_REQUEST, seq 0, port 0
+                    "0a 00 0000",  // nfgenmsg: NFPROTO_IPV6, NFNETLINK_V0, res_id 0
+                    "1100 0100 636e695f686f7374706f727400 000000"  // NFTA_TABLE_NAME "cni_hostport", padding
+                ))
     }
 
     /// The begin message is nft's with NFNL_BATCH_GENID (the generation, big-endian) added; the

@@ -1,7 +1,8 @@
-import Testing
 import PortmapCore
-@testable import Netlink
+import Testing
+
 @testable import NFTablesBackend
+@testable import Netlink
 
 /// A socket that replays recorded datagrams in order, whatever is asked.
 final class ReplayTransport: NetfilterTransport, @unchecked Sendable {
@@ -44,8 +45,9 @@ struct DumpParsingTests {
         #expect(contents.snapshot.chains == NFTablesLayout.chains(.ipv4))
         #expect(contents.sets == NFTablesElement.Set.allCases)
         let planned = try #require(Fixtures.planned(Fixtures.request(try Fixtures.config(), [.ipv4: Fixtures.v4]))[.ipv4])
-        let foreign = NFTablesElement(set: .hostPortDNAT, key: .port(.tcp, 7070),
-                                      destination: .init(address: IPAddress("10.89.0.7")!, port: 70), owner: "")
+        let foreign = NFTablesElement(
+            set: .hostPortDNAT, key: .port(.tcp, 7070),
+            destination: .init(address: IPAddress("10.89.0.7")!, port: 70), owner: "")
         // Dump order: hostport_dnat (the kernel's hash order), hostip_dnat, masq_pairs.
         #expect(Set(contents.snapshot.elements) == Set(planned + [foreign]))
         #expect(contents.snapshot.elements.count == planned.count + 1)
@@ -53,8 +55,10 @@ struct DumpParsingTests {
     }
 
     @Test func ipv6ElementsReadBackAsThePlan() throws {
-        let reader = TableReader(socket: NetfilterSocket(transport: ReplayTransport(portID: Recorded.portID, Recorded.ipv6Elements),
-                                                         firstSequence: 1))
+        let reader = TableReader(
+            socket: NetfilterSocket(
+                transport: ReplayTransport(portID: Recorded.portID, Recorded.ipv6Elements),
+                firstSequence: 1))
         let planned = try #require(Fixtures.planned(Fixtures.request(try Fixtures.config(), [.ipv6: Fixtures.v6]))[.ipv6])
         let elements = try reader.elements(.ipv6)
         #expect(Set(elements) == Set(planned))
@@ -81,10 +85,11 @@ struct DumpParsingTests {
     @Test func masqueradePairsAreRanges() throws {
         let message = NetlinkBytes.split(Recorded.ipv4Reading[10])[0]
         let elements = NftnlReplies.elements(message)
-        #expect(elements.map(\.bytes) == [
-            ElementBytes(key: hex("0a590000 0a590005"), keyEnd: hex("0a5900ff 0a590005")),
-            ElementBytes(key: hex("7f000001 0a590005"), keyEnd: hex("7f000001 0a590005")),
-        ])
+        #expect(
+            elements.map(\.bytes) == [
+                ElementBytes(key: hex("0a590000 0a590005"), keyEnd: hex("0a5900ff 0a590005")),
+                ElementBytes(key: hex("7f000001 0a590005"), keyEnd: hex("7f000001 0a590005")),
+            ])
         #expect(elements.map(\.comment) == [Self.owner, Self.owner])
         // The dump's trailing message holds no element.
         #expect(NftnlReplies.elements(NetlinkBytes.split(Recorded.ipv4Reading[11])[0]).isEmpty)
@@ -112,8 +117,9 @@ struct ElementCodecTests {
     }
 
     @Test func keysAreLaidOutInRegisterSlots() {
-        let element = NFTablesElement(set: .hostIPDNAT, key: .hostPort(IPAddress("192.0.2.1")!, .udp, 53),
-                                      destination: .init(address: IPAddress("10.0.0.1")!, port: 5353), owner: "n/c")
+        let element = NFTablesElement(
+            set: .hostIPDNAT, key: .hostPort(IPAddress("192.0.2.1")!, .udp, 53),
+            destination: .init(address: IPAddress("10.0.0.1")!, port: 5353), owner: "n/c")
         #expect(ElementCodec.encode(element) == ElementBytes(key: hex("c0000201 11000000 00350000"), data: hex("0a000001 14e90000")))
         let all = NFTablesElement(set: .masquerade, key: .sourceToPod(IPNetwork("0.0.0.0/0")!, IPAddress("10.0.0.1")!), owner: "n/c")
         #expect(ElementCodec.encode(all) == ElementBytes(key: hex("00000000 0a000001"), keyEnd: hex("ffffffff 0a000001")))
@@ -125,12 +131,18 @@ struct ElementCodecTests {
         for (first, last) in [("0a000000", "0a0000fe"), ("0a000001", "0a0000ff"), ("0a0000ff", "0a000000")] {
             #expect(ElementCodec.decode(ElementBytes(key: hex(first) + pod, keyEnd: hex(last) + pod), set: .masquerade, family: .ipv4, owner: "") == nil)
         }
-        #expect(ElementCodec.decode(ElementBytes(key: hex("0a000000") + pod, keyEnd: hex("0a0000ff") + hex("0a000002")),
-                                    set: .masquerade, family: .ipv4, owner: "") == nil)
+        #expect(
+            ElementCodec.decode(
+                ElementBytes(key: hex("0a000000") + pod, keyEnd: hex("0a0000ff") + hex("0a000002")),
+                set: .masquerade, family: .ipv4, owner: "") == nil)
         #expect(ElementCodec.decode(ElementBytes(key: hex("06000000 1f900000"), data: hex("0a000001")), set: .hostPortDNAT, family: .ipv4, owner: "") == nil)
-        #expect(ElementCodec.decode(ElementBytes(key: hex("01000000 1f900000"), data: hex("0a000001 00500000")), set: .hostPortDNAT,
-                                    family: .ipv4, owner: "") == nil) // ICMP
-        #expect(ElementCodec.decode(ElementBytes(key: hex("06000000 1f900000"), data: hex("0a000001 00500000")), set: .hostPortDNAT,
-                                    family: .ipv6, owner: "") == nil)
+        #expect(
+            ElementCodec.decode(
+                ElementBytes(key: hex("01000000 1f900000"), data: hex("0a000001 00500000")), set: .hostPortDNAT,
+                family: .ipv4, owner: "") == nil)  // ICMP
+        #expect(
+            ElementCodec.decode(
+                ElementBytes(key: hex("06000000 1f900000"), data: hex("0a000001 00500000")), set: .hostPortDNAT,
+                family: .ipv6, owner: "") == nil)
     }
 }

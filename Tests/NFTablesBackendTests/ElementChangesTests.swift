@@ -1,12 +1,15 @@
-import Testing
 import PortmapCore
 import Snapshots
+import Testing
+
 @testable import NFTablesBackend
 
 /// What ADD, DEL and GC change, from the elements a table holds (no kernel).
 struct ElementChangesTests {
-    static func elements(_ id: String, network: String = Fixtures.network, address: String = "10.89.0.5/24",
-                         _ mappings: String = Fixtures.mappings) throws -> [NFTablesElement] {
+    static func elements(
+        _ id: String, network: String = Fixtures.network, address: String = "10.89.0.5/24",
+        _ mappings: String = Fixtures.mappings
+    ) throws -> [NFTablesElement] {
         let request = Fixtures.request(try Fixtures.config(mappings, network: network), id: id, [.ipv4: IPNetwork(address)!])
         return Fixtures.planned(request)[.ipv4]!
     }
@@ -17,7 +20,8 @@ struct ElementChangesTests {
 
     @Test func identicalElementsAreKept() throws {
         let planned = try Self.elements("a")
-        let changes = ElementChanges.add(planned, owner: Self.owner("a"), current: planned + (try Self.elements("b", address: "10.89.0.6/24", #"{"hostPort": 1, "containerPort": 1}"#)))
+        let changes = ElementChanges.add(
+            planned, owner: Self.owner("a"), current: planned + (try Self.elements("b", address: "10.89.0.6/24", #"{"hostPort": 1, "containerPort": 1}"#)))
         #expect(changes == ElementChanges())
         #expect(changes.isEmpty)
     }
@@ -47,11 +51,12 @@ struct ElementChangesTests {
         let mine = try Self.elements("a")
         let theirs = try Self.elements("b")
         let changes = ElementChanges.add(mine, owner: Self.owner("a"), current: theirs)
-        #expect(changes.conflicts.map(\.description) == [
-            "tcp port 8080 on every IPv4 address is already mapped by hostport-dual/b",
-            "udp port 5353 on every IPv4 address is already mapped by hostport-dual/b",
-            "tcp port 9090 on 192.0.2.1 is already mapped by hostport-dual/b",
-        ])
+        #expect(
+            changes.conflicts.map(\.description) == [
+                "tcp port 8080 on every IPv4 address is already mapped by hostport-dual/b",
+                "udp port 5353 on every IPv4 address is already mapped by hostport-dual/b",
+                "tcp port 9090 on 192.0.2.1 is already mapped by hostport-dual/b",
+            ])
         let pairs = mine.filter { $0.set == .masquerade }
         #expect(changes.deletions == theirs.filter { $0.set == .masquerade })
         #expect(changes.additions == pairs)
@@ -59,7 +64,7 @@ struct ElementChangesTests {
 
     @Test func anElementWithoutOwnerIsAConflictToo() throws {
         let mine = try Self.elements("a", #"{"hostPort": 8080, "containerPort": 80, "hostIP": "2001:db8::1"}"#)
-        #expect(mine.isEmpty) // the IPv6 hostIP does not apply to the IPv4 address
+        #expect(mine.isEmpty)  // the IPv6 hostIP does not apply to the IPv4 address
         let v6 = Fixtures.planned(Fixtures.request(try Fixtures.config(#"{"hostPort": 8080, "containerPort": 80}"#), [.ipv6: Fixtures.v6]))[.ipv6]!
         var unowned = v6[0]
         unowned.owner = ""
@@ -68,7 +73,8 @@ struct ElementChangesTests {
     }
 
     @Test func deleteTakesExactlyTheOwnersElements() throws {
-        let a = try Self.elements("a"), b = try Self.elements("b", address: "10.89.0.6/24", #"{"hostPort": 1, "containerPort": 1}"#)
+        let a = try Self.elements("a")
+        let b = try Self.elements("b", address: "10.89.0.6/24", #"{"hostPort": 1, "containerPort": 1}"#)
         let sameIDOtherNetwork = try Self.elements("a", network: "other", address: "10.89.0.7/24", #"{"hostPort": 2, "containerPort": 2}"#)
         #expect(ElementChanges.removal(of: Self.owner("a"), from: b + a + sameIDOtherNetwork) == ElementChanges(deletions: a))
         #expect(ElementChanges.removal(of: Self.owner("c"), from: a + b).isEmpty)
@@ -100,8 +106,10 @@ struct TableCheckTests {
         NFTablesPlanner.plan(try Fixtures.config(), containerID: Fixtures.containerID, container: Fixtures.v4)
     }
 
-    static func contents(_ elements: [NFTablesElement], chains: [String] = NFTablesLayout.chains(.ipv4),
-                         sets: [NFTablesElement.Set] = NFTablesElement.Set.allCases) -> TableContents {
+    static func contents(
+        _ elements: [NFTablesElement], chains: [String] = NFTablesLayout.chains(.ipv4),
+        sets: [NFTablesElement.Set] = NFTablesElement.Set.allCases
+    ) -> TableContents {
         TableContents(snapshot: NFTablesSnapshot(family: .ipv4, exists: true, chains: chains, elements: elements), sets: sets)
     }
 
@@ -121,16 +129,20 @@ struct TableCheckTests {
         elements[0].destination = .init(address: IPAddress("10.89.0.9")!, port: 80)
         elements[1].owner = "hostport-dual/other"
         let extra = NFTablesElement(set: .hostPortDNAT, key: .port(.tcp, 1), destination: .init(address: Fixtures.v4.address, port: 1), owner: Self.owner)
-        let problems = TableCheck.problems(plan, owner: Self.owner, in: Self.contents(elements + [extra], chains: ["hostports", "prerouting", "postrouting"],
-                                                                                       sets: [.hostPortDNAT, .hostIPDNAT]))
-        #expect(problems == [
-            "chain ip cni_hostport output is missing",
-            "chain ip cni_hostport localnet_guard is missing",
-            "set ip cni_hostport masq_pairs is missing",
-            #"element ip cni_hostport hostport_dnat { tcp . 8080 comment "hostport-dual/3e1fdcd8a5e9" : 10.89.0.5 . 80 } maps to 10.89.0.9 . 80 instead"#,
-            #"element ip cni_hostport hostport_dnat { udp . 5353 comment "hostport-dual/3e1fdcd8a5e9" : 10.89.0.5 . 53 } belongs to hostport-dual/other"#,
-            #"element ip cni_hostport hostip_dnat { 192.0.2.1 . tcp . 9090 comment "hostport-dual/3e1fdcd8a5e9" : 10.89.0.5 . 90 } is missing"#,
-            #"unexpected element ip cni_hostport hostport_dnat { tcp . 1 comment "hostport-dual/3e1fdcd8a5e9" : 10.89.0.5 . 1 } (not in the config)"#,
-        ])
+        let problems = TableCheck.problems(
+            plan, owner: Self.owner,
+            in: Self.contents(
+                elements + [extra], chains: ["hostports", "prerouting", "postrouting"],
+                sets: [.hostPortDNAT, .hostIPDNAT]))
+        #expect(
+            problems == [
+                "chain ip cni_hostport output is missing",
+                "chain ip cni_hostport localnet_guard is missing",
+                "set ip cni_hostport masq_pairs is missing",
+                #"element ip cni_hostport hostport_dnat { tcp . 8080 comment "hostport-dual/3e1fdcd8a5e9" : 10.89.0.5 . 80 } maps to 10.89.0.9 . 80 instead"#,
+                #"element ip cni_hostport hostport_dnat { udp . 5353 comment "hostport-dual/3e1fdcd8a5e9" : 10.89.0.5 . 53 } belongs to hostport-dual/other"#,
+                #"element ip cni_hostport hostip_dnat { 192.0.2.1 . tcp . 9090 comment "hostport-dual/3e1fdcd8a5e9" : 10.89.0.5 . 90 } is missing"#,
+                #"unexpected element ip cni_hostport hostport_dnat { tcp . 1 comment "hostport-dual/3e1fdcd8a5e9" : 10.89.0.5 . 1 } (not in the config)"#,
+            ])
     }
 }

@@ -1,11 +1,13 @@
+import PortmapCore
+
+@testable import NFTablesBackend
+@testable import Netlink
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
-import PortmapCore
-@testable import Netlink
-@testable import NFTablesBackend
 
 /// A netfilter socket that answers as nf_tables would from a table state of its own, and records
 /// every datagram sent. Its answers are made of the backend's own messages (a dump's element is
@@ -67,13 +69,16 @@ final class FakeKernel: NetfilterTransport, @unchecked Sendable {
         let family: IPFamily? = request.family == 2 ? .ipv4 : request.family == 10 ? .ipv6 : nil
         let sequence = request.sequence
         switch request.type & 0xFF {
-        case 16: // GETGEN
-            queue.append(NetlinkBytes.header(length: 28, type: 0x0A0F, flags: 0, sequence: sequence) + [0, 0, 0, 0]
-                         + [8, 0, 1, 0] + NetlinkBytes.littleEndian(generation.bigEndian))
-        case 1: // GETTABLE
-            queue.append(family.flatMap { tables[$0] } == nil ? Control.error(ENOENT, sequence: sequence)
-                         : NetlinkBytes.renumbered(NftnlMessages.addTable(family!), sequence: sequence))
-        case 13: // GETSETELEM
+        case 16:  // GETGEN
+            queue.append(
+                NetlinkBytes.header(length: 28, type: 0x0A0F, flags: 0, sequence: sequence) + [0, 0, 0, 0]
+                    + [8, 0, 1, 0] + NetlinkBytes.littleEndian(generation.bigEndian))
+        case 1:  // GETTABLE
+            queue.append(
+                family.flatMap { tables[$0] } == nil
+                    ? Control.error(ENOENT, sequence: sequence)
+                    : NetlinkBytes.renumbered(NftnlMessages.addTable(family!), sequence: sequence))
+        case 13:  // GETSETELEM
             guard let family, let elements = tables[family], let set = request.string(2).flatMap(NFTablesElement.Set.init) else {
                 queue.append(Control.error(ENOENT, sequence: sequence))
                 return
@@ -82,10 +87,10 @@ final class FakeKernel: NetfilterTransport, @unchecked Sendable {
                 return lookUp(message, in: elements.filter { $0.set == set }, family: family, sequence: sequence)
             }
             dump(elements.filter { $0.set == set }.map { NftnlMessages.addElement($0, family: family, setID: nil) }, sequence: sequence)
-        case 4: // GETCHAIN
+        case 4:  // GETCHAIN
             let families = IPFamily.allCases.filter { tables[$0] != nil && (family == nil || family == $0) }
             dump(families.flatMap { family in TableLayout(family).chains.map { NftnlMessages.addChain($0, family: family) } }, sequence: sequence)
-        case 10: // GETSET
+        case 10:  // GETSET
             guard let family, tables[family] != nil else { return dump([], sequence: sequence) }
             dump(TableLayout(family).sets.enumerated().map { NftnlMessages.addSet($1, family: family, id: UInt32($0 + 1)) }, sequence: sequence)
         default:
@@ -107,7 +112,8 @@ final class FakeKernel: NetfilterTransport, @unchecked Sendable {
     /// the ACK when asked for; or ENOENT.
     private func lookUp(_ message: [UInt8], in elements: [NFTablesElement], family: IPFamily, sequence: UInt32) {
         guard let key = NftnlReplies.elements(message).first?.bytes.key,
-              let held = elements.first(where: { Self.holds($0, key) }) else {
+            let held = elements.first(where: { Self.holds($0, key) })
+        else {
             return queue.append(Control.error(ENOENT, sequence: sequence))
         }
         queue.append(NetlinkBytes.renumbered(NftnlMessages.addElement(held, family: family, setID: nil), sequence: sequence, flags: 0))
@@ -162,9 +168,9 @@ final class FakeKernel: NetfilterTransport, @unchecked Sendable {
         let parsed = NetlinkBytes(message)
         guard let family: IPFamily = parsed.family == 2 ? .ipv4 : parsed.family == 10 ? .ipv6 : nil else { return }
         switch parsed.type & 0xFF {
-        case 0: // NEWTABLE
+        case 0:  // NEWTABLE
             tables[family] = tables[family] ?? []
-        case 12, 14: // NEWSETELEM, DELSETELEM
+        case 12, 14:  // NEWSETELEM, DELSETELEM
             guard let set = parsed.string(2).flatMap(NFTablesElement.Set.init) else { return }
             for (bytes, comment) in NftnlReplies.elements(message) {
                 tables[family]!.removeAll { $0.set == set && ElementCodec.encode($0).key == bytes.key }

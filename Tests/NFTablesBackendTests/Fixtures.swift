@@ -1,4 +1,5 @@
 import PortmapCore
+
 @testable import NFTablesBackend
 
 /// The configs and containers the tests use: documentation and 10.x addresses only.
@@ -24,8 +25,10 @@ enum Fixtures {
         return try PortMapConfig(json: try JSONParser.parse(Array(json.utf8)))
     }
 
-    static func request(_ config: PortMapConfig, id: String = containerID,
-                        _ addresses: [IPFamily: IPNetwork] = [.ipv4: v4, .ipv6: v6]) -> PortMapRequest {
+    static func request(
+        _ config: PortMapConfig, id: String = containerID,
+        _ addresses: [IPFamily: IPNetwork] = [.ipv4: v4, .ipv6: v6]
+    ) -> PortMapRequest {
         PortMapRequest(config: config, containerID: id, containerAddresses: addresses)
     }
 

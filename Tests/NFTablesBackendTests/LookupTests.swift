@@ -1,12 +1,14 @@
+import PortmapCore
+import Testing
+
+@testable import NFTablesBackend
+@testable import Netlink
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
-import Testing
-import PortmapCore
-@testable import Netlink
-@testable import NFTablesBackend
 
 /// ADD's reading of only the elements under its planned keys: the requests (nft's own), the
 /// kernel's recorded answers, and what ADD decides from them.
@@ -23,11 +25,14 @@ struct LookupTests {
     /// number and the padding (which nft does not clear) differ.
     @Test func lookupsAreNftsGetElement() throws {
         let planned = try Self.planned()
-        let pairs: [(NFTablesElement, [UInt8])] = [(planned[0], NftSent.getHostPortDNAT), (planned[2], NftSent.getHostIPDNAT),
-                                                   (planned[3], NftSent.getMasqueradeRange), (planned[4], NftSent.getMasqueradeAddress)]
+        let pairs: [(NFTablesElement, [UInt8])] = [
+            (planned[0], NftSent.getHostPortDNAT), (planned[2], NftSent.getHostIPDNAT),
+            (planned[3], NftSent.getMasqueradeRange), (planned[4], NftSent.getMasqueradeAddress),
+        ]
         for (element, nft) in pairs {
-            #expect(BatchGoldenTests.comparable(NftnlMessages.getElement(element, family: .ipv4), sorted: false)
-                == BatchGoldenTests.comparable(nft, sorted: false))
+            #expect(
+                BatchGoldenTests.comparable(NftnlMessages.getElement(element, family: .ipv4), sorted: false)
+                    == BatchGoldenTests.comparable(nft, sorted: false))
         }
     }
 
@@ -121,13 +126,15 @@ struct LookupTransactionTests {
 
     /// Another container's DNAT key: refused, nothing sent, nothing dumped.
     @Test func conflictIsFoundByLookup() throws {
-        let other = Fixtures.request(try Fixtures.config(#"{"hostPort": 5353, "containerPort": 53, "protocol": "udp"}"#), id: "other",
-                                     [.ipv4: IPNetwork("10.89.0.9/24")!])
+        let other = Fixtures.request(
+            try Fixtures.config(#"{"hostPort": 5353, "containerPort": 53, "protocol": "udp"}"#), id: "other",
+            [.ipv4: IPNetwork("10.89.0.9/24")!])
         let setup = TransactionTests.Setup(Fixtures.planned(other))
         #expect {
             try setup.backend.add(Fixtures.request(try Fixtures.config(), [.ipv4: Fixtures.v4]))
         } throws: { error in
-            (error as? BackendError)?.message == "udp port 5353 on every IPv4 address is already mapped by hostport-dual/other; the nftables backend maps a port to one container only"
+            (error as? BackendError)?.message
+                == "udp port 5353 on every IPv4 address is already mapped by hostport-dual/other; the nftables backend maps a port to one container only"
         }
         #expect(setup.kernel.batches.isEmpty)
         #expect(setup.kernel.elementDumps == 0)
@@ -163,8 +170,9 @@ struct LookupTransactionTests {
     @Test func changedReAddRemovesTheStaleElements() throws {
         let before = Fixtures.request(try Fixtures.config())
         let after = Fixtures.request(try Fixtures.config(#"{"hostPort": 8080, "containerPort": 81}"#))
-        let other = Fixtures.request(try Fixtures.config(#"{"hostPort": 7070, "containerPort": 70}"#), id: "other",
-                                     [.ipv4: IPNetwork("10.89.0.9/24")!, .ipv6: IPNetwork("2001:db8:89::9/64")!])
+        let other = Fixtures.request(
+            try Fixtures.config(#"{"hostPort": 7070, "containerPort": 70}"#), id: "other",
+            [.ipv4: IPNetwork("10.89.0.9/24")!, .ipv6: IPNetwork("2001:db8:89::9/64")!])
         let setup = TransactionTests.Setup(Fixtures.planned(before).merging(Fixtures.planned(other)) { $0 + $1 })
         _ = try setup.backend.add(after)
         #expect(setup.kernel.elementDumps == 6)

@@ -1,13 +1,15 @@
+import Foundation
+import PortmapCore
+import Testing
+
+@testable import NFTablesBackend
+@testable import Netlink
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
-import Foundation
-import Testing
-import PortmapCore
-@testable import Netlink
-@testable import NFTablesBackend
 
 /// The backend against the kernel (root only), each test in scratch network namespaces of its own,
 /// read back with the `nft` tool.
@@ -97,8 +99,9 @@ struct NamespaceTests {
     /// make ADD read every element, and what it no longer plans goes, in both families.
     @Test func reAddWithOtherMappingsRemovesTheDroppedOnes() throws {
         let node = try Node("readd")
-        let other = Fixtures.request(try Fixtures.config(#"{"hostPort": 7070, "containerPort": 70}"#), id: Self.other,
-                                     [.ipv4: IPNetwork("10.89.0.6/24")!, .ipv6: IPNetwork("2001:db8:89::6/64")!])
+        let other = Fixtures.request(
+            try Fixtures.config(#"{"hostPort": 7070, "containerPort": 70}"#), id: Self.other,
+            [.ipv4: IPNetwork("10.89.0.6/24")!, .ipv6: IPNetwork("2001:db8:89::6/64")!])
         let after = Fixtures.request(try Fixtures.config(#"{"hostPort": 8080, "containerPort": 81}"#))
         try node.run { _ = try $0.add(other) }
         try node.run { _ = try $0.add(Fixtures.request(try Fixtures.config())) }
@@ -128,8 +131,9 @@ struct NamespaceTests {
     @Test func twoContainersAndTheDeleteOfOne() throws {
         let node = try Node("two")
         let first = Fixtures.request(try Fixtures.config())
-        let second = Fixtures.request(try Fixtures.config(#"{"hostPort": 8081, "containerPort": 80}, {"hostPort": 9090, "containerPort": 90, "hostIP": "192.0.2.2"}"#),
-                                      id: Self.other, [.ipv4: IPNetwork("10.89.0.6/24")!, .ipv6: IPNetwork("2001:db8:89::6/64")!])
+        let second = Fixtures.request(
+            try Fixtures.config(#"{"hostPort": 8081, "containerPort": 80}, {"hostPort": 9090, "containerPort": 90, "hostIP": "192.0.2.2"}"#),
+            id: Self.other, [.ipv4: IPNetwork("10.89.0.6/24")!, .ipv6: IPNetwork("2001:db8:89::6/64")!])
         try node.run { _ = try $0.add(first) }
         try node.run { _ = try $0.add(second) }
         let both = Fixtures.planned(first).merging(Fixtures.planned(second)) { $0 + $1 }
@@ -144,8 +148,9 @@ struct NamespaceTests {
         try node.run { _ = try $0.add(Fixtures.request(try Fixtures.config())) }
         let before = try node.listings()
         let generation = try node.generation()
-        let thief = Fixtures.request(try Fixtures.config(#"{"hostPort": 9090, "containerPort": 90, "hostIP": "192.0.2.1"}"#), id: Self.other,
-                                     [.ipv4: IPNetwork("10.89.0.6/24")!])
+        let thief = Fixtures.request(
+            try Fixtures.config(#"{"hostPort": 9090, "containerPort": 90, "hostIP": "192.0.2.1"}"#), id: Self.other,
+            [.ipv4: IPNetwork("10.89.0.6/24")!])
         #expect {
             try node.run { _ = try $0.add(thief) }
         } throws: { error in
@@ -166,8 +171,9 @@ struct NamespaceTests {
             try node.run { try $0.check(request) }
         } throws: { error in
             guard let error = error as? BackendError else { return false }
-            return error.kind == .checkFailed && error.message
-                == #"element ip6 cni_hostport hostip_dnat { 2001:db8::1 . tcp . 9443 comment "hostport-dual/3e1fdcd8a5e9" : 2001:db8:89::5 . 443 } is missing"#
+            return error.kind == .checkFailed
+                && error.message
+                    == #"element ip6 cni_hostport hostip_dnat { 2001:db8::1 . tcp . 9443 comment "hostport-dual/3e1fdcd8a5e9" : 2001:db8:89::5 . 443 } is missing"#
         }
         try node.namespace.nft("delete", "chain", "ip", NFTablesLayout.table, NFTablesLayout.guardChain)
         #expect {
@@ -182,12 +188,15 @@ struct NamespaceTests {
     @Test func gcRemovesOnlyTheNetworksUnlistedContainers() throws {
         let node = try Node("gc")
         let kept = Fixtures.request(try Fixtures.config(#"{"hostPort": 8080, "containerPort": 80}"#), id: "kept", [.ipv4: IPNetwork("10.89.0.5/24")!])
-        let gone = Fixtures.request(try Fixtures.config(#"{"hostPort": 8081, "containerPort": 80}"#), id: "gone",
-                                    [.ipv4: IPNetwork("10.89.0.6/24")!, .ipv6: IPNetwork("2001:db8:89::6/64")!])
-        let otherNetwork = Fixtures.request(try Fixtures.config(#"{"hostPort": 8082, "containerPort": 80}"#, network: "other"), id: "gone",
-                                            [.ipv4: IPNetwork("10.89.0.7/24")!])
-        let hashed = Fixtures.request(try Fixtures.config(#"{"hostPort": 8083, "containerPort": 80}"#, network: String(repeating: "n", count: 100)),
-                                      id: String(repeating: "c", count: 64), [.ipv4: IPNetwork("10.89.0.8/24")!])
+        let gone = Fixtures.request(
+            try Fixtures.config(#"{"hostPort": 8081, "containerPort": 80}"#), id: "gone",
+            [.ipv4: IPNetwork("10.89.0.6/24")!, .ipv6: IPNetwork("2001:db8:89::6/64")!])
+        let otherNetwork = Fixtures.request(
+            try Fixtures.config(#"{"hostPort": 8082, "containerPort": 80}"#, network: "other"), id: "gone",
+            [.ipv4: IPNetwork("10.89.0.7/24")!])
+        let hashed = Fixtures.request(
+            try Fixtures.config(#"{"hostPort": 8083, "containerPort": 80}"#, network: String(repeating: "n", count: 100)),
+            id: String(repeating: "c", count: 64), [.ipv4: IPNetwork("10.89.0.8/24")!])
         for request in [kept, gone, otherNetwork, hashed] { try node.run { _ = try $0.add(request) } }
         try node.run { _ = try $0.gc(network: Fixtures.network, validAttachments: [GCAttachment(containerID: "kept", ifName: "eth0")]) }
         let staying = [kept, otherNetwork, hashed].map(Fixtures.planned).reduce(into: [IPFamily: [NFTablesElement]]()) { all, planned in
@@ -236,8 +245,9 @@ struct NamespaceTests {
         try node.namespace.nft("add", "table", "ip", NFTablesLayout.table)
         try node.namespace.nft("add", "set", "ip", NFTablesLayout.table, "masq_pairs", "{ type ipv4_addr; flags interval; }")
         try node.namespace.nft("add", "map", "ip", NFTablesLayout.table, "hostport_dnat", "{ type inet_proto . inet_service : ipv4_addr . inet_service; }")
-        try node.namespace.nft("add", "map", "ip", NFTablesLayout.table, "hostip_dnat",
-                               "{ type ipv4_addr . inet_proto . inet_service : ipv4_addr . inet_service; }")
+        try node.namespace.nft(
+            "add", "map", "ip", NFTablesLayout.table, "hostip_dnat",
+            "{ type ipv4_addr . inet_proto . inet_service : ipv4_addr . inet_service; }")
         #expect {
             try node.run { try $0.status(try Fixtures.config()) }
         } throws: { error in
@@ -250,13 +260,15 @@ struct NamespaceTests {
     /// the same batch created included.
     @Test func batchRefusedMidwayLeavesNothing() throws {
         let node = try Node("midway")
-        try node.namespace.nft("-f", "-", script: """
-            table ip6 cni_hostport {
-                map hostip_dnat { type ipv6_addr . inet_proto . inet_service : ipv6_addr . inet_service; }
-                map hostport_dnat { type inet_proto . inet_service : ipv6_addr . inet_service; }
-                set masq_pairs { type ipv6_addr; flags interval; }
-            }
-            """)
+        try node.namespace.nft(
+            "-f", "-",
+            script: """
+                table ip6 cni_hostport {
+                    map hostip_dnat { type ipv6_addr . inet_proto . inet_service : ipv6_addr . inet_service; }
+                    map hostport_dnat { type inet_proto . inet_service : ipv6_addr . inet_service; }
+                    set masq_pairs { type ipv6_addr; flags interval; }
+                }
+                """)
         let before = try node.listings()
         #expect(before[0] == nil)
         #expect {
@@ -276,8 +288,9 @@ struct NamespaceTests {
         let request = Fixtures.request(try Fixtures.config())
         try node.run { _ = try $0.add(Fixtures.request(request.config, id: Self.other, [.ipv4: IPNetwork("10.89.0.6/24")!])) }
         let interfering = try node.namespace.inside { try InterferingSocket(before: { try node.namespace.nft("add", "table", "ip", "foreign") }) }
-        let backend = NFTablesBackend(lockPath: node.lock.path, lockTimeoutMilliseconds: 1_000,
-                                      openSocket: { NetfilterSocket(transport: interfering, firstSequence: 1) })
+        let backend = NFTablesBackend(
+            lockPath: node.lock.path, lockTimeoutMilliseconds: 1_000,
+            openSocket: { NetfilterSocket(transport: interfering, firstSequence: 1) })
         _ = try node.namespace.inside { try backend.delete(Fixtures.request(request.config, id: Self.other, [:])) }
         #expect(interfering.batches == 2)
         #expect(try node.namespace.listing(.ipv4).map(Listing.normalized) == (try Self.reference([.ipv4: []]))[0])

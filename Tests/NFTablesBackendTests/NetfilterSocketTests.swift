@@ -1,11 +1,13 @@
+import PortmapCore
+import Testing
+
+@testable import Netlink
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
-import Testing
-import PortmapCore
-@testable import Netlink
 
 /// A netfilter socket that answers every send with the next canned datagrams, recording what was sent.
 final class ScriptedTransport: NetfilterTransport, @unchecked Sendable {
@@ -45,23 +47,27 @@ struct NetfilterSocketTests {
 
     @Test func batchIsFramedNumberedAndAcknowledgedAtItsLastMessage() throws {
         let batch = NetfilterBatch(generation: 0x0102_0304, messages: [Self.first, Self.second])
-        #expect(try batch.encoded(firstSequence: 7) == hex(
-            "1c000000 1000 0100 07000000 00000000",  // NFNL_MSG_BATCH_BEGIN, NLM_F_REQUEST, seq 7
-            "00 00 000a",                           // AF_UNSPEC, NFNETLINK_V0, res_id NFNL_SUBSYS_NFTABLES (big-endian)
-            "0800 0100 01020304",                   // NFNL_BATCH_GENID, big-endian
-            "1c000000 0c0a 0104 08000000 00000000", "02 00 0000", "0800 0100 61626300", // seq 8, flags kept
-            "14000000 0e0a 0500 09000000 00000000", "0a 00 0000",                       // seq 9, NLM_F_ACK added
-            "14000000 1100 0100 0a000000 00000000", "00 00 000a"                        // NFNL_MSG_BATCH_END, seq 10
-        ))
+        #expect(
+            try batch.encoded(firstSequence: 7)
+                == hex(
+                    "1c000000 1000 0100 07000000 00000000",  // NFNL_MSG_BATCH_BEGIN, NLM_F_REQUEST, seq 7
+                    "00 00 000a",  // AF_UNSPEC, NFNETLINK_V0, res_id NFNL_SUBSYS_NFTABLES (big-endian)
+                    "0800 0100 01020304",  // NFNL_BATCH_GENID, big-endian
+                    "1c000000 0c0a 0104 08000000 00000000", "02 00 0000", "0800 0100 61626300",  // seq 8, flags kept
+                    "14000000 0e0a 0500 09000000 00000000", "0a 00 0000",  // seq 9, NLM_F_ACK added
+                    "14000000 1100 0100 0a000000 00000000", "00 00 000a"  // NFNL_MSG_BATCH_END, seq 10
+                ))
     }
 
     /// Without a generation the begin message has no attribute; not committing, no end message.
     @Test func trialBatchHasNoEndMessage() throws {
         let batch = NetfilterBatch(generation: nil, messages: [Self.second], commits: false)
-        #expect(try batch.encoded(firstSequence: 1) == hex(
-            "14000000 1000 0100 01000000 00000000", "00 00 000a",
-            "14000000 0e0a 0500 02000000 00000000", "0a 00 0000"
-        ))
+        #expect(
+            try batch.encoded(firstSequence: 1)
+                == hex(
+                    "14000000 1000 0100 01000000 00000000", "00 00 000a",
+                    "14000000 0e0a 0500 02000000 00000000", "0a 00 0000"
+                ))
     }
 
     @Test func aMessageThatIsNotOneWholeMessageIsRefusedBeforeSending() {
@@ -82,8 +88,12 @@ struct NetfilterSocketTests {
     /// Errors for several messages in one datagram, then the last message's ACK: each failure
     /// names its message.
     @Test func refusalsNameTheirMessages() throws {
-        let transport = ScriptedTransport(answers: [[Control.error(EEXIST, sequence: 11) + Control.error(ENOENT, sequence: 12)
-                                                     + Control.error(0, sequence: 13)]])
+        let transport = ScriptedTransport(answers: [
+            [
+                Control.error(EEXIST, sequence: 11) + Control.error(ENOENT, sequence: 12)
+                    + Control.error(0, sequence: 13)
+            ]
+        ])
         let socket = NetfilterSocket(transport: transport, firstSequence: 10)
         let outcome = try socket.send(NetfilterBatch(generation: 1, messages: [Self.first, Self.second, Self.second]))
         #expect(outcome == .refused([NetfilterBatchFailure(message: 0, errno: EEXIST), NetfilterBatchFailure(message: 1, errno: ENOENT)]))

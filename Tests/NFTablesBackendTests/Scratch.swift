@@ -1,23 +1,27 @@
+import Foundation
+import PortmapCore
+import TestSubprocess
+import Testing
+
+@testable import HostScan
+@testable import NFTablesBackend
+@testable import Netlink
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
-import Foundation
-import Testing
-import PortmapCore
-import TestSubprocess
-@testable import HostScan
-@testable import Netlink
-@testable import NFTablesBackend
 
 /// What the root-only tests need: root, `ip netns` and the `nft` tool. nil when they can run;
 /// otherwise why they are skipped.
 enum RootPrerequisites {
     static let missing = RootProbe.missing(
         needsRootFor: "network namespaces, nftables",
-        programs: [(["ip", "netns", "list"], "`ip netns` does not work here"),
-                   (["nft", "--version"], "the nft tool is missing (apt-get install nftables)")])
+        programs: [
+            (["ip", "netns", "list"], "`ip netns` does not work here"),
+            (["nft", "--version"], "the nft tool is missing (apt-get install nftables)"),
+        ])
 
     static var available: Bool { missing == nil }
     static var reason: Comment { Comment(rawValue: missing ?? "") }

@@ -1,12 +1,14 @@
+import PortmapCore
+import Testing
+
+@testable import NFTablesBackend
+@testable import Netlink
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
-import Testing
-import PortmapCore
-@testable import Netlink
-@testable import NFTablesBackend
 
 /// The verbs against the fake kernel: what is read, what is sent, and what comes of the answers.
 struct TransactionTests {
@@ -19,8 +21,9 @@ struct TransactionTests {
         init(_ tables: [IPFamily: [NFTablesElement]] = [:]) {
             let kernel = FakeKernel(tables: tables)
             self.kernel = kernel
-            backend = NFTablesBackend(lockPath: lock.path, lockTimeoutMilliseconds: 100,
-                                      openSocket: { NetfilterSocket(transport: kernel, firstSequence: 1) })
+            backend = NFTablesBackend(
+                lockPath: lock.path, lockTimeoutMilliseconds: 100,
+                openSocket: { NetfilterSocket(transport: kernel, firstSequence: 1) })
         }
 
         deinit { lock.remove() }
@@ -73,8 +76,11 @@ struct TransactionTests {
     @Test func refusedBatchNamesTheMessageAndChangesNothing() throws {
         let setup = Setup()
         setup.kernel.batchAnswers = [.refuse(index: 3, errno: EOPNOTSUPP)]
-        #expect(throws: BackendError(.kernel, "nftables refused add chain ip cni_hostport output: Operation not supported; nothing was changed",
-                                     details: "add chain ip cni_hostport output: Operation not supported")) {
+        #expect(
+            throws: BackendError(
+                .kernel, "nftables refused add chain ip cni_hostport output: Operation not supported; nothing was changed",
+                details: "add chain ip cni_hostport output: Operation not supported")
+        ) {
             try setup.backend.add(Fixtures.request(try Fixtures.config(), [.ipv4: Fixtures.v4]))
         }
         #expect(setup.kernel.tables.isEmpty)
@@ -98,8 +104,9 @@ struct TransactionTests {
 
     @Test func deleteRemovesTheContainersElementsInBothFamiliesOnly() throws {
         let mine = Fixtures.request(try Fixtures.config())
-        let other = Fixtures.request(try Fixtures.config(#"{"hostPort": 7070, "containerPort": 70}"#), id: "other",
-                                     [.ipv4: IPNetwork("10.89.0.9/24")!, .ipv6: IPNetwork("2001:db8:89::9/64")!])
+        let other = Fixtures.request(
+            try Fixtures.config(#"{"hostPort": 7070, "containerPort": 70}"#), id: "other",
+            [.ipv4: IPNetwork("10.89.0.9/24")!, .ipv6: IPNetwork("2001:db8:89::9/64")!])
         let setup = Setup()
         _ = try setup.backend.add(mine)
         _ = try setup.backend.add(other)
@@ -122,8 +129,10 @@ struct TransactionTests {
         let config = try Fixtures.config(#"{"hostPort": 8080, "containerPort": 80}"#)
         let others = try Fixtures.config(#"{"hostPort": 9000, "containerPort": 80}"#, network: "others")
         _ = try setup.backend.add(Fixtures.request(config, id: "kept", [.ipv4: IPNetwork("10.89.0.5/24")!]))
-        _ = try setup.backend.add(Fixtures.request(try Fixtures.config(#"{"hostPort": 8081, "containerPort": 80}"#), id: "gone",
-                                               [.ipv4: IPNetwork("10.89.0.6/24")!, .ipv6: IPNetwork("2001:db8:89::6/64")!]))
+        _ = try setup.backend.add(
+            Fixtures.request(
+                try Fixtures.config(#"{"hostPort": 8081, "containerPort": 80}"#), id: "gone",
+                [.ipv4: IPNetwork("10.89.0.6/24")!, .ipv6: IPNetwork("2001:db8:89::6/64")!]))
         _ = try setup.backend.add(Fixtures.request(others, id: "gone", [.ipv4: IPNetwork("10.89.0.7/24")!]))
         _ = try setup.backend.gc(network: Fixtures.network, validAttachments: [GCAttachment(containerID: "kept", ifName: "eth0")])
         #expect(Set(setup.kernel.tables[.ipv4]!.map(\.owner)) == ["hostport-dual/kept", "others/gone"])
@@ -134,8 +143,9 @@ struct TransactionTests {
     /// STATUS sends the ADD batch without its end message: the kernel would check it and apply
     /// nothing. Its elements avoid ports that are taken.
     @Test func statusSendsAnUncommittedTrial() throws {
-        let taken = Fixtures.request(try Fixtures.config(#"{"hostPort": 1, "containerPort": 1}, {"hostPort": 2, "containerPort": 1, "protocol": "udp"}"#),
-                                     id: "other", [.ipv4: IPNetwork("10.89.0.9/24")!])
+        let taken = Fixtures.request(
+            try Fixtures.config(#"{"hostPort": 1, "containerPort": 1}, {"hostPort": 2, "containerPort": 1, "protocol": "udp"}"#),
+            id: "other", [.ipv4: IPNetwork("10.89.0.9/24")!])
         let setup = Setup(Fixtures.planned(taken))
         let before = setup.kernel.tables
         try setup.backend.status(try Fixtures.config())
@@ -166,8 +176,11 @@ struct TransactionTests {
     @Test func checkNamesWhatIsMissing() throws {
         let setup = Setup()
         let request = Fixtures.request(try Fixtures.config())
-        #expect(throws: BackendError(.checkFailed, "table ip cni_hostport does not exist",
-                                     details: "table ip cni_hostport does not exist; table ip6 cni_hostport does not exist")) {
+        #expect(
+            throws: BackendError(
+                .checkFailed, "table ip cni_hostport does not exist",
+                details: "table ip cni_hostport does not exist; table ip6 cni_hostport does not exist")
+        ) {
             try setup.backend.check(request)
         }
         _ = try setup.backend.add(request)
@@ -175,7 +188,8 @@ struct TransactionTests {
         #expect {
             try setup.backend.check(request)
         } throws: { error in
-            (error as? BackendError)?.message == #"element ip6 cni_hostport hostport_dnat { udp . 5353 comment "hostport-dual/3e1fdcd8a5e9" : 2001:db8:89::5 . 53 } is missing"#
+            (error as? BackendError)?.message
+                == #"element ip6 cni_hostport hostport_dnat { udp . 5353 comment "hostport-dual/3e1fdcd8a5e9" : 2001:db8:89::5 . 53 } is missing"#
         }
     }
 
@@ -185,10 +199,12 @@ struct TransactionTests {
         let holder = open(setup.lock.path, O_CREAT | O_RDONLY | O_CLOEXEC, 0o600)
         defer { close(holder) }
         #expect(flock(holder, LOCK_EX) == 0)
-        for verb: () throws -> Void in [{ _ = try setup.backend.add(Fixtures.request(try Fixtures.config())) },
-                                        { _ = try setup.backend.delete(Fixtures.request(try Fixtures.config())) },
-                                        { _ = try setup.backend.gc(network: Fixtures.network, validAttachments: []) },
-                                        { try setup.backend.status(try Fixtures.config()) }] {
+        for verb: () throws -> Void in [
+            { _ = try setup.backend.add(Fixtures.request(try Fixtures.config())) },
+            { _ = try setup.backend.delete(Fixtures.request(try Fixtures.config())) },
+            { _ = try setup.backend.gc(network: Fixtures.network, validAttachments: []) },
+            { try setup.backend.status(try Fixtures.config()) },
+        ] {
             #expect { try verb() } throws: { ($0 as? BackendError)?.kind == .busy }
         }
         #expect(setup.kernel.sent.isEmpty)

@@ -1,5 +1,6 @@
-import Testing
 import PortmapCore
+import Testing
+
 @testable import Netlink
 
 /// Which entries the flush deletes, in what order, and what it makes of the kernel's answers.
@@ -35,7 +36,8 @@ struct ConntrackFlushTests {
         let socket = FakeTransport(portID: portID, replies: Recorded.ipv4Dump + acks)
         let count = try hostNetwork(conntrack: socket).flushUDPConntrack(family: .ipv4, destinations: destinations)
         #expect(count == deleted.count)
-        let expected = try [ConntrackMessages.dumpRequest(family: .ipv4).encoded(sequence: 1)]
+        let expected =
+            try [ConntrackMessages.dumpRequest(family: .ipv4).encoded(sequence: 1)]
             + deleted.enumerated().map { try ConntrackMessages.deleteRequest($1).encoded(sequence: 2 + UInt32($0)) }
         #expect(socket.sent == expected)
         #expect(socket.repliesLeft == 0)
@@ -47,11 +49,12 @@ struct ConntrackFlushTests {
         let count = try hostNetwork(conntrack: socket)
             .flushUDPConntrack(family: .ipv6, destinations: [Self.destination(5000, "2001:db8::1"), Self.destination(5003)])
         #expect(count == 1)
-        #expect(socket.sent == [
-            try ConntrackMessages.dumpRequest(family: .ipv6).encoded(sequence: 1),
-            try ConntrackMessages.deleteRequest(ConntrackEntry(original: ConntrackParsingTests.tuple("2001:db8::1", 40004, "2001:db8::1", 5000)))
-                .encoded(sequence: 2),
-        ])
+        #expect(
+            socket.sent == [
+                try ConntrackMessages.dumpRequest(family: .ipv6).encoded(sequence: 1),
+                try ConntrackMessages.deleteRequest(ConntrackEntry(original: ConntrackParsingTests.tuple("2001:db8::1", 40004, "2001:db8::1", 5000)))
+                    .encoded(sequence: 2),
+            ])
     }
 
     @Test func entryGoneBeforeItsDeleteCountsAsDeleted() throws {
@@ -63,8 +66,11 @@ struct ConntrackFlushTests {
 
     @Test func otherDeleteErrorsSurface() {
         let socket = FakeTransport(replies: Recorded.ipv4Dump + [Control.error(1, sequence: 2)])
-        #expect(throws: HostNetworkError(operation: "delete conntrack entry udp 198.51.100.1:40001 -> 192.0.2.1:5000",
-                                         errno: 1, message: "Operation not permitted")) {
+        #expect(
+            throws: HostNetworkError(
+                operation: "delete conntrack entry udp 198.51.100.1:40001 -> 192.0.2.1:5000",
+                errno: 1, message: "Operation not permitted")
+        ) {
             try hostNetwork(conntrack: socket).flushUDPConntrack(family: .ipv4, destinations: [Self.destination(5000)])
         }
     }
@@ -81,8 +87,9 @@ struct ConntrackFlushTests {
         let failing: NetlinkTransportOpener = { () throws(NetlinkError) in
             throw NetlinkError(operation: "open netfilter netlink socket", errno: 93)
         }
-        let network = NetlinkHostNetwork(openConntrack: failing, openRoute: failing, procSys: "/nonexistent/proc/sys", firstSequence: 1,
-                                         interfaceName: { _ in nil })
+        let network = NetlinkHostNetwork(
+            openConntrack: failing, openRoute: failing, procSys: "/nonexistent/proc/sys", firstSequence: 1,
+            interfaceName: { _ in nil })
         #expect(throws: HostNetworkError(operation: "open netfilter netlink socket", errno: 93, message: "Protocol not supported")) {
             try network.flushUDPConntrack(family: .ipv6, destinations: [Self.destination(53)])
         }
@@ -115,7 +122,8 @@ struct ConntrackFlushTests {
 
     @Test func entriesDescribeThemselvesLikeConntrack() {
         #expect(ConntrackFlush.describe(Self.udp5000.original) == "udp 198.51.100.1:40001 -> 192.0.2.1:5000")
-        #expect(ConntrackFlush.describe(ConntrackParsingTests.tuple("2001:db8::1", 1, "2001:db8::2", 2))
-            == "udp [2001:db8::1]:1 -> [2001:db8::2]:2")
+        #expect(
+            ConntrackFlush.describe(ConntrackParsingTests.tuple("2001:db8::1", 1, "2001:db8::2", 2))
+                == "udp [2001:db8::1]:1 -> [2001:db8::2]:2")
     }
 }

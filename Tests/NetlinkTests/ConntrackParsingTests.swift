@@ -1,13 +1,17 @@
-import Testing
 import PortmapCore
+import Testing
+
 @testable import Netlink
 
 /// Entries read from dumps the kernel really sent (see `Recorded`).
 struct ConntrackParsingTests {
-    static func tuple(_ source: String, _ sourcePort: UInt16, _ destination: String, _ destinationPort: UInt16,
-                      protocolNumber: UInt8 = 17) -> ConntrackTuple {
-        ConntrackTuple(source: IPAddress(source)!, destination: IPAddress(destination)!, protocolNumber: protocolNumber,
-                       sourcePort: sourcePort, destinationPort: destinationPort)
+    static func tuple(
+        _ source: String, _ sourcePort: UInt16, _ destination: String, _ destinationPort: UInt16,
+        protocolNumber: UInt8 = 17
+    ) -> ConntrackTuple {
+        ConntrackTuple(
+            source: IPAddress(source)!, destination: IPAddress(destination)!, protocolNumber: protocolNumber,
+            sourcePort: sourcePort, destinationPort: destinationPort)
     }
 
     static func entries(_ datagrams: [[UInt8]], portID: UInt32) -> [ConntrackEntry] {
@@ -15,19 +19,21 @@ struct ConntrackParsingTests {
     }
 
     @Test func ipv4DumpEntries() {
-        #expect(Self.entries(Recorded.ipv4Dump, portID: Recorded.ipv4DumpPortID) == [
-            ConntrackEntry(original: Self.tuple("198.51.100.1", 40010, "192.0.2.1", 5000, protocolNumber: 6)),
-            ConntrackEntry(original: Self.tuple("198.51.100.1", 40001, "192.0.2.1", 5000)),
-            ConntrackEntry(original: Self.tuple("127.0.0.1", 40002, "127.0.0.1", 5001)),
-            ConntrackEntry(original: Self.tuple("198.51.100.1", 40003, "192.0.2.1", 6000), zone: 7),
-        ])
+        #expect(
+            Self.entries(Recorded.ipv4Dump, portID: Recorded.ipv4DumpPortID) == [
+                ConntrackEntry(original: Self.tuple("198.51.100.1", 40010, "192.0.2.1", 5000, protocolNumber: 6)),
+                ConntrackEntry(original: Self.tuple("198.51.100.1", 40001, "192.0.2.1", 5000)),
+                ConntrackEntry(original: Self.tuple("127.0.0.1", 40002, "127.0.0.1", 5001)),
+                ConntrackEntry(original: Self.tuple("198.51.100.1", 40003, "192.0.2.1", 6000), zone: 7),
+            ])
     }
 
     @Test func ipv6DumpEntries() {
-        #expect(Self.entries(Recorded.ipv6Dump, portID: Recorded.ipv6DumpPortID) == [
-            ConntrackEntry(original: Self.tuple("::1", 40005, "::1", 5002)),
-            ConntrackEntry(original: Self.tuple("2001:db8::1", 40004, "2001:db8::1", 5000)),
-        ])
+        #expect(
+            Self.entries(Recorded.ipv6Dump, portID: Recorded.ipv6DumpPortID) == [
+                ConntrackEntry(original: Self.tuple("::1", 40005, "::1", 5002)),
+                ConntrackEntry(original: Self.tuple("2001:db8::1", 40004, "2001:db8::1", 5000)),
+            ])
     }
 
     /// The entries come in one datagram without NLMSG_DONE, so the reply goes on; the next one ends it.
@@ -41,8 +47,10 @@ struct ConntrackParsingTests {
     }
 
     /// libmnl checks that a reply answers this request from this socket.
-    @Test(arguments: [(sequence: UInt32(2), portID: Recorded.ipv4DumpPortID, errno: Int32(71)), // EPROTO
-                      (sequence: UInt32(1), portID: UInt32(0x1234), errno: Int32(3))])         // ESRCH
+    @Test(arguments: [
+        (sequence: UInt32(2), portID: Recorded.ipv4DumpPortID, errno: Int32(71)),  // EPROTO
+        (sequence: UInt32(1), portID: UInt32(0x1234), errno: Int32(3)),
+    ])  // ESRCH
     func repliesToSomethingElseFail(sequence: UInt32, portID: UInt32, errno: Int32) {
         let walk = DatagramWalk(Recorded.ipv4Dump[0], sequence: sequence, portID: portID)
         #expect(walk.outcome == .failed(errno: errno))
@@ -63,7 +71,7 @@ struct ConntrackParsingTests {
         var bytes = Array(Recorded.ipv4Dump[0][0..<0xd4])
         let ports = hex("060002009c4a00000600030013880000")
         let start = bytes.firstRange(of: ports)!
-        bytes.replaceSubrange(start, with: [UInt8](repeating: 0, count: ports.count)) // two zero-type, zero-length attributes
+        bytes.replaceSubrange(start, with: [UInt8](repeating: 0, count: ports.count))  // two zero-type, zero-length attributes
         let message = ReplyMessage(type: Kernel.Conntrack.newMessage, flags: 2, bytes: bytes)
         #expect(ConntrackMessages.entry(from: message) == nil)
     }

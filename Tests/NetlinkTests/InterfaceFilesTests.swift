@@ -1,14 +1,16 @@
+import PortmapCore
+import Snapshots
+import TestSubprocess
+import Testing
+
+@testable import HostScan
+@testable import Netlink
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
-import Testing
-import Snapshots
-import PortmapCore
-import TestSubprocess
-@testable import HostScan
-@testable import Netlink
 
 /// `route_localnet` and bridge ports read from scratch trees laid out as /proc/sys and sysfs lay
 /// them out, and, as root, from the kernel's own files for a bridge in a namespace of its own.
@@ -30,8 +32,9 @@ struct InterfaceFilesTests {
 
     @Test func bridgePortsWithTheirHairpinModeByName() throws {
         let classNet = try Self.classNet()
-        #expect(try InterfaceFiles(classNet: classNet.root).bridgePorts(of: "cni0")
-            == [BridgePort(name: "vethA", hairpin: true), BridgePort(name: "vethB", hairpin: false)])
+        #expect(
+            try InterfaceFiles(classNet: classNet.root).bridgePorts(of: "cni0")
+                == [BridgePort(name: "vethA", hairpin: true), BridgePort(name: "vethB", hairpin: false)])
     }
 
     /// A device that is not a bridge, or that no longer exists, has no ports to show.
@@ -53,8 +56,9 @@ struct InterfaceFilesTests {
     /// value is on, as the kernel reads it.
     @Test func routeLocalnetOfAllAndTheNamedInterfaces() throws {
         let procSys = try ScratchProcSys(interfaces: ["all": "0\n", "cni0": "1\n", "eth0.100": "0\n", "vh.2": "2\n", "eth1": "1\n"])
-        #expect(try InterfaceFiles(procSys: procSys.root).routeLocalnet(of: ["cni0", "eth0.100", "gone0", "cni0", "vh.2"])
-            == ["all": false, "cni0": true, "eth0.100": false, "vh.2": true])
+        #expect(
+            try InterfaceFiles(procSys: procSys.root).routeLocalnet(of: ["cni0", "eth0.100", "gone0", "cni0", "vh.2"])
+                == ["all": false, "cni0": true, "eth0.100": false, "vh.2": true])
     }
 
     /// As root: a bridge made in a namespace of its own, with hairpin on one of its two ports, read

@@ -1,17 +1,21 @@
-import Testing
-import Snapshots
 import PortmapCore
+import Snapshots
+import Testing
+
 @testable import HostScan
 @testable import Netlink
 
 /// The listener listing against the dumps the kernel really sent (`RecordedNode`): which requests
 /// go out, what is read back, and which errors are no sockets rather than a failure.
 struct ListeningSocketTests {
-    static func socket(_ transport: TransportProtocol, _ address: String, _ port: UInt16, inode: UInt32,
-                       acceptsIPv4: Bool = false, owners: [ListeningSocket.Owner] = []) -> ListeningSocket {
+    static func socket(
+        _ transport: TransportProtocol, _ address: String, _ port: UInt16, inode: UInt32,
+        acceptsIPv4: Bool = false, owners: [ListeningSocket.Owner] = []
+    ) -> ListeningSocket {
         let address = IPAddress(address)!
-        return ListeningSocket(protocol: transport, family: address.family, address: address, port: port,
-                               acceptsIPv4: acceptsIPv4, inode: inode, owners: owners)
+        return ListeningSocket(
+            protocol: transport, family: address.family, address: address, port: port,
+            acceptsIPv4: acceptsIPv4, inode: inode, owners: owners)
     }
 
     /// What the recording's python3 held, in dump order. Only the wildcard IPv6 sockets without
@@ -32,15 +36,18 @@ struct ListeningSocketTests {
         let socket = FakeTransport(portID: RecordedNode.portID, replies: RecordedNode.listing)
         let listing = try nodeReader(socketDiag: socket, proc: procRoot.root).listeningSockets()
         #expect(listing == Self.recorded)
-        #expect(socket.sent == (try ListenerDump.dumps.enumerated().map { offset, dump in
-            try SocketDiagMessages.dumpRequest(dump.0, family: dump.1).encoded(sequence: 1 + UInt32(offset))
-        }))
+        #expect(
+            socket.sent
+                == (try ListenerDump.dumps.enumerated().map { offset, dump in
+                    try SocketDiagMessages.dumpRequest(dump.0, family: dump.1).encoded(sequence: 1 + UInt32(offset))
+                }))
         #expect(socket.repliesLeft == 0)
     }
 
     @Test func dumpsAreTCPThenUDPThenSCTPEachIPv4First() {
-        #expect(ListenerDump.dumps.map { "\($0.0) \($0.1)" }
-            == ["tcp ipv4", "tcp ipv6", "udp ipv4", "udp ipv6", "sctp ipv4", "sctp ipv6"])
+        #expect(
+            ListenerDump.dumps.map { "\($0.0) \($0.1)" }
+                == ["tcp ipv4", "tcp ipv6", "udp ipv4", "udp ipv6", "sctp ipv4", "sctp ipv6"])
     }
 
     /// The owners found in /proc are attached by inode.
@@ -49,9 +56,11 @@ struct ListeningSocketTests {
         try proc.link("42/fd/3", to: "socket:[2752065]")
         let socket = FakeTransport(portID: RecordedNode.portID, replies: RecordedNode.listing)
         let listing = try nodeReader(socketDiag: socket, proc: proc.root).listeningSockets()
-        #expect(listing.map(\.owners) == Self.recorded.map {
-            $0.inode == 2_752_065 ? [ListeningSocket.Owner(pid: 42, command: "python3")] : []
-        })
+        #expect(
+            listing.map(\.owners)
+                == Self.recorded.map {
+                    $0.inode == 2_752_065 ? [ListeningSocket.Owner(pid: 42, command: "python3")] : []
+                })
     }
 
     /// NLMSG_DONE carries the dump's status; libmnl's own walk would end the dump as complete.
@@ -81,9 +90,10 @@ struct ListeningSocketTests {
     }
 
     @Test func socketErrorSurfacesAsTheTypedError() {
-        let reader = NetlinkNodeReader(openSocketDiag: { () throws(NetlinkError) in
-            throw NetlinkError(operation: "open sock_diag netlink socket", errno: 93)
-        }, openRoute: { () throws(NetlinkError) in FakeTransport() }, proc: "/proc", firstSequence: 1, interfaceName: { _ in nil })
+        let reader = NetlinkNodeReader(
+            openSocketDiag: { () throws(NetlinkError) in
+                throw NetlinkError(operation: "open sock_diag netlink socket", errno: 93)
+            }, openRoute: { () throws(NetlinkError) in FakeTransport() }, proc: "/proc", firstSequence: 1, interfaceName: { _ in nil })
         #expect(throws: HostNetworkError(operation: "open sock_diag netlink socket", errno: 93, message: "Protocol not supported")) {
             try reader.listeningSockets()
         }

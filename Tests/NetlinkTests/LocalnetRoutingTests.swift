@@ -1,5 +1,6 @@
-import Testing
 import PortmapCore
+import Testing
+
 @testable import Netlink
 
 /// The route lookup and the `route_localnet` switch, against recorded kernel answers and a scratch
@@ -47,12 +48,12 @@ struct LocalnetRoutingTests {
     }
 
     @Test func unreachableHostNeedsNoSwitch() throws {
-        let socket = FakeTransport(replies: [Control.error(113, sequence: 7)]) // EHOSTUNREACH
+        let socket = FakeTransport(replies: [Control.error(113, sequence: 7)])  // EHOSTUNREACH
         #expect(try hostNetwork(route: socket, firstSequence: 7).enableLocalnetRouting(toward: Self.container) == nil)
     }
 
     @Test func otherLookupErrorsSurface() {
-        let socket = FakeTransport(replies: [Control.error(22, sequence: 7)]) // EINVAL, as for a blackhole route
+        let socket = FakeTransport(replies: [Control.error(22, sequence: 7)])  // EINVAL, as for a blackhole route
         #expect(throws: HostNetworkError(operation: "look up the route to 10.0.0.2", errno: 22, message: "Invalid argument")) {
             try hostNetwork(route: socket, firstSequence: 7).enableLocalnetRouting(toward: Self.container)
         }

@@ -1,5 +1,6 @@
-import Testing
 import PortmapCore
+import Testing
+
 @testable import HostScan
 @testable import Netlink
 
@@ -10,9 +11,9 @@ struct NamespaceListingTests {
         let tree = try ScratchTree(files: [
             "run/netns/b": "", "run/netns/a": "", "own": "",
             "proc/2/ns/net": "",
-            "proc/self/ns/net": "", // not a pid: not read
-            "proc/4/status": "", // no ns/net any more: the process exited
-            "proc/5/ns": "", // ns/net cannot be read (ENOTDIR here; EACCES for another user's process)
+            "proc/self/ns/net": "",  // not a pid: not read
+            "proc/4/status": "",  // no ns/net any more: the process exited
+            "proc/5/ns": "",  // ns/net cannot be read (ENOTDIR here; EACCES for another user's process)
         ])
         try tree.link("var/run", to: "../run")
         try tree.hardLink("run/netns/own-by-name", to: "own")

@@ -1,20 +1,23 @@
+import Foundation
+import PortmapCore
+import TestSubprocess
+import Testing
+
+@testable import HostScan
+@testable import Netlink
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
-import Foundation
-import Testing
-import PortmapCore
-import TestSubprocess
-@testable import HostScan
-@testable import Netlink
 
 /// What the root-only tests need: root itself and a working `ip netns`. nil when they can run;
 /// otherwise why they are skipped.
 enum RootPrerequisites {
-    static let missing = RootProbe.missing(needsRootFor: "ip netns, setns, mount",
-                                           programs: [(["ip", "netns", "list"], "`ip netns` does not work here")])
+    static let missing = RootProbe.missing(
+        needsRootFor: "ip netns, setns, mount",
+        programs: [(["ip", "netns", "list"], "`ip netns` does not work here")])
 
     static var available: Bool { missing == nil }
     static var reason: Comment { Comment(rawValue: missing ?? "") }

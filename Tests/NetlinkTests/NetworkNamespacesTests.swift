@@ -1,14 +1,16 @@
+import OwnThread
+import PortmapCore
+import TestSubprocess
+import Testing
+
+@testable import HostScan
+@testable import Netlink
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
-import OwnThread
-import Testing
-import PortmapCore
-import TestSubprocess
-@testable import HostScan
-@testable import Netlink
 
 /// The walker on the real kernel, as root: namespaces made by `ip netns` and `unshare`, entered for
 /// real by the walker's threads.
@@ -70,7 +72,8 @@ struct NetworkNamespacesTests {
         defer { namedHolder.stop() }
         let unnamedHolder = try Subprocess.Background(["unshare", "--net"] + sleeper)
         defer { unnamedHolder.stop() }
-        let inNamed = namedHolder.pid, inUnnamed = unnamedHolder.pid
+        let inNamed = namedHolder.pid
+        let inUnnamed = unnamedHolder.pid
         try Self.waitForSleep(inNamed)
         try Self.waitForSleep(inUnnamed)
         let processPath = "/proc/\(inUnnamed)/ns/net"
@@ -101,12 +104,15 @@ struct NamespacePrivilegeTests {
         var outcome: Result<NamespaceScan<Void>, HostNetworkError>?
         try OwnThread.run {
             outcome = Result { () throws(HostNetworkError) in
-                try dropEffectiveCapability(21) // CAP_SYS_ADMIN
+                try dropEffectiveCapability(21)  // CAP_SYS_ADMIN
                 return try NetworkNamespaces.forEachOther {}
             }
         }
-        #expect(throws: HostNetworkError(operation: "enter other network namespaces (this needs CAP_SYS_ADMIN)",
-                                         errno: EPERM, message: "Operation not permitted")) {
+        #expect(
+            throws: HostNetworkError(
+                operation: "enter other network namespaces (this needs CAP_SYS_ADMIN)",
+                errno: EPERM, message: "Operation not permitted")
+        ) {
             try outcome!.get()
         }
     }
@@ -118,8 +124,8 @@ struct NamespacePrivilegeTests {
         guard let getter = dlsym(dlopen(nil, RTLD_NOW), "capget"), let setter = dlsym(dlopen(nil, RTLD_NOW), "capset") else {
             throw HostNetworkError(operation: "find capget and capset", errno: ENOSYS)
         }
-        var header: (version: UInt32, pid: Int32) = (0x2008_0522, 0) // _LINUX_CAPABILITY_VERSION_3, this thread
-        var sets = [UInt32](repeating: 0, count: 6) // two of {effective, permitted, inheritable}
+        var header: (version: UInt32, pid: Int32) = (0x2008_0522, 0)  // _LINUX_CAPABILITY_VERSION_3, this thread
+        var sets = [UInt32](repeating: 0, count: 6)  // two of {effective, permitted, inheritable}
         guard unsafeBitCast(getter, to: Call.self)(&header, &sets) == 0 else { throw .ofLastCall("capget") }
         sets[capability / 32 * 3] &= ~(UInt32(1) << (capability % 32))
         guard unsafeBitCast(setter, to: Call.self)(&header, &sets) == 0 else { throw .ofLastCall("capset") }

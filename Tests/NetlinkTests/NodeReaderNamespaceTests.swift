@@ -1,14 +1,16 @@
+import PortmapCore
+import Snapshots
+import TestSubprocess
+import Testing
+
+@testable import HostScan
+@testable import Netlink
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
-import Testing
-import Snapshots
-import PortmapCore
-import TestSubprocess
-@testable import HostScan
-@testable import Netlink
 
 /// The reader against the real kernel, in a namespace of its own (root only): sockets this process
 /// opens there are listed with this process as their owner, and the addresses and routes set up
@@ -32,10 +34,12 @@ struct NodeReaderNamespaceTests {
         let namespaces = TestNamespaces()
         defer { namespaces.deleteAll() }
         let name = try namespaces.add("reader")
-        for command in [["link", "set", "lo", "up"], ["link", "add", "d0", "type", "veth", "peer", "name", "d1"],
-                        ["link", "set", "d0", "up"], ["link", "set", "d1", "up"],
-                        ["address", "add", "192.0.2.1/24", "dev", "d0"], ["address", "add", "2001:db8::1/64", "dev", "d0", "nodad"],
-                        ["route", "add", "198.51.100.0/24", "via", "192.0.2.254"], ["route", "add", "blackhole", "198.51.100.7/32"]] {
+        for command in [
+            ["link", "set", "lo", "up"], ["link", "add", "d0", "type", "veth", "peer", "name", "d1"],
+            ["link", "set", "d0", "up"], ["link", "set", "d1", "up"],
+            ["address", "add", "192.0.2.1/24", "dev", "d0"], ["address", "add", "2001:db8::1/64", "dev", "d0", "nodad"],
+            ["route", "add", "198.51.100.0/24", "via", "192.0.2.254"], ["route", "add", "blackhole", "198.51.100.7/32"],
+        ] {
             try Subprocess.check(["ip", "-n", name] + command)
         }
         let observed = try NamespaceThread.run(in: namespaces.namespace(name)) { () throws(HostNetworkError) in
@@ -54,8 +58,9 @@ struct NodeReaderNamespaceTests {
             for target in Self.routeTargets {
                 routes[target] = try reader.route(to: IPAddress(target)!)
             }
-            let observed = Observed(listing: try reader.listeningSockets(), inodes: [try tcp4.inode(), try tcp6.inode(), try udp6.inode()],
-                                    addresses: try reader.localAddresses(), interfaceAddresses: try interfaceAddresses(), routes: routes)
+            let observed = Observed(
+                listing: try reader.listeningSockets(), inodes: [try tcp4.inode(), try tcp6.inode(), try udp6.inode()],
+                addresses: try reader.localAddresses(), interfaceAddresses: try interfaceAddresses(), routes: routes)
             withExtendedLifetime((connected, bound)) {}
             return observed
         }.get()
@@ -64,29 +69,32 @@ struct NodeReaderNamespaceTests {
         // (it has every descriptor until it execs), which the reader rightly lists too.
         let me = ListeningSocket.Owner(pid: getpid(), command: try ProcSysFile.firstLine(of: "/proc/self/comm"))
         #expect(observed.listing.allSatisfy { $0.owners.contains(me) }, "\(observed.listing.map(\.owners))")
-        #expect(observed.listing.map { socket in
-            var socket = socket
-            socket.owners = []
-            return socket
-        } == [
-            ListeningSocket(protocol: .tcp, family: .ipv4, address: IPAddress("127.0.0.1")!, port: 5001, inode: observed.inodes[0]),
-            ListeningSocket(protocol: .tcp, family: .ipv6, address: IPAddress("::")!, port: 5004, inode: observed.inodes[1]),
-            ListeningSocket(protocol: .udp, family: .ipv6, address: IPAddress("::")!, port: 5002, acceptsIPv4: true,
-                            inode: observed.inodes[2]),
-        ])
+        #expect(
+            observed.listing.map { socket in
+                var socket = socket
+                socket.owners = []
+                return socket
+            } == [
+                ListeningSocket(protocol: .tcp, family: .ipv4, address: IPAddress("127.0.0.1")!, port: 5001, inode: observed.inodes[0]),
+                ListeningSocket(protocol: .tcp, family: .ipv6, address: IPAddress("::")!, port: 5004, inode: observed.inodes[1]),
+                ListeningSocket(
+                    protocol: .udp, family: .ipv6, address: IPAddress("::")!, port: 5002, acceptsIPv4: true,
+                    inode: observed.inodes[2]),
+            ])
 
         #expect(Set(observed.addresses) == observed.interfaceAddresses)
         #expect(Set(observed.addresses).count == observed.addresses.count)
         #expect(Set(["127.0.0.1", "::1", "192.0.2.1", "2001:db8::1"].map { IPAddress($0)! }).isSubset(of: Set(observed.addresses)))
 
-        #expect(observed.routes == [
-            "198.51.100.9": RouteFact(kind: .unicast, outputInterface: "d0", gateway: IPAddress("192.0.2.254")),
-            "192.0.2.1": RouteFact(kind: .local, outputInterface: "lo"),
-            "198.51.100.7": RouteFact(kind: .unreachable),
-            "2001:db8::1": RouteFact(kind: .local, outputInterface: "lo"),
-            "2001:db8::9": RouteFact(kind: .unicast, outputInterface: "d0"),
-            "2001:db8:7::1": RouteFact(kind: .unreachable),
-        ])
+        #expect(
+            observed.routes == [
+                "198.51.100.9": RouteFact(kind: .unicast, outputInterface: "d0", gateway: IPAddress("192.0.2.254")),
+                "192.0.2.1": RouteFact(kind: .local, outputInterface: "lo"),
+                "198.51.100.7": RouteFact(kind: .unreachable),
+                "2001:db8::1": RouteFact(kind: .local, outputInterface: "lo"),
+                "2001:db8::9": RouteFact(kind: .unicast, outputInterface: "d0"),
+                "2001:db8:7::1": RouteFact(kind: .unreachable),
+            ])
     }
 }
 
@@ -131,8 +139,10 @@ final class TestSocket {
         return UInt32(status.st_ino)
     }
 
-    private static func withSocketAddress(_ address: IPAddress, _ port: UInt16,
-                                          _ body: (UnsafePointer<sockaddr>, socklen_t) -> Int32) -> Int32 {
+    private static func withSocketAddress(
+        _ address: IPAddress, _ port: UInt16,
+        _ body: (UnsafePointer<sockaddr>, socklen_t) -> Int32
+    ) -> Int32 {
         var storage = sockaddr_storage()
         return withUnsafeMutableBytes(of: &storage) { raw in
             if address.family == .ipv4 {

@@ -1,6 +1,7 @@
-import Testing
-import Snapshots
 import PortmapCore
+import Snapshots
+import Testing
+
 @testable import Netlink
 
 /// Route facts from the answers the kernel really gave (`RecordedNode`, `Recorded.noRoute`).
@@ -17,7 +18,7 @@ struct RouteFactTests {
         (RecordedNode.routeBlackhole, "198.51.100.7", RouteFact(kind: .unreachable)),
         (RecordedNode.routeProhibitIPv6, "2001:db8:1::7", RouteFact(kind: .unreachable)),
         (Recorded.noRoute, "203.0.113.5", RouteFact(kind: .unreachable)),
-        (Control.error(113, sequence: 7), "198.51.100.8", RouteFact(kind: .unreachable)), // EHOSTUNREACH: an unreachable route
+        (Control.error(113, sequence: 7), "198.51.100.8", RouteFact(kind: .unreachable)),  // EHOSTUNREACH: an unreachable route
     ]
 
     @Test(arguments: cases)
@@ -30,20 +31,22 @@ struct RouteFactTests {
 
     /// A route type that drops packets is unreachable even when it comes as an answer (as it does
     /// for a lookup with RTM_F_FIB_MATCH), whatever interface it names.
-    @Test(arguments: [6, 7, 8] as [UInt8]) // RTN_BLACKHOLE, RTN_UNREACHABLE, RTN_PROHIBIT
+    @Test(arguments: [6, 7, 8] as [UInt8])  // RTN_BLACKHOLE, RTN_UNREACHABLE, RTN_PROHIBIT
     func droppingRouteTypesAreUnreachable(type: UInt8) throws {
         var reply = RecordedNode.routeOnLink
         reply[16 + 7] = type
         let socket = FakeTransport(replies: [reply])
-        #expect(try nodeReader(route: socket, firstSequence: 7, names: Self.names).route(to: IPAddress("192.0.2.7")!)
-            == RouteFact(kind: .unreachable))
+        #expect(
+            try nodeReader(route: socket, firstSequence: 7, names: Self.names).route(to: IPAddress("192.0.2.7")!)
+                == RouteFact(kind: .unreachable))
     }
 
     /// The interface went away between the answer and its naming: the fact stands without a name.
     @Test func vanishedInterfaceHasNoName() throws {
         let socket = FakeTransport(replies: [RecordedNode.routeViaGateway])
-        #expect(try nodeReader(route: socket, firstSequence: 7).route(to: IPAddress("198.51.100.9")!)
-            == RouteFact(kind: .unicast, gateway: IPAddress("192.0.2.254")))
+        #expect(
+            try nodeReader(route: socket, firstSequence: 7).route(to: IPAddress("198.51.100.9")!)
+                == RouteFact(kind: .unicast, gateway: IPAddress("192.0.2.254")))
     }
 
     @Test func otherLookupErrorsSurface() {

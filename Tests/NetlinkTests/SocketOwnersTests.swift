@@ -1,13 +1,15 @@
+import PortmapCore
+import Snapshots
+import Testing
+
+@testable import HostScan
+@testable import Netlink
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
-import Testing
-import Snapshots
-import PortmapCore
-@testable import HostScan
-@testable import Netlink
 
 /// Socket owners from a scratch /proc, and from the real one for a socket of this process.
 struct SocketOwnersTests {
@@ -25,17 +27,21 @@ struct SocketOwnersTests {
         try proc.link("7/fd/9", to: "socket:[1001]")
         try proc.link("7/fd/10", to: "pipe:[1002]")
         try proc.link("self/fd/3", to: "socket:[1001]")
-        try proc.link("200/fd/3", to: "socket:[1002]") // exited: its comm is gone
+        try proc.link("200/fd/3", to: "socket:[1002]")  // exited: its comm is gone
         // 300 has no fd directory: it exited between the listing and the read
         let owners = try SocketOwners(proc: proc.root).owners(of: [1001, 1002, 1003])
-        #expect(owners == [
-            1001: [Owner(pid: 7, command: "nginx"), Owner(pid: 100, command: "python3")],
-            1002: [Owner(pid: 100, command: "python3")],
-        ])
+        #expect(
+            owners == [
+                1001: [Owner(pid: 7, command: "nginx"), Owner(pid: 100, command: "python3")],
+                1002: [Owner(pid: 100, command: "python3")],
+            ])
     }
 
-    @Test(arguments: [("socket:[12345]", UInt32(12345)), ("socket:[4294967295]", UInt32.max), ("socket:[4294967296]", nil),
-                      ("socket:[]", nil), ("pipe:[12345]", nil), ("/dev/null", nil), ("socket:[12]x", nil)] as [(String, UInt32?)])
+    @Test(
+        arguments: [
+            ("socket:[12345]", UInt32(12345)), ("socket:[4294967295]", UInt32.max), ("socket:[4294967296]", nil),
+            ("socket:[]", nil), ("pipe:[12345]", nil), ("/dev/null", nil), ("socket:[12]x", nil),
+        ] as [(String, UInt32?)])
     func socketLinkTargets(target: String, inode: UInt32?) {
         #expect(SocketOwners.socketInode(target) == inode)
     }

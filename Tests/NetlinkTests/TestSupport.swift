@@ -1,12 +1,14 @@
+import Foundation
+import PortmapCore
+
+@testable import HostScan
+@testable import Netlink
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
-import Foundation
-import PortmapCore
-@testable import HostScan
-@testable import Netlink
 
 /// Bytes from hex text; spaces are for the reader (one group per field).
 func hex(_ parts: String...) -> [UInt8] {
@@ -76,11 +78,14 @@ final class OpenCounter: @unchecked Sendable {
 }
 
 /// A host network over fakes: `conntrack` and `route` answer the sockets, `names` resolve indexes.
-func hostNetwork(conntrack: FakeTransport = FakeTransport(), route: FakeTransport = FakeTransport(),
-                 procSys: String = "/nonexistent/proc/sys", firstSequence: UInt32 = 1,
-                 names: [UInt32: String] = [:], opens: OpenCounter = OpenCounter()) -> NetlinkHostNetwork {
-    NetlinkHostNetwork(openConntrack: opens.opener(conntrack), openRoute: opens.opener(route), procSys: procSys,
-                       firstSequence: firstSequence, interfaceName: { names[$0] })
+func hostNetwork(
+    conntrack: FakeTransport = FakeTransport(), route: FakeTransport = FakeTransport(),
+    procSys: String = "/nonexistent/proc/sys", firstSequence: UInt32 = 1,
+    names: [UInt32: String] = [:], opens: OpenCounter = OpenCounter()
+) -> NetlinkHostNetwork {
+    NetlinkHostNetwork(
+        openConntrack: opens.opener(conntrack), openRoute: opens.opener(route), procSys: procSys,
+        firstSequence: firstSequence, interfaceName: { names[$0] })
 }
 
 /// A scratch /proc/sys: `interfaces` get a `net/ipv4/conf/<name>/route_localnet` holding `value`,
@@ -112,9 +117,12 @@ struct ScratchProcSys: ~Copyable {
 
 /// A node reader over fakes: `socketDiag` and `route` answer the sockets, `proc` is the procfs
 /// root owners are looked up in, `names` resolve indexes.
-func nodeReader(socketDiag: FakeTransport = FakeTransport(), route: FakeTransport = FakeTransport(),
-                proc: String = "/nonexistent/proc", firstSequence: UInt32 = 1,
-                names: [UInt32: String] = [:]) -> NetlinkNodeReader {
-    NetlinkNodeReader(openSocketDiag: { () throws(NetlinkError) in socketDiag }, openRoute: { () throws(NetlinkError) in route },
-                      proc: proc, firstSequence: firstSequence, interfaceName: { names[$0] })
+func nodeReader(
+    socketDiag: FakeTransport = FakeTransport(), route: FakeTransport = FakeTransport(),
+    proc: String = "/nonexistent/proc", firstSequence: UInt32 = 1,
+    names: [UInt32: String] = [:]
+) -> NetlinkNodeReader {
+    NetlinkNodeReader(
+        openSocketDiag: { () throws(NetlinkError) in socketDiag }, openRoute: { () throws(NetlinkError) in route },
+        proc: proc, firstSequence: firstSequence, interfaceName: { names[$0] })
 }

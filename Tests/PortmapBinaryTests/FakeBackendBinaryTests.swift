@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSubprocess
+import Testing
 
 /// The built `portmap-fake` binary (the plugin with a file-backed backend) run as a runtime runs a
 /// plugin: every verb, every error code the protocol layer produces, stdout holding only the result.
@@ -10,15 +10,20 @@ struct FakeBackendBinaryTests {
     let state = FileManager.default.temporaryDirectory.appendingPathComponent("portmap-fake-\(UUID().uuidString).json")
 
     func env(_ command: String, _ changes: [String: String?] = [:]) -> [String: String] {
-        var env = ["CNI_COMMAND": command, "CNI_CONTAINERID": "ctr-1", "CNI_NETNS": "/var/run/netns/pod1",
-                   "CNI_IFNAME": "eth0", "CNI_PATH": "/opt/cni/bin", "PORTMAP_FAKE_STATE": state.path]
+        var env = [
+            "CNI_COMMAND": command, "CNI_CONTAINERID": "ctr-1", "CNI_NETNS": "/var/run/netns/pod1",
+            "CNI_IFNAME": "eth0", "CNI_PATH": "/opt/cni/bin", "PORTMAP_FAKE_STATE": state.path,
+        ]
         for (key, value) in changes { env[key] = value }
         return env
     }
 
-    static func config(version: String = "1.0.0", network: String = "net1", mappings: String = #"[{"hostPort": 8080, "containerPort": 80, "protocol": "tcp"}]"#,
-                       prevResult: Bool = true, extra: String = "") -> String {
-        let prev = prevResult
+    static func config(
+        version: String = "1.0.0", network: String = "net1", mappings: String = #"[{"hostPort": 8080, "containerPort": 80, "protocol": "tcp"}]"#,
+        prevResult: Bool = true, extra: String = ""
+    ) -> String {
+        let prev =
+            prevResult
             ? #", "prevResult": {"cniVersion": "\#(version)", "interfaces": [{"name": "eth0", "sandbox": "/var/run/netns/pod1"}], "ips": [{"address": "10.88.0.5/24", "interface": 0}]}"#
             : ""
         return #"{"cniVersion": "\#(version)", "name": "\#(network)", "type": "portmap"\#(extra), "runtimeConfig": {"portMappings": \#(mappings)}\#(prev)}"#
@@ -124,15 +129,20 @@ struct FakeBackendBinaryTests {
         Case(name: "hostPort as string", command: "ADD", env: [:], stdin: Array(config(mappings: #"[{"hostPort": "80", "containerPort": 80}]"#).utf8), code: 6),
         Case(name: "unknown cniVersion", command: "ADD", env: [:], stdin: Array(config(version: "9.9.9").utf8), code: 1),
         Case(name: "CHECK before 0.4.0", command: "CHECK", env: [:], stdin: Array(config(version: "0.3.1").utf8), code: 1),
-        Case(name: "nftables backend with an iptables option", command: "ADD", env: [:], stdin: Array(config(extra: #", "backend": "nftables", "markMasqBit": 5"#).utf8), code: 7),
+        Case(
+            name: "nftables backend with an iptables option", command: "ADD", env: [:], stdin: Array(config(extra: #", "backend": "nftables", "markMasqBit": 5"#).utf8),
+            code: 7),
         Case(name: "missing CNI_CONTAINERID", command: "ADD", env: ["CNI_CONTAINERID": nil], stdin: Array(config().utf8), code: 4),
         Case(name: "missing CNI_NETNS", command: "ADD", env: ["CNI_NETNS": nil], stdin: Array(config().utf8), code: 4),
         Case(name: "bad container id", command: "ADD", env: ["CNI_CONTAINERID": "bad id!"], stdin: Array(config().utf8), code: 4),
         Case(name: "unknown command", command: "FROB", env: [:], stdin: Array(config().utf8), code: 4),
         Case(name: "hostPort 0", command: "ADD", env: [:], stdin: Array(config(mappings: #"[{"hostPort": 0, "containerPort": 80}]"#).utf8), code: 7),
         Case(name: "hostPort 65536", command: "ADD", env: [:], stdin: Array(config(mappings: #"[{"hostPort": 65536, "containerPort": 80}]"#).utf8), code: 7),
-        Case(name: "protocol icmp", command: "ADD", env: [:], stdin: Array(config(mappings: #"[{"hostPort": 80, "containerPort": 80, "protocol": "icmp"}]"#).utf8), code: 7),
-        Case(name: "hostIP 1.2.3", command: "ADD", env: [:], stdin: Array(config(mappings: #"[{"hostPort": 80, "containerPort": 80, "hostIP": "1.2.3"}]"#).utf8), code: 7),
+        Case(
+            name: "protocol icmp", command: "ADD", env: [:], stdin: Array(config(mappings: #"[{"hostPort": 80, "containerPort": 80, "protocol": "icmp"}]"#).utf8), code: 7
+        ),
+        Case(
+            name: "hostIP 1.2.3", command: "ADD", env: [:], stdin: Array(config(mappings: #"[{"hostPort": 80, "containerPort": 80, "hostIP": "1.2.3"}]"#).utf8), code: 7),
         Case(name: "no prevResult on ADD", command: "ADD", env: [:], stdin: Array(config(prevResult: false).utf8), code: 7),
         Case(name: "lock held", command: "ADD", env: ["PORTMAP_FAKE_FAIL": "busy"], stdin: Array(config().utf8), code: 11),
         Case(name: "kernel refused", command: "DEL", env: ["PORTMAP_FAKE_FAIL": "kernel"], stdin: Array(config().utf8), code: 100),
@@ -149,8 +159,10 @@ struct FakeBackendBinaryTests {
 
     /// A GC (or STATUS) config as libcni derives it: no runtimeConfig or prevResult, the list
     /// under both keys.
-    static func gcConfig(version: String = "1.1.0", network: String = "net1",
-                         attachments: String = #"[{"containerID": "ctr-1", "ifname": "eth0"}]"#) -> String {
+    static func gcConfig(
+        version: String = "1.1.0", network: String = "net1",
+        attachments: String = #"[{"containerID": "ctr-1", "ifname": "eth0"}]"#
+    ) -> String {
         #"{"cniVersion": "\#(version)", "name": "\#(network)", "type": "portmap", "cni.dev/valid-attachments": \#(attachments), "cni.dev/attachments": \#(attachments)}"#
     }
 

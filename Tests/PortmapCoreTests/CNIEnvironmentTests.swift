@@ -1,4 +1,5 @@
 import Testing
+
 @testable import PortmapCore
 
 struct CNIEnvironmentTests {
@@ -16,17 +17,18 @@ struct CNIEnvironmentTests {
         #expect(try CNIEnvironment(env).command == .delete)
     }
 
-    @Test(arguments: [
-        ("CNI_CONTAINERID", nil, "[CNI_CONTAINERID] missing"),
-        ("CNI_NETNS", nil, "[CNI_NETNS] missing"),
-        ("CNI_IFNAME", nil, "[CNI_IFNAME] missing"),
-        ("CNI_PATH", "", "[CNI_PATH] missing"),
-        ("CNI_COMMAND", "BOGUS", "unknown CNI_COMMAND: BOGUS"),
-        ("CNI_CONTAINERID", "bad id!", "invalid characters in CNI_CONTAINERID"),
-        ("CNI_CONTAINERID", "-leading", "invalid characters in CNI_CONTAINERID"),
-        ("CNI_IFNAME", "a-very-long-interface", "CNI_IFNAME is too long"),
-        ("CNI_IFNAME", "eth/0", "not a valid interface name"),
-    ] as [(String, String?, String)])
+    @Test(
+        arguments: [
+            ("CNI_CONTAINERID", nil, "[CNI_CONTAINERID] missing"),
+            ("CNI_NETNS", nil, "[CNI_NETNS] missing"),
+            ("CNI_IFNAME", nil, "[CNI_IFNAME] missing"),
+            ("CNI_PATH", "", "[CNI_PATH] missing"),
+            ("CNI_COMMAND", "BOGUS", "unknown CNI_COMMAND: BOGUS"),
+            ("CNI_CONTAINERID", "bad id!", "invalid characters in CNI_CONTAINERID"),
+            ("CNI_CONTAINERID", "-leading", "invalid characters in CNI_CONTAINERID"),
+            ("CNI_IFNAME", "a-very-long-interface", "CNI_IFNAME is too long"),
+            ("CNI_IFNAME", "eth/0", "not a valid interface name"),
+        ] as [(String, String?, String)])
     func rejectsWithCode4(name: String, value: String?, message: String) {
         var env = Self.add
         env[name] = value

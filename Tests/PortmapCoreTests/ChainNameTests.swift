@@ -1,4 +1,5 @@
 import Testing
+
 @testable import PortmapCore
 
 /// The vectors of upstream's `portmap_iptables_test.go` and `pkg/utils/utils_test.go`: the names
@@ -49,23 +50,24 @@ struct ChainNameTests {
 
     /// GC attributes a container's entry rules to a network by their comment: only a comment
     /// `dnatComment` could have written, truncated or not, as long as the network name is whole.
-    @Test(arguments: [
-        (#"dnat name: "net1" id: "abc""#, "net1"),
-        (ChainName.dnatComment(network: "net1", containerID: String(repeating: "c", count: 300)), "net1"),
-        (ChainName.dnatComment(network: "n", containerID: String(repeating: "c", count: 240)), "n"),
-        (ChainName.dnatComment(network: "n1", containerID: String(repeating: "b", count: 234)), "n1"),
-        // 12 + 240 + the closing quote fill the 253 bytes Go keeps; one more and the quote is cut.
-        (ChainName.dnatComment(network: String(repeating: "n", count: 240), containerID: "c"), String(repeating: "n", count: 240)),
-        (ChainName.dnatComment(network: String(repeating: "n", count: 241), containerID: "c"), nil),
-        (#"dnat name: "n1" id: ""# + String(repeating: "a", count: 232) + "...", nil),
-        (#"dnat name: "net1" id: "abc" extra"#, nil),
-        (#"dnat name: "net1" id: "a b""#, nil),
-        (#"dnat name: "net1""#, nil),
-        (#"dnat name: "bad net" id: "abc""#, nil),
-        (#"snat name: "net1" id: "abc""#, nil),
-        ("CNI portfwd masquerade mark", nil),
-        ("", nil),
-    ] as [(String, String?)])
+    @Test(
+        arguments: [
+            (#"dnat name: "net1" id: "abc""#, "net1"),
+            (ChainName.dnatComment(network: "net1", containerID: String(repeating: "c", count: 300)), "net1"),
+            (ChainName.dnatComment(network: "n", containerID: String(repeating: "c", count: 240)), "n"),
+            (ChainName.dnatComment(network: "n1", containerID: String(repeating: "b", count: 234)), "n1"),
+            // 12 + 240 + the closing quote fill the 253 bytes Go keeps; one more and the quote is cut.
+            (ChainName.dnatComment(network: String(repeating: "n", count: 240), containerID: "c"), String(repeating: "n", count: 240)),
+            (ChainName.dnatComment(network: String(repeating: "n", count: 241), containerID: "c"), nil),
+            (#"dnat name: "n1" id: ""# + String(repeating: "a", count: 232) + "...", nil),
+            (#"dnat name: "net1" id: "abc" extra"#, nil),
+            (#"dnat name: "net1" id: "a b""#, nil),
+            (#"dnat name: "net1""#, nil),
+            (#"dnat name: "bad net" id: "abc""#, nil),
+            (#"snat name: "net1" id: "abc""#, nil),
+            ("CNI portfwd masquerade mark", nil),
+            ("", nil),
+        ] as [(String, String?)])
     func networkOfAComment(comment: String, network: String?) {
         #expect(ChainName.network(ofDNATComment: comment) == network)
     }

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import PortmapCore
 
 /// Decoding and validation: what a runtime may send, and every way it can be wrong.
@@ -7,39 +8,46 @@ struct ConfigDecodingTests {
         #"{"cniVersion": "\#(version)", "name": "net1", "type": "portmap"\#(body.isEmpty ? "" : ", " + body)}"#
     }
 
-    static let prevResult = #""prevResult": {"interfaces": [{"name": "host"}, {"name": "eth0", "sandbox": "/var/run/netns/x"}], "ips": [{"address": "10.0.0.1/24", "interface": 0}, {"address": "2001:db8:1::2/64", "interface": 1}, {"address": "10.0.0.2/24", "interface": 1}]}"#
+    static let prevResult =
+        #""prevResult": {"interfaces": [{"name": "host"}, {"name": "eth0", "sandbox": "/var/run/netns/x"}], "ips": [{"address": "10.0.0.1/24", "interface": 0}, {"address": "2001:db8:1::2/64", "interface": 1}, {"address": "10.0.0.2/24", "interface": 1}]}"#
 
     @Test(arguments: CNIVersion.supported)
     func decodesAnAddConfigInEveryVersion(version: CNIVersion) throws {
-        let config = try decodeConfig(Self.config(version: version.description, """
-            "snat": false, "conditionsV4": ["-s", "192.0.2.0/24"], "conditionsV6": ["!", "-i", "eth1"],
-            "runtimeConfig": {"portMappings": [
-              {"hostPort": 8080, "containerPort": 80, "protocol": "tcp"},
-              {"hostPort": 8081, "containerPort": 81, "protocol": "UDP", "hostIP": "192.0.2.1"}]},
-            \(Self.prevResult)
-            """))
+        let config = try decodeConfig(
+            Self.config(
+                version: version.description,
+                """
+                "snat": false, "conditionsV4": ["-s", "192.0.2.0/24"], "conditionsV6": ["!", "-i", "eth1"],
+                "runtimeConfig": {"portMappings": [
+                  {"hostPort": 8080, "containerPort": 80, "protocol": "tcp"},
+                  {"hostPort": 8081, "containerPort": 81, "protocol": "UDP", "hostIP": "192.0.2.1"}]},
+                \(Self.prevResult)
+                """))
         #expect(config.cniVersion == version)
         #expect(config.name == "net1")
         #expect(config.snat == false)
         #expect(config.markMasqBit == 13)
         #expect(config.conditionsV4 == RuleConditions(source: Inverted(IPNetwork("192.0.2.0/24")!)))
         #expect(config.conditionsV6 == RuleConditions(inInterface: Inverted("eth1", true)))
-        #expect(config.portMappings == [
-            PortMapping(hostPort: 8080, containerPort: 80, protocol: .tcp),
-            PortMapping(hostPort: 8081, containerPort: 81, protocol: .udp, hostIP: IPAddress("192.0.2.1"), protocolSpelling: "UDP"),
-        ])
+        #expect(
+            config.portMappings == [
+                PortMapping(hostPort: 8080, containerPort: 80, protocol: .tcp),
+                PortMapping(hostPort: 8081, containerPort: 81, protocol: .udp, hostIP: IPAddress("192.0.2.1"), protocolSpelling: "UDP"),
+            ])
         // The first address of each family on CNI_IFNAME in the sandbox, as upstream picks it.
-        #expect(config.prevResult?.containerAddresses(ifName: "eth0") == [
-            .ipv4: IPNetwork("10.0.0.2/24")!, .ipv6: IPNetwork("2001:db8:1::2/64")!,
-        ])
+        #expect(
+            config.prevResult?.containerAddresses(ifName: "eth0") == [
+                .ipv4: IPNetwork("10.0.0.2/24")!, .ipv6: IPNetwork("2001:db8:1::2/64")!,
+            ])
     }
 
     /// `-p` by name (any case) or number, with or without `!`; `all` is no condition.
-    @Test(arguments: [
-        (["-p", "TCP"], Inverted(TransportProtocol.tcp)),
-        (["!", "--protocol", "17"], Inverted(TransportProtocol.udp, true)),
-        (["-p", "all"], nil),
-    ] as [([String], Inverted<TransportProtocol>?)])
+    @Test(
+        arguments: [
+            (["-p", "TCP"], Inverted(TransportProtocol.tcp)),
+            (["!", "--protocol", "17"], Inverted(TransportProtocol.udp, true)),
+            (["-p", "all"], nil),
+        ] as [([String], Inverted<TransportProtocol>?)])
     func decodesAProtocolCondition(tokens: [String], expected: Inverted<TransportProtocol>?) throws {
         let conditions = try RuleConditions(tokens: tokens, family: .ipv4, field: "conditionsV4")
         #expect(conditions == RuleConditions(transport: expected))
@@ -55,14 +63,18 @@ struct ConfigDecodingTests {
 
     /// GC's lists: the SPEC's key and the legacy one libcni sends beside it, merged in order.
     @Test func decodesTheAttachmentListsUnderBothKeys() throws {
-        let config = try decodeConfig(Self.config(version: "1.1.0", """
-            "cni.dev/valid-attachments": [{"containerID": "a", "ifname": "eth0"}, {"containerID": "b", "ifname": "net1"}],
-            "cni.dev/attachments": [{"containerID": "b", "ifname": "net1"}, {"containerID": "c"}]
-            """))
-        #expect(config.validAttachments == [
-            GCAttachment(containerID: "a", ifName: "eth0"), GCAttachment(containerID: "b", ifName: "net1"),
-            GCAttachment(containerID: "c", ifName: ""),
-        ])
+        let config = try decodeConfig(
+            Self.config(
+                version: "1.1.0",
+                """
+                "cni.dev/valid-attachments": [{"containerID": "a", "ifname": "eth0"}, {"containerID": "b", "ifname": "net1"}],
+                "cni.dev/attachments": [{"containerID": "b", "ifname": "net1"}, {"containerID": "c"}]
+                """))
+        #expect(
+            config.validAttachments == [
+                GCAttachment(containerID: "a", ifName: "eth0"), GCAttachment(containerID: "b", ifName: "net1"),
+                GCAttachment(containerID: "c", ifName: ""),
+            ])
         let legacyOnly = try decodeConfig(Self.config(version: "1.1.0", #""cni.dev/attachments": [{"containerID": "x", "ifname": "eth0"}]"#))
         #expect(legacyOnly.validAttachments == [GCAttachment(containerID: "x", ifName: "eth0")])
     }
@@ -110,10 +122,12 @@ struct ConfigDecodingTests {
         Rejection(body: mapping(#""hostPort": 80, "containerPort": 80, "protocol": "icmp""#), code: .invalidNetworkConfig, mentions: "\"icmp\""),
         Rejection(body: mapping(#""hostPort": 80, "containerPort": 80, "hostIP": "1.2.3""#), code: .invalidNetworkConfig, mentions: "\"1.2.3\""),
         Rejection(body: mapping(#""hostPort": 80, "containerPort": 80, "hostIP": "01.2.3.4""#), code: .invalidNetworkConfig, mentions: "01.2.3.4"),
-        Rejection(body: #""runtimeConfig": {"portMappings": [{"hostPort": 80, "containerPort": 80}, {"hostPort": 80, "containerPort": 81, "protocol": "TCP"}]}"#,
-                  code: .invalidNetworkConfig, mentions: "duplicates portMappings[0]"),
-        Rejection(body: #""runtimeConfig": {"portMappings": [{"hostPort": 80, "containerPort": 80}, {"hostPort": 80, "containerPort": 81, "hostIP": "0.0.0.0"}]}"#,
-                  code: .invalidNetworkConfig, mentions: "all IPv4 addresses"),
+        Rejection(
+            body: #""runtimeConfig": {"portMappings": [{"hostPort": 80, "containerPort": 80}, {"hostPort": 80, "containerPort": 81, "protocol": "TCP"}]}"#,
+            code: .invalidNetworkConfig, mentions: "duplicates portMappings[0]"),
+        Rejection(
+            body: #""runtimeConfig": {"portMappings": [{"hostPort": 80, "containerPort": 80}, {"hostPort": 80, "containerPort": 81, "hostIP": "0.0.0.0"}]}"#,
+            code: .invalidNetworkConfig, mentions: "all IPv4 addresses"),
         Rejection(body: #""markMasqBit": 32"#, code: .invalidNetworkConfig, mentions: "markMasqBit"),
         Rejection(body: #""markMasqBit": 5, "externalSetMarkChain": "KUBE-MARK-MASQ""#, code: .invalidNetworkConfig, mentions: "externalSetMarkChain"),
         Rejection(body: #""externalSetMarkChain": "A-CHAIN-NAME-LONGER-THAN-28-CHARS""#, code: .invalidNetworkConfig, mentions: "1-28 characters"),
@@ -129,12 +143,17 @@ struct ConfigDecodingTests {
         Rejection(body: #""cni.dev/valid-attachments": {"containerID": "a"}"#, code: .decodingFailure, mentions: "cni.dev/valid-attachments: expected an array"),
         Rejection(body: #""cni.dev/attachments": "a""#, code: .decodingFailure, mentions: "cni.dev/attachments: expected an array"),
         Rejection(body: #""cni.dev/valid-attachments": ["a"]"#, code: .decodingFailure, mentions: "cni.dev/valid-attachments[0]: expected an object"),
-        Rejection(body: #""cni.dev/valid-attachments": [{"containerID": "a"}, {"containerID": 7}]"#, code: .decodingFailure, mentions: "cni.dev/valid-attachments[1].containerID"),
+        Rejection(
+            body: #""cni.dev/valid-attachments": [{"containerID": "a"}, {"containerID": 7}]"#, code: .decodingFailure,
+            mentions: "cni.dev/valid-attachments[1].containerID"),
         Rejection(body: #""cni.dev/attachments": [{"containerID": "a", "ifname": 0}]"#, code: .decodingFailure, mentions: "cni.dev/attachments[0].ifname"),
-        Rejection(body: #""cni.dev/valid-attachments": [{"ifname": "eth0"}]"#, code: .invalidNetworkConfig, mentions: "cni.dev/valid-attachments[0].containerID: is required"),
+        Rejection(
+            body: #""cni.dev/valid-attachments": [{"ifname": "eth0"}]"#, code: .invalidNetworkConfig, mentions: "cni.dev/valid-attachments[0].containerID: is required"),
         Rejection(body: #""cni.dev/valid-attachments": [{"containerID": "bad id"}]"#, code: .invalidNetworkConfig, mentions: "\"bad id\" is not a container ID"),
         Rejection(body: #""backend": "nftables", "markMasqBit": 14"#, code: .invalidNetworkConfig, mentions: "markMasqBit: is an option of the iptables backend"),
-        Rejection(body: #""backend": "nftables", "externalSetMarkChain": "KUBE-MARK-MASQ""#, code: .invalidNetworkConfig, mentions: "externalSetMarkChain: is an option of the iptables backend"),
+        Rejection(
+            body: #""backend": "nftables", "externalSetMarkChain": "KUBE-MARK-MASQ""#, code: .invalidNetworkConfig,
+            mentions: "externalSetMarkChain: is an option of the iptables backend"),
         Rejection(body: #""backend": "nftables", "conditionsV4": []"#, code: .invalidNetworkConfig, mentions: "conditionsV4: is an option of the iptables backend"),
         Rejection(body: #""backend": "nftables", "conditionsV6": ["-i", "eth0"]"#, code: .invalidNetworkConfig, mentions: "conditionsV6"),
         Rejection(body: #""backend": "nftables", "localnetGuard": false"#, code: .invalidNetworkConfig, mentions: "always guards 127.0.0.0/8"),

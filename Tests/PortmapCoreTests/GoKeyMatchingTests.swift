@@ -1,4 +1,5 @@
 import Testing
+
 @testable import PortmapCore
 
 /// Keys are matched as Go's encoding/json matches them (GoFieldName), so a conflist means to us
@@ -6,13 +7,13 @@ import Testing
 struct GoKeyMatchingTests {
     @Test(arguments: [
         ("snat", "snat", true), ("SNAT", "snat", true), ("sNaT", "snat", true),
-        ("\u{017F}nat", "snat", true),                       // long s for s
-        ("mar\u{212A}MasqBit", "markMasqBit", true),          // Kelvin sign for k
+        ("\u{017F}nat", "snat", true),  // long s for s
+        ("mar\u{212A}MasqBit", "markMasqBit", true),  // Kelvin sign for k
         ("HOSTIP", "hostIP", true), ("conditionsv4", "conditionsV4", true),
         ("CNI.DEV/Valid-Attachments", "cni.dev/valid-attachments", true),
         ("snat ", "snat", false), ("sna", "snat", false), ("snatt", "snat", false), ("s_at", "snat", false),
-        ("host\u{0130}P", "hostIP", false),                   // dotted capital I: no simple fold to i or I
-        ("host\u{0131}P", "hostIP", false),                   // dotless i
+        ("host\u{0130}P", "hostIP", false),  // dotted capital I: no simple fold to i or I
+        ("host\u{0131}P", "hostIP", false),  // dotless i
         ("conditionsV6", "conditionsV4", false), ("cni.dev/valid_attachments", "cni.dev/valid-attachments", false),
     ])
     func matchesAsGoDoes(key: String, name: String, matches: Bool) {

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import PortmapCore
 
 /// The bounds that keep hostile stdin cheap: nesting depth, the number of mappings, the size of

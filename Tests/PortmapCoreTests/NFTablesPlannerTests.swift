@@ -1,4 +1,5 @@
 import Testing
+
 @testable import PortmapCore
 
 /// The nftables plan of a container, as the `nft -f` script the integration tests load with the
@@ -7,7 +8,8 @@ struct NFTablesPlannerTests {
     static let containerID = "3e1fdcd8a5e9"
 
     static func config(_ mappings: String, _ extra: String = "") throws -> PortMapConfig {
-        try decodeConfig("""
+        try decodeConfig(
+            """
             {"cniVersion": "1.0.0", "name": "hostport-dual", "type": "portmap", "backend": "nftables", \(extra)
              "runtimeConfig": {"portMappings": [\(mappings)]}}
             """)
@@ -22,56 +24,58 @@ struct NFTablesPlannerTests {
 
     @Test func ipv4Script() throws {
         let plan = NFTablesPlanner.plan(try Self.config(Self.mappings), containerID: Self.containerID, container: IPNetwork("10.89.0.5/24")!)
-        #expect(NFTablesPlanner.script(family: .ipv4, elements: plan.elements) == """
-            table ip cni_hostport {
-            \tmap hostip_dnat {
-            \t\ttype ipv4_addr . inet_proto . inet_service : ipv4_addr . inet_service
-            \t}
-            \tmap hostport_dnat {
-            \t\ttype inet_proto . inet_service : ipv4_addr . inet_service
-            \t}
-            \tset masq_pairs {
-            \t\ttype ipv4_addr . ipv4_addr
-            \t\tflags interval
-            \t}
-            \tchain hostports {
-            \t\tdnat ip to ip daddr . meta l4proto . th dport map @hostip_dnat
-            \t\tdnat ip to meta l4proto . th dport map @hostport_dnat
-            \t}
-            \tchain prerouting {
-            \t\ttype nat hook prerouting priority dstnat; policy accept;
-            \t\tfib daddr type local jump hostports
-            \t}
-            \tchain output {
-            \t\ttype nat hook output priority -100; policy accept;
-            \t\tfib daddr type local jump hostports
-            \t}
-            \tchain postrouting {
-            \t\ttype nat hook postrouting priority srcnat; policy accept;
-            \t\tct status dnat ip saddr . ip daddr @masq_pairs masquerade
-            \t}
-            \tchain localnet_guard {
-            \t\ttype filter hook prerouting priority raw; policy accept;
-            \t\tiifname != "lo" ip daddr 127.0.0.0/8 drop
-            \t}
-            }
-            add element ip cni_hostport hostport_dnat { tcp . 8080 comment "hostport-dual/3e1fdcd8a5e9" : 10.89.0.5 . 80 }
-            add element ip cni_hostport hostport_dnat { udp . 5353 comment "hostport-dual/3e1fdcd8a5e9" : 10.89.0.5 . 53 }
-            add element ip cni_hostport hostip_dnat { 192.0.2.1 . tcp . 9090 comment "hostport-dual/3e1fdcd8a5e9" : 10.89.0.5 . 90 }
-            add element ip cni_hostport masq_pairs { 10.89.0.0/24 . 10.89.0.5 comment "hostport-dual/3e1fdcd8a5e9" }
-            add element ip cni_hostport masq_pairs { 127.0.0.1 . 10.89.0.5 comment "hostport-dual/3e1fdcd8a5e9" }
+        #expect(
+            NFTablesPlanner.script(family: .ipv4, elements: plan.elements) == """
+                table ip cni_hostport {
+                \tmap hostip_dnat {
+                \t\ttype ipv4_addr . inet_proto . inet_service : ipv4_addr . inet_service
+                \t}
+                \tmap hostport_dnat {
+                \t\ttype inet_proto . inet_service : ipv4_addr . inet_service
+                \t}
+                \tset masq_pairs {
+                \t\ttype ipv4_addr . ipv4_addr
+                \t\tflags interval
+                \t}
+                \tchain hostports {
+                \t\tdnat ip to ip daddr . meta l4proto . th dport map @hostip_dnat
+                \t\tdnat ip to meta l4proto . th dport map @hostport_dnat
+                \t}
+                \tchain prerouting {
+                \t\ttype nat hook prerouting priority dstnat; policy accept;
+                \t\tfib daddr type local jump hostports
+                \t}
+                \tchain output {
+                \t\ttype nat hook output priority -100; policy accept;
+                \t\tfib daddr type local jump hostports
+                \t}
+                \tchain postrouting {
+                \t\ttype nat hook postrouting priority srcnat; policy accept;
+                \t\tct status dnat ip saddr . ip daddr @masq_pairs masquerade
+                \t}
+                \tchain localnet_guard {
+                \t\ttype filter hook prerouting priority raw; policy accept;
+                \t\tiifname != "lo" ip daddr 127.0.0.0/8 drop
+                \t}
+                }
+                add element ip cni_hostport hostport_dnat { tcp . 8080 comment "hostport-dual/3e1fdcd8a5e9" : 10.89.0.5 . 80 }
+                add element ip cni_hostport hostport_dnat { udp . 5353 comment "hostport-dual/3e1fdcd8a5e9" : 10.89.0.5 . 53 }
+                add element ip cni_hostport hostip_dnat { 192.0.2.1 . tcp . 9090 comment "hostport-dual/3e1fdcd8a5e9" : 10.89.0.5 . 90 }
+                add element ip cni_hostport masq_pairs { 10.89.0.0/24 . 10.89.0.5 comment "hostport-dual/3e1fdcd8a5e9" }
+                add element ip cni_hostport masq_pairs { 127.0.0.1 . 10.89.0.5 comment "hostport-dual/3e1fdcd8a5e9" }
 
-            """)
+                """)
     }
 
     @Test func ipv6ElementsHaveNoLoopbackPair() throws {
         let plan = NFTablesPlanner.plan(try Self.config(Self.mappings), containerID: Self.containerID, container: IPNetwork("2001:db8:89::5/64")!)
-        #expect(plan.elements.map(NFTablesPlanner.text) == [
-            #"tcp . 8080 comment "hostport-dual/3e1fdcd8a5e9" : 2001:db8:89::5 . 80"#,
-            #"udp . 5353 comment "hostport-dual/3e1fdcd8a5e9" : 2001:db8:89::5 . 53"#,
-            #"2001:db8::1 . tcp . 9443 comment "hostport-dual/3e1fdcd8a5e9" : 2001:db8:89::5 . 443"#,
-            #"2001:db8:89::/64 . 2001:db8:89::5 comment "hostport-dual/3e1fdcd8a5e9""#,
-        ])
+        #expect(
+            plan.elements.map(NFTablesPlanner.text) == [
+                #"tcp . 8080 comment "hostport-dual/3e1fdcd8a5e9" : 2001:db8:89::5 . 80"#,
+                #"udp . 5353 comment "hostport-dual/3e1fdcd8a5e9" : 2001:db8:89::5 . 53"#,
+                #"2001:db8::1 . tcp . 9443 comment "hostport-dual/3e1fdcd8a5e9" : 2001:db8:89::5 . 443"#,
+                #"2001:db8:89::/64 . 2001:db8:89::5 comment "hostport-dual/3e1fdcd8a5e9""#,
+            ])
         let script = NFTablesPlanner.script(family: .ipv6, elements: [])
         #expect(script.contains("dnat ip6 to ip6 daddr . meta l4proto . th dport map @hostip_dnat"))
         #expect(!script.contains("localnet_guard"))

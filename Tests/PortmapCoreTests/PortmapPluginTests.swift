@@ -1,4 +1,5 @@
 import Testing
+
 @testable import PortmapCore
 
 /// The verb dispatcher with a recording backend: what reaches the backend, what is printed.
@@ -62,7 +63,10 @@ struct PortmapPluginTests {
 
     static let env = CNIEnvironmentTests.add
     static func stdin(version: String = "1.0.0", mappings: String = #"[{"hostPort": 8080, "containerPort": 80}]"#, prev: Bool = true) -> [UInt8] {
-        let prevResult = prev ? #", "prevResult": {"cniVersion": "1.0.0", "interfaces": [{"name": "eth0", "sandbox": "/var/run/netns/p", "mac": "aa:bb:cc:dd:ee:ff"}], "ips": [{"address": "10.88.0.5/24", "interface": 0, "gateway": "10.88.0.1"}], "routes": [{"dst": "0.0.0.0/0"}], "dns": {}}"# : ""
+        let prevResult =
+            prev
+            ? #", "prevResult": {"cniVersion": "1.0.0", "interfaces": [{"name": "eth0", "sandbox": "/var/run/netns/p", "mac": "aa:bb:cc:dd:ee:ff"}], "ips": [{"address": "10.88.0.5/24", "interface": 0, "gateway": "10.88.0.1"}], "routes": [{"dst": "0.0.0.0/0"}], "dns": {}}"#
+            : ""
         return Array(#"{"cniVersion": "\#(version)", "name": "net1", "runtimeConfig": {"portMappings": \#(mappings)}\#(prevResult)}"#.utf8)
     }
 
@@ -75,31 +79,32 @@ struct PortmapPluginTests {
         let output = run(Self.env, Self.stdin(), backend)
         #expect(output.exitCode == 0)
         #expect(output.stderr.isEmpty)
-        #expect(output.stdout == """
-            {
-                "cniVersion": "1.0.0",
-                "interfaces": [
-                    {
-                        "name": "eth0",
-                        "sandbox": "/var/run/netns/p",
-                        "mac": "aa:bb:cc:dd:ee:ff"
-                    }
-                ],
-                "ips": [
-                    {
-                        "address": "10.88.0.5/24",
-                        "interface": 0,
-                        "gateway": "10.88.0.1"
-                    }
-                ],
-                "routes": [
-                    {
-                        "dst": "0.0.0.0/0"
-                    }
-                ],
-                "dns": {}
-            }
-            """)
+        #expect(
+            output.stdout == """
+                {
+                    "cniVersion": "1.0.0",
+                    "interfaces": [
+                        {
+                            "name": "eth0",
+                            "sandbox": "/var/run/netns/p",
+                            "mac": "aa:bb:cc:dd:ee:ff"
+                        }
+                    ],
+                    "ips": [
+                        {
+                            "address": "10.88.0.5/24",
+                            "interface": 0,
+                            "gateway": "10.88.0.1"
+                        }
+                    ],
+                    "routes": [
+                        {
+                            "dst": "0.0.0.0/0"
+                        }
+                    ],
+                    "dns": {}
+                }
+                """)
         #expect(backend.calls.map(\.0) == ["add"])
         #expect(backend.calls.first?.1.containerAddresses == [.ipv4: IPNetwork("10.88.0.5/24")!])
         #expect(backend.calls.first?.1.containerID == "abc-1.2_3")
@@ -110,7 +115,8 @@ struct PortmapPluginTests {
     func convertsTheResultVersion(version: String, hasIPVersion: Bool) throws {
         let output = run(Self.env, Self.stdin(version: version))
         guard case .object(let result) = try JSONParser.parse(Array(output.stdout.utf8)),
-              case .array(let ips)? = result["ips"], case .object(let ip)? = ips.first else {
+            case .array(let ips)? = result["ips"], case .object(let ip)? = ips.first
+        else {
             Issue.record("no ips in \(output.stdout)")
             return
         }
@@ -129,8 +135,9 @@ struct PortmapPluginTests {
 
     @Test func unreadableStdinIsCode5WithTheReason() throws {
         let backend = RecordingBackend()
-        let error = try Self.errorObject(PortmapPlugin(backend: backend, hostNetwork: nil, about: "about")
-            .run(environment: Self.env, stdin: .unreadable(reason: "Input/output error")))
+        let error = try Self.errorObject(
+            PortmapPlugin(backend: backend, hostNetwork: nil, about: "about")
+                .run(environment: Self.env, stdin: .unreadable(reason: "Input/output error")))
         #expect(error["code"] == .number(JSONNumber(literal: "5")))
         #expect(error["msg"] == .string("cannot read the network configuration from stdin"))
         #expect(error["details"] == .string("Input/output error"))
@@ -265,10 +272,13 @@ struct PortmapPluginTests {
         backend.failure = BackendError(kind, "what failed", details: "why")
         let output = run(Self.env, Self.stdin(), backend)
         #expect(output.exitCode == 1)
-        #expect(try JSONParser.parse(Array(output.stdout.utf8)) == .object(JSONObject([
-            ("cniVersion", .string("1.0.0")), ("code", .number(JSONNumber(code))),
-            ("msg", .string("what failed")), ("details", .string("why")),
-        ])))
+        #expect(
+            try JSONParser.parse(Array(output.stdout.utf8))
+                == .object(
+                    JSONObject([
+                        ("cniVersion", .string("1.0.0")), ("code", .number(JSONNumber(code))),
+                        ("msg", .string("what failed")), ("details", .string("why")),
+                    ])))
     }
 
     @Test func versionNeedsNoStdin() {
@@ -285,7 +295,8 @@ struct PortmapPluginTests {
 
     // MARK: - Host network: route_localnet before the rules, UDP conntrack after ADD and DEL
 
-    static let udpMappings = #"[{"hostPort": 53, "containerPort": 53, "protocol": "udp"}, {"hostPort": 5353, "containerPort": 53, "protocol": "UDP", "hostIP": "192.0.2.1"}, {"hostPort": 53, "containerPort": 53, "protocol": "tcp"}, {"hostPort": 54, "containerPort": 54, "protocol": "udp", "hostIP": "2001:db8::1"}]"#
+    static let udpMappings =
+        #"[{"hostPort": 53, "containerPort": 53, "protocol": "udp"}, {"hostPort": 5353, "containerPort": 53, "protocol": "UDP", "hostIP": "192.0.2.1"}, {"hostPort": 53, "containerPort": 53, "protocol": "tcp"}, {"hostPort": 54, "containerPort": 54, "protocol": "udp", "hostIP": "2001:db8::1"}]"#
 
     func runWithHostNetwork(_ command: String, _ stdin: [UInt8], failure: HostNetworkError? = nil) -> (PluginOutput, RecordingBackend, RecordingHostNetwork) {
         let backend = RecordingBackend()
@@ -329,8 +340,9 @@ struct PortmapPluginTests {
 
     /// A failed flush is a warning: the rules are in place, the verb succeeds.
     @Test func flushFailureIsAWarning() {
-        let (add, _, _) = runWithHostNetwork("DEL", Self.stdin(mappings: Self.udpMappings),
-                                             failure: HostNetworkError(operation: "conntrack dump", errno: 93, message: "Protocol not supported"))
+        let (add, _, _) = runWithHostNetwork(
+            "DEL", Self.stdin(mappings: Self.udpMappings),
+            failure: HostNetworkError(operation: "conntrack dump", errno: 93, message: "Protocol not supported"))
         #expect(add.exitCode == 0)
         #expect(add.stdout.isEmpty)
         #expect(add.stderr.contains("warning: could not flush ipv4 UDP conntrack entries: conntrack dump: Protocol not supported"))
@@ -342,8 +354,9 @@ struct PortmapPluginTests {
     func backendWarningsAreStderrLines(command: String) {
         let backend = RecordingBackend()
         backend.warnings = ["iptables nat: first", "ip6tables nat: second"]
-        let output = run(["CNI_COMMAND": command, "CNI_CONTAINERID": "c1", "CNI_NETNS": "/x", "CNI_IFNAME": "eth0", "CNI_PATH": "/opt/cni/bin"],
-                         Self.stdin(), backend)
+        let output = run(
+            ["CNI_COMMAND": command, "CNI_CONTAINERID": "c1", "CNI_NETNS": "/x", "CNI_IFNAME": "eth0", "CNI_PATH": "/opt/cni/bin"],
+            Self.stdin(), backend)
         #expect(output.exitCode == 0)
         #expect(output.stdout.isEmpty == (command == "DEL"))
         #expect(output.stderr == "portmap: warning: iptables nat: first\nportmap: warning: ip6tables nat: second\n")
@@ -373,7 +386,8 @@ struct GCStatusDispatchTests {
         Array(#"{"cniVersion": "\#(version)", "name": "net1", "type": "portmap"\#(extra.isEmpty ? "" : ", " + extra)}"#.utf8)
     }
 
-    static let attachments = #""cni.dev/valid-attachments": [{"containerID": "a", "ifname": "eth0"}, {"containerID": "b", "ifname": "eth1"}], "cni.dev/attachments": [{"containerID": "b", "ifname": "eth1"}, {"containerID": "c", "ifname": "eth0"}]"#
+    static let attachments =
+        #""cni.dev/valid-attachments": [{"containerID": "a", "ifname": "eth0"}, {"containerID": "b", "ifname": "eth1"}], "cni.dev/attachments": [{"containerID": "b", "ifname": "eth1"}, {"containerID": "c", "ifname": "eth0"}]"#
 
     func run(_ command: String, _ stdin: [UInt8], _ backend: RecordingBackend = RecordingBackend()) -> (PluginOutput, PortmapPluginTests.RecordingHostNetwork) {
         let host = PortmapPluginTests.RecordingHostNetwork(backend)
@@ -387,10 +401,11 @@ struct GCStatusDispatchTests {
         let (output, host) = run("GC", Self.stdin(Self.attachments), backend)
         #expect(output == PluginOutput())
         #expect(backend.gcCalls.map(\.network) == ["net1"])
-        #expect(backend.gcCalls.first?.attachments == [
-            GCAttachment(containerID: "a", ifName: "eth0"), GCAttachment(containerID: "b", ifName: "eth1"),
-            GCAttachment(containerID: "c", ifName: "eth0"),
-        ])
+        #expect(
+            backend.gcCalls.first?.attachments == [
+                GCAttachment(containerID: "a", ifName: "eth0"), GCAttachment(containerID: "b", ifName: "eth1"),
+                GCAttachment(containerID: "c", ifName: "eth0"),
+            ])
         #expect(backend.calls.isEmpty && backend.statusCalls.isEmpty)
         #expect(host.events.isEmpty, "GC flushes no conntrack and sets no route_localnet")
     }
@@ -452,10 +467,13 @@ struct GCStatusDispatchTests {
         let (output, _) = run(command, Self.stdin(Self.attachments), backend)
         #expect(output.exitCode == 1)
         #expect(output.stderr.isEmpty)
-        #expect(try JSONParser.parse(Array(output.stdout.utf8)) == .object(JSONObject([
-            ("cniVersion", .string("1.1.0")), ("code", .number(JSONNumber(code))),
-            ("msg", .string("what failed")), ("details", .string("why")),
-        ])))
+        #expect(
+            try JSONParser.parse(Array(output.stdout.utf8))
+                == .object(
+                    JSONObject([
+                        ("cniVersion", .string("1.1.0")), ("code", .number(JSONNumber(code))),
+                        ("msg", .string("what failed")), ("details", .string("why")),
+                    ])))
     }
 
     /// GC and STATUS need no container, netns or interface, only CNI_PATH (as libcni's skel).
@@ -473,12 +491,20 @@ struct GCStatusDispatchTests {
 struct BackendSelectionTests {
     @Test(arguments: [("", BackendKind.iptables), (#""backend": "iptables","#, .iptables), (#""backend": "nftables","#, .nftables)])
     func configChoosesTheBackend(key: String, expected: BackendKind) {
-        let iptables = PortmapPluginTests.RecordingBackend(), nftables = PortmapPluginTests.RecordingBackend()
+        let iptables = PortmapPluginTests.RecordingBackend()
+        let nftables = PortmapPluginTests.RecordingBackend()
         nonisolated(unsafe) var asked: [BackendKind] = []
-        let plugin = PortmapPlugin(backends: [
-            BackendDescriptor(kind: .iptables) { _ in asked.append(.iptables); return iptables },
-            BackendDescriptor(kind: .nftables) { _ in asked.append(.nftables); return nftables },
-        ], hostNetwork: nil, about: "about")
+        let plugin = PortmapPlugin(
+            backends: [
+                BackendDescriptor(kind: .iptables) { _ in
+                    asked.append(.iptables)
+                    return iptables
+                },
+                BackendDescriptor(kind: .nftables) { _ in
+                    asked.append(.nftables)
+                    return nftables
+                },
+            ], hostNetwork: nil, about: "about")
         let stdin = Array(#"{"cniVersion": "1.0.0", "name": "net1", \#(key) "runtimeConfig": {"portMappings": [{"hostPort": 8080, "containerPort": 80}]}}"#.utf8)
         var environment = CNIEnvironmentTests.add
         environment["CNI_COMMAND"] = "DEL"

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import PortmapCore
 
 /// The chain names hash with our own SHA-512, so it is checked against the NIST vectors (FIPS
@@ -9,8 +10,10 @@ struct SHA512Tests {
     @Test(arguments: [
         ("", "cf83e1357eefb8bdf1542850d66d8007d620e4050b5715dc83f4a921d36ce9ce47d0d13c5d85f2b0ff8318d2877eec2f63b931bd47417a81a538327af927da3e"),
         ("abc", "ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f"),
-        ("abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmnhijklmnoijklmnopjklmnopqklmnopqrlmnopqrsmnopqrstnopqrstu",
-         "8e959b75dae313da8cf4f72814fc143f8f7779c6eb9f7fa17299aeadb6889018501d289e4900f7e4331b99dec4b5433ac7d329eeb6dd26545e96e55b874be909"),
+        (
+            "abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmnhijklmnoijklmnopjklmnopqklmnopqrlmnopqrsmnopqrstnopqrstu",
+            "8e959b75dae313da8cf4f72814fc143f8f7779c6eb9f7fa17299aeadb6889018501d289e4900f7e4331b99dec4b5433ac7d329eeb6dd26545e96e55b874be909"
+        ),
     ])
     func nistVectors(message: String, digest: String) {
         #expect(SHA512.hexDigest(Array(message.utf8)) == digest)
@@ -32,7 +35,8 @@ struct SHA512Tests {
     @Test func hashIsTheHexDigestsBytes() {
         let bytes = SHA512.hash(Array("abc".utf8))
         #expect(bytes.count == 64)
-        #expect(bytes.map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()
+        #expect(
+            bytes.map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()
                 == SHA512.hexDigest(Array("abc".utf8)))
     }
 }

@@ -18,7 +18,10 @@ extension Subprocess {
             (pid, output) = try spawnLock.withLock { _ throws(Failure) in
                 let pipe = try Pipe(arguments)
                 let null = open("/dev/null", O_RDWR | O_CLOEXEC)
-                defer { close(null); close(pipe.write) }
+                defer {
+                    close(null)
+                    close(pipe.write)
+                }
                 do throws(Failure) {
                     return (try spawn(arguments, environment: nil, stdin: null, stdout: pipe.write, stderr: null), pipe.read)
                 } catch {

@@ -13,8 +13,10 @@ public enum RootProbe {
 
     /// "needs root (`why`)" when not root; else the reason of the first of `executables` that is
     /// not an executable file, or of `programs` that does not run to success; else nil.
-    public static func missing(needsRootFor why: String, executables: [(path: String, reason: String)] = [],
-                               programs: [(arguments: [String], reason: String)] = []) -> String? {
+    public static func missing(
+        needsRootFor why: String, executables: [(path: String, reason: String)] = [],
+        programs: [(arguments: [String], reason: String)] = []
+    ) -> String? {
         if getuid() != 0 { return "needs root (\(why))" }
         if let absent = executables.first(where: { access($0.path, X_OK) != 0 }) { return absent.reason }
         return programs.first { (try? Subprocess.run($0.arguments).succeeded) != true }?.reason

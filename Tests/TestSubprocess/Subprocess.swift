@@ -1,9 +1,10 @@
+import Synchronization
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
-import Synchronization
 
 /// Runs programs for the tests with `posix_spawn` and explicit descriptor hygiene.
 ///
@@ -43,11 +44,15 @@ public enum Subprocess {
     /// Runs `arguments` (the first is looked up in PATH unless it contains a slash) with exactly
     /// `environment` (the test runner's own when nil), writes `stdin`, and collects both outputs.
     /// Killed after `timeout` seconds, which shows as status 128 + SIGKILL.
-    public static func run(_ arguments: [String], environment: [String: String]? = nil, stdin: [UInt8] = [],
-                           timeout: Double = 30) throws(Failure) -> Result {
+    public static func run(
+        _ arguments: [String], environment: [String: String]? = nil, stdin: [UInt8] = [],
+        timeout: Double = 30
+    ) throws(Failure) -> Result {
         ignoreBrokenPipes
         let (pid, input, output, errors) = try spawnLock.withLock { _ throws(Failure) in
-            let input = try Pipe(arguments), output = try Pipe(arguments), errors = try Pipe(arguments)
+            let input = try Pipe(arguments)
+            let output = try Pipe(arguments)
+            let errors = try Pipe(arguments)
             do throws(Failure) {
                 let pid = try spawn(arguments, environment: environment, stdin: input.read, stdout: output.write, stderr: errors.write)
                 return (pid, input, output, errors)
@@ -56,7 +61,9 @@ public enum Subprocess {
                 throw error
             }
         }
-        close(input.read); close(output.write); close(errors.write)
+        close(input.read)
+        close(output.write)
+        close(errors.write)
         var pending = stdin[...]
         var stdinOpen = !pending.isEmpty
         if !stdinOpen { close(input.write) }
@@ -101,8 +108,9 @@ public enum Subprocess {
         open.forEach { close($0) }
         if killed { kill(pid, SIGKILL) }
         let status = wait(for: pid)
-        return Result(stdout: String(decoding: collected[output.read]!, as: UTF8.self),
-                      stderr: String(decoding: collected[errors.read]!, as: UTF8.self), status: status)
+        return Result(
+            stdout: String(decoding: collected[output.read]!, as: UTF8.self),
+            stderr: String(decoding: collected[errors.read]!, as: UTF8.self), status: status)
     }
 
     /// Held from creating a child's pipes to spawning it, so no other child inherits them in the
@@ -110,8 +118,10 @@ public enum Subprocess {
     static let spawnLock = Mutex(())
 
     /// Starts `arguments` with the given descriptors as its stdin, stdout and stderr, and nothing else.
-    static func spawn(_ arguments: [String], environment: [String: String]?, stdin: Int32, stdout: Int32,
-                      stderr: Int32) throws(Failure) -> pid_t {
+    static func spawn(
+        _ arguments: [String], environment: [String: String]?, stdin: Int32, stdout: Int32,
+        stderr: Int32
+    ) throws(Failure) -> pid_t {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }

@@ -40,21 +40,25 @@ public struct CNIEnvironment: Sendable, Equatable {
             if value("CNI_COMMAND").isEmpty {
                 throw CNIError(.invalidEnvironmentVariables, "required env variables [CNI_COMMAND] missing")
             }
-            throw CNIError(.invalidEnvironmentVariables, "unknown CNI_COMMAND: \(value("CNI_COMMAND"))",
-                           details: "expected one of ADD, CHECK, DEL, GC, STATUS, VERSION")
+            throw CNIError(
+                .invalidEnvironmentVariables, "unknown CNI_COMMAND: \(value("CNI_COMMAND"))",
+                details: "expected one of ADD, CHECK, DEL, GC, STATUS, VERSION")
         }
         let missing = Self.required(for: command).filter { value($0).isEmpty }
         guard missing.isEmpty else {
-            throw CNIError(.invalidEnvironmentVariables,
-                           "required env variables [\(missing.joined(separator: ","))] missing")
+            throw CNIError(
+                .invalidEnvironmentVariables,
+                "required env variables [\(missing.joined(separator: ","))] missing")
         }
-        self.init(command: command, containerID: value("CNI_CONTAINERID"), netns: value("CNI_NETNS"),
-                  ifName: value("CNI_IFNAME"), args: value("CNI_ARGS"), path: value("CNI_PATH"))
+        self.init(
+            command: command, containerID: value("CNI_CONTAINERID"), netns: value("CNI_NETNS"),
+            ifName: value("CNI_IFNAME"), args: value("CNI_ARGS"), path: value("CNI_PATH"))
         switch command {
         case .add, .check, .delete:
             guard Self.isValidName(containerID) else {
-                throw CNIError(.invalidEnvironmentVariables, "invalid characters in CNI_CONTAINERID",
-                               details: containerID)
+                throw CNIError(
+                    .invalidEnvironmentVariables, "invalid characters in CNI_CONTAINERID",
+                    details: containerID)
             }
             try Self.validateInterfaceName(ifName)
         case .gc, .status, .version:
@@ -77,8 +81,9 @@ public struct CNIEnvironment: Sendable, Equatable {
     /// Linux interface names: 1–15 bytes, not "." or "..", no '/', ':' or whitespace.
     private static func validateInterfaceName(_ name: String) throws(CNIError) {
         if name.utf8.count > 15 {
-            throw CNIError(.invalidEnvironmentVariables, "CNI_IFNAME is too long",
-                           details: "interface name should be less than 16 characters: \(name)")
+            throw CNIError(
+                .invalidEnvironmentVariables, "CNI_IFNAME is too long",
+                details: "interface name should be less than 16 characters: \(name)")
         }
         if name == "." || name == ".." || name.unicodeScalars.contains(where: { $0 == "/" || $0 == ":" || $0.properties.isWhitespace }) {
             throw CNIError(.invalidEnvironmentVariables, "CNI_IFNAME is not a valid interface name", details: name)

@@ -53,7 +53,8 @@ public struct CNIResult: Sendable, Equatable {
         var chosen: [IPFamily: IPNetwork] = [:]
         for ip in ips where chosen[ip.address.family] == nil {
             if let index = ip.interface, interfaces.indices.contains(index),
-               interfaces[index].name != ifName || interfaces[index].sandbox.isEmpty {
+                interfaces[index].name != ifName || interfaces[index].sandbox.isEmpty
+            {
                 continue
             }
             chosen[ip.address.family] = ip.address
@@ -69,11 +70,14 @@ public struct CNIResult: Sendable, Equatable {
         var output = json
         output.setGoField("cniVersion", .string(version.description))
         guard case .array(let entries)? = output.goField("ips") else { return output }
-        output.setGoField("ips", .array(entries.enumerated().map { index, entry in
-            guard case .object(var ip) = entry else { return entry }
-            ip.setGoField("version", version < CNIVersion.unversionedIPs ? .string(ips[index].address.family == .ipv4 ? "4" : "6") : nil)
-            return .object(ip)
-        }))
+        output.setGoField(
+            "ips",
+            .array(
+                entries.enumerated().map { index, entry in
+                    guard case .object(var ip) = entry else { return entry }
+                    ip.setGoField("version", version < CNIVersion.unversionedIPs ? .string(ips[index].address.family == .ipv4 ? "4" : "6") : nil)
+                    return .object(ip)
+                }))
         return output
     }
 }

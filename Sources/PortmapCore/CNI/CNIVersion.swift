@@ -17,7 +17,8 @@ public struct CNIVersion: Sendable, Hashable, Comparable, CustomStringConvertibl
         var numbers: [Int] = []
         for part in parts {
             guard !part.isEmpty, part.count <= 6, part.allSatisfy({ $0.isASCII && $0.isNumber }),
-                  let number = Int(part) else { return nil }
+                let number = Int(part)
+            else { return nil }
             numbers.append(number)
         }
         self.init(numbers[0], numbers[1], numbers[2])

@@ -49,8 +49,9 @@ extension GCAttachment {
             throw ConfigError(.invalidValue, field: fields.fieldPath("containerID"), "is required")
         }
         guard CNIEnvironment.isValidName(containerID) else {
-            throw ConfigError(.invalidValue, field: fields.fieldPath("containerID"),
-                              "\"\(containerID.messageExcerpt)\" is not a container ID (allowed: [a-zA-Z0-9][a-zA-Z0-9_.-]*)")
+            throw ConfigError(
+                .invalidValue, field: fields.fieldPath("containerID"),
+                "\"\(containerID.messageExcerpt)\" is not a container ID (allowed: [a-zA-Z0-9][a-zA-Z0-9_.-]*)")
         }
         self.init(containerID: containerID, ifName: try fields.string("ifname") ?? "")
     }

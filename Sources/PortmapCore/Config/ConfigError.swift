@@ -34,7 +34,8 @@ extension String {
         guard utf8.count > Self.messageExcerptLength else { return self }
         let scalars = unicodeScalars
         guard let end = scalars.index(scalars.startIndex, offsetBy: Self.messageExcerptLength, limitedBy: scalars.endIndex),
-              end != scalars.endIndex else { return self }
+            end != scalars.endIndex
+        else { return self }
         return String(scalars[..<end]) + "…"
     }
 }

@@ -42,9 +42,10 @@ enum GoDecoding {
             guard case .array(let elements) = value else { return value == .null ? .null : value }
             var earlier: [JSONValue] = []
             if case .array(let old)? = existing { earlier = old }
-            return .array(elements.enumerated().map { index, item in
-                decode(item, into: index < earlier.count ? earlier[index] : nil, as: element) ?? zero(element)
-            })
+            return .array(
+                elements.enumerated().map { index, item in
+                    decode(item, into: index < earlier.count ? earlier[index] : nil, as: element) ?? zero(element)
+                })
         case .structure(let fields):
             guard case .object(let members) = value else { return value == .null ? existing : value }
             var result = JSONObject()

@@ -15,7 +15,8 @@ enum GoFieldName {
         if key == name { return true }
         // The two non-ASCII stand-ins are longer in UTF-8 than the letters they stand for (3 and 2
         // bytes), so a match is never shorter than the name and at most three times as long.
-        let keyLength = key.utf8.count, nameLength = name.utf8.count
+        let keyLength = key.utf8.count
+        let nameLength = name.utf8.count
         guard keyLength >= nameLength, keyLength <= 3 * nameLength else { return false }
         var keyScalars = key.unicodeScalars.makeIterator()
         for expected in name.unicodeScalars {
@@ -26,9 +27,9 @@ enum GoFieldName {
 
     private static func folded(_ scalar: Unicode.Scalar) -> UInt32 {
         switch scalar.value {
-        case 0x41...0x5A: scalar.value + 0x20     // A-Z
-        case 0x212A: 0x6B                         // KELVIN SIGN: k
-        case 0x017F: 0x73                         // LATIN SMALL LETTER LONG S: s
+        case 0x41...0x5A: scalar.value + 0x20  // A-Z
+        case 0x212A: 0x6B  // KELVIN SIGN: k
+        case 0x017F: 0x73  // LATIN SMALL LETTER LONG S: s
         default: scalar.value
         }
     }

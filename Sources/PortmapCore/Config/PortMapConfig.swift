@@ -152,10 +152,12 @@ public struct PortMapConfig: Sendable, Equatable {
     /// and :: all claim "every address" of the families they apply to.
     static func decodeMappings(_ fields: JSONFields) throws(ConfigError) -> [PortMapping] {
         guard let runtime = try fields.object("runtimeConfig"),
-              let elements = try runtime.array("portMappings") else { return [] }
+            let elements = try runtime.array("portMappings")
+        else { return [] }
         guard elements.count <= maxPortMappings else {
-            throw ConfigError(.invalidValue, field: runtime.fieldPath("portMappings"),
-                              "\(elements.count) mappings; at most \(maxPortMappings) are accepted")
+            throw ConfigError(
+                .invalidValue, field: runtime.fieldPath("portMappings"),
+                "\(elements.count) mappings; at most \(maxPortMappings) are accepted")
         }
         var mappings: [PortMapping] = []
         var firstIndex: [ClaimKey: Int] = [:]
@@ -168,8 +170,10 @@ public struct PortMapConfig: Sendable, Equatable {
             for family in IPFamily.allCases where mapping.applies(to: family) {
                 let key = ClaimKey(family: family, address: mapping.boundAddress, hostPort: mapping.hostPort, protocol: mapping.protocol)
                 if let first = firstIndex[key] {
-                    throw ConfigError(.invalidValue, field: path,
-                                      "duplicates portMappings[\(first)]: \(mapping.protocol.rawValue) port \(mapping.hostPort) on \(mapping.boundAddress?.description ?? "all \(family == .ipv4 ? "IPv4" : "IPv6") addresses") is claimed twice")
+                    throw ConfigError(
+                        .invalidValue, field: path,
+                        "duplicates portMappings[\(first)]: \(mapping.protocol.rawValue) port \(mapping.hostPort) on \(mapping.boundAddress?.description ?? "all \(family == .ipv4 ? "IPv4" : "IPv6") addresses") is claimed twice"
+                    )
                 }
                 firstIndex[key] = index
             }

@@ -9,8 +9,10 @@ public struct PortMapping: Sendable, Hashable {
     /// nil when the runtime gave none (or ""); 0.0.0.0 / :: are kept, they select a family.
     public var hostIP: IPAddress?
 
-    public init(hostPort: UInt16, containerPort: UInt16, protocol: TransportProtocol = .tcp, hostIP: IPAddress? = nil,
-                protocolSpelling: String? = nil) {
+    public init(
+        hostPort: UInt16, containerPort: UInt16, protocol: TransportProtocol = .tcp, hostIP: IPAddress? = nil,
+        protocolSpelling: String? = nil
+    ) {
         self.hostPort = hostPort
         self.containerPort = containerPort
         self.protocol = `protocol`
@@ -49,8 +51,9 @@ extension PortMapping {
         let spelling = try fields.string("protocol")
         if let name = spelling {
             guard let parsed = TransportProtocol(name: name) else {
-                throw ConfigError(.invalidValue, field: fields.fieldPath("protocol"),
-                                  "\"\(name.messageExcerpt)\" is not supported (tcp, udp or sctp)")
+                throw ConfigError(
+                    .invalidValue, field: fields.fieldPath("protocol"),
+                    "\"\(name.messageExcerpt)\" is not supported (tcp, udp or sctp)")
             }
             transport = parsed
         }

@@ -17,9 +17,11 @@ public struct RuleConditions: Sendable, Hashable {
     /// `-p` / `! -p`: which protocols' entry rules exist at all.
     public var transport: Inverted<TransportProtocol>?
 
-    public init(source: Inverted<IPNetwork>? = nil, destination: Inverted<IPNetwork>? = nil,
-                inInterface: Inverted<String>? = nil, outInterface: Inverted<String>? = nil,
-                transport: Inverted<TransportProtocol>? = nil) {
+    public init(
+        source: Inverted<IPNetwork>? = nil, destination: Inverted<IPNetwork>? = nil,
+        inInterface: Inverted<String>? = nil, outInterface: Inverted<String>? = nil,
+        transport: Inverted<TransportProtocol>? = nil
+    ) {
         self.source = source
         self.destination = destination
         self.inInterface = inInterface
@@ -54,8 +56,9 @@ public struct RuleConditions: Sendable, Hashable {
             let flagField = "\(field)[\(index)]"
             let key = Self.canonicalFlags[flag] ?? flag
             guard ["-s", "-d", "-i", "-o", "-p"].contains(key) else {
-                throw ConfigError(.invalidValue, field: flagField,
-                                  "\"\(flag.messageExcerpt)\" is not supported; conditions may use -s, -d, -i, -o, -p (each optionally preceded by !)")
+                throw ConfigError(
+                    .invalidValue, field: flagField,
+                    "\"\(flag.messageExcerpt)\" is not supported; conditions may use -s, -d, -i, -o, -p (each optionally preceded by !)")
             }
             guard index + 1 < tokens.count else {
                 throw ConfigError(.invalidValue, field: flagField, "\"\(flag.messageExcerpt)\" needs a value")
@@ -75,7 +78,7 @@ public struct RuleConditions: Sendable, Hashable {
                 inInterface = Inverted(try Self.interface(value, field: flagField), inverted)
             case "-o":
                 outInterface = Inverted(try Self.interface(value, field: flagField), inverted)
-            default: // "-p"
+            default:  // "-p"
                 transport = try Self.transport(value, inverted: inverted, field: flagField)
             }
         }
@@ -119,7 +122,8 @@ public struct RuleConditions: Sendable, Hashable {
 
     /// An interface name, with iptables' trailing '+' wildcard allowed.
     private static func interface(_ name: String, field: String) throws(ConfigError) -> String {
-        let valid = !name.isEmpty && name.utf8.count <= 15
+        let valid =
+            !name.isEmpty && name.utf8.count <= 15
             && !name.unicodeScalars.contains { $0 == "/" || $0 == ":" || $0 == "!" || $0.properties.isWhitespace }
         guard valid else { throw ConfigError(.invalidValue, field: field, "\"\(name.messageExcerpt)\" is not an interface name") }
         return name

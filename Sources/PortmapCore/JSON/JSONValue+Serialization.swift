@@ -29,8 +29,10 @@ extension JSONValue {
         }
     }
 
-    private func writeContainer(open: Unicode.Scalar, close: Unicode.Scalar, count: Int, into output: inout [UInt8],
-                                indent: Int?, level: Int, element: (Int, inout [UInt8]) -> Void) {
+    private func writeContainer(
+        open: Unicode.Scalar, close: Unicode.Scalar, count: Int, into output: inout [UInt8],
+        indent: Int?, level: Int, element: (Int, inout [UInt8]) -> Void
+    ) {
         output.append(UInt8(ascii: open))
         guard count > 0 else {
             output.append(UInt8(ascii: close))

@@ -43,7 +43,9 @@ public enum IPAddress: Sendable, Hashable, CustomStringConvertible {
     /// unspecialized across modules it was a third of a DEL's instructions on a 100-pod node.
     @inlinable
     public init?(bytes: some Collection<UInt8>) {
-        var high: UInt64 = 0, low: UInt64 = 0, count = 0
+        var high: UInt64 = 0
+        var low: UInt64 = 0
+        var count = 0
         for byte in bytes {
             guard count < 16 else { return nil }
             if count < 8 { high = high << 8 | UInt64(byte) } else { low = low << 8 | UInt64(byte) }
@@ -81,7 +83,7 @@ public enum IPAddress: Sendable, Hashable, CustomStringConvertible {
                 current = 0
                 digits = 0
             } else if byte >= 0x30 && byte <= 0x39 {
-                if digits > 0 && current == 0 { return nil } // leading zero
+                if digits > 0 && current == 0 { return nil }  // leading zero
                 current = current * 10 + UInt32(byte - 0x30)
                 digits += 1
                 guard current <= 255 else { return nil }
@@ -124,13 +126,13 @@ public enum IPAddress: Sendable, Hashable, CustomStringConvertible {
             groups.append(group)
             index = end
             if index < bytes.count {
-                index += 1 // the ':'
+                index += 1  // the ':'
                 if index < bytes.count && bytes[index] == 0x3A {
                     guard gap == nil else { return nil }
                     gap = groups.count
                     index += 1
                 } else if index == bytes.count {
-                    return nil // trailing single ':'
+                    return nil  // trailing single ':'
                 }
             }
             guard groups.count <= 8 else { return nil }

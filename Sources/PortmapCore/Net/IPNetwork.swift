@@ -22,8 +22,9 @@ public struct IPNetwork: Sendable, Hashable, CustomStringConvertible {
     public init?(_ text: String) {
         let parts = text.split(separator: "/", omittingEmptySubsequences: false)
         guard parts.count == 2, let address = IPAddress(String(parts[0])),
-              !parts[1].isEmpty, parts[1].count <= 3, parts[1].allSatisfy({ $0.isASCII && $0.isNumber }),
-              let length = Int(parts[1]) else { return nil }
+            !parts[1].isEmpty, parts[1].count <= 3, parts[1].allSatisfy({ $0.isASCII && $0.isNumber }),
+            let length = Int(parts[1])
+        else { return nil }
         // An IPv4-mapped address written with an IPv6 prefix length keeps the IPv4 host bits.
         let adjusted = (address.family == .ipv4 && parts[0].contains(":")) ? length - 96 : length
         self.init(address: address, prefixLength: adjusted)

@@ -53,7 +53,8 @@ public enum ChainName {
     /// in the container ID still names its network with certainty; one cut inside the name
     /// could belong to any network sharing that prefix.
     public static func network(ofDNATComment comment: String) -> String? {
-        let opening = "dnat name: \"", separator = "\" id: \""
+        let opening = "dnat name: \""
+        let separator = "\" id: \""
         guard comment.hasPrefix(opening) else { return nil }
         let rest = comment.dropFirst(opening.count)
         guard let quote = rest.firstIndex(of: "\"") else { return nil }

@@ -22,8 +22,10 @@ public struct IPTablesChain: Sendable, Equatable {
     /// the bridge plugin's own masquerade rules in POSTROUTING).
     public var prependEntry: Bool
 
-    public init(name: String, ownership: Ownership, rules: [IPTablesRule] = [], entryChains: [String] = [],
-                entryRules: [IPTablesRule] = [], prependEntry: Bool = false) {
+    public init(
+        name: String, ownership: Ownership, rules: [IPTablesRule] = [], entryChains: [String] = [],
+        entryRules: [IPTablesRule] = [], prependEntry: Bool = false
+    ) {
         self.name = name
         self.ownership = ownership
         self.rules = rules

@@ -47,8 +47,10 @@ public enum IPTablesPlanner {
     /// A `CNI-DN-` chain that no entry rule jumps to is left alone: its name is a hash of network
     /// and container ID, so nothing ties it to `network` unless one of `keeping` hashes to it (and
     /// then it is kept anyway). The pre-0.7 `CNI-SN-` chains are left alone for the same reason.
-    public static func garbage(network: String, keeping containerIDs: some Sequence<String>,
-                               entryRules: [IPTablesRule]) -> IPTablesTeardown {
+    public static func garbage(
+        network: String, keeping containerIDs: some Sequence<String>,
+        entryRules: [IPTablesRule]
+    ) -> IPTablesTeardown {
         let kept = Set(containerIDs.map { ChainName.dnat(network: network, containerID: $0) })
         var order: [String] = []
         var owned: [String: Bool] = [:]
@@ -61,9 +63,10 @@ public enum IPTablesPlanner {
             if owned[chain] == nil { order.append(chain) }
             owned[chain] = (owned[chain] ?? true) && ours
         }
-        return IPTablesTeardown(items: order.filter { owned[$0] == true }.map {
-            .init(chain: $0, entryChain: ChainName.topLevelDNAT)
-        })
+        return IPTablesTeardown(
+            items: order.filter { owned[$0] == true }.map {
+                .init(chain: $0, entryChain: ChainName.topLevelDNAT)
+            })
     }
 
     /// raw PREROUTING, first: `-j CNI-HOSTPORT-GUARD`, which drops `-d 127.0.0.0/8 ! -i lo`.
@@ -74,18 +77,21 @@ public enum IPTablesPlanner {
     /// dropped before conntrack or NAT see it. Not in the Go plugin (kubernetes #90259).
     static func localnetGuardChain() -> IPTablesChain {
         let comment = IPTablesMatch.comment("CNI portfwd localnet guard")
-        let drop = IPTablesRule(destination: Inverted(IPNetwork("127.0.0.0/8")!), inInterface: Inverted("lo", true),
-                                matches: [comment], target: .verdict("DROP"))
+        let drop = IPTablesRule(
+            destination: Inverted(IPNetwork("127.0.0.0/8")!), inInterface: Inverted("lo", true),
+            matches: [comment], target: .verdict("DROP"))
         let entry = IPTablesRule(matches: [comment], target: .jump(ChainName.localnetGuard))
-        return IPTablesChain(name: ChainName.localnetGuard, ownership: .shared, rules: [drop],
-                             entryChains: ["PREROUTING"], entryRules: [entry], prependEntry: true)
+        return IPTablesChain(
+            name: ChainName.localnetGuard, ownership: .shared, rules: [drop],
+            entryChains: ["PREROUTING"], entryRules: [entry], prependEntry: true)
     }
 
     /// PREROUTING/OUTPUT `-m addrtype --dst-type LOCAL -j CNI-HOSTPORT-DNAT`.
     static func topLevelDNATChain() -> IPTablesChain {
         let entry = IPTablesRule(matches: [.destinationTypeLocal], target: .jump(ChainName.topLevelDNAT))
-        return IPTablesChain(name: ChainName.topLevelDNAT, ownership: .shared,
-                             entryChains: ["PREROUTING", "OUTPUT"], entryRules: [entry])
+        return IPTablesChain(
+            name: ChainName.topLevelDNAT, ownership: .shared,
+            entryChains: ["PREROUTING", "OUTPUT"], entryRules: [entry])
     }
 
     /// CNI-HOSTPORT-SETMARK: sets the masquerade bit and returns.
@@ -100,8 +106,9 @@ public enum IPTablesPlanner {
         let mark = UInt32(1) << UInt32(bit)
         let rule = IPTablesRule(matches: [.mark(value: mark, mask: mark)], target: .masquerade)
         let entry = IPTablesRule(matches: [.comment("CNI portfwd requiring masquerade")], target: .jump(ChainName.markMasquerade))
-        return IPTablesChain(name: ChainName.markMasquerade, ownership: .shared, rules: [rule],
-                             entryChains: ["POSTROUTING"], entryRules: [entry], prependEntry: true)
+        return IPTablesChain(
+            name: ChainName.markMasquerade, ownership: .shared, rules: [rule],
+            entryChains: ["POSTROUTING"], entryRules: [entry], prependEntry: true)
     }
 
     /// The container's CNI-DN chain and its entry rules in CNI-HOSTPORT-DNAT.
@@ -121,12 +128,13 @@ public enum IPTablesPlanner {
             let ports = config.portMappings.filter { $0.protocolSpelling == spelling }.map(\.hostPort)
             for start in stride(from: 0, to: ports.count, by: multiportLimit) {
                 let chunk = Array(ports[start..<min(start + multiportLimit, ports.count)])
-                entries.append(IPTablesRule(
-                    source: conditions.source, destination: conditions.destination,
-                    inInterface: conditions.inInterface, outInterface: conditions.outInterface,
-                    protocolNumber: Inverted(UInt16(transport.number)),
-                    matches: [.comment(comment), .multiportDestination(chunk)],
-                    target: .jump(name)))
+                entries.append(
+                    IPTablesRule(
+                        source: conditions.source, destination: conditions.destination,
+                        inInterface: conditions.inInterface, outInterface: conditions.outInterface,
+                        protocolNumber: Inverted(UInt16(transport.number)),
+                        matches: [.comment(comment), .multiportDestination(chunk)],
+                        target: .jump(name)))
             }
         }
 
@@ -138,9 +146,10 @@ public enum IPTablesPlanner {
             // family): the rule can never answer on every address for a hostIP-bound mapping.
             let destination = mapping.boundAddress.map { Inverted(IPNetwork(host: $0)) }
             func rule(source: IPNetwork?, target: IPTablesTarget) -> IPTablesRule {
-                IPTablesRule(source: source.map { Inverted($0) }, destination: destination,
-                             protocolNumber: Inverted(UInt16(mapping.protocol.number)),
-                             matches: [.destinationPort(mapping.protocol, mapping.hostPort)], target: target)
+                IPTablesRule(
+                    source: source.map { Inverted($0) }, destination: destination,
+                    protocolNumber: Inverted(UInt16(mapping.protocol.number)),
+                    matches: [.destinationPort(mapping.protocol, mapping.hostPort)], target: target)
             }
             if config.snat {
                 // masqAll marks every source; upstream writes `-s 0.0.0.0/0`, which the kernel
@@ -154,8 +163,9 @@ public enum IPTablesPlanner {
         }
         // Go writes each rule with InsertUnique, so a rule identical to an earlier one is not
         // written again: two spellings of a protocol with the same ports make one entry rule.
-        return IPTablesChain(name: name, ownership: .container, rules: uniqued(rules),
-                             entryChains: [ChainName.topLevelDNAT], entryRules: uniqued(entries))
+        return IPTablesChain(
+            name: name, ownership: .container, rules: uniqued(rules),
+            entryChains: [ChainName.topLevelDNAT], entryRules: uniqued(entries))
     }
 
     /// `rules` without repeats, each where it first came.

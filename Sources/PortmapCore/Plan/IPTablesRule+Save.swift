@@ -47,10 +47,12 @@ extension IPTablesMatch {
     /// xtables_save_string: bare when only `[A-Za-z0-9_-]`, else double-quoted with `"`, `\` and `'`
     /// backslash-escaped.
     static func quoted(_ text: String) -> String {
-        let bare = !text.isEmpty && text.utf8.allSatisfy { byte in
-            (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
-                || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "-")
-        }
+        let bare =
+            !text.isEmpty
+            && text.utf8.allSatisfy { byte in
+                (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
+                    || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "-")
+            }
         if bare { return text }
         var escaped = ""
         for character in text.unicodeScalars {

@@ -13,9 +13,11 @@ public struct IPTablesRule: Sendable, Hashable {
     public var matches: [IPTablesMatch]
     public var target: IPTablesTarget
 
-    public init(source: Inverted<IPNetwork>? = nil, destination: Inverted<IPNetwork>? = nil,
-                inInterface: Inverted<String>? = nil, outInterface: Inverted<String>? = nil,
-                protocolNumber: Inverted<UInt16>? = nil, matches: [IPTablesMatch] = [], target: IPTablesTarget) {
+    public init(
+        source: Inverted<IPNetwork>? = nil, destination: Inverted<IPNetwork>? = nil,
+        inInterface: Inverted<String>? = nil, outInterface: Inverted<String>? = nil,
+        protocolNumber: Inverted<UInt16>? = nil, matches: [IPTablesMatch] = [], target: IPTablesTarget
+    ) {
         self.source = source
         self.destination = destination
         self.inInterface = inInterface

@@ -31,11 +31,15 @@ public enum NFTablesPlanner {
         for mapping in config.portMappings where mapping.applies(to: family) {
             let destination = NFTablesElement.Destination(address: container.address, port: mapping.containerPort)
             if let bound = mapping.boundAddress {
-                elements.append(.init(set: .hostIPDNAT, key: .hostPort(bound, mapping.protocol, mapping.hostPort),
-                                      destination: destination, owner: owner))
+                elements.append(
+                    .init(
+                        set: .hostIPDNAT, key: .hostPort(bound, mapping.protocol, mapping.hostPort),
+                        destination: destination, owner: owner))
             } else {
-                elements.append(.init(set: .hostPortDNAT, key: .port(mapping.protocol, mapping.hostPort),
-                                      destination: destination, owner: owner))
+                elements.append(
+                    .init(
+                        set: .hostPortDNAT, key: .port(mapping.protocol, mapping.hostPort),
+                        destination: destination, owner: owner))
             }
             pods.append(destination)
         }

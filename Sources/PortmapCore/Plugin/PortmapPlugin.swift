@@ -23,8 +23,9 @@ public struct PortmapPlugin {
     /// the environment; a run is one thread, so sharing it is safe.
     public init(backend: any PortMapBackend, hostNetwork: (any HostNetwork)?, about: String) {
         nonisolated(unsafe) let shared = backend
-        self.init(backends: BackendKind.allCases.map { kind in BackendDescriptor(kind: kind) { _ in shared } },
-                  hostNetwork: hostNetwork, about: about)
+        self.init(
+            backends: BackendKind.allCases.map { kind in BackendDescriptor(kind: kind) { _ in shared } },
+            hostNetwork: hostNetwork, about: about)
     }
 
     /// `stdin` is not looked at for VERSION (nor when run by hand): the edge need not read it.
@@ -140,8 +141,9 @@ public struct PortmapPlugin {
     /// CHECK came with 0.4.0, GC and STATUS with 1.1.0: a config of an older version cannot ask for them.
     private static func require(_ version: CNIVersion, for command: CNICommand, _ config: PortMapConfig) throws(CNIError) {
         guard config.cniVersion >= version else {
-            throw CNIError(.incompatibleCNIVersion, "config version does not allow \(command.rawValue)",
-                           details: "cniVersion \(config.cniVersion) < \(version)")
+            throw CNIError(
+                .incompatibleCNIVersion, "config version does not allow \(command.rawValue)",
+                details: "cniVersion \(config.cniVersion) < \(version)")
         }
     }
 
@@ -164,8 +166,9 @@ public struct PortmapPlugin {
         case .unreadable(let reason):
             throw CNIError(.ioFailure, "cannot read the network configuration from stdin", details: reason)
         case .oversized:
-            throw CNIError(.decodingFailure, "the network configuration on stdin is longer than \(StandardInput.byteLimit) bytes",
-                           details: "reading stopped there; a portmap configuration is a few KiB")
+            throw CNIError(
+                .decodingFailure, "the network configuration on stdin is longer than \(StandardInput.byteLimit) bytes",
+                details: "reading stopped there; a portmap configuration is a few KiB")
         }
     }
 
@@ -180,7 +183,8 @@ public struct PortmapPlugin {
     /// The config's `cniVersion` when it is one this plugin speaks.
     static func requestedVersion(_ json: JSONValue) -> CNIVersion? {
         guard let text = (try? PortMapConfig.topLevelFields(json).string("cniVersion")) ?? nil,
-              let version = CNIVersion(text), CNIVersion.supported.contains(version) else { return nil }
+            let version = CNIVersion(text), CNIVersion.supported.contains(version)
+        else { return nil }
         return version
     }
 
