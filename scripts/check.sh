@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Checks no test can make from inside the package, run by scripts/test.sh after the tests:
-# - shellcheck finds nothing in the scripts (warnings count);
+# - shellcheck finds nothing in the scripts, and `swift format lint --strict` nothing in the Swift
+#   code under the committed .swift-format (warnings count);
 # - the plugin links none of what only hostports uses: `nm` finds no symbol of the `Diagnostics`
 #   or `HostScan` module in `portmap` (Swift mangles a module name as its length and name,
 #   `11Diagnostics`), while it finds them in `hostports`, so the check is known to see them.
@@ -12,6 +13,9 @@ log "check: shellcheck on scripts/ and .ci/run"
 shellcheck -x scripts/*.sh .ci/run
 
 use_swift
+log "check: swift format lint"
+swift format lint --strict --recursive Sources Tests Package.swift
+
 release_args=$(release_build_args)   # a failure stops the script here (set -e)
 mapfile -t build_args <<<"$release_args"
 swift build "${build_args[@]}" --product portmap
