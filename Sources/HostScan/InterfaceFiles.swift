@@ -56,7 +56,7 @@ public struct InterfaceFiles: Sendable {
         let line: String
         do {
             line = try ProcSysFile.firstLine(of: path)
-        } catch let error where error.errno == ENOENT {
+        } catch let error where error.errno == .noSuchFileOrDirectory {
             return nil
         }
         guard let value = Int(line) else { throw HostNetworkError(operation: "read \(path): \"\(line)\" is not a number", errno: EINVAL) }

@@ -30,7 +30,7 @@ struct NamespaceListing {
                 let identity = try FileIdentity(path: path)
                 if seen.insert(identity).inserted { found.append(NetworkNamespace(path: path, identity: identity)) }
             } catch {
-                if error.errno != ENOENT && error.errno != ESRCH { unreadable += 1 }
+                if error.errno != .noSuchFileOrDirectory && error.errno != .noSuchProcess { unreadable += 1 }
             }
         }
         for directory in namedDirectories {

@@ -29,7 +29,7 @@ public enum NetworkNamespaces {
         let own = NetworkNamespace(path: ownPath, identity: try FileIdentity(path: ownPath))
         // Entering our own namespace changes nothing but needs the privilege every other entry does.
         if case .failure(let refusal) = try NamespaceThread.run(in: own, {}) {
-            guard refusal.reason.errno == EPERM else { throw refusal.reason }
+            guard refusal.reason.errno == .notPermitted else { throw refusal.reason }
             throw HostNetworkError(operation: "enter other network namespaces (this needs CAP_SYS_ADMIN)", errno: EPERM)
         }
         let (namespaces, unreadable) = try NamespaceListing.node.namespaces(other: own.identity)

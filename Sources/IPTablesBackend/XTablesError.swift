@@ -13,8 +13,18 @@ struct XTablesError: Error, Equatable, CustomStringConvertible {
     var table: String = "nat"
     var operation: String
     var chain: String?
-    var errno: Int32
+    var errno: Errno
     var message: String
+
+    /// `errno` as libiptc left it.
+    init(family: IPFamily, table: String = "nat", operation: String, chain: String?, errno: Int32, message: String) {
+        self.family = family
+        self.table = table
+        self.operation = operation
+        self.chain = chain
+        self.errno = Errno(errno)
+        self.message = message
+    }
 
     var description: String {
         let tool = family == .ipv4 ? "iptables" : "ip6tables"
@@ -23,5 +33,5 @@ struct XTablesError: Error, Equatable, CustomStringConvertible {
     }
 
     /// EAGAIN from commit: the table changed between reading and replacing it; retry the cycle.
-    var isConcurrentModification: Bool { operation == "commit" && errno == EAGAIN }
+    var isConcurrentModification: Bool { operation == "commit" && errno == .resourceTemporarilyUnavailable }
 }

@@ -28,7 +28,7 @@ struct TableReader {
     func tableExists(_ family: IPFamily) throws(BackendError) -> Bool {
         do {
             return !(try socket.query(NftnlMessages.getTable(family), operation: "look up table \(NFTablesLayout.tableName(family))")).isEmpty
-        } catch let error where error.errno == ENOENT {
+        } catch let error where error.errno == .noSuchFileOrDirectory {
             return false
         } catch {
             throw BackendError(.kernel, "nftables: \(error)")
@@ -91,7 +91,7 @@ struct TableReader {
                     try read.map { read throws(BackendError) in
                         try decode(read.bytes, comment: read.comment, set: element.set, family: family)
                     })
-            case .failure(let refusal) where refusal.errno == ENOENT:
+            case .failure(let refusal) where refusal.errno == .noSuchFileOrDirectory:
                 found[family]!.append(nil)
             case .failure:
                 return nil

@@ -29,7 +29,7 @@ struct ConntrackFlush {
                     ConntrackMessages.deleteRequest(entry),
                     sequence: firstSequence &+ 1 &+ UInt32(truncatingIfNeeded: offset),
                     operation: "delete conntrack entry \(Self.describe(entry.original))")
-            } catch let error where error.errno == ENOENT {
+            } catch let error where error.errno == .noSuchFileOrDirectory {
                 continue
             }
         }

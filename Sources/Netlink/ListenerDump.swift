@@ -38,7 +38,7 @@ package struct ListenerDump {
                     SocketDiagMessages.dumpRequest(transport, family: family),
                     sequence: firstSequence &+ UInt32(offset),
                     operation: "list the \(transport) \(family) sockets")
-            } catch let error where transport == .sctp && error.errno == ENOENT {
+            } catch let error where transport == .sctp && error.errno == .noSuchFileOrDirectory {
                 continue
             }
             listeners += replies.compactMap { SocketDiagMessages.listener(from: $0, protocol: transport) }

@@ -13,11 +13,17 @@ import Musl
 /// `HostNetworkError` and nothing else does.
 package struct NetlinkError: Error, Equatable, CustomStringConvertible {
     package var operation: String
-    package var errno: Int32
+    package var errno: Errno
+
+    /// `errno` as the socket or the kernel gave it.
+    package init(operation: String, errno: Int32) {
+        self.operation = operation
+        self.errno = Errno(errno)
+    }
 
     package var description: String { hostNetworkError.description }
 
-    package var hostNetworkError: HostNetworkError { HostNetworkError(operation: operation, errno: errno) }
+    package var hostNetworkError: HostNetworkError { HostNetworkError(operation: operation, errno: errno.rawValue) }
 }
 
 extension HostNetworkError {

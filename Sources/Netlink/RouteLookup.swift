@@ -24,7 +24,7 @@ package struct RouteLookup {
     package func outputInterface(toward destination: IPAddress) throws(NetlinkError) -> UInt32? {
         do {
             return try answer(toward: destination)?.outputInterface
-        } catch let error where error.errno == ENETUNREACH || error.errno == EHOSTUNREACH {
+        } catch let error where error.errno == .networkUnreachable || error.errno == .hostUnreachable {
             return nil
         }
     }
@@ -33,7 +33,7 @@ package struct RouteLookup {
     /// (the kernel's `fib_props` for IPv4, `ip6_rt_type_to_error` for IPv6): ENETUNREACH no route
     /// (or a `throw` route with nothing behind it), EHOSTUNREACH an `unreachable` route, EACCES a
     /// `prohibit` route, EINVAL a `blackhole` route.
-    package static let droppedErrors: Set<Int32> = [ENETUNREACH, EHOSTUNREACH, EACCES, EINVAL]
+    package static let droppedErrors: Set<Errno> = [.networkUnreachable, .hostUnreachable, .permissionDenied, .invalidArgument]
 
     /// What `ip route get` would say: the node's own address, a route out of an interface (named
     /// by `interfaceName`, nil when it went away after the lookup) and its gateway, or no way there.

@@ -126,7 +126,7 @@ struct NetfilterSocketTests {
         #expect {
             try NetfilterSocket(transport: transport, firstSequence: 10).send(NetfilterBatch(generation: 1, messages: [Self.first]))
         } throws: { error in
-            (error as? HostNetworkError)?.errno == ESRCH
+            (error as? HostNetworkError)?.errno == Errno(ESRCH)
         }
     }
 

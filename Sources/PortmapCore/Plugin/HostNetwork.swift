@@ -35,12 +35,13 @@ public struct ConntrackDestination: Sendable, Hashable {
 /// A netlink or /proc/sys operation that failed: which one, and the system's words for it.
 public struct HostNetworkError: Error, Sendable, Equatable, CustomStringConvertible {
     public var operation: String
-    public var errno: Int32
+    public var errno: Errno
     public var message: String
 
+    /// `errno` as the C call left it.
     public init(operation: String, errno: Int32, message: String) {
         self.operation = operation
-        self.errno = errno
+        self.errno = Errno(errno)
         self.message = message
     }
 
