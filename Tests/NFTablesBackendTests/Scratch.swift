@@ -32,24 +32,24 @@ enum RootPrerequisites {
     #expect(RootPrerequisites.missing == nil, "\(RootPrerequisites.missing ?? "")")
 }
 
-/// A network namespace of its own for one test (`ip netns add nfttest-<random>-<suffix>`), deleted
-/// with everything in it by `delete()` (in a defer).
+/// A network namespace of its own for one test (`nfttest-<random>-<suffix>`), deleted with
+/// everything in it by `delete()` (in a defer).
 final class ScratchNamespace {
+    private let namespaces = TestNamespaces(prefix: "nfttest")
     let name: String
 
     init(_ suffix: String) throws {
-        name = "nfttest-\(String(UInt32.random(in: 0x1000_0000...0xFFFF_FFFF), radix: 16))-\(suffix)"
-        try Self.run(["ip", "netns", "add", name])
+        name = try namespaces.add(suffix)
     }
 
     func delete() {
-        _ = try? Self.run(["ip", "netns", "delete", name])
+        namespaces.deleteAll()
     }
 
     /// `nft` inside the namespace (`script` on stdin for `-f -`); its stdout.
     @discardableResult
     func nft(_ arguments: String..., script: String = "") throws -> String {
-        try Self.run(["ip", "netns", "exec", name, "nft"] + arguments, stdin: script)
+        try namespaces.exec(name, ["nft"] + arguments, stdin: script)
     }
 
     /// `nft list table <family> cni_hostport`, or nil when there is no such table.
@@ -69,21 +69,6 @@ final class ScratchNamespace {
         if case .failure(let refusal) = entered { throw refusal.reason }
         return try outcome!.get()
     }
-
-    @discardableResult
-    static func run(_ arguments: [String], stdin: String = "") throws -> String {
-        let result = try Subprocess.run(arguments, stdin: Array(stdin.utf8))
-        guard result.succeeded else { throw CommandFailed(command: arguments, status: result.status, stderr: result.stderr) }
-        return result.stdout
-    }
-}
-
-/// A program the tests ran that exited non-zero.
-struct CommandFailed: Error, CustomStringConvertible {
-    var command: [String]
-    var status: Int32
-    var stderr: String
-    var description: String { "`\(command.joined(separator: " "))` exited \(status): \(stderr)" }
 }
 
 /// A scratch lock file for one backend, removed by `remove()`.

@@ -28,38 +28,21 @@ enum RootPrerequisites {
     #expect(RootPrerequisites.missing == nil, "\(RootPrerequisites.missing ?? "")")
 }
 
-/// Named network namespaces (`ip netns add`) for one test, with a shared random tag in their names
-/// so parallel tests and earlier runs never collide. `deleteAll()` (in a defer) removes them.
-final class TestNamespaces {
-    let tag = String(UInt32.random(in: 0x1000_0000...0xFFFF_FFFF), radix: 16)
-    private(set) var names: [String] = []
-
-    /// Adds `nswalk-<tag>-<suffix>` and returns its name.
-    func add(_ suffix: String) throws -> String {
-        let name = "nswalk-\(tag)-\(suffix)"
-        try Subprocess.check(["ip", "netns", "add", name])
-        names.append(name)
-        return name
+extension TestNamespaces {
+    /// `nswalk-<tag>-<suffix>` namespaces.
+    convenience init() {
+        self.init(prefix: "nswalk")
     }
 
     /// Runs `arguments` inside namespace `name`, with /sys remounted for it.
     func exec(_ name: String, _ arguments: String...) throws {
-        try Subprocess.check(["ip", "netns", "exec", name] + arguments)
+        try exec(name, arguments)
     }
 
     /// The identity of the namespace `ip netns` bound at /run/netns/`name`.
     func namespace(_ name: String) throws -> NetworkNamespace {
         let path = "/run/netns/\(name)"
         return NetworkNamespace(path: path, identity: try FileIdentity(path: path))
-    }
-
-    func delete(_ name: String) throws {
-        try Subprocess.check(["ip", "netns", "delete", name])
-        names.removeAll { $0 == name }
-    }
-
-    func deleteAll() {
-        names.forEach { try? delete($0) }
     }
 }
 
