@@ -38,8 +38,9 @@ import PackageDescription
 ///   the analysis. Reads only.
 /// - `PortmapFakeBackend` / `portmap-fake`: an in-file backend so the binary's protocol handling is
 ///   tested end to end without root.
-/// - `TestSubprocess` (tests only): runs programs with posix_spawn and close-on-exec pipes, and
-///   probes (once per test target) whether the root-only suites can run.
+/// - `TestSubprocess` (tests only): runs programs with posix_spawn and close-on-exec pipes, makes
+///   a test's network namespaces, and probes (once per test target) whether the root-only suites
+///   can run.
 let package = Package(
     name: "portmap",
     products: [
