@@ -23,9 +23,14 @@ public struct HostPortInventory: Sendable {
         mappings = tables.flatMap(\.mappings)
     }
 
-    /// The hostPort tables of `snapshot`'s legacy nat and nftables tables, in that order.
+    /// The hostPort tables of `snapshot`'s tables, each by its layout's interpreter, in order.
     public static func tables(of snapshot: NodeSnapshot) -> [HostPortTable] {
-        snapshot.natTables.map(LegacyNatInterpreter.interpret) + snapshot.nftTables.map(NFTablesInterpreter.interpret)
+        snapshot.tables.map { table in
+            switch table {
+            case .nat(let nat): LegacyNatInterpreter.interpret(nat)
+            case .nftables(let nft): NFTablesInterpreter.interpret(nft)
+            }
+        }
     }
 
     /// The listening sockets that would receive traffic for `mapping` if it were not DNATed: same

@@ -1,15 +1,15 @@
 import PortmapCore
 import Snapshots
 
-extension IPTablesBackend {
+extension IPTablesBackend: TableSnapshotReader {
     /// Each family's legacy nat table as `hostports` analyses it: every chain with its rules
     /// decoded, in the kernel's order. A table that does not exist is reported as such, not opened
     /// (opening it would create it), and nothing is locked or committed: this only reads.
-    public func natSnapshots() throws(BackendError) -> [NatTableSnapshot] {
-        var snapshots: [NatTableSnapshot] = []
+    public func tableSnapshots() throws(BackendError) -> [TableSnapshot] {
+        var snapshots: [TableSnapshot] = []
         for family in KernelTables.families {
             guard KernelTables.exists("nat", family: family) else {
-                snapshots.append(NatTableSnapshot(family: family, exists: false))
+                snapshots.append(.nat(NatTableSnapshot(family: family, exists: false)))
                 continue
             }
             let table = KernelRuleTable(try open(family, "nat"))
@@ -21,7 +21,7 @@ extension IPTablesBackend {
                     throw BackendError(.kernel, error.description)
                 }
             }
-            snapshots.append(NatTableSnapshot(family: family, exists: true, chains: chains))
+            snapshots.append(.nat(NatTableSnapshot(family: family, exists: true, chains: chains)))
         }
         return snapshots
     }

@@ -4,13 +4,12 @@ import PortmapCore
 /// kernel again: the analysis (mappings, conflicts, the packet path of `explain`) is a pure function
 /// of this value, so it is unit-tested on fixed snapshots and the command only has to fill it in.
 ///
-/// Each part is filled by the module that owns its C boundary: the nat tables by `IPTablesBackend`
-/// (libiptc), sockets, addresses and routes by `Netlink` (libmnl), the rest from /proc and /sys.
+/// Each part is filled by the module that owns its C boundary: the tables by each backend's
+/// `TableSnapshotReader`, sockets, addresses and routes by `HostScan` over `Netlink` (libmnl),
+/// the rest from /proc and /sys.
 public struct NodeSnapshot: Sendable, Equatable {
-    /// The nat table of each family, as found in the legacy xtables (whether or not it exists).
-    public var natTables: [NatTableSnapshot]
-    /// The nftables backend's table of each family (whether or not it exists).
-    public var nftTables: [NFTablesSnapshot]
+    /// Every backend's tables, each family's whether or not it exists, in the readers' order.
+    public var tables: [TableSnapshot]
     /// Sockets listening (TCP) or bound (UDP, SCTP) in the node's network namespace.
     public var listeners: [ListeningSocket]
     /// The addresses of the node's interfaces (in its network namespace), loopback included.
@@ -30,13 +29,12 @@ public struct NodeSnapshot: Sendable, Equatable {
     public var unenteredNamespaces: Int
 
     public init(
-        natTables: [NatTableSnapshot] = [], nftTables: [NFTablesSnapshot] = [], listeners: [ListeningSocket] = [], localAddresses: [IPAddress] = [],
+        tables: [TableSnapshot] = [], listeners: [ListeningSocket] = [], localAddresses: [IPAddress] = [],
         routes: [IPAddress: RouteFact] = [:], routeLocalnet: [String: Bool] = [:],
         bridges: [String: [BridgePort]] = [:], podNamespaceAddresses: Set<IPAddress>? = nil,
         unenteredNamespaces: Int = 0
     ) {
-        self.natTables = natTables
-        self.nftTables = nftTables
+        self.tables = tables
         self.listeners = listeners
         self.localAddresses = localAddresses
         self.routes = routes

@@ -38,8 +38,7 @@ struct NodeReader {
     /// interfaces and bridges the rest of the snapshot needs.
     func inventory() throws -> HostPortInventory {
         var snapshot = NodeSnapshot()
-        snapshot.natTables = try IPTablesBackend(environment: [:]).natSnapshots()
-        snapshot.nftTables = try NFTablesBackend(environment: [:]).snapshot()
+        for reader in Self.tableReaders { snapshot.tables += try reader.tableSnapshots() }
         let tables = HostPortInventory.tables(of: snapshot)
         snapshot.listeners = try netlink.listeningSockets()
         snapshot.localAddresses = try netlink.localAddresses()
@@ -67,6 +66,9 @@ struct NodeReader {
         }
         return HostPortInventory(snapshot, tables: tables)
     }
+
+    /// Every backend's reader; a new backend adds its own here.
+    static var tableReaders: [any TableSnapshotReader] { [IPTablesBackend(environment: [:]), NFTablesBackend(environment: [:])] }
 
     static func warn(_ message: String) {
         let line = Array("hostports: \(message)\n".utf8)

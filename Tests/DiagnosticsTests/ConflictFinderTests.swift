@@ -121,7 +121,7 @@ import Testing
 
     @Test func goldenTextAndJSON() {
         var snapshot = SnapshotFixtures.snapshot([SnapshotFixtures.web, Self.twin])
-        snapshot.natTables[1] = NatTableSnapshot(family: .ipv6, exists: false)
+        snapshot.editNatTable(.ipv6) { $0 = NatTableSnapshot(family: .ipv6, exists: false) }
         let inventory = HostPortInventory(snapshot)
         let findings = ConflictFinder.findings(in: inventory)
         #expect(

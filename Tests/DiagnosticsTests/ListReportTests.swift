@@ -54,9 +54,9 @@ import Testing
     }
 
     @Test func emptyNodeSaysSoAndNamesMissingTables() {
-        let snapshot = NodeSnapshot(natTables: [
-            NatTableSnapshot(family: .ipv4, exists: true, chains: []),
-            NatTableSnapshot(family: .ipv6, exists: false),
+        let snapshot = NodeSnapshot(tables: [
+            .nat(NatTableSnapshot(family: .ipv4, exists: true, chains: [])),
+            .nat(NatTableSnapshot(family: .ipv6, exists: false)),
         ])
         #expect(
             Reports.listTable(HostPortInventory(snapshot)) == """
@@ -65,7 +65,7 @@ import Testing
                   iptables-legacy nat (ipv6): does not exist
 
                 """)
-        let withNFTables = NodeSnapshot(nftTables: [NFTablesSnapshot(family: .ipv4, exists: false)])
+        let withNFTables = NodeSnapshot(tables: [.nftables(NFTablesSnapshot(family: .ipv4, exists: false))])
         #expect(Reports.listTable(HostPortInventory(withNFTables)) == "no hostPort mappings\n  nftables ip cni_hostport: does not exist\n")
     }
 
@@ -74,7 +74,7 @@ import Testing
             protocol: .tcp, family: .ipv4, address: IPAddress("192.0.2.2")!, port: 9090,
             inode: 9, owners: [.init(pid: 12, command: "nc")])
         var snapshot = SnapshotFixtures.snapshot([SnapshotFixtures.bound], listeners: [listener])
-        snapshot.natTables[1] = NatTableSnapshot(family: .ipv6, exists: false)
+        snapshot.editNatTable(.ipv6) { $0 = NatTableSnapshot(family: .ipv6, exists: false) }
         #expect(
             Reports.listJSON(HostPortInventory(snapshot)) == """
                 {

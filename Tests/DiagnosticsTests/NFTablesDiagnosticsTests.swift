@@ -59,13 +59,13 @@ import Testing
 
     @Test func missingChainsAreHooksMissing() {
         var snapshot = SnapshotFixtures.nftSnapshot(Self.pods)
-        snapshot.nftTables[0].chains.removeAll { $0 == "prerouting" }
+        snapshot.editNFTable(.ipv4) { $0.chains.removeAll { $0 == "prerouting" } }
         let findings = ConflictFinder.findings(in: HostPortInventory(snapshot))
         #expect(findings.map(\.kind) == [.hookMissing])
         #expect(findings.first?.message == "nftables nat (ipv4): chain prerouting (fib daddr type local jump hostports) is missing: no hostPort answers to other hosts")
         let explanation = PacketPathExplainer.explain(ExplainTarget(parsing: "192.0.2.1:8080")!, in: HostPortInventory(snapshot))
         #expect(explanation.steps[1].status == .warn)
-        snapshot.nftTables[0].chains.removeAll { $0 == "hostports" }
+        snapshot.editNFTable(.ipv4) { $0.chains.removeAll { $0 == "hostports" } }
         #expect(PacketPathExplainer.explain(ExplainTarget(parsing: "192.0.2.1:8080")!, in: HostPortInventory(snapshot)).failure?.name == .hook)
     }
 }

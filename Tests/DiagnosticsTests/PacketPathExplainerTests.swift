@@ -94,7 +94,7 @@ import Testing
 
     @Test func missingTableOrHooks() {
         var snapshot = node
-        snapshot.natTables[1] = NatTableSnapshot(family: .ipv6, exists: false)
+        snapshot.editNatTable(.ipv6) { $0 = NatTableSnapshot(family: .ipv6, exists: false) }
         #expect(explain("[2001:db8::1]:8080", snapshot).failure?.name == .hook)
         snapshot = node
         snapshot.editChain("PREROUTING", .ipv4) { $0.removeAll() }

@@ -57,7 +57,7 @@ enum SnapshotFixtures {
             routes[address] = RouteFact(kind: .unicast, outputInterface: "cni-hp0")
         }
         return NodeSnapshot(
-            natTables: [natTable(.ipv4, pods), natTable(.ipv6, pods)],
+            tables: [.nat(natTable(.ipv4, pods)), .nat(natTable(.ipv6, pods))],
             listeners: listeners,
             localAddresses: ["127.0.0.1", "::1", "192.0.2.1", "192.0.2.2", "2001:db8::1", "10.88.0.1"].map { IPAddress($0)! },
             routes: routes,
@@ -79,9 +79,26 @@ enum SnapshotFixtures {
 extension NodeSnapshot {
     /// Applies `edit` to the rules of `chain` in `family`'s nat table.
     mutating func editChain(_ chain: String, _ family: IPFamily, _ edit: (inout [IPTablesRule]) -> Void) {
-        let table = natTables.firstIndex { $0.family == family }!
-        let at = natTables[table].chains.firstIndex { $0.name == chain }!
-        edit(&natTables[table].chains[at].rules)
+        editNatTable(family) { table in
+            let at = table.chains.firstIndex { $0.name == chain }!
+            edit(&table.chains[at].rules)
+        }
+    }
+
+    /// Applies `edit` to `family`'s nat table.
+    mutating func editNatTable(_ family: IPFamily, _ edit: (inout NatTableSnapshot) -> Void) {
+        let index = tables.firstIndex { if case .nat(let table) = $0 { table.family == family } else { false } }!
+        guard case .nat(var table) = tables[index] else { return }
+        edit(&table)
+        tables[index] = .nat(table)
+    }
+
+    /// Applies `edit` to `family`'s nftables table.
+    mutating func editNFTable(_ family: IPFamily, _ edit: (inout NFTablesSnapshot) -> Void) {
+        let index = tables.firstIndex { if case .nftables(let table) = $0 { table.family == family } else { false } }!
+        guard case .nftables(var table) = tables[index] else { return }
+        edit(&table)
+        tables[index] = .nftables(table)
     }
 }
 
@@ -101,8 +118,7 @@ extension SnapshotFixtures {
     /// A node whose pods are all in nftables (the legacy tables exist but hold nothing).
     static func nftSnapshot(_ pods: [FixturePod], legacy: [FixturePod] = []) -> NodeSnapshot {
         var snapshot = snapshot(pods + legacy)
-        snapshot.natTables = [natTable(.ipv4, legacy), natTable(.ipv6, legacy)]
-        snapshot.nftTables = [nftTable(.ipv4, pods), nftTable(.ipv6, pods)]
+        snapshot.tables = [.nat(natTable(.ipv4, legacy)), .nat(natTable(.ipv6, legacy)), .nftables(nftTable(.ipv4, pods)), .nftables(nftTable(.ipv6, pods))]
         return snapshot
     }
 }
