@@ -23,8 +23,6 @@ enum Command {
     /// Like `run`, but a non-zero exit is an error.
     @discardableResult
     static func check(_ arguments: [String], stdin: Data = Data(), timeout: Double = 30) throws -> Result {
-        let result = try run(arguments, stdin: stdin, timeout: timeout)
-        guard result.succeeded else { throw Failure(command: arguments, result: result) }
-        return result
+        try Subprocess.check(arguments, stdin: Array(stdin), timeout: timeout)
     }
 }

@@ -35,9 +35,9 @@ public enum Subprocess {
 
     /// Like `run`, but a non-zero exit is a failure too (with the program's stderr as its reason).
     @discardableResult
-    public static func check(_ arguments: [String], stdin: String = "", timeout: Double = 30) throws(Failure) -> Result {
-        let result = try run(arguments, stdin: Array(stdin.utf8), timeout: timeout)
-        guard result.succeeded else { throw Failure(command: arguments, reason: "exited \(result.status): \(result.stderr)") }
+    public static func check(_ arguments: [String], stdin: [UInt8] = [], timeout: Double = 30) throws(Failure) -> Result {
+        let result = try run(arguments, stdin: stdin, timeout: timeout)
+        guard result.succeeded else { throw Failure(command: arguments, reason: "exited \(result.status): \(result.stderr)\(result.stdout)") }
         return result
     }
 

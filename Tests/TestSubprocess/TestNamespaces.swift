@@ -23,7 +23,7 @@ public final class TestNamespaces {
     /// `stdin`; its stdout.
     @discardableResult
     public func exec(_ name: String, _ arguments: [String], stdin: String = "") throws(Subprocess.Failure) -> String {
-        try Subprocess.check(["ip", "netns", "exec", name] + arguments, stdin: stdin).stdout
+        try Subprocess.check(["ip", "netns", "exec", name] + arguments, stdin: Array(stdin.utf8)).stdout
     }
 
     public func delete(_ name: String) throws(Subprocess.Failure) {

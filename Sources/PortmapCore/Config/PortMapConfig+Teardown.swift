@@ -7,8 +7,7 @@ extension PortMapConfig {
     /// list. The mappings kept are those that decode, for the UDP conntrack flush; a prevResult
     /// that does not decode only widens that flush to both families. The iptables options are
     /// left at their defaults: nothing DEL or GC does depends on them.
-    public init(teardownJSON json: JSONValue) throws(ConfigError) {
-        let fields = try Self.topLevelFields(json)
+    init(teardownFields fields: JSONFields) throws(ConfigError) {
         cniVersion = try Self.decodeVersion(fields)
         name = try Self.decodeName(fields)
         backend = try Self.decodeBackend(fields)

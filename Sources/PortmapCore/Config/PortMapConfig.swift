@@ -43,7 +43,11 @@ public struct PortMapConfig: Sendable, Equatable {
     /// Decodes and validates stdin. The order of checks is the order an operator fixes things in:
     /// JSON syntax, cniVersion, name, then the plugin's own fields.
     public init(json: JSONValue) throws(ConfigError) {
-        let fields = try Self.topLevelFields(json)
+        try self.init(fields: Self.topLevelFields(json))
+    }
+
+    /// `init(json:)` on the top level `topLevelFields` made of it.
+    init(fields: JSONFields) throws(ConfigError) {
         cniVersion = try Self.decodeVersion(fields)
         let name = try Self.decodeName(fields)
         guard CNIEnvironment.isValidName(name) else {

@@ -41,10 +41,12 @@ public struct PortmapPlugin {
                 return PluginOutput(stdout: Self.versionJSON)
             }
             let json = try Self.parse(Self.configBytes(stdin))
+            // Merged as Go reads it once; the version and each decoding read the same fields.
+            let fields = try Self.mapping { () throws(ConfigError) in try PortMapConfig.topLevelFields(json) }
             // An error answers in the request's version as soon as it can be read (SPEC: the
             // error's cniVersion), even when the config is refused for another reason.
-            requestVersion = Self.requestedVersion(json) ?? requestVersion
-            let (config, warning) = try Self.decode(json, for: env.command)
+            requestVersion = Self.requestedVersion(fields) ?? requestVersion
+            let (config, warning) = try Self.decode(fields, for: env.command)
             var output = try execute(env, config, environment: environment)
             output.stderr = warning + output.stderr
             return output
@@ -181,8 +183,8 @@ public struct PortmapPlugin {
     }
 
     /// The config's `cniVersion` when it is one this plugin speaks.
-    static func requestedVersion(_ json: JSONValue) -> CNIVersion? {
-        guard let text = (try? PortMapConfig.topLevelFields(json).string("cniVersion")) ?? nil,
+    static func requestedVersion(_ fields: JSONFields) -> CNIVersion? {
+        guard let text = (try? fields.string("cniVersion")) ?? nil,
             let version = CNIVersion(text), CNIVersion.supported.contains(version)
         else { return nil }
         return version
@@ -194,12 +196,12 @@ public struct PortmapPlugin {
 
     /// DEL and GC fall back to the teardown decoding when ADD's validation refuses the config,
     /// with a warning on stderr that says why.
-    static func decode(_ json: JSONValue, for command: CNICommand) throws(CNIError) -> (PortMapConfig, warning: String) {
+    static func decode(_ fields: JSONFields, for command: CNICommand) throws(CNIError) -> (PortMapConfig, warning: String) {
         do {
-            return (try decode(json), "")
+            return (try mapping { () throws(ConfigError) in try PortMapConfig(fields: fields) }, "")
         } catch {
             guard command == .delete || command == .gc else { throw error }
-            let config = try mapping { () throws(ConfigError) in try PortMapConfig(teardownJSON: json) }
+            let config = try mapping { () throws(ConfigError) in try PortMapConfig(teardownFields: fields) }
             return (config, "portmap: warning: \(command.rawValue) of a config ADD would refuse (\(error.msg)): removing by network name and container ID\n")
         }
     }
@@ -208,7 +210,7 @@ public struct PortmapPlugin {
         try mapping { () throws(ConfigError) in try PortMapConfig(json: json) }
     }
 
-    private static func mapping(_ body: () throws(ConfigError) -> PortMapConfig) throws(CNIError) -> PortMapConfig {
+    private static func mapping<Value>(_ body: () throws(ConfigError) -> Value) throws(CNIError) -> Value {
         do {
             return try body()
         } catch {
