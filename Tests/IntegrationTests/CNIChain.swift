@@ -1,4 +1,5 @@
 import Foundation
+import TestSubprocess
 
 /// Runs a conflist's plugins for one pod the way libcni does: each plugin gets the list's `name`
 /// and `cniVersion`, `runtimeConfig.portMappings` when it declares the portMappings capability, and
@@ -95,7 +96,8 @@ struct CNIChain {
                 "ADD", plugin: plugin, containerID: containerID, netns: netns,
                 stdin: try config(for: plugin, mappings: mappings, prevResult: result))
             guard output.succeeded else {
-                throw Command.Failure(command: ["ADD", plugin["type"] as! String], result: output)
+                throw Subprocess.Failure(
+                    command: ["ADD", plugin["type"] as! String], reason: "exited \(output.status): \(output.stderr)\(output.stdout)")
             }
             result = try JSONSerialization.jsonObject(with: Data(output.stdout.utf8))
         }

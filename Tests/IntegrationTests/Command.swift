@@ -6,15 +6,6 @@ import TestSubprocess
 enum Command {
     typealias Result = Subprocess.Result
 
-    /// A program that could not be run, or exited non-zero where success was required.
-    struct Failure: Error, CustomStringConvertible {
-        var command: [String]
-        var result: Result
-        var description: String {
-            "`\(command.joined(separator: " "))` exited \(result.status): \(result.stderr)\(result.stdout)"
-        }
-    }
-
     @discardableResult
     static func run(_ arguments: [String], stdin: Data = Data(), timeout: Double = 30) throws -> Result {
         try Subprocess.run(arguments, stdin: Array(stdin), timeout: timeout)

@@ -39,10 +39,11 @@ final class NetnsLab {
     let nodeLink: String
     let clientLink: String
     private(set) var pods: [Pod] = []
-    private var namespaces: [String] = []
+    /// Every namespace of the lab (`pmt-<id>-<suffix>`), deleted at teardown.
+    private let namespaces = TestNamespaces(prefix: "pmt")
 
     init() throws {
-        id = String(UInt32.random(in: 0x1000_0000...0xFFFF_FFFF), radix: 16)
+        id = namespaces.tag
         node = "pmt-\(id)-node"
         client = "pmt-\(id)-client"
         dataDir = FileManager.default.temporaryDirectory.appendingPathComponent("pmt-\(id)")
@@ -56,8 +57,8 @@ final class NetnsLab {
                     atPath: legacyBin.appendingPathComponent(tool).path,
                     withDestinationPath: "/usr/sbin/\(tool)-legacy")
             }
-            try addNamespace(node)
-            try addNamespace(client)
+            try addNamespace("node")
+            try addNamespace("client")
             for setting in [
                 "net.ipv4.ip_forward=1", "net.ipv6.conf.all.forwarding=1",
                 "net.ipv6.conf.all.accept_dad=0", "net.ipv6.conf.default.accept_dad=0",
@@ -81,10 +82,12 @@ final class NetnsLab {
         }
     }
 
-    private func addNamespace(_ name: String) throws {
-        try Command.check(["ip", "netns", "add", name])
-        namespaces.append(name)
-        try Command.check(["ip", "netns", "exec", name, "ip", "link", "set", "lo", "up"])
+    /// Adds `pmt-<id>-<suffix>` with its loopback up; its name.
+    @discardableResult
+    private func addNamespace(_ suffix: String) throws -> String {
+        let name = try namespaces.add(suffix)
+        try namespaces.exec(name, ["ip", "link", "set", "lo", "up"])
+        return name
     }
 
     @discardableResult
@@ -100,8 +103,7 @@ final class NetnsLab {
     /// A host on a second link of the node (198.51.100.0/24, 2001:db8:2::/64), routed to by the
     /// client through the node: transit traffic. Returns its namespace.
     func addRemoteHost() throws -> String {
-        let remote = "pmt-\(id)-remote"
-        try addNamespace(remote)
+        let remote = try addNamespace("remote")
         let nodeSide = "pmtr\(id.prefix(8))"
         let remoteSide = "pmtx\(id.prefix(8))"
         try Command.check(["ip", "link", "add", nodeSide, "netns", node, "type", "veth", "peer", "name", remoteSide, "netns", remote])
@@ -138,8 +140,7 @@ final class NetnsLab {
     /// containerPort of `mappings` (logging what arrives over UDP to `udpLog` when given).
     @discardableResult
     func addPod(_ name: String, chain: CNIChain, mappings: [[String: Any]], udpLog: String? = nil) throws -> Pod {
-        let netns = "pmt-\(id)-\(name)"
-        try addNamespace(netns)
+        let netns = try addNamespace(name)
         for setting in ["net.ipv6.conf.all.accept_dad=0", "net.ipv6.conf.default.accept_dad=0"] {
             try Command.check(["ip", "netns", "exec", netns, "sysctl", "-qw", setting])
         }
@@ -174,9 +175,8 @@ final class NetnsLab {
     /// deleted, with no CNI DEL. Its rules stay in the node namespace and go with it at teardown.
     func abandonPod(_ pod: Pod) throws {
         pod.server.stop()
-        try Command.check(["ip", "netns", "del", pod.name])
+        try namespaces.delete(pod.name)
         pods.removeAll { $0.name == pod.name }
-        namespaces.removeAll { $0 == pod.name }
     }
 
     /// One request from `namespace` (default: the client) to host:port; the answer, or nil.
@@ -229,10 +229,7 @@ final class NetnsLab {
             _ = try? pod.chain.run("DEL", containerID: pod.containerID, netns: pod.name, mappings: pod.mappings, prevResult: pod.result)
         }
         pods = []
-        for namespace in namespaces.reversed() {
-            _ = try? Command.run(["ip", "netns", "del", namespace])
-        }
-        namespaces = []
+        namespaces.deleteAll()
         try? FileManager.default.removeItem(at: dataDir)
     }
 }
