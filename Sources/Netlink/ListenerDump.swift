@@ -10,18 +10,13 @@ import Musl
 /// Lists the sockets that hold a port in the namespace, as `ss -ltuS` does, without the processes:
 /// one sock_diag dump per protocol and family, on one socket, each read to its end before the next
 /// goes out.
-package struct ListenerDump {
-    package let transport: any NetlinkTransport
+struct ListenerDump {
+    let transport: any NetlinkTransport
     /// The first dump is numbered this; the others follow it, one number each.
-    package let firstSequence: UInt32
-
-    package init(transport: any NetlinkTransport, firstSequence: UInt32) {
-        self.transport = transport
-        self.firstSequence = firstSequence
-    }
+    let firstSequence: UInt32
 
     /// The dumps, in the order the listing comes back in.
-    package static let dumps: [(TransportProtocol, IPFamily)] = [TransportProtocol.tcp, .udp, .sctp].flatMap { transport in
+    static let dumps: [(TransportProtocol, IPFamily)] = [TransportProtocol.tcp, .udp, .sctp].flatMap { transport in
         IPFamily.allCases.map { (transport, $0) }
     }
 
@@ -29,7 +24,7 @@ package struct ListenerDump {
     /// for the protocol and could not load one), which is taken as no SCTP sockets: most nodes have
     /// no SCTP at all. The same error for TCP or UDP, where the node's ports are, stays an error
     /// rather than an empty listing.
-    package func run() throws(NetlinkError) -> [ListeningSocket] {
+    func run() throws(NetlinkError) -> [ListeningSocket] {
         var listeners: [ListeningSocket] = []
         for (offset, (transport, family)) in Self.dumps.enumerated() {
             let replies: [ReplyMessage]

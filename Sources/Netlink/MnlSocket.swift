@@ -10,8 +10,8 @@ import Musl
 ///
 /// libmnl's socket half; with `MnlMessages.swift` the only Swift that calls libmnl. One socket
 /// serves one verb and is closed when released.
-package final class MnlSocket: NetlinkTransport {
-    package enum Bus: String {
+final class MnlSocket: NetlinkTransport {
+    enum Bus: String {
         case netfilter
         case route
         case sockDiag = "sock_diag"
@@ -27,13 +27,13 @@ package final class MnlSocket: NetlinkTransport {
 
     /// The kernel sizes dump datagrams by the largest receive buffer it has seen, up to 32 KiB
     /// (netlink_recvmsg); a buffer that large never truncates one.
-    package static let receiveBufferSize = 32 * 1024
+    static let receiveBufferSize = 32 * 1024
 
     private let socket: OpaquePointer
-    package let bus: Bus
-    package let portID: UInt32
+    let bus: Bus
+    let portID: UInt32
 
-    package init(_ bus: Bus) throws(NetlinkError) {
+    init(_ bus: Bus) throws(NetlinkError) {
         guard let socket = mnl_socket_open(bus.protocolNumber) else {
             let code = cni_mnl_errno()
             throw NetlinkError(operation: "open \(bus.rawValue) netlink socket", errno: code)
@@ -52,7 +52,7 @@ package final class MnlSocket: NetlinkTransport {
         mnl_socket_close(socket)
     }
 
-    package func send(_ message: [UInt8]) throws(NetlinkError) {
+    func send(_ message: [UInt8]) throws(NetlinkError) {
         let (sent, code) = message.withUnsafeBytes { bytes in
             let sent = mnl_socket_sendto(socket, bytes.baseAddress, bytes.count)
             return (sent, cni_mnl_errno())
@@ -64,7 +64,7 @@ package final class MnlSocket: NetlinkTransport {
     /// Whether a datagram is already waiting, found without waiting for one (`poll` with no
     /// timeout). The kernel answers an nfnetlink batch while `send` runs, so once it returns,
     /// what is queued is all there will be.
-    package func hasQueuedDatagram() -> Bool {
+    func hasQueuedDatagram() -> Bool {
         var entry = pollfd(fd: mnl_socket_get_fd(socket), events: Int16(POLLIN), revents: 0)
         return poll(&entry, 1, 0) > 0
     }
@@ -72,7 +72,7 @@ package final class MnlSocket: NetlinkTransport {
     /// Makes room for a datagram of `size` bytes: the kernel refuses one larger than the socket's
     /// send buffer (EMSGSIZE), and a batch that deletes thousands of elements (a GC) is. Past
     /// `wmem_max` only with CAP_NET_ADMIN (SO_SNDBUFFORCE), which the plugin has, as nft does.
-    package func reserveSendBuffer(for size: Int) throws(NetlinkError) {
+    func reserveSendBuffer(for size: Int) throws(NetlinkError) {
         let descriptor = mnl_socket_get_fd(socket)
         let optionLength = socklen_t(MemoryLayout<Int32>.size)
         var current: Int32 = 0
@@ -89,7 +89,7 @@ package final class MnlSocket: NetlinkTransport {
     }
 
     /// One datagram; a signal during the wait is not a failure, so EINTR waits again.
-    package func receive() throws(NetlinkError) -> [UInt8] {
+    func receive() throws(NetlinkError) -> [UInt8] {
         var buffer = [UInt8](repeating: 0, count: Self.receiveBufferSize)
         while true {
             let (count, code) = buffer.withUnsafeMutableBytes { raw in

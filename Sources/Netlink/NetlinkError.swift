@@ -11,19 +11,19 @@ import Musl
 /// The module's own error, so the layers below the public surface say exactly which exchange
 /// failed; the public types, `NetlinkHostNetwork` and `NetlinkNodeReader`, map it to
 /// `HostNetworkError` and nothing else does.
-package struct NetlinkError: Error, Equatable, CustomStringConvertible {
-    package var operation: String
-    package var errno: Errno
+struct NetlinkError: Error, Equatable, CustomStringConvertible {
+    var operation: String
+    var errno: Errno
 
     /// `errno` as the socket or the kernel gave it.
-    package init(operation: String, errno: Int32) {
+    init(operation: String, errno: Int32) {
         self.operation = operation
         self.errno = Errno(errno)
     }
 
-    package var description: String { hostNetworkError.description }
+    var description: String { hostNetworkError.description }
 
-    package var hostNetworkError: HostNetworkError { HostNetworkError(operation: operation, errno: errno.rawValue) }
+    var hostNetworkError: HostNetworkError { HostNetworkError(operation: operation, errno: errno.rawValue) }
 }
 
 extension HostNetworkError {

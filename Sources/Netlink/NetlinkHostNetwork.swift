@@ -76,7 +76,7 @@ public struct NetlinkHostNetwork: HostNetwork, Sendable {
     }
 
     /// `if_indextoname`; nil when the interface went away after the lookup.
-    package static func systemInterfaceName(_ index: UInt32) -> String? {
+    static func systemInterfaceName(_ index: UInt32) -> String? {
         withUnsafeTemporaryAllocation(of: CChar.self, capacity: Int(IF_NAMESIZE)) { buffer in
             if_indextoname(index, buffer.baseAddress!).map { String(cString: $0) }
         }

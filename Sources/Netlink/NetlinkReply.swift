@@ -2,31 +2,31 @@
 ///
 /// Reading its attributes goes through libmnl again (`MnlMessages.swift`), so the bytes are kept
 /// whole, header included.
-package struct ReplyMessage: Sendable {
-    package var type: UInt16
-    package var flags: UInt16
-    package var bytes: [UInt8]
+struct ReplyMessage: Sendable {
+    var type: UInt16
+    var flags: UInt16
+    var bytes: [UInt8]
 }
 
 /// One attribute of a reply: the whole TLV as the kernel wrote it (header and payload), so libmnl
 /// can validate it, read it and parse what is nested in it.
-package struct ReplyAttribute: Sendable {
-    package var bytes: [UInt8]
+struct ReplyAttribute: Sendable {
+    var bytes: [UInt8]
 }
 
 /// The part of a sock_diag reply's `struct inet_diag_msg` that places a socket, read in C: the
 /// port in host order, the address as the kernel keeps it.
-package struct SocketDiagHeader: Equatable, Sendable {
-    package var family: UInt8
-    package var port: UInt16
+struct SocketDiagHeader: Equatable, Sendable {
+    var family: UInt8
+    var port: UInt16
     /// `idiag_src`, all 16 bytes in network order; an AF_INET address is the first 4.
-    package var address: [UInt8]
-    package var inode: UInt32
+    var address: [UInt8]
+    var inode: UInt32
 }
 
 /// What one received datagram held, as far as one request is concerned.
-package struct DatagramWalk {
-    package enum Outcome: Equatable {
+struct DatagramWalk {
+    enum Outcome: Equatable {
         /// The datagram is used up and the reply goes on in the next one (a dump in progress).
         case more
         /// NLMSG_DONE, an ACK, or the single message of a non-multipart reply.
@@ -36,6 +36,6 @@ package struct DatagramWalk {
         case failed(errno: Int32)
     }
 
-    package var messages: [ReplyMessage]
-    package var outcome: Outcome
+    var messages: [ReplyMessage]
+    var outcome: Outcome
 }

@@ -1,7 +1,7 @@
 /// One netlink request as Swift values: what the kernel will read, before libmnl lays it out
 /// (`MnlMessages.swift`). The sequence number is given at encoding time, so a request value can be
 /// compared in tests and sent more than once.
-package struct NetlinkRequest: Equatable, Sendable {
+struct NetlinkRequest: Equatable, Sendable {
     /// The subsystem header between `nlmsghdr` and the attributes.
     enum FamilyHeader: Equatable, Sendable {
         /// `struct nfgenmsg`: address family, version NFNETLINK_V0, res_id 0.

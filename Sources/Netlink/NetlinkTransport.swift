@@ -1,6 +1,6 @@
 /// Where requests go and replies come from: a netlink socket, or in tests a recording that replays
 /// canned replies. Bytes only, so the same message code runs against both.
-package protocol NetlinkTransport: AnyObject {
+protocol NetlinkTransport: AnyObject {
     /// The port ID replies are addressed to; 0 skips the check.
     var portID: UInt32 { get }
 
@@ -12,19 +12,19 @@ package protocol NetlinkTransport: AnyObject {
 }
 
 /// Opens a transport when a verb first needs one, so a verb with nothing to do opens no socket.
-package typealias NetlinkTransportOpener = @Sendable () throws(NetlinkError) -> any NetlinkTransport
+typealias NetlinkTransportOpener = @Sendable () throws(NetlinkError) -> any NetlinkTransport
 
 extension NetlinkTransport {
     /// Sends `request` numbered `sequence` and collects the data messages of its reply, up to
     /// NLMSG_DONE, the ACK or the single answer. One request at a time: a dump is read to its end
     /// before anything else goes out on this transport.
-    package func exchange(_ request: NetlinkRequest, sequence: UInt32, operation: String) throws(NetlinkError) -> [ReplyMessage] {
+    func exchange(_ request: NetlinkRequest, sequence: UInt32, operation: String) throws(NetlinkError) -> [ReplyMessage] {
         try send(request.encoded(sequence: sequence))
         return try reply(to: sequence, operation: operation)
     }
 
     /// The data messages answering the request numbered `sequence`, already sent.
-    package func reply(to sequence: UInt32, operation: String) throws(NetlinkError) -> [ReplyMessage] {
+    func reply(to sequence: UInt32, operation: String) throws(NetlinkError) -> [ReplyMessage] {
         var messages: [ReplyMessage] = []
         while true {
             let walk = DatagramWalk(try receive(), sequence: sequence, portID: portID)

@@ -20,7 +20,7 @@ package enum ProcSysFile {
         return String(decoding: buffer.prefix(count).prefix { $0 != UInt8(ascii: "\n") }, as: UTF8.self)
     }
 
-    package static func store(_ text: String, at path: String) throws(HostNetworkError) {
+    static func store(_ text: String, at path: String) throws(HostNetworkError) {
         let descriptor = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC)
         guard descriptor >= 0 else { throw failure(errno, "open \(path) for writing") }
         defer { close(descriptor) }

@@ -11,7 +11,7 @@ import Musl
 /// The interface name goes into the path literally: `eth0.100` is one directory, where sysctl's
 /// dotted syntax (and the Go plugin, which goes through it) would read `eth0/100`.
 package struct RouteLocalnetSwitch {
-    package let procSys: String
+    let procSys: String
 
     package init(procSys: String) {
         self.procSys = procSys
@@ -24,7 +24,7 @@ package struct RouteLocalnetSwitch {
     /// Turns the switch on unless it already is, so an unchanged node sees no write. Returns
     /// whether it wrote.
     @discardableResult
-    package func enable(on interface: String) throws(HostNetworkError) -> Bool {
+    func enable(on interface: String) throws(HostNetworkError) -> Bool {
         let path = path(for: interface)
         guard try ProcSysFile.firstLine(of: path) != "1" else { return false }
         try ProcSysFile.store("1\n", at: path)

@@ -10,18 +10,13 @@ import Musl
 /// Asks the kernel how it would send a packet to an address, as `ip route get <address>` does: one
 /// RTM_GETROUTE, answered by one RTM_NEWROUTE or an error. Used for the interface behind
 /// `route_localnet` and for the route facts of `hostports`.
-package struct RouteLookup {
-    package let transport: any NetlinkTransport
-    package let sequence: UInt32
-
-    package init(transport: any NetlinkTransport, sequence: UInt32) {
-        self.transport = transport
-        self.sequence = sequence
-    }
+struct RouteLookup {
+    let transport: any NetlinkTransport
+    let sequence: UInt32
 
     /// The output interface's index, or nil when no route leads there (ENETUNREACH,
     /// EHOSTUNREACH) or the answer names no interface.
-    package func outputInterface(toward destination: IPAddress) throws(NetlinkError) -> UInt32? {
+    func outputInterface(toward destination: IPAddress) throws(NetlinkError) -> UInt32? {
         do {
             return try answer(toward: destination)?.outputInterface
         } catch let error where error.errno == .networkUnreachable || error.errno == .hostUnreachable {
@@ -33,11 +28,11 @@ package struct RouteLookup {
     /// (the kernel's `fib_props` for IPv4, `ip6_rt_type_to_error` for IPv6): ENETUNREACH no route
     /// (or a `throw` route with nothing behind it), EHOSTUNREACH an `unreachable` route, EACCES a
     /// `prohibit` route, EINVAL a `blackhole` route.
-    package static let droppedErrors: Set<Errno> = [.networkUnreachable, .hostUnreachable, .permissionDenied, .invalidArgument]
+    static let droppedErrors: Set<Errno> = [.networkUnreachable, .hostUnreachable, .permissionDenied, .invalidArgument]
 
     /// What `ip route get` would say: the node's own address, a route out of an interface (named
     /// by `interfaceName`, nil when it went away after the lookup) and its gateway, or no way there.
-    package func fact(toward destination: IPAddress, interfaceName: (UInt32) -> String?) throws(NetlinkError) -> RouteFact {
+    func fact(toward destination: IPAddress, interfaceName: (UInt32) -> String?) throws(NetlinkError) -> RouteFact {
         let answer: RouteAnswer?
         do {
             answer = try self.answer(toward: destination)
@@ -73,7 +68,7 @@ package struct RouteLookup {
     }
 
     /// `rtm_type`, RTA_OIF and RTA_GATEWAY of an RTM_NEWROUTE answer.
-    package static func answer(from message: ReplyMessage) -> RouteAnswer? {
+    static func answer(from message: ReplyMessage) -> RouteAnswer? {
         guard message.type == Kernel.Route.newMessage, let type = message.routeType else { return nil }
         let attributes = message.attributes(afterHeader: Kernel.rtmsgSize)
         return RouteAnswer(
@@ -85,8 +80,8 @@ package struct RouteLookup {
 
 /// The parts of a route lookup's answer that are read: the route type (`RTN_*`), the output
 /// interface's index and the next hop, when the destination is not on the link itself.
-package struct RouteAnswer: Equatable {
-    package var type: UInt8
-    package var outputInterface: UInt32?
-    package var gateway: IPAddress?
+struct RouteAnswer: Equatable {
+    var type: UInt8
+    var outputInterface: UInt32?
+    var gateway: IPAddress?
 }

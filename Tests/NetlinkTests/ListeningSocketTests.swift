@@ -90,10 +90,11 @@ struct ListeningSocketTests {
     }
 
     @Test func socketErrorSurfacesAsTheTypedError() {
-        let reader = NetlinkNodeReader(
+        let dumps = NodeDumps(
             openSocketDiag: { () throws(NetlinkError) in
                 throw NetlinkError(operation: "open sock_diag netlink socket", errno: 93)
-            }, openRoute: { () throws(NetlinkError) in FakeTransport() }, proc: "/proc", firstSequence: 1, interfaceName: { _ in nil })
+            }, openRoute: { () throws(NetlinkError) in FakeTransport() }, firstSequence: 1, interfaceName: { _ in nil })
+        let reader = NetlinkNodeReader(dumps: dumps, proc: "/proc")
         #expect(throws: HostNetworkError(operation: "open sock_diag netlink socket", errno: 93, message: "Protocol not supported")) {
             try reader.listeningSockets()
         }

@@ -123,6 +123,8 @@ func nodeReader(
     names: [UInt32: String] = [:]
 ) -> NetlinkNodeReader {
     NetlinkNodeReader(
-        openSocketDiag: { () throws(NetlinkError) in socketDiag }, openRoute: { () throws(NetlinkError) in route },
-        proc: proc, firstSequence: firstSequence, interfaceName: { names[$0] })
+        dumps: NodeDumps(
+            openSocketDiag: { () throws(NetlinkError) in socketDiag }, openRoute: { () throws(NetlinkError) in route },
+            firstSequence: firstSequence, interfaceName: { names[$0] }),
+        proc: proc)
 }

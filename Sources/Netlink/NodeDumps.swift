@@ -1,0 +1,74 @@
+import PortmapCore
+import Snapshots
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// The read-only netlink dumps `hostports` needs (listening sockets over sock_diag, addresses and
+/// route lookups over rtnetlink), so the scan above this module sees no socket or message type.
+///
+/// Each method opens its socket in the calling thread's network namespace and closes it when it
+/// returns. `NetlinkError`s become `HostNetworkError`s here.
+package struct NodeDumps: Sendable {
+    let openSocketDiag: NetlinkTransportOpener
+    let openRoute: NetlinkTransportOpener
+    /// Each method numbers its requests from here; the kernel echoes the number in its replies.
+    let firstSequence: UInt32
+    let interfaceName: @Sendable (UInt32) -> String?
+
+    /// The host's netlink sockets.
+    package init() {
+        self.init(
+            openSocketDiag: { () throws(NetlinkError) in try MnlSocket(.sockDiag) },
+            openRoute: { () throws(NetlinkError) in try MnlSocket(.route) },
+            firstSequence: UInt32(truncatingIfNeeded: time(nil)),
+            interfaceName: NetlinkHostNetwork.systemInterfaceName)
+    }
+
+    /// Transports, sequence numbers and interface names injected, for tests.
+    init(
+        openSocketDiag: @escaping NetlinkTransportOpener, openRoute: @escaping NetlinkTransportOpener,
+        firstSequence: UInt32, interfaceName: @escaping @Sendable (UInt32) -> String?
+    ) {
+        self.openSocketDiag = openSocketDiag
+        self.openRoute = openRoute
+        self.firstSequence = firstSequence
+        self.interfaceName = interfaceName
+    }
+
+    /// Listening TCP and SCTP sockets and bound, unconnected UDP sockets of both families, in dump
+    /// order (TCP, UDP, SCTP; IPv4 before IPv6 in each), without owners.
+    package func listeningSockets() throws(HostNetworkError) -> [ListeningSocket] {
+        do {
+            return try ListenerDump(transport: openSocketDiag(), firstSequence: firstSequence).run()
+        } catch {
+            throw error.hostNetworkError
+        }
+    }
+
+    /// Every IPv4 and IPv6 address of the namespace's interfaces, loopback included, each once, in
+    /// the kernel's order.
+    package func localAddresses() throws(HostNetworkError) -> [IPAddress] {
+        let replies: [ReplyMessage]
+        do {
+            replies = try openRoute().exchange(AddressMessages.dumpRequest, sequence: firstSequence, operation: "dump the addresses")
+        } catch {
+            throw error.hostNetworkError
+        }
+        var seen: Set<IPAddress> = []
+        return replies.compactMap(AddressMessages.address).filter { seen.insert($0).inserted }
+    }
+
+    /// What the kernel answers for a packet to `destination`, as `ip route get` shows it.
+    package func route(to destination: IPAddress) throws(HostNetworkError) -> RouteFact {
+        do {
+            return try RouteLookup(transport: openRoute(), sequence: firstSequence)
+                .fact(toward: destination, interfaceName: interfaceName)
+        } catch {
+            throw error.hostNetworkError
+        }
+    }
+}
