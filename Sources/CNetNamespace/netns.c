@@ -4,10 +4,6 @@
 
 #include "CNetNamespace.h"
 
-int cni_unshare_network_namespace(void) {
-    return unshare(CLONE_NEWNET) == 0 ? 0 : -errno;
-}
-
 int cni_enter_network_namespace(int fd) {
     return setns(fd, CLONE_NEWNET) == 0 ? 0 : -errno;
 }

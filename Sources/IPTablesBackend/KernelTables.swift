@@ -15,12 +15,18 @@ enum KernelTables {
         lines(of: "/proc/net/\(prefix(family))_tables_names").contains(table)
     }
 
-    /// Whether each of `matches` and `targets` is registered with the kernel for
-    /// `family` (`/proc/net/ip{,6}_tables_matches` / `_targets`), so a rule using it needs no
-    /// module loaded first.
-    static func registered(matches: Set<String>, targets: Set<String>, family: IPFamily) -> Bool {
-        matches.isSubset(of: lines(of: "/proc/net/\(prefix(family))_tables_matches"))
-            && targets.isSubset(of: lines(of: "/proc/net/\(prefix(family))_tables_targets"))
+    /// Whether the family's legacy x_tables are there at all (`ip{,6}_tables` built in or loaded:
+    /// its /proc list exists, even with no table instantiated yet).
+    static func hasXTables(_ family: IPFamily) -> Bool {
+        textLines(of: "/proc/net/\(prefix(family))_tables_names") != nil
+    }
+
+    /// Which of `matches` and `targets` the kernel has not registered for `family`
+    /// (`/proc/net/ip{,6}_tables_matches` / `_targets`): a rule using one needs its module loaded
+    /// first. Sorted, so messages are stable.
+    static func unregistered(matches: Set<String>, targets: Set<String>, family: IPFamily) -> [String] {
+        matches.subtracting(lines(of: "/proc/net/\(prefix(family))_tables_matches")).sorted()
+            + targets.subtracting(lines(of: "/proc/net/\(prefix(family))_tables_targets")).sorted()
     }
 
     /// The families the kernel runs: IPv4 always, IPv6 unless it is disabled or not built
@@ -29,18 +35,46 @@ enum KernelTables {
         access("/proc/net/if_inet6", F_OK) == 0 ? [.ipv4, .ipv6] : [.ipv4]
     }
 
-    private static func prefix(_ family: IPFamily) -> String { family == .ipv4 ? "ip" : "ip6" }
+    /// A piece of the kernel a rule needs, as STATUS names it.
+    enum Need: Equatable, CustomStringConvertible {
+        case xTables
+        case table(String)
+        case match(String)
+        case target(String)
 
-    /// The lines of a /proc list (names are short); empty when it cannot be read.
-    private static func lines(of path: String) -> Set<String> {
-        guard let file = fopen(path, "r") else { return [] }
-        defer { fclose(file) }
-        var lines: Set<String> = []
-        var buffer = [CChar](repeating: 0, count: 64)
-        while fgets(&buffer, Int32(buffer.count), file) != nil {
-            let line = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-            lines.insert(line.hasSuffix("\n") ? String(line.dropLast()) : line)
+        var description: String {
+            switch self {
+            case .xTables: "legacy x_tables"
+            case .table(let name): "\(name) table"
+            case .match(let name): "\(name) match"
+            case .target(let name): "\(name) target"
+            }
         }
-        return lines
+
+        /// The modules (or aliases) the kernel requests for it: `ip_tables`, `iptable_nat`,
+        /// `ipt_DNAT` or `xt_DNAT` (x_tables tries the family's name, then the generic one).
+        func moduleNames(_ family: IPFamily) -> [String] {
+            let prefix = KernelTables.prefix(family)
+            switch self {
+            case .xTables: return ["\(prefix)_tables"]
+            case .table(let name): return ["\(prefix)table_\(name)"]
+            case .match(let name), .target(let name): return ["\(prefix)t_\(name)", "xt_\(name)"]
+            }
+        }
     }
+
+    /// Whether `need` is there now for `family`, from /proc.
+    static func isThere(_ need: Need, family: IPFamily) -> Bool {
+        switch need {
+        case .xTables: hasXTables(family)
+        case .table(let name): exists(name, family: family)
+        case .match(let name): unregistered(matches: [name], targets: [], family: family).isEmpty
+        case .target(let name): unregistered(matches: [], targets: [name], family: family).isEmpty
+        }
+    }
+
+    /// "ip" or "ip6", as the kernel's names (`ip6_tables`, `ip6table_nat`, `ip6t_DNAT`) start.
+    static func prefix(_ family: IPFamily) -> String { family == .ipv4 ? "ip" : "ip6" }
+
+    private static func lines(of path: String) -> Set<String> { Set(textLines(of: path) ?? []) }
 }

@@ -1,3 +1,4 @@
+import NodeLock
 import PortmapCore
 
 #if canImport(Glibc)
@@ -9,8 +10,9 @@ import Musl
 /// CNI STATUS for the nftables backend.
 extension NFTablesBackend {
     /// STATUS: whether an ADD of `config` could be served now, found out without changing
-    /// anything. That is, when
-    /// - the lock can be taken within the time an ADD would wait for it (it is let go at once), and
+    /// anything and without the lock (containerd asks every few seconds; a holder only delays an
+    /// ADD). That is, when
+    /// - the lock file could be opened as an ADD opens it, and
     /// - the kernel accepts the batch an ADD of `config` would send, for a trial container with a
     ///   TCP and a UDP mapping on a port no element uses, at a documentation address in each family
     ///   the kernel runs (IPv6 unless it is disabled): the table where it is missing, the elements.
@@ -18,7 +20,7 @@ extension NFTablesBackend {
     ///   the table, loading the modules of the expressions) and then throws the batch away, as for
     ///   `nft --check`: no table is left behind.
     public func status(_ config: PortMapConfig) throws(BackendError) {
-        try NFTablesLock.holding(path: lockPath, timeoutMilliseconds: lockTimeoutMilliseconds) {}
+        try NodeLock.checkOpenable(path: lockPath, name: "nftables lock")
         let families: [IPFamily] = access("/proc/net/if_inet6", F_OK) == 0 ? [.ipv4, .ipv6] : [.ipv4]
         do throws(BackendError) {
             try transact(commits: false) { reader throws(BackendError) in

@@ -23,6 +23,23 @@ public struct NodeLock: ~Copyable {
         return try body()
     }
 
+    /// Whether the lock at `path` could be opened as `init` opens it, without taking it or
+    /// creating it (STATUS): an existing file must open for reading, a missing one needs a
+    /// directory the process can create it in.
+    public static func checkOpenable(path: String, name: String) throws(BackendError) {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        if descriptor >= 0 {
+            close(descriptor)
+            return
+        }
+        let failure = errno
+        let directory = path.contains("/") ? String(path[..<path.lastIndex(of: "/")!]) : "."
+        guard failure == ENOENT, access(directory.isEmpty ? "/" : directory, W_OK | X_OK) == 0 else {
+            let reason = failure == ENOENT ? errno : failure
+            throw BackendError(.kernel, "cannot open the \(name) \(path)", details: String(cString: strerror(reason)))
+        }
+    }
+
     /// Takes the lock at `path` within `timeoutMilliseconds`, or throws: `.busy` when another
     /// process keeps holding it, `.kernel` when the file cannot be opened or locked. `name`
     /// ("xtables lock") is how messages call it.

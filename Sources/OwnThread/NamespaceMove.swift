@@ -11,16 +11,10 @@ import Musl
 /// all) ever changes namespace. The one Swift caller of CNetNamespace.
 extension OwnThread {
     /// Why the work did not run: no thread (pthread_create's error), or the thread could not
-    /// move (unshare's or setns's errno).
+    /// move (setns's errno).
     public enum NamespaceFailure: Error, Equatable {
         case threadNotStarted(Int32)
         case notMoved(Int32)
-    }
-
-    /// Runs `work` on a new thread moved into a new, empty network namespace, and waits for it.
-    /// Needs CAP_SYS_ADMIN. The namespace goes with the thread and what the work left open in it.
-    public static func runInNewNetworkNamespace(_ work: @escaping () -> Void) throws(NamespaceFailure) {
-        try run(moving: { cni_unshare_network_namespace() }, work)
     }
 
     /// Runs `work` on a new thread moved into the network namespace `descriptor` (an open

@@ -123,8 +123,8 @@ extension NamespaceTests {
                 env: Self.noAttachment.merging(env) { $1 })
         }
 
-        /// In a fresh namespace STATUS succeeds (its trial ADD runs in a scratch namespace) and
-        /// leaves no nat or raw table behind; once an ADD made them, it succeeds by reading them.
+        /// In a fresh namespace STATUS succeeds from /proc and the module tree and leaves no nat or
+        /// raw table behind; once an ADD made them, it succeeds and changes none of them.
         @Test func statusSucceedsWithoutCreatingTables() throws {
             let lab = try NetnsLab()
             defer { lab.tearDown() }
@@ -142,9 +142,10 @@ extension NamespaceTests {
             #expect([try lab.natTable(), try lab.natTable(v6: true), try lab.natTable(table: "raw")] == tables)
         }
 
-        /// An ADD now would find the lock held past its patience, or could not open it at all:
+        /// containerd polls STATUS: another process holding the lock only delays an ADD, so STATUS
+        /// answers ready without waiting for it; a lock file an ADD could not open at all is
         /// "plugin not available" (50), naming the lock.
-        @Test func statusIsCode50WhenTheLockIsUnavailable() throws {
+        @Test func statusIgnoresAHeldLockButNotAnUnopenableOne() throws {
             let lab = try NetnsLab()
             defer { lab.tearDown() }
             let plugin = DirectPortmap(lab: lab, portmap: .ours)
@@ -161,16 +162,13 @@ extension NamespaceTests {
             ])
             let held = try status(plugin, env: ["XTABLES_LOCKFILE": lockFile])
             holder.stop()
+            #expect(held.status == 0 && held.stdout.isEmpty, "\(held.stdout)")
             let unopenable = lab.dataDir.appendingPathComponent("missing/xtables.lock").path
             let missing = try status(plugin, env: ["XTABLES_LOCKFILE": unopenable])
-            for (result, path) in [(held, lockFile), (missing, unopenable)] {
-                #expect(result.status == 1)
-                let error = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
-                #expect(error?["code"] as? Int == 50, "\(result.stdout)")
-                #expect((error?["msg"] as? String)?.contains(path) == true, "\(result.stdout)")
-            }
-            let released = try status(plugin, env: ["XTABLES_LOCKFILE": lockFile])
-            #expect(released.status == 0, "\(released.stdout)")
+            #expect(missing.status == 1)
+            let error = try JSONSerialization.jsonObject(with: Data(missing.stdout.utf8)) as? [String: Any]
+            #expect(error?["code"] as? Int == 50, "\(missing.stdout)")
+            #expect((error?["msg"] as? String)?.contains(unopenable) == true, "\(missing.stdout)")
         }
     }
 }
