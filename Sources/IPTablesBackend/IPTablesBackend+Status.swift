@@ -27,9 +27,10 @@ extension IPTablesBackend {
         var modules: KernelModules?
         for family in KernelTables.families {
             let address = family == .ipv4 ? IPNetwork("192.0.2.2/24")! : IPNetwork("2001:db8::2/64")!
+            let offer = KernelTables.Offer(family)
             try Self.checkKernel(
                 for: IPTablesPlanner.plan(trial, containerID: "status-probe", container: address),
-                isThere: { KernelTables.isThere($0, family: family) },
+                isThere: offer.has,
                 modules: {
                     if modules == nil { modules = KernelModules() }
                     return modules!

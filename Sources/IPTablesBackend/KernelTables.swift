@@ -15,20 +15,6 @@ enum KernelTables {
         lines(of: "/proc/net/\(prefix(family))_tables_names").contains(table)
     }
 
-    /// Whether the family's legacy x_tables are there at all (`ip{,6}_tables` built in or loaded:
-    /// its /proc list exists, even with no table instantiated yet).
-    static func hasXTables(_ family: IPFamily) -> Bool {
-        textLines(of: "/proc/net/\(prefix(family))_tables_names") != nil
-    }
-
-    /// Which of `matches` and `targets` the kernel has not registered for `family`
-    /// (`/proc/net/ip{,6}_tables_matches` / `_targets`): a rule using one needs its module loaded
-    /// first. Sorted, so messages are stable.
-    static func unregistered(matches: Set<String>, targets: Set<String>, family: IPFamily) -> [String] {
-        matches.subtracting(lines(of: "/proc/net/\(prefix(family))_tables_matches")).sorted()
-            + targets.subtracting(lines(of: "/proc/net/\(prefix(family))_tables_targets")).sorted()
-    }
-
     /// The families the kernel runs: IPv4 always, IPv6 unless it is disabled or not built
     /// (`/proc/net/if_inet6` is missing then).
     static var families: [IPFamily] {
@@ -63,13 +49,29 @@ enum KernelTables {
         }
     }
 
-    /// Whether `need` is there now for `family`, from /proc.
-    static func isThere(_ need: Need, family: IPFamily) -> Bool {
-        switch need {
-        case .xTables: hasXTables(family)
-        case .table(let name): exists(name, family: family)
-        case .match(let name): unregistered(matches: [name], targets: [], family: family).isEmpty
-        case .target(let name): unregistered(matches: [], targets: [name], family: family).isEmpty
+    /// What the kernel offers one family now, from /proc, each list read once (STATUS asks for
+    /// every extension of its rules).
+    struct Offer {
+        let hasXTables: Bool
+        let tables: Set<String>
+        let matches: Set<String>
+        let targets: Set<String>
+
+        init(_ family: IPFamily) {
+            let names = textLines(of: "/proc/net/\(prefix(family))_tables_names")
+            hasXTables = names != nil
+            tables = Set(names ?? [])
+            matches = lines(of: "/proc/net/\(prefix(family))_tables_matches")
+            targets = lines(of: "/proc/net/\(prefix(family))_tables_targets")
+        }
+
+        func has(_ need: Need) -> Bool {
+            switch need {
+            case .xTables: hasXTables
+            case .table(let name): tables.contains(name)
+            case .match(let name): matches.contains(name)
+            case .target(let name): targets.contains(name)
+            }
         }
     }
 
