@@ -11,12 +11,14 @@ import PackageDescription
 ///   batches). No Swift.
 /// - `CNftnl`: module map + shim header over libnftnl (nf_tables objects to and from messages). No Swift.
 /// - `CNetNamespace`: a C shim for the libc namespace call Swift's Glibc module leaves out
-///   (`unshare(CLONE_NEWNET)`, which needs `_GNU_SOURCE`).
+///   (`setns(CLONE_NEWNET)`, which needs `_GNU_SOURCE`).
 /// - `NodeLock`: the `flock` both backends hold from read to commit (each with its own file).
 /// - `OwnThread`: the one place threads are created (the two families at once), and the one
-///   caller of `CNetNamespace`: a thread of its own in a new or another network namespace.
+///   caller of `CNetNamespace`: a thread of its own in another network namespace.
+/// - `IPTablesLayout`: pure Swift: how the Go plugin's layout is edited in any store (the
+///   reconciler over the `RuleTable` protocol) and the xtables extension structs both stores carry.
 /// - `IPTablesBackend`: turns a plan into one libiptc commit per table, reads rules back for CHECK;
-///   STATUS's trial ADD runs in a scratch network namespace.
+///   STATUS reads /proc and the kernel's module tree.
 /// - `Netlink`: the conntrack flush and the route lookup behind `route_localnet`, over libmnl; and
 ///   `NetfilterSocket`, which sends nf_tables requests and batches others build; the sock_diag,
 ///   address and route dumps `HostScan` reads the node with.
@@ -74,7 +76,8 @@ let package = Package(
         .target(name: "HostScan", dependencies: ["Netlink", "OwnThread", "PortmapCore", "Snapshots"]),
         .target(name: "NodeLock", dependencies: ["PortmapCore"]),
         .target(name: "OwnThread", dependencies: ["CNetNamespace"]),
-        .target(name: "IPTablesBackend", dependencies: ["CIPTables", "NodeLock", "OwnThread", "PortmapCore", "Snapshots"]),
+        .target(name: "IPTablesLayout", dependencies: ["PortmapCore"]),
+        .target(name: "IPTablesBackend", dependencies: ["CIPTables", "IPTablesLayout", "NodeLock", "OwnThread", "PortmapCore", "Snapshots"]),
         .target(name: "NFTablesBackend", dependencies: ["CNftnl", "Netlink", "NodeLock", "PortmapCore", "Snapshots"]),
         .target(name: "PortmapFakeBackend", dependencies: ["PortmapCore"]),
         .target(name: "PluginMain", dependencies: ["PortmapCore"]),
@@ -87,7 +90,7 @@ let package = Package(
             ]),
         .executableTarget(name: "portmap-fake", dependencies: ["PortmapCore", "PortmapFakeBackend", "PluginMain"]),
         .testTarget(name: "PortmapCoreTests", dependencies: ["PortmapCore"]),
-        .testTarget(name: "IPTablesBackendTests", dependencies: ["IPTablesBackend", "PortmapCore"]),
+        .testTarget(name: "IPTablesBackendTests", dependencies: ["IPTablesBackend", "IPTablesLayout", "PortmapCore"]),
         .testTarget(name: "NetlinkTests", dependencies: ["HostScan", "Netlink", "OwnThread", "PortmapCore", "Snapshots", "TestSubprocess"]),
         .testTarget(name: "NFTablesBackendTests", dependencies: ["HostScan", "NFTablesBackend", "Netlink", "PortmapCore", "Snapshots", "TestSubprocess"]),
         .testTarget(name: "DiagnosticsTests", dependencies: ["Diagnostics", "PortmapCore", "Snapshots"]),

@@ -1,3 +1,4 @@
+import IPTablesLayout
 import OwnThread
 import PortmapCore
 

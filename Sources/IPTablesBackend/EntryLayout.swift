@@ -6,8 +6,6 @@ enum EntryLayout {
     /// Matches and targets start with a 32-byte header: u16 size, char name[29], u8 revision.
     static let extensionHeaderSize = 32
     static let extensionNameSize = 29
-    /// Extension payloads are padded to 8 bytes (XT_ALIGN: the alignment of u64).
-    static func aligned(_ size: Int) -> Int { (size + 7) & ~7 }
 
     struct Family {
         let headerSize: Int

@@ -1,3 +1,4 @@
+import IPTablesLayout
 import NodeLock
 import PortmapCore
 
@@ -61,7 +62,7 @@ extension IPTablesBackend {
         var matches: Set<String> = []
         var targets: Set<String> = []
         for rule in tables.flatMap({ $0.1 }).flatMap({ $0.rules + $0.entryRules }) {
-            do throws(EntryCodec.EncodingError) {
+            do throws(RuleEncodingError) {
                 let names = try EntryCodec.extensionNames(of: rule, family: plan.family)
                 matches.formUnion(names.matches)
                 if let target = names.target { targets.insert(target) }

@@ -1,3 +1,4 @@
+import IPTablesLayout
 import NodeLock
 import PortmapCore
 
@@ -111,7 +112,7 @@ public struct IPTablesBackend: PortMapBackend, Sendable {
             { () throws(BackendError) -> CommitAttempt<[String]> in
                 let handle = try open(family, table)
                 guard try edit(KernelRuleTable(handle)) else { return .committed([]) }
-                do throws(XTablesError) {
+                do throws(RuleTableError) {
                     try handle.commit()
                     return .committed([])
                 } catch let error where error.isConcurrentModification {

@@ -1,4 +1,5 @@
 internal import CIPTables
+import IPTablesLayout
 import PortmapCore
 
 #if canImport(Glibc)
@@ -21,7 +22,7 @@ final class XTablesTable {
 
     /// Reads `table` of `family` from the kernel. For the legacy nat table this also instantiates it
     /// in the current network namespace if it was not yet (which DEL avoids: see `KernelTables`).
-    init(table: String, family: IPFamily) throws(XTablesError) {
+    init(table: String, family: IPFamily) throws(RuleTableError) {
         let functions = family == .ipv4 ? Functions.ipv4 : Functions.ipv6
         guard let handle = functions.initialize(table) else {
             throw functions.error(family, table, "open table", chain: nil)
@@ -53,8 +54,8 @@ final class XTablesTable {
 
     /// The chain's entries in order, each with its position and libiptc's name for its target;
     /// only those whose target is in `targets` when it is given (the others are not copied out).
-    func entries(in chain: String, targeting targets: Set<String>? = nil) throws(XTablesError) -> [(index: Int, bytes: [UInt8], target: String)] {
-        guard chainExists(chain) else { throw XTablesError(family: family, table: name, operation: "list", chain: chain, errno: ENOENT, message: "no such chain") }
+    func entries(in chain: String, targeting targets: Set<String>? = nil) throws(RuleTableError) -> [(index: Int, bytes: [UInt8], target: String)] {
+        guard chainExists(chain) else { throw RuleTableError(family: family, table: name, operation: "list", chain: chain, errno: ENOENT, message: "no such chain") }
         let nextOffset = family == .ipv4 ? EntryLayout.ipv4.nextOffset : EntryLayout.ipv6.nextOffset
         var result: [(index: Int, bytes: [UInt8], target: String)] = []
         var entry = functions.firstRule(chain, handle)
@@ -71,47 +72,47 @@ final class XTablesTable {
         return result
     }
 
-    func createChain(_ chain: String) throws(XTablesError) {
+    func createChain(_ chain: String) throws(RuleTableError) {
         try check(functions.createChain(chain, handle), "create chain", chain)
     }
 
-    func flush(_ chain: String) throws(XTablesError) {
+    func flush(_ chain: String) throws(RuleTableError) {
         try check(functions.flush(chain, handle), "flush chain", chain)
     }
 
-    func deleteChain(_ chain: String) throws(XTablesError) {
+    func deleteChain(_ chain: String) throws(RuleTableError) {
         try check(functions.deleteChain(chain, handle), "delete chain", chain)
     }
 
     /// How many rules of the table jump to `chain`.
-    func references(to chain: String) throws(XTablesError) -> Int {
+    func references(to chain: String) throws(RuleTableError) -> Int {
         var count: UInt32 = 0
         try check(functions.references(&count, chain, handle), "count references to", chain)
         return Int(count)
     }
 
-    func append(_ entry: [UInt8], to chain: String) throws(XTablesError) {
+    func append(_ entry: [UInt8], to chain: String) throws(RuleTableError) {
         let status = entry.withUnsafeBytes { functions.append(chain, $0.baseAddress, handle) }
         try check(status, "append rule to", chain)
     }
 
     /// Inserts before the rule at `index` (0-based).
-    func insert(_ entry: [UInt8], into chain: String, at index: Int) throws(XTablesError) {
+    func insert(_ entry: [UInt8], into chain: String, at index: Int) throws(RuleTableError) {
         let status = entry.withUnsafeBytes { functions.insert(chain, $0.baseAddress, UInt32(index), handle) }
         try check(status, "insert rule into", chain)
     }
 
     /// Deletes the rule at `index` (0-based).
-    func deleteEntry(in chain: String, at index: Int) throws(XTablesError) {
+    func deleteEntry(in chain: String, at index: Int) throws(RuleTableError) {
         try check(functions.deleteNumber(chain, UInt32(index), handle), "delete rule from", chain)
     }
 
     /// Replaces the kernel table with this handle's version, in one `setsockopt`.
-    func commit() throws(XTablesError) {
+    func commit() throws(RuleTableError) {
         try check(functions.commit(handle), "commit", nil)
     }
 
-    private func check(_ status: Int32, _ operation: String, _ chain: String?) throws(XTablesError) {
+    private func check(_ status: Int32, _ operation: String, _ chain: String?) throws(RuleTableError) {
         guard status != 0 else { throw functions.error(family, name, operation, chain: chain) }
     }
 
@@ -135,10 +136,10 @@ final class XTablesTable {
         let commit: @Sendable (OpaquePointer) -> Int32
         let strerror: @Sendable (Int32) -> UnsafePointer<CChar>?
 
-        func error(_ family: IPFamily, _ table: String, _ operation: String, chain: String?) -> XTablesError {
+        func error(_ family: IPFamily, _ table: String, _ operation: String, chain: String?) -> RuleTableError {
             let code = cni_xt_errno()
             let message = strerror(code).map { String(cString: $0) } ?? "unknown error"
-            return XTablesError(family: family, table: table, operation: operation, chain: chain, errno: code, message: message)
+            return RuleTableError(family: family, table: table, operation: operation, chain: chain, errno: code, message: message)
         }
 
         static let ipv4 = Functions(

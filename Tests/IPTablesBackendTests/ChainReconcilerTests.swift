@@ -2,6 +2,7 @@ import PortmapCore
 import Testing
 
 @testable import IPTablesBackend
+@testable import IPTablesLayout
 
 /// What ADD, CHECK and DEL change in a table, without root.
 struct ChainReconcilerTests {

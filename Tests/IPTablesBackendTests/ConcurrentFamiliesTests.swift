@@ -2,6 +2,7 @@ import PortmapCore
 import Testing
 
 @testable import IPTablesBackend
+@testable import IPTablesLayout
 
 #if canImport(Glibc)
 import Glibc

@@ -2,6 +2,7 @@ import PortmapCore
 import Testing
 
 @testable import IPTablesBackend
+@testable import IPTablesLayout
 
 /// Golden bytes: each expected entry is assembled from what Debian's iptables-legacy 1.8.9 wrote to
 /// the kernel (read back through libiptc on this machine, while the Go portmap 1.1.1 created its
@@ -187,13 +188,13 @@ struct EntryCodecTests {
     }
 
     @Test func refusesWhatTheKernelCannotHold() {
-        #expect(throws: EntryCodec.EncodingError.self) {
+        #expect(throws: RuleEncodingError.self) {
             try EntryCodec.encode(IPTablesRule(matches: [.comment(String(repeating: "x", count: 256))], target: .masquerade), family: .ipv4)
         }
-        #expect(throws: EntryCodec.EncodingError.self) {
+        #expect(throws: RuleEncodingError.self) {
             try EntryCodec.encode(IPTablesRule(target: .dnat(IPAddress("2001:db8::1")!, port: 1)), family: .ipv4)
         }
-        #expect(throws: EntryCodec.EncodingError.self) {
+        #expect(throws: RuleEncodingError.self) {
             try EntryCodec.encode(IPTablesRule(matches: [.multiportDestination(Array(1...16))], target: .masquerade), family: .ipv4)
         }
     }

@@ -2,6 +2,7 @@ import PortmapCore
 import Testing
 
 @testable import IPTablesBackend
+@testable import IPTablesLayout
 
 /// What GC removes from a nat table, and everything it must leave alone, without root.
 struct GarbageCollectionTests {

@@ -1,6 +1,7 @@
 import PortmapCore
 
 @testable import IPTablesBackend
+@testable import IPTablesLayout
 
 /// A nat table in memory, behaving like libiptc where the reconciler relies on it: built-in chains
 /// always exist, a chain must exist before rules go in, a referenced chain cannot be deleted.
@@ -19,45 +20,45 @@ final class InMemoryRuleTable: RuleTable {
 
     func chainExists(_ chain: String) -> Bool { chains[chain] != nil }
 
-    func rules(in chain: String) throws(XTablesError) -> [IPTablesRule] {
+    func rules(in chain: String) throws(RuleTableError) -> [IPTablesRule] {
         guard let rules = chains[chain] else { throw missing(chain) }
         return rules
     }
 
-    func rules(in chain: String, targeting targets: Set<String>) throws(XTablesError) -> [(index: Int, rule: IPTablesRule)] {
-        try rules(in: chain).enumerated().filter { targets.contains($0.element.target.libiptcName) }.map { ($0.offset, $0.element) }
+    func rules(in chain: String, targeting targets: Set<String>) throws(RuleTableError) -> [(index: Int, rule: IPTablesRule)] {
+        try rules(in: chain).enumerated().filter { targets.contains($0.element.target.targetName) }.map { ($0.offset, $0.element) }
     }
 
-    func createChain(_ chain: String) throws(XTablesError) {
+    func createChain(_ chain: String) throws(RuleTableError) {
         guard chains[chain] == nil else { throw failure("create chain", chain, "chain already exists") }
         chains[chain] = []
         edits += 1
     }
 
-    func append(_ rule: IPTablesRule, to chain: String) throws(XTablesError) {
+    func append(_ rule: IPTablesRule, to chain: String) throws(RuleTableError) {
         try insert(rule, into: chain, at: try rules(in: chain).count)
     }
 
-    func insert(_ rule: IPTablesRule, into chain: String, at index: Int) throws(XTablesError) {
+    func insert(_ rule: IPTablesRule, into chain: String, at index: Int) throws(RuleTableError) {
         guard chains[chain] != nil else { throw missing(chain) }
         if let target = rule.target.jumpedChain, chains[target] == nil { throw missing(target) }
         chains[chain]!.insert(rule, at: index)
         edits += 1
     }
 
-    func deleteRule(in chain: String, at index: Int) throws(XTablesError) {
+    func deleteRule(in chain: String, at index: Int) throws(RuleTableError) {
         guard chains[chain]?.indices.contains(index) == true else { throw failure("delete rule from", chain, "index out of range") }
         chains[chain]!.remove(at: index)
         edits += 1
     }
 
-    func flush(_ chain: String) throws(XTablesError) {
+    func flush(_ chain: String) throws(RuleTableError) {
         guard chains[chain] != nil else { throw missing(chain) }
         chains[chain] = []
         edits += 1
     }
 
-    func deleteChain(_ chain: String) throws(XTablesError) {
+    func deleteChain(_ chain: String) throws(RuleTableError) {
         guard chains[chain] != nil else { throw missing(chain) }
         guard chains.values.allSatisfy({ $0.allSatisfy { $0.target.jumpedChain != chain } }) else {
             throw failure("delete chain", chain, "Too many links")
@@ -66,7 +67,7 @@ final class InMemoryRuleTable: RuleTable {
         edits += 1
     }
 
-    func references(to chain: String) throws(XTablesError) -> Int {
+    func references(to chain: String) throws(RuleTableError) -> Int {
         guard chains[chain] != nil else { throw missing(chain) }
         return chains.values.joined().filter { $0.target.jumpedChain == chain }.count
     }
@@ -77,9 +78,9 @@ final class InMemoryRuleTable: RuleTable {
         return order.flatMap { name in chains[name]!.map { $0.saveLine(chain: name) } }
     }
 
-    private func missing(_ chain: String) -> XTablesError { failure("use chain", chain, "No chain/target/match by that name") }
+    private func missing(_ chain: String) -> RuleTableError { failure("use chain", chain, "No chain/target/match by that name") }
 
-    private func failure(_ operation: String, _ chain: String, _ message: String) -> XTablesError {
-        XTablesError(family: family, operation: operation, chain: chain, errno: 2, message: message)
+    private func failure(_ operation: String, _ chain: String, _ message: String) -> RuleTableError {
+        RuleTableError(family: family, operation: operation, chain: chain, errno: 2, message: message)
     }
 }

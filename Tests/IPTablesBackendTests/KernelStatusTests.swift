@@ -3,6 +3,7 @@ import PortmapCore
 import Testing
 
 @testable import IPTablesBackend
+@testable import IPTablesLayout
 
 /// STATUS's answer from the kernel's offer, without root: a module tree in a temporary directory
 /// and the /proc side given as a set of what is there.

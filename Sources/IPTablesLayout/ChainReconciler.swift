@@ -4,14 +4,14 @@ import PortmapCore
 ///
 /// All edits land in the table's in-memory snapshot; the caller commits once. An ADD that finds
 /// everything in place changes nothing, so it does not commit at all.
-enum ChainReconciler {
+package enum ChainReconciler {
     /// Brings the nat table to the plan. Returns whether anything changed.
-    static func apply(_ plan: IPTablesFamilyPlan, to table: some RuleTable) throws(BackendError) -> Bool {
+    package static func apply(_ plan: IPTablesFamilyPlan, to table: some RuleTable) throws(BackendError) -> Bool {
         try apply(plan.chains, requiring: plan.requiredChains, to: table)
     }
 
     /// Brings `table` to hold `chains`, which may jump to the `required` chains it does not create.
-    static func apply(_ chains: [IPTablesChain], requiring required: [String] = [], to table: some RuleTable) throws(BackendError) -> Bool {
+    package static func apply(_ chains: [IPTablesChain], requiring required: [String] = [], to table: some RuleTable) throws(BackendError) -> Bool {
         try require(required, in: table)
         var changed = false
         do {
@@ -28,13 +28,13 @@ enum ChainReconciler {
     }
 
     /// Refuses the config when a chain it names (externalSetMarkChain) is not in `table`.
-    static func require(_ chains: [String], in table: some RuleTable) throws(BackendError) {
+    package static func require(_ chains: [String], in table: some RuleTable) throws(BackendError) {
         for chain in chains where !table.chainExists(chain) {
             throw BackendError(.invalidConfig, "externalSetMarkChain \"\(chain)\" does not exist in the \(label(table)) table")
         }
     }
 
-    private static func applyChain(_ chain: IPTablesChain, to table: some RuleTable) throws(XTablesError) -> Bool {
+    private static func applyChain(_ chain: IPTablesChain, to table: some RuleTable) throws(RuleTableError) -> Bool {
         guard table.chainExists(chain.name) else {
             try table.createChain(chain.name)
             for rule in chain.rules { try table.append(rule, to: chain.name) }
@@ -44,7 +44,7 @@ enum ChainReconciler {
         case .shared:
             // Only rules with a planned rule's target can be one of them (CNI-HOSTPORT-DNAT plans
             // none, and holds every container's jumps).
-            let existing = try table.rules(in: chain.name, targeting: Set(chain.rules.map(\.target.libiptcName))).map(\.rule)
+            let existing = try table.rules(in: chain.name, targeting: Set(chain.rules.map(\.target.targetName))).map(\.rule)
             let missing = chain.rules.filter { !existing.contains($0) }
             for rule in missing { try table.append(rule, to: chain.name) }
             return !missing.isEmpty
@@ -56,7 +56,7 @@ enum ChainReconciler {
         }
     }
 
-    private static func applyEntries(of chain: IPTablesChain, in entryChain: String, to table: some RuleTable) throws(XTablesError) -> Bool {
+    private static func applyEntries(of chain: IPTablesChain, in entryChain: String, to table: some RuleTable) throws(RuleTableError) -> Bool {
         let existing = try table.rules(in: entryChain, targeting: [chain.name])
         switch chain.ownership {
         case .shared:
@@ -81,7 +81,7 @@ enum ChainReconciler {
 
     /// Lists what is missing or different, in the order an operator would fix it; empty when the
     /// table holds the whole plan.
-    static func problems(_ plan: IPTablesFamilyPlan, in table: some RuleTable) throws(BackendError) -> [String] {
+    package static func problems(_ plan: IPTablesFamilyPlan, in table: some RuleTable) throws(BackendError) -> [String] {
         let name = label(table)
         var problems: [String] = []
         for chain in plan.requiredChains where !table.chainExists(chain) {
@@ -96,7 +96,7 @@ enum ChainReconciler {
                 let existing =
                     chain.ownership == .container
                     ? try table.rules(in: chain.name)
-                    : try table.rules(in: chain.name, targeting: Set(chain.rules.map(\.target.libiptcName))).map(\.rule)
+                    : try table.rules(in: chain.name, targeting: Set(chain.rules.map(\.target.targetName))).map(\.rule)
                 for rule in chain.rules where !existing.contains(rule) {
                     problems.append("\(name): rule missing: \(rule.saveLine(chain: chain.name))")
                 }
@@ -120,7 +120,7 @@ enum ChainReconciler {
 
     /// Removes each item's chain and the rules in its entry chain that jump to it. Returns whether
     /// anything changed; chains that are already gone are success.
-    static func remove(_ teardown: IPTablesTeardown, from table: some RuleTable) throws(BackendError) -> Bool {
+    package static func remove(_ teardown: IPTablesTeardown, from table: some RuleTable) throws(BackendError) -> Bool {
         var changed = false
         do {
             for item in teardown.items where table.chainExists(item.chain) {
@@ -143,7 +143,7 @@ enum ChainReconciler {
     /// the jumps to them, as DEL does, except a chain some rule outside `CNI-HOSTPORT-DNAT` still
     /// jumps to (someone else's use of it; deleting it would fail the whole table's commit).
     /// Returns whether anything changed.
-    static func collectGarbage(
+    package static func collectGarbage(
         network: String, keeping containerIDs: Set<String>,
         from table: some RuleTable
     ) throws(BackendError) -> Bool {
@@ -165,11 +165,11 @@ enum ChainReconciler {
     }
 
     /// "iptables nat", "ip6tables raw": how messages name a table.
-    static func label(_ table: some RuleTable) -> String {
+    package static func label(_ table: some RuleTable) -> String {
         label(table.name, family: table.family)
     }
 
-    static func label(_ table: String, family: IPFamily) -> String {
+    package static func label(_ table: String, family: IPFamily) -> String {
         "\(family == .ipv4 ? "iptables" : "ip6tables") \(table)"
     }
 }
