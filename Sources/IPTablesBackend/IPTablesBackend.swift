@@ -1,148 +1,73 @@
 import IPTablesLayout
-import NodeLock
+import IPTablesLegacyStore
 import PortmapCore
+import Snapshots
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
-
-/// The iptables backend: the Go plugin's nat layout (plus the localnet guard in raw), written
-/// through libiptc with one commit per table per verb, under the xtables lock; the two families'
-/// tables are worked on at the same time (`ConcurrentFamilies`). STATUS, which commits nothing
-/// here, is in `IPTablesBackend+Status.swift`.
-public struct IPTablesBackend: PortMapBackend, Sendable {
+/// The iptables backend: the Go plugin's nat layout (plus the localnet guard in raw) in an
+/// `IPTablesStore`. ADD, CHECK and STATUS work in the store chosen for this network namespace;
+/// DEL and GC in every store, so what another binary left in either is found.
+public struct IPTablesBackend: PortMapBackend, TableSnapshotReader, Sendable {
     public static let descriptor = BackendDescriptor(kind: .iptables) { IPTablesBackend(environment: $0) }
 
-    let lockPath: String
-    let lockTimeoutMilliseconds: Int
-    /// `XTABLES_LOCKFILE` moves the lock, as it does for iptables itself.
-    public init(environment: [String: String], lockTimeoutMilliseconds: Int = 5_000) {
-        let configured = environment["XTABLES_LOCKFILE"] ?? ""
-        lockPath = configured.isEmpty ? XTablesLock.defaultPath : configured
-        self.lockTimeoutMilliseconds = lockTimeoutMilliseconds
+    let stores: [any IPTablesStore]
+
+    public init(environment: [String: String]) {
+        stores = [LegacyStore(environment: environment)]
     }
+
+    /// The store ADD, CHECK and STATUS use.
+    var chosen: any IPTablesStore { stores[0] }
 
     public func add(_ request: PortMapRequest) throws(BackendError) -> [String] {
-        let plans = request.containerAddresses.sorted { $0.key < $1.key }.map { _, address in
-            IPTablesPlanner.plan(request.config, containerID: request.containerID, container: address)
-        }
-        guard !plans.isEmpty else { return [] }
-        return try XTablesLock.holding(path: lockPath, timeoutMilliseconds: lockTimeoutMilliseconds) { () throws(BackendError) in
-            // A refusal comes before any family commits: with the chains named in one family only,
-            // the other must not be left half added. Each commit checks again (a writer outside the
-            // lock may remove a chain in between).
-            for plan in plans where !plan.requiredChains.isEmpty {
-                try ChainReconciler.require(plan.requiredChains, in: KernelRuleTable(try open(plan.family, "nat")))
-            }
-            let warnings = try ConcurrentFamilies.run(plans) { plan throws(BackendError) in
-                // The guard first: a DNAT must never be live without it.
-                let raw =
-                    plan.rawChains.isEmpty
-                    ? []
-                    : try transact(plan.family, "raw") { table throws(BackendError) in
-                        try ChainReconciler.apply(plan.rawChains, to: table)
-                    }
-                return try raw + transact(plan.family, "nat") { table throws(BackendError) in try ChainReconciler.apply(plan, to: table) }
-            }
-            return warnings.flatMap { $0 }
-        }
+        try chosen.add(Self.plans(request))
     }
 
-    /// Reads without the lock: libiptc's snapshot is consistent, and CHECK must not queue behind
-    /// writers or fail with "try again" when nothing is wrong.
     public func check(_ request: PortMapRequest) throws(BackendError) {
-        var problems: [String] = []
-        for (family, address) in request.containerAddresses.sorted(by: { $0.key < $1.key }) {
-            let plan = IPTablesPlanner.plan(request.config, containerID: request.containerID, container: address)
-            // The nat table only: the localnet guard is node hardening, not the container's
-            // connectivity, and pods the Go plugin added on this node never had it.
-            guard KernelTables.exists("nat", family: family) else {
-                problems.append("\(ChainReconciler.label("nat", family: family)): the table does not exist")
-                continue
-            }
-            problems += try ChainReconciler.problems(plan, in: KernelRuleTable(try open(family, "nat")))
-        }
+        let problems = try chosen.problems(Self.plans(request))
         guard let first = problems.first else { return }
         throw BackendError(.checkFailed, first, details: problems.joined(separator: "; "))
     }
 
-    /// Removes the container in both families (a DEL may come without prevResult), skipping
-    /// tables that do not exist rather than creating them.
+    /// Removes the container in both families (a DEL may come without prevResult).
     public func delete(_ request: PortMapRequest) throws(BackendError) -> [String] {
         let teardown = IPTablesPlanner.teardown(network: request.config.name, containerID: request.containerID)
-        let families = IPFamily.allCases.filter { KernelTables.exists("nat", family: $0) }
-        guard !families.isEmpty else { return [] }
-        return try XTablesLock.holding(path: lockPath, timeoutMilliseconds: lockTimeoutMilliseconds) { () throws(BackendError) in
-            let warnings = try ConcurrentFamilies.run(families) { family throws(BackendError) in
-                try transact(family, "nat") { table throws(BackendError) in try ChainReconciler.remove(teardown, from: table) }
-            }
-            return warnings.flatMap { $0 }
-        }
+        var warnings: [String] = []
+        for store in stores { warnings += try store.delete(teardown) }
+        return warnings
     }
 
-    /// Removes the containers of `network` not in `validAttachments` from both families' nat
-    /// tables (see `IPTablesPlanner.garbage` for what is recognized as theirs), one commit per
-    /// table under the lock, creating no table. A family that fails does not stop the other; the
-    /// first failure is thrown after both were tried.
     public func gc(network: String, validAttachments: [GCAttachment]) throws(BackendError) -> [String] {
         let keeping = Set(validAttachments.map(\.containerID))
-        let families = IPFamily.allCases.filter { KernelTables.exists("nat", family: $0) }
-        guard !families.isEmpty else { return [] }
-        return try XTablesLock.holding(path: lockPath, timeoutMilliseconds: lockTimeoutMilliseconds) { () throws(BackendError) in
-            let warnings = try ConcurrentFamilies.run(families) { family throws(BackendError) in
-                try transact(family, "nat") { table throws(BackendError) in
-                    try ChainReconciler.collectGarbage(network: network, keeping: keeping, from: table)
-                }
-            }
-            return warnings.flatMap { $0 }
+        var warnings: [String] = []
+        for store in stores { warnings += try store.collectGarbage(network: network, keeping: keeping) }
+        return warnings
+    }
+
+    /// STATUS for a trial container with one TCP and one UDP mapping in each family (the store
+    /// checks those the kernel runs).
+    public func status(_ config: PortMapConfig) throws(BackendError) {
+        var trial = config
+        trial.portMappings = [
+            PortMapping(hostPort: 1, containerPort: 1, protocol: .tcp),
+            PortMapping(hostPort: 1, containerPort: 1, protocol: .udp),
+        ]
+        let plans = IPFamily.allCases.map { family in
+            let address = family == .ipv4 ? IPNetwork("192.0.2.2/24")! : IPNetwork("2001:db8::2/64")!
+            return IPTablesPlanner.plan(trial, containerID: "status-probe", container: address)
+        }
+        try chosen.status(plans)
+    }
+
+    public func tableSnapshots() throws(BackendError) -> [TableSnapshot] {
+        var snapshots: [TableSnapshot] = []
+        for store in stores { snapshots += try store.tableSnapshots() }
+        return snapshots
+    }
+
+    /// The container's plan per family it has an address in, IPv4 first.
+    static func plans(_ request: PortMapRequest) -> [IPTablesFamilyPlan] {
+        request.containerAddresses.sorted { $0.key < $1.key }.map { _, address in
+            IPTablesPlanner.plan(request.config, containerID: request.containerID, container: address)
         }
     }
-
-    /// One read-edit-commit cycle on `table` of `family`, redone while another writer commits in
-    /// between (EAGAIN), for `CommitRetry`'s budget. `edit` returns whether it changed anything;
-    /// nothing changed, no commit. Returns the warnings of a commit that went in but reported a
-    /// failure.
-    func transact(
-        _ family: IPFamily, _ table: String,
-        _ edit: (KernelRuleTable) throws(BackendError) -> Bool
-    ) throws(BackendError) -> [String] {
-        try CommitRetry.run(
-            { () throws(BackendError) -> CommitAttempt<[String]> in
-                let handle = try open(family, table)
-                guard try edit(KernelRuleTable(handle)) else { return .committed([]) }
-                do throws(RuleTableError) {
-                    try handle.commit()
-                    return .committed([])
-                } catch let error where error.isConcurrentModification {
-                    return .lostRace(error.description)
-                } catch {
-                    // libiptc's commit is the table replace, then the restore of the old rules'
-                    // counters, which fails (EINVAL) when another writer replaced the table in between:
-                    // the change is in. Read back: an edit left with nothing to do means it is.
-                    guard try !edit(KernelRuleTable(try open(family, table))) else {
-                        throw BackendError(.kernel, error.description)
-                    }
-                    return .committed([
-                        "\(ChainReconciler.label(table, family: family)): the commit reported \(error.description), but the table holds the change (the rule counters may have restarted from zero)"
-                    ])
-                }
-            },
-            busy: { race, attempts in
-                BackendError(
-                    .busy, "\(race), \(attempts) times in \(CommitRetry.budgetMilliseconds) ms",
-                    details: "a program outside the xtables lock keeps changing the table; retry later")
-            })
-    }
-
-    /// Reads `table` of `family` (libiptc itself redoes a read that overlaps a commit).
-    func open(_ family: IPFamily, _ table: String) throws(BackendError) -> XTablesTable {
-        do {
-            return try XTablesTable(table: table, family: family)
-        } catch {
-            throw BackendError(.kernel, error.description)
-        }
-    }
-
 }

@@ -3,6 +3,9 @@
 public enum RuleStore: String, Sendable, Hashable, CustomStringConvertible {
     /// The legacy x_tables nat tables, as `iptables-legacy-save` lists them.
     case iptablesLegacy = "iptables-legacy"
+    /// The nf_tables tables iptables-nft manages (`ip nat`, `ip6 nat`), as `iptables-nft-save`
+    /// lists them.
+    case iptablesNFT = "iptables-nft"
     /// The nftables backend's own tables.
     case nftables
 

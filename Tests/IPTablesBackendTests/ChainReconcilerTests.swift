@@ -1,8 +1,8 @@
 import PortmapCore
 import Testing
 
-@testable import IPTablesBackend
 @testable import IPTablesLayout
+@testable import IPTablesLegacyStore
 
 /// What ADD, CHECK and DEL change in a table, without root.
 struct ChainReconcilerTests {

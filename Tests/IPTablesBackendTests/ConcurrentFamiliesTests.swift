@@ -1,8 +1,8 @@
 import PortmapCore
 import Testing
 
-@testable import IPTablesBackend
 @testable import IPTablesLayout
+@testable import IPTablesLegacyStore
 
 #if canImport(Glibc)
 import Glibc

@@ -1,8 +1,8 @@
 import PortmapCore
 import Testing
 
-@testable import IPTablesBackend
 @testable import IPTablesLayout
+@testable import IPTablesLegacyStore
 
 /// Golden bytes: each expected entry is assembled from what Debian's iptables-legacy 1.8.9 wrote to
 /// the kernel (read back through libiptc on this machine, while the Go portmap 1.1.1 created its

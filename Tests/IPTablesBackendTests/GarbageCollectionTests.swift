@@ -1,8 +1,8 @@
 import PortmapCore
 import Testing
 
-@testable import IPTablesBackend
 @testable import IPTablesLayout
+@testable import IPTablesLegacyStore
 
 /// What GC removes from a nat table, and everything it must leave alone, without root.
 struct GarbageCollectionTests {

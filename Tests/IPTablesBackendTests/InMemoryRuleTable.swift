@@ -1,7 +1,7 @@
 import PortmapCore
 
-@testable import IPTablesBackend
 @testable import IPTablesLayout
+@testable import IPTablesLegacyStore
 
 /// A nat table in memory, behaving like libiptc where the reconciler relies on it: built-in chains
 /// always exist, a chain must exist before rules go in, a referenced chain cannot be deleted.

@@ -2,8 +2,8 @@ import Foundation
 import PortmapCore
 import Testing
 
-@testable import IPTablesBackend
 @testable import IPTablesLayout
+@testable import IPTablesLegacyStore
 
 /// STATUS's answer from the kernel's offer, without root: a module tree in a temporary directory
 /// and the /proc side given as a set of what is there.
@@ -58,7 +58,7 @@ struct KernelStatusTests {
     @Test func everythingThereOrLoadableIsReady() throws {
         let plan = try Self.plan(.ipv4)
         var reads = 0
-        try IPTablesBackend.checkKernel(
+        try LegacyStore.checkKernel(
             for: plan, isThere: { _ in true },
             modules: {
                 reads += 1
@@ -89,6 +89,6 @@ struct KernelStatusTests {
     }
 
     static func check(_ plan: IPTablesFamilyPlan, isThere: (KernelTables.Need) -> Bool, tree: String) throws {
-        try IPTablesBackend.checkKernel(for: plan, isThere: isThere, modules: { KernelModules(directory: tree) })
+        try LegacyStore.checkKernel(for: plan, isThere: isThere, modules: { KernelModules(directory: tree) })
     }
 }

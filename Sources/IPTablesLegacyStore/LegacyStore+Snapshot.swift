@@ -2,11 +2,11 @@ import IPTablesLayout
 import PortmapCore
 import Snapshots
 
-extension IPTablesBackend: TableSnapshotReader {
+extension LegacyStore {
     /// Each family's legacy nat table as `hostports` analyses it: every chain with its rules
     /// decoded, in the kernel's order. A table that does not exist is reported as such, not opened
     /// (opening it would create it), and nothing is locked or committed: this only reads.
-    public func tableSnapshots() throws(BackendError) -> [TableSnapshot] {
+    package func tableSnapshots() throws(BackendError) -> [TableSnapshot] {
         var snapshots: [TableSnapshot] = []
         for family in KernelTables.families {
             guard KernelTables.exists("nat", family: family) else {

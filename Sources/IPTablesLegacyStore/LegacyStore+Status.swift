@@ -2,36 +2,30 @@ import IPTablesLayout
 import NodeLock
 import PortmapCore
 
-/// CNI STATUS for the iptables backend.
-extension IPTablesBackend {
-    /// STATUS: whether an ADD of `config` could be served now. containerd (≥ 2.0.1) asks every
-    /// few seconds and marks the node's network not ready on a failure, so this takes no lock
-    /// (another writer holding it only delays an ADD), opens no table (libiptc would instantiate
-    /// one) and creates no namespace: it reads /proc and the kernel's module tree.
+/// CNI STATUS for the legacy store.
+extension LegacyStore {
+    /// STATUS: whether an ADD of `plans` could be served now, in the families the kernel runs.
+    /// containerd (≥ 2.0.1) asks every few seconds and marks the node's network not ready on a
+    /// failure, so this takes no lock (another writer holding it only delays an ADD), opens no
+    /// table (libiptc would instantiate one) and creates no namespace: it reads /proc and the
+    /// kernel's module tree.
     ///
-    /// In each family the kernel runs (IPv6 unless it is disabled), the tables an ADD of `config`
-    /// writes (nat, and raw for the IPv4 localnet guard) must exist or have their module built in
-    /// or installed, and each extension the rules use must be registered or installed. Where the
-    /// module tree cannot be read the kernel's offer cannot be told, and STATUS succeeds (see
-    /// `KernelModules`). The xtables lock file must be openable, as an ADD opens it.
+    /// In each planned family, the tables the ADD writes (nat, and raw for the IPv4 localnet
+    /// guard) must exist or have their module built in or installed, and each extension the rules
+    /// use must be registered or installed. Where the module tree cannot be read the kernel's
+    /// offer cannot be told, and STATUS succeeds (see `KernelModules`). The xtables lock file must
+    /// be openable, as an ADD opens it.
     ///
     /// Not checked: `externalSetMarkChain` (another component's chain, which may appear later; the
     /// ADD names it with code 7), SCTP (only an SCTP mapping needs it) and the netlink side
     /// (route_localnet, conntrack), which every kernel with these tables has.
-    public func status(_ config: PortMapConfig) throws(BackendError) {
+    package func status(_ plans: [IPTablesFamilyPlan]) throws(BackendError) {
         try NodeLock.checkOpenable(path: lockPath, name: "xtables lock")
-        var trial = config
-        trial.portMappings = [
-            PortMapping(hostPort: 1, containerPort: 1, protocol: .tcp),
-            PortMapping(hostPort: 1, containerPort: 1, protocol: .udp),
-        ]
         var modules: KernelModules?
-        for family in KernelTables.families {
-            let address = family == .ipv4 ? IPNetwork("192.0.2.2/24")! : IPNetwork("2001:db8::2/64")!
-            let offer = KernelTables.Offer(family)
+        for plan in plans where KernelTables.families.contains(plan.family) {
+            let offer = KernelTables.Offer(plan.family)
             try Self.checkKernel(
-                for: IPTablesPlanner.plan(trial, containerID: "status-probe", container: address),
-                isThere: offer.has,
+                for: plan, isThere: offer.has,
                 modules: {
                     if modules == nil { modules = KernelModules() }
                     return modules!
