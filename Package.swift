@@ -25,8 +25,10 @@ import PackageDescription
 /// - `HostScan`: what only `hostports` reads: the node's listening sockets with their owners
 ///   (/proc), addresses and routes, `route_localnet` and bridge ports (/proc/sys, /sys), and the
 ///   walk over the node's other network namespaces.
+/// - `Nftnl`: the one Swift caller of libnftnl: nf_tables objects and expressions as Swift values,
+///   laid out as messages and read back from replies; both nf_tables layouts are written in it.
 /// - `NFTablesBackend`: the nftables layout (one table per family, elements per container) as one
-///   nf_tables batch per verb, built and read with libnftnl, sent through `Netlink`.
+///   nf_tables batch per verb, built and read with `Nftnl`, sent through `Netlink`.
 /// - `Snapshots`: pure Swift value types of what a read of the node finds (the nat tables, the
 ///   nftables tables, listening sockets, routes, bridge ports, and the `NodeSnapshot` holding them):
 ///   the kernel modules fill them in, `Diagnostics` analyses them, and the plugin never links the
@@ -79,7 +81,8 @@ let package = Package(
         .target(name: "IPTablesLayout", dependencies: ["PortmapCore", "Snapshots"]),
         .target(name: "IPTablesLegacyStore", dependencies: ["CIPTables", "IPTablesLayout", "NodeLock", "OwnThread", "PortmapCore", "Snapshots"]),
         .target(name: "IPTablesBackend", dependencies: ["IPTablesLayout", "IPTablesLegacyStore", "PortmapCore", "Snapshots"]),
-        .target(name: "NFTablesBackend", dependencies: ["CNftnl", "Netlink", "NodeLock", "PortmapCore", "Snapshots"]),
+        .target(name: "Nftnl", dependencies: ["CNftnl", "PortmapCore"]),
+        .target(name: "NFTablesBackend", dependencies: ["Netlink", "Nftnl", "NodeLock", "PortmapCore", "Snapshots"]),
         .target(name: "PortmapFakeBackend", dependencies: ["PortmapCore"]),
         .target(name: "PluginMain", dependencies: ["PortmapCore"]),
         .executableTarget(name: "portmap", dependencies: ["PortmapCore", "IPTablesBackend", "NFTablesBackend", "Netlink", "PluginMain"]),
@@ -93,7 +96,8 @@ let package = Package(
         .testTarget(name: "PortmapCoreTests", dependencies: ["PortmapCore"]),
         .testTarget(name: "IPTablesBackendTests", dependencies: ["IPTablesLayout", "IPTablesLegacyStore", "PortmapCore"]),
         .testTarget(name: "NetlinkTests", dependencies: ["HostScan", "Netlink", "OwnThread", "PortmapCore", "Snapshots", "TestSubprocess"]),
-        .testTarget(name: "NFTablesBackendTests", dependencies: ["HostScan", "NFTablesBackend", "Netlink", "PortmapCore", "Snapshots", "TestSubprocess"]),
+        .testTarget(
+            name: "NFTablesBackendTests", dependencies: ["HostScan", "NFTablesBackend", "Netlink", "Nftnl", "PortmapCore", "Snapshots", "TestSubprocess"]),
         .testTarget(name: "DiagnosticsTests", dependencies: ["Diagnostics", "PortmapCore", "Snapshots"]),
         .target(name: "TestSubprocess", path: "Tests/TestSubprocess"),
         .testTarget(name: "PortmapBinaryTests", dependencies: ["portmap", "portmap-fake", "TestSubprocess"]),

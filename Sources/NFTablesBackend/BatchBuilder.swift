@@ -1,4 +1,5 @@
 import Netlink
+import Nftnl
 import PortmapCore
 
 /// One verb's batch being put together: the messages in the order the kernel applies them, each
@@ -18,19 +19,19 @@ struct BatchBuilder {
     mutating func createTable(_ family: IPFamily) {
         let layout = TableLayout(family)
         let table = NFTablesLayout.tableName(family)
-        append(NftnlMessages.addTable(family), "add table \(table)")
+        append(TableMessages.addTable(family), "add table \(table)")
         for chain in layout.chains {
-            append(NftnlMessages.addChain(chain, family: family), "add chain \(table) \(chain.name)")
+            append(TableMessages.addChain(chain, family: family), "add chain \(table) \(chain.name)")
         }
         var ids: [NFTablesElement.Set: UInt32] = [:]
         for definition in layout.sets {
-            ids[definition.set] = nextSetID
-            append(NftnlMessages.addSet(definition, family: family, id: nextSetID), "add set \(table) \(definition.set.rawValue)")
+            ids[NFTablesElement.Set(rawValue: definition.name)!] = nextSetID
+            append(TableMessages.addSet(definition, family: family, id: nextSetID), "add set \(table) \(definition.name)")
             nextSetID += 1
         }
         createdSets[family] = ids
         for rule in layout.rules {
-            append(NftnlMessages.addRule(rule, family: family, setIDs: ids), "add rule \(table) \(rule.chain)")
+            append(TableMessages.addRule(rule, family: family, setIDs: ids), "add rule \(table) \(rule.chain)")
         }
     }
 
@@ -38,11 +39,11 @@ struct BatchBuilder {
     /// command), so a refusal names its element.
     mutating func apply(_ changes: ElementChanges, family: IPFamily) {
         for element in changes.deletions {
-            append(NftnlMessages.deleteElement(element, family: family), "delete element \(TableCheck.describe(element, in: family))")
+            append(TableMessages.deleteElement(element, family: family), "delete element \(TableCheck.describe(element, in: family))")
         }
         for element in changes.additions {
             append(
-                NftnlMessages.addElement(element, family: family, setID: createdSets[family]?[element.set]),
+                TableMessages.addElement(element, family: family, setID: createdSets[family]?[element.set]),
                 "add element \(TableCheck.describe(element, in: family))")
         }
     }

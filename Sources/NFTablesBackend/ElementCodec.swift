@@ -1,16 +1,9 @@
+import Nftnl
 import PortmapCore
 
 /// An element's key, end of range and value as the kernel stores them: the fields of a
 /// concatenation one after the other, each padded to 4 bytes (a register slot); addresses and
 /// ports in network order, the protocol a single byte.
-struct ElementBytes: Sendable, Equatable {
-    var key: [UInt8]
-    /// The last key of an interval set's range (`masq_pairs`); nil elsewhere.
-    var keyEnd: [UInt8]?
-    /// A map's value; nil for a set.
-    var data: [UInt8]?
-}
-
 /// Plan elements to kernel bytes and back. Pure; the sets' types are `TableLayout`'s.
 enum ElementCodec {
     static func encode(_ element: NFTablesElement) -> ElementBytes {

@@ -1,4 +1,5 @@
 import Netlink
+import Nftnl
 import PortmapCore
 import Snapshots
 
@@ -17,8 +18,8 @@ struct TableReader {
     /// The ruleset generation, which a batch names so that the kernel refuses it once another
     /// batch has committed after this read.
     func generation() throws(BackendError) -> UInt32 {
-        let replies = try query(NftnlMessages.getGeneration(), "read the nftables ruleset generation")
-        guard let generation = replies.first.flatMap(NftnlReplies.generation) else {
+        let replies = try query(TableMessages.getGeneration(), "read the nftables ruleset generation")
+        guard let generation = replies.first.flatMap(NftReplies.generation) else {
             throw BackendError(.kernel, "nftables: the ruleset generation reply could not be read")
         }
         return generation
@@ -27,7 +28,7 @@ struct TableReader {
     /// Whether `family` has the plugin's table (asked by name, so nothing else is listed).
     func tableExists(_ family: IPFamily) throws(BackendError) -> Bool {
         do {
-            return !(try socket.query(NftnlMessages.getTable(family), operation: "look up table \(NFTablesLayout.tableName(family))")).isEmpty
+            return !(try socket.query(TableMessages.getTable(family), operation: "look up table \(NFTablesLayout.tableName(family))")).isEmpty
         } catch let error where error.errno == .noSuchFileOrDirectory {
             return false
         } catch {
@@ -40,9 +41,9 @@ struct TableReader {
     func contents(_ family: IPFamily) throws(BackendError) -> TableContents {
         guard try tableExists(family) else { return TableContents(snapshot: NFTablesSnapshot(family: family, exists: false), sets: []) }
         let table = NFTablesLayout.tableName(family)
-        let chains = try query(NftnlMessages.dumpChains(family), "list the chains of \(table)")
-            .compactMap(NftnlReplies.chain).filter { $0.table == NFTablesLayout.table }.map(\.name)
-        let names = Set(try query(NftnlMessages.dumpSets(family), "list the sets of \(table)").compactMap(NftnlReplies.setName))
+        let chains = try query(TableMessages.dumpChains(family), "list the chains of \(table)")
+            .compactMap(NftReplies.chain).filter { $0.table == NFTablesLayout.table }.map(\.name)
+        let names = Set(try query(TableMessages.dumpSets(family), "list the sets of \(table)").compactMap(NftReplies.setName))
         let sets = NFTablesElement.Set.allCases.filter { names.contains($0.rawValue) }
         let snapshot = NFTablesSnapshot(family: family, exists: true, chains: chains, elements: try elements(family, in: sets))
         return TableContents(snapshot: snapshot, sets: sets)
@@ -57,8 +58,8 @@ struct TableReader {
         var elements: [NFTablesElement] = []
         for set in sets {
             let name = "\(NFTablesLayout.tableName(family)) \(set.rawValue)"
-            for message in try query(NftnlMessages.dumpElements(family, set), "list the elements of set \(name)") {
-                for (bytes, comment) in NftnlReplies.elements(message, keeping: { owners($0 ?? "") }) {
+            for message in try query(TableMessages.dumpElements(family, set), "list the elements of set \(name)") {
+                for (bytes, comment) in NftReplies.elements(message, keeping: { owners($0 ?? "") }) {
                     elements.append(try decode(bytes, comment: comment, set: set, family: family))
                 }
             }
@@ -69,7 +70,7 @@ struct TableReader {
     /// For each of `planned`'s elements, what its family's table (which must exist) holds under
     /// its key, nil for nothing (ENOENT): one GETSETELEM per element, all sent together, so the
     /// cost does not grow with what else the sets hold. In `masq_pairs` the answer may be another
-    /// range than the one planned (`NftnlMessages.getElement`). nil when the kernel refuses a
+    /// range than the one planned (`TableMessages.getElement`). nil when the kernel refuses a
     /// lookup otherwise: a set of another type than the plugin's refuses its keys (EINVAL), and
     /// only reading the set says what it holds.
     func lookUp(_ planned: [IPFamily: [NFTablesElement]]) throws(BackendError) -> [IPFamily: [NFTablesElement?]]? {
@@ -77,7 +78,7 @@ struct TableReader {
         let answers: [Result<[[UInt8]], HostNetworkError>]
         do {
             answers = try socket.lookUp(
-                requests.map { NftnlMessages.getElement($1, family: $0) },
+                requests.map { TableMessages.getElement($1, family: $0) },
                 operation: "look up the elements to add")
         } catch {
             throw BackendError(.kernel, "nftables: \(error)")
@@ -86,7 +87,7 @@ struct TableReader {
         for ((family, element), answer) in zip(requests, answers) {
             switch answer {
             case .success(let messages):
-                let read = messages.flatMap(NftnlReplies.elements).first
+                let read = messages.flatMap(NftReplies.elements).first
                 found[family]!.append(
                     try read.map { read throws(BackendError) in
                         try decode(read.bytes, comment: read.comment, set: element.set, family: family)

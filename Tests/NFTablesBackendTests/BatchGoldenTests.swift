@@ -85,12 +85,12 @@ struct BatchGoldenTests {
     /// GETGEN and a set's element dump are nft's requests; the table is asked for without an ACK
     /// (its reply ends the exchange), chains are dumped for one family (nft dumps them all).
     @Test func requestsAreNfts() {
-        #expect(Self.comparable(NftnlMessages.getGeneration(), sorted: false) == Self.comparable(NftSent.getGeneration, sorted: false))
+        #expect(Self.comparable(TableMessages.getGeneration(), sorted: false) == Self.comparable(NftSent.getGeneration, sorted: false))
         #expect(
-            Self.comparable(NftnlMessages.dumpElements(.ipv4, .hostIPDNAT), sorted: false)
+            Self.comparable(TableMessages.dumpElements(.ipv4, .hostIPDNAT), sorted: false)
                 == Self.comparable(NftSent.dumpHostIPDNAT, sorted: false))
         #expect(
-            NftnlMessages.getTable(.ipv6)
+            TableMessages.getTable(.ipv6)
                 == hex(
                     "28000000 010a 0100 00000000 00000000",  // 40 bytes, NFT_MSG_GETTABLE, NLM_F_REQUEST, seq 0, port 0
                     "0a 00 0000",  // nfgenmsg: NFPROTO_IPV6, NFNETLINK_V0, res_id 0

@@ -1,3 +1,4 @@
+import Nftnl
 import PortmapCore
 import Testing
 
@@ -76,15 +77,15 @@ struct DumpParsingTests {
         #expect(Set(try read { $0 == Self.owner }) == Set(planned))
         #expect(try read { $0 != Self.owner }.isEmpty)
         let masquerade = NetlinkBytes.split(Recorded.ipv4Reading[10])[0]
-        #expect(NftnlReplies.elements(masquerade, keeping: { $0 == Self.owner }).count == 2)
-        #expect(NftnlReplies.elements(masquerade, keeping: { $0 == "other-net/ctr" }).isEmpty)
+        #expect(NftReplies.elements(masquerade, keeping: { $0 == Self.owner }).count == 2)
+        #expect(NftReplies.elements(masquerade, keeping: { $0 == "other-net/ctr" }).isEmpty)
     }
 
     /// What libnftnl makes of a recorded masq_pairs dump: the range's first and last key, the
     /// owner from the comment TLV.
     @Test func masqueradePairsAreRanges() throws {
         let message = NetlinkBytes.split(Recorded.ipv4Reading[10])[0]
-        let elements = NftnlReplies.elements(message)
+        let elements = NftReplies.elements(message)
         #expect(
             elements.map(\.bytes) == [
                 ElementBytes(key: hex("0a590000 0a590005"), keyEnd: hex("0a5900ff 0a590005")),
@@ -92,15 +93,15 @@ struct DumpParsingTests {
             ])
         #expect(elements.map(\.comment) == [Self.owner, Self.owner])
         // The dump's trailing message holds no element.
-        #expect(NftnlReplies.elements(NetlinkBytes.split(Recorded.ipv4Reading[11])[0]).isEmpty)
+        #expect(NftReplies.elements(NetlinkBytes.split(Recorded.ipv4Reading[11])[0]).isEmpty)
     }
 
     @Test func generationAndNamesComeFromTheirMessages() {
-        #expect(NftnlReplies.generation(Recorded.ipv4Reading[0]) == 3)
-        let chains = NetlinkBytes.split(Recorded.ipv4Reading[2]).compactMap(NftnlReplies.chain)
+        #expect(NftReplies.generation(Recorded.ipv4Reading[0]) == 3)
+        let chains = NetlinkBytes.split(Recorded.ipv4Reading[2]).compactMap(NftReplies.chain)
         #expect(chains.map(\.table) == Array(repeating: NFTablesLayout.table, count: 5))
-        #expect(NetlinkBytes.split(Recorded.ipv4Reading[4]).compactMap(NftnlReplies.setName) == ["hostip_dnat", "hostport_dnat", "masq_pairs"])
-        #expect(NftnlReplies.generation(Array(Recorded.ipv4Reading[0].prefix(12))) == nil)
+        #expect(NetlinkBytes.split(Recorded.ipv4Reading[4]).compactMap(NftReplies.setName) == ["hostip_dnat", "hostport_dnat", "masq_pairs"])
+        #expect(NftReplies.generation(Array(Recorded.ipv4Reading[0].prefix(12))) == nil)
     }
 }
 

@@ -1,3 +1,4 @@
+import Nftnl
 import PortmapCore
 
 @testable import NFTablesBackend
@@ -77,7 +78,7 @@ final class FakeKernel: NetfilterTransport, @unchecked Sendable {
             queue.append(
                 family.flatMap { tables[$0] } == nil
                     ? Control.error(ENOENT, sequence: sequence)
-                    : NetlinkBytes.renumbered(NftnlMessages.addTable(family!), sequence: sequence))
+                    : NetlinkBytes.renumbered(TableMessages.addTable(family!), sequence: sequence))
         case 13:  // GETSETELEM
             guard let family, let elements = tables[family], let set = request.string(2).flatMap(NFTablesElement.Set.init) else {
                 queue.append(Control.error(ENOENT, sequence: sequence))
@@ -86,13 +87,13 @@ final class FakeKernel: NetfilterTransport, @unchecked Sendable {
             guard request.flags & 0x300 != 0 else {
                 return lookUp(message, in: elements.filter { $0.set == set }, family: family, sequence: sequence)
             }
-            dump(elements.filter { $0.set == set }.map { NftnlMessages.addElement($0, family: family, setID: nil) }, sequence: sequence)
+            dump(elements.filter { $0.set == set }.map { TableMessages.addElement($0, family: family, setID: nil) }, sequence: sequence)
         case 4:  // GETCHAIN
             let families = IPFamily.allCases.filter { tables[$0] != nil && (family == nil || family == $0) }
-            dump(families.flatMap { family in TableLayout(family).chains.map { NftnlMessages.addChain($0, family: family) } }, sequence: sequence)
+            dump(families.flatMap { family in TableLayout(family).chains.map { TableMessages.addChain($0, family: family) } }, sequence: sequence)
         case 10:  // GETSET
             guard let family, tables[family] != nil else { return dump([], sequence: sequence) }
-            dump(TableLayout(family).sets.enumerated().map { NftnlMessages.addSet($1, family: family, id: UInt32($0 + 1)) }, sequence: sequence)
+            dump(TableLayout(family).sets.enumerated().map { TableMessages.addSet($1, family: family, id: UInt32($0 + 1)) }, sequence: sequence)
         default:
             queue.append(Control.error(EOPNOTSUPP, sequence: sequence))
         }
@@ -111,12 +112,12 @@ final class FakeKernel: NetfilterTransport, @unchecked Sendable {
     /// element holding the key (in masq_pairs, the range holding the key's first address), then
     /// the ACK when asked for; or ENOENT.
     private func lookUp(_ message: [UInt8], in elements: [NFTablesElement], family: IPFamily, sequence: UInt32) {
-        guard let key = NftnlReplies.elements(message).first?.bytes.key,
+        guard let key = NftReplies.elements(message).first?.bytes.key,
             let held = elements.first(where: { Self.holds($0, key) })
         else {
             return queue.append(Control.error(ENOENT, sequence: sequence))
         }
-        queue.append(NetlinkBytes.renumbered(NftnlMessages.addElement(held, family: family, setID: nil), sequence: sequence, flags: 0))
+        queue.append(NetlinkBytes.renumbered(TableMessages.addElement(held, family: family, setID: nil), sequence: sequence, flags: 0))
         if NetlinkBytes(message).flags & 4 != 0 { queue.append(Control.error(0, sequence: sequence)) }
     }
 
@@ -172,7 +173,7 @@ final class FakeKernel: NetfilterTransport, @unchecked Sendable {
             tables[family] = tables[family] ?? []
         case 12, 14:  // NEWSETELEM, DELSETELEM
             guard let set = parsed.string(2).flatMap(NFTablesElement.Set.init) else { return }
-            for (bytes, comment) in NftnlReplies.elements(message) {
+            for (bytes, comment) in NftReplies.elements(message) {
                 tables[family]!.removeAll { $0.set == set && ElementCodec.encode($0).key == bytes.key }
                 if parsed.type & 0xFF == 12, let element = ElementCodec.decode(bytes, set: set, family: family, owner: comment ?? "") {
                     tables[family]!.append(element)

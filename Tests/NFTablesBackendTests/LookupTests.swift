@@ -31,7 +31,7 @@ struct LookupTests {
         ]
         for (element, nft) in pairs {
             #expect(
-                BatchGoldenTests.comparable(NftnlMessages.getElement(element, family: .ipv4), sorted: false)
+                BatchGoldenTests.comparable(TableMessages.getElement(element, family: .ipv4), sorted: false)
                     == BatchGoldenTests.comparable(nft, sorted: false))
         }
     }

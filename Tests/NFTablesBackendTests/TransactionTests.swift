@@ -1,3 +1,4 @@
+import Nftnl
 import PortmapCore
 import Testing
 
@@ -157,7 +158,7 @@ struct TransactionTests {
         #expect(NetlinkBytes(body.first!).type == 0x0A0C && NetlinkBytes(body.first!).family == 2)
         #expect(body.contains { NetlinkBytes($0).type == 0x0A00 && NetlinkBytes($0).family == 10 })
         #expect(!body.contains { NetlinkBytes($0).type == 0x0A00 && NetlinkBytes($0).family == 2 })
-        let ports = body.filter { NetlinkBytes($0).string(2) == "hostport_dnat" }.flatMap(NftnlReplies.elements).map { $0.bytes.key[4...5] }
+        let ports = body.filter { NetlinkBytes($0).string(2) == "hostport_dnat" }.flatMap(NftReplies.elements).map { $0.bytes.key[4...5] }
         #expect(ports.count == 4)
         #expect(ports.allSatisfy { $0.elementsEqual([0, 3]) })
     }
