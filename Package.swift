@@ -17,8 +17,11 @@ import PackageDescription
 ///   caller of `CNetNamespace`: a thread of its own in another network namespace.
 /// - `IPTablesLayout`: pure Swift: how the Go plugin's layout is edited in any store (the
 ///   reconciler over the `RuleTable` protocol) and the xtables extension structs both stores carry.
-/// - `IPTablesBackend`: turns a plan into one libiptc commit per table, reads rules back for CHECK;
-///   STATUS reads /proc and the kernel's module tree.
+/// - `IPTablesLegacyStore`: the layout in the legacy x_tables: one libiptc commit per table, CHECK's
+///   read-back; STATUS reads /proc and the kernel's module tree.
+/// - `IPTablesNFTStore`: the same layout in the nf_tables tables iptables-nft manages, each rule in
+///   iptables-nft 1.8.9's expressions, one batch per verb over `Nftnl` and `Netlink`.
+/// - `IPTablesBackend`: the `iptables` backend: plans a container, runs each verb in its stores.
 /// - `Netlink`: the conntrack flush and the route lookup behind `route_localnet`, over libmnl; and
 ///   `NetfilterSocket`, which sends nf_tables requests and batches others build; the sock_diag,
 ///   address and route dumps `HostScan` reads the node with.
@@ -80,7 +83,8 @@ let package = Package(
         .target(name: "OwnThread", dependencies: ["CNetNamespace"]),
         .target(name: "IPTablesLayout", dependencies: ["PortmapCore", "Snapshots"]),
         .target(name: "IPTablesLegacyStore", dependencies: ["CIPTables", "IPTablesLayout", "NodeLock", "OwnThread", "PortmapCore", "Snapshots"]),
-        .target(name: "IPTablesBackend", dependencies: ["IPTablesLayout", "IPTablesLegacyStore", "PortmapCore", "Snapshots"]),
+        .target(name: "IPTablesNFTStore", dependencies: ["IPTablesLayout", "Netlink", "Nftnl", "NodeLock", "PortmapCore", "Snapshots"]),
+        .target(name: "IPTablesBackend", dependencies: ["IPTablesLayout", "IPTablesLegacyStore", "IPTablesNFTStore", "PortmapCore", "Snapshots"]),
         .target(name: "Nftnl", dependencies: ["CNftnl", "PortmapCore"]),
         .target(name: "NFTablesBackend", dependencies: ["Netlink", "Nftnl", "NodeLock", "PortmapCore", "Snapshots"]),
         .target(name: "PortmapFakeBackend", dependencies: ["PortmapCore"]),
@@ -95,6 +99,9 @@ let package = Package(
         .executableTarget(name: "portmap-fake", dependencies: ["PortmapCore", "PortmapFakeBackend", "PluginMain"]),
         .testTarget(name: "PortmapCoreTests", dependencies: ["PortmapCore"]),
         .testTarget(name: "IPTablesBackendTests", dependencies: ["IPTablesLayout", "IPTablesLegacyStore", "PortmapCore"]),
+        .testTarget(
+            name: "IPTablesNFTStoreTests", dependencies: ["IPTablesLayout", "IPTablesNFTStore", "Nftnl", "PortmapCore", "TestSubprocess"],
+            exclude: ["Fixtures"]),
         .testTarget(name: "NetlinkTests", dependencies: ["HostScan", "Netlink", "OwnThread", "PortmapCore", "Snapshots", "TestSubprocess"]),
         .testTarget(
             name: "NFTablesBackendTests", dependencies: ["HostScan", "NFTablesBackend", "Netlink", "Nftnl", "PortmapCore", "Snapshots", "TestSubprocess"]),

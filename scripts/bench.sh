@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Measures our portmap against Debian's Go portmap (v1.1.1, run with the legacy iptables so both
 # write the same nat tables) side by side, as root:
-#   scripts/bench.sh [--backend iptables|nftables] [--levels 0,100,1000] [--pods 20] [--rss-pods 5]
+#   scripts/bench.sh [--backend iptables|iptables-nft|nftables] [--levels 0,100,1000] [--pods 20] [--rss-pods 5]
 #                    [--kube-proxy-rules 0] [--quick] [--markdown]
 #
 # For each level L (pods already on the node) two identical node network namespaces are made
@@ -24,6 +24,10 @@
 # the preload, a failing ADD or DEL (either plugin), our CHECK or STATUS failing, tables not back to the
 # preload after the DELs (leftovers), or ours writing another layout than expected.
 #
+# --backend iptables-nft measures ours with "iptablesStore": "nft" against the Go plugin run with
+# iptables-nft, both twins preloaded through iptables-nft-restore as above, with issue 15's targets:
+# ADD and DEL <= 0.05x Go's, ADD with L pods <= 1.5x ours on an empty node, STATUS <= 2 ms.
+#
 # --backend nftables measures ours with "backend": "nftables" against the Go plugin run with
 # iptables-nft (Debian's default iptables), the same way. The Go twin gets the same nat preload
 # through iptables-nft-restore / ip6tables-nft-restore, ours the same pods as elements of its
@@ -36,7 +40,7 @@
 # empty node; the DEL and CHECK ratios are printed without a target.
 #
 # Options (or environment):
-#   --backend B             iptables (default) or nftables, as above (PMBENCH_BACKEND)
+#   --backend B             iptables (default), iptables-nft or nftables, as above (PMBENCH_BACKEND)
 #   --levels L1,L2,...      pods preloaded per level (PMBENCH_LEVELS, default 0,100,1000; each <= 20000)
 #   --pods M                pods timed per level (PMBENCH_PODS, default 20)
 #   --rss-pods R            pods per level run under GNU time for the peak RSS (PMBENCH_RSS_PODS, default 5)
@@ -79,7 +83,7 @@ while [ $# -gt 0 ]; do
         *) log "unknown argument '$1'"; usage ;;
     esac
 done
-[[ $backend = iptables || $backend = nftables ]] || { log "--backend must be iptables or nftables, got '$backend'"; exit 2; }
+[[ $backend =~ ^(iptables|iptables-nft|nftables)$ ]] || { log "--backend must be iptables, iptables-nft or nftables, got '$backend'"; exit 2; }
 [[ $levels =~ ^[0-9]+(,[0-9]+)*$ ]] || { log "--levels must be a comma-separated list of numbers, got '$levels'"; exit 2; }
 [[ $pods =~ ^[0-9]+$ && $pods -ge 1 && $pods -le 1000 ]] || { log "--pods must be 1..1000, got '$pods'"; exit 2; }
 [[ $rss_pods =~ ^[0-9]+$ && $rss_pods -le 1000 ]] || { log "--rss-pods must be 0..1000, got '$rss_pods'"; exit 2; }
@@ -118,6 +122,9 @@ fi
 if [ "$backend" = nftables ]; then
     variant=nft
     tools=(/usr/sbin/nft)
+elif [ "$backend" = iptables-nft ]; then
+    variant=nft
+    tools=()
 else
     variant=legacy
     tools=()
@@ -173,7 +180,10 @@ for level in "${level_list[@]}"; do
 done
 
 log "levels $levels pods (+ $kube_rules kube-proxy rules), $pods timed + $rss_pods RSS pods per level; ours $our_plugin, go $go_plugin"
-[ "$backend" = iptables ] || log "backend $backend: ours with \"backend\": \"nftables\", go with iptables-nft"
+case $backend in
+    nftables) log "backend nftables: ours with \"backend\": \"nftables\", go with iptables-nft" ;;
+    iptables-nft) log "store iptables-nft: ours with \"iptablesStore\": \"nft\", go with iptables-nft" ;;
+esac
 status=0
 /usr/bin/python3 scripts/bench.py run --ours "$our_plugin" --go "$go_plugin" --backend "$backend" --levels "$levels" --pods "$pods" \
     --rss-pods "$rss_pods" --kube-proxy-rules "$kube_rules" --path-dir "$workdir/bin" --lockfile "$lockfile" \

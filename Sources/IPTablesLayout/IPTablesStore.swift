@@ -29,6 +29,10 @@ package protocol IPTablesStore: Sendable {
     /// without creating anything.
     func status(_ plans: [IPTablesFamilyPlan]) throws(BackendError)
 
+    /// Whether the kernel offers the store at all, found out cheaply: a DEL or GC that fails in a
+    /// store that is not usable had nothing to remove there.
+    func isUsable() -> Bool
+
     /// What the store holds now, for choosing one (`StoreCensus`); read without a lock and
     /// without creating anything.
     func census() -> StoreCensus

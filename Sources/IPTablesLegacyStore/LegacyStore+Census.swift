@@ -2,15 +2,19 @@ import IPTablesLayout
 import PortmapCore
 
 extension LegacyStore {
+    /// Whether the kernel has legacy x_tables loaded or built in, or installed as a module; where
+    /// that cannot be told, not.
+    package func isUsable() -> Bool {
+        KernelTables.Offer(.ipv4).hasXTables || KernelModules().availability(ofAny: ["ip_tables"]) == .available
+    }
+
     /// What the legacy tables hold: chain names of each family's nat and mangle table, read only
-    /// where /proc lists the table (opening a missing one would create it). The store is usable
-    /// when the kernel has x_tables loaded or built in, or installed as a module; where that
-    /// cannot be told it counts as not usable, so a node in doubt gets iptables-nft, the default
-    /// of every current distribution.
+    /// where /proc lists the table (opening a missing one would create it). A store whose
+    /// usability cannot be told counts as not usable, so a node in doubt gets iptables-nft, the
+    /// default of every current distribution.
     package func census() -> StoreCensus {
-        let loaded = KernelTables.Offer(.ipv4).hasXTables
-        var census = StoreCensus(usable: loaded || KernelModules().availability(ofAny: ["ip_tables"]) == .available)
-        guard loaded else { return census }
+        var census = StoreCensus(usable: isUsable())
+        guard KernelTables.Offer(.ipv4).hasXTables else { return census }
         for family in KernelTables.families {
             for table in ["nat", "mangle"] where KernelTables.exists(table, family: family) {
                 guard let names = try? XTablesTable(table: table, family: family).chainNames() else { continue }

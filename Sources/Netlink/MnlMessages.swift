@@ -90,6 +90,23 @@ extension DatagramWalk {
     }
 }
 
+extension DatagramWalk {
+    /// Whether `datagram` holds the end of the dump numbered `sequence`: its NLMSG_DONE, or an
+    /// NLMSG_ERROR that ends it.
+    static func endsDump(_ datagram: [UInt8], sequence: UInt32) -> Bool {
+        var offset = 0
+        while offset + 16 <= datagram.count {
+            let length = Int(datagram[offset]) | Int(datagram[offset + 1]) << 8 | Int(datagram[offset + 2]) << 16 | Int(datagram[offset + 3]) << 24
+            let type = UInt16(datagram[offset + 4]) | UInt16(datagram[offset + 5]) << 8
+            let number = (8..<12).reduce(UInt32(0)) { $0 | UInt32(datagram[offset + $1]) << (8 * UInt32($1 - 8)) }
+            if number == sequence && (type == UInt16(NLMSG_DONE) || type == UInt16(NLMSG_ERROR)) { return true }
+            guard length >= 16 else { return true }
+            offset += (length + 3) & ~3
+        }
+        return false
+    }
+}
+
 extension ReplyMessage {
     /// The attributes after the `headerSize`-byte family header, split by `mnl_attr_parse`.
     func attributes(afterHeader headerSize: Int) -> [ReplyAttribute] {

@@ -1,3 +1,5 @@
+import PortmapCore
+
 /// Where requests go and replies come from: a netlink socket, or in tests a recording that replays
 /// canned replies. Bytes only, so the same message code runs against both.
 protocol NetlinkTransport: AnyObject {
@@ -24,14 +26,23 @@ extension NetlinkTransport {
     }
 
     /// The data messages answering the request numbered `sequence`, already sent.
+    ///
+    /// A dump the kernel marks interrupted (NLM_F_DUMP_INTR: the objects changed while it ran,
+    /// as nf_tables does when a batch commits) fails with EINTR, after its remaining datagrams are
+    /// read to its NLMSG_DONE, so that the next request on this transport sees its own replies.
     func reply(to sequence: UInt32, operation: String) throws(NetlinkError) -> [ReplyMessage] {
         var messages: [ReplyMessage] = []
         while true {
-            let walk = DatagramWalk(try receive(), sequence: sequence, portID: portID)
+            let datagram = try receive()
+            let walk = DatagramWalk(datagram, sequence: sequence, portID: portID)
             messages += walk.messages
             switch walk.outcome {
             case .more: continue
             case .finished: return messages
+            case .failed(let code) where code == Errno.interruptedSystemCall.rawValue:
+                var last = datagram
+                while !DatagramWalk.endsDump(last, sequence: sequence) { last = try receive() }
+                throw NetlinkError(operation: operation, errno: code)
             case .failed(let code): throw NetlinkError(operation: operation, errno: code)
             }
         }

@@ -51,20 +51,15 @@ package enum NftMessages {
 
     /// NFT_MSG_GETCHAIN of one chain: answered by the chain (with its use count), or ENOENT.
     package static func getChain(table: String, name: String, family: IPFamily) -> [UInt8] {
-        message(NFT_MSG_GETCHAIN, family: family, flags: .acknowledge) { header in
+        message(NFT_MSG_GETCHAIN, family: family, flags: []) { header in
             withChain(NftChain(table: table, name: name)) { nftnl_chain_nlmsg_build_payload(header, $0) }
         }
     }
 
-    /// NFT_MSG_GETCHAIN dump of `family`: every table's chains, or `table`'s only.
-    package static func dumpChains(_ family: IPFamily, table: String? = nil) -> [UInt8] {
-        message(NFT_MSG_GETCHAIN, family: family, flags: .dump) { header in
-            guard let table else { return }
-            let object = nftnl_chain_alloc()!
-            defer { nftnl_chain_free(object) }
-            nftnl_chain_set_str(object, UInt16(NFTNL_CHAIN_TABLE.rawValue), table)
-            nftnl_chain_nlmsg_build_payload(header, object)
-        }
+    /// NFT_MSG_GETCHAIN dump of `family`: every table's chains (the kernel filters chain dumps
+    /// by family only).
+    package static func dumpChains(_ family: IPFamily) -> [UInt8] {
+        message(NFT_MSG_GETCHAIN, family: family, flags: .dump) { _ in }
     }
 
     /// NFT_MSG_GETRULE dump of one chain, as iptables-nft reads a chain: the kernel walks only it.
@@ -101,6 +96,38 @@ package enum NftMessages {
                 nftnl_set_elems_nlmsg_build_payload(header, object)
             }
         }
+    }
+
+    /// NFNL_MSG_COMPAT_GET of an xtables match or target (iptables-nft's revision probe): the
+    /// kernel answers when it has the extension (loading its module if it must), or refuses with
+    /// ENOENT. Laid out here, as iptables-nft lays it out with libmnl: libnftnl has no builder.
+    package static func compatProbe(name: String, revision: UInt32, isTarget: Bool, family: IPFamily) -> [UInt8] {
+        var attributes: [UInt8] = []
+        func put(_ type: Int, _ payload: [UInt8]) {
+            let length = 4 + payload.count
+            attributes += littleEndian(UInt16(length))
+            attributes += littleEndian(UInt16(type))
+            attributes += payload
+            attributes += [UInt8](repeating: 0, count: (4 - length % 4) % 4)
+        }
+        put(Int(NFTA_COMPAT_NAME), Array(name.utf8) + [0])
+        put(Int(NFTA_COMPAT_REV), bigEndian(revision))
+        put(Int(NFTA_COMPAT_TYPE), bigEndian(UInt32(isTarget ? 1 : 0)))
+        let type = UInt16(NFNL_SUBSYS_NFT_COMPAT) << 8 | UInt16(NFNL_MSG_COMPAT_GET)
+        var message: [UInt8] = littleEndian(UInt32(16 + 4 + attributes.count))
+        message += littleEndian(type)
+        message += littleEndian(UInt16(NLM_F_REQUEST | NLM_F_ACK))
+        message += [UInt8](repeating: 0, count: 8)
+        message += [UInt8(family == .ipv4 ? NFPROTO_IPV4 : NFPROTO_IPV6), UInt8(NFNETLINK_V0), 0, 0]
+        return message + attributes
+    }
+
+    private static func littleEndian<Value: FixedWidthInteger>(_ value: Value) -> [UInt8] {
+        withUnsafeBytes(of: value.littleEndian) { Array($0) }
+    }
+
+    private static func bigEndian(_ value: UInt32) -> [UInt8] {
+        withUnsafeBytes(of: value.bigEndian) { Array($0) }
     }
 
     // MARK: - Batch messages

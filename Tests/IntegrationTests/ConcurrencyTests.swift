@@ -28,7 +28,7 @@ extension NamespaceTests {
         /// (iptables), its elements, each listed on a line of its own with its owner (nftables).
         static func lines(of index: Int, in table: String, _ backend: TestBackend = .iptables) -> [Substring] {
             let mark =
-                backend == .iptables
+                backend.writesChains
                 ? ChainName.dnat(network: "diff-net", containerID: containerID(index))
                 : "\"diff-net/\(containerID(index))\""
             return table.split(separator: "\n").filter { $0.contains(mark) }
@@ -39,14 +39,14 @@ extension NamespaceTests {
             let owned = lines(of: index, in: table, backend)
             return TransportProtocol.allCases.filter { $0 != .sctp }.allSatisfy { transport in
                 owned.contains { line in
-                    backend == .iptables
+                    backend.writesChains
                         ? line.contains("-p \(transport) -m \(transport) --dport \(20000 + index) -j DNAT")
                         : line.contains("\(transport) . \(20000 + index) comment")
                 }
             }
         }
 
-        @Test(arguments: [(0, TestBackend.iptables), (1000, .iptables), (0, .nftables), (1000, .nftables)])
+        @Test(arguments: [(0, TestBackend.iptables), (1000, .iptables), (0, .iptablesNFT), (1000, .iptablesNFT), (0, .nftables), (1000, .nftables)])
         func fiftyParallelAddsThenDels(preloaded: Int, backend: TestBackend) throws {
             let lab = try NetnsLab()
             defer { lab.tearDown() }
@@ -69,7 +69,7 @@ extension NamespaceTests {
                 for index in 0..<parallel {
                     #expect(Self.hasBothDNATs(index, in: table, backend), "pod \(index) lost a DNAT")
                 }
-                guard backend == .iptables else { continue }
+                guard backend.writesChains else { continue }
                 let rules = table.split(separator: "\n").filter { $0.hasPrefix("-A ") }
                 #expect(Set(rules).count == rules.count, "duplicate rules")
                 // Each pod: one entry rule per protocol.
@@ -87,8 +87,8 @@ extension NamespaceTests {
                 #expect(after == before)
             } else {
                 for table in after {
-                    #expect(!table.contains(backend == .iptables ? "CNI-DN-" : "ctr-par-"), "\(table)")
-                    #expect(table.contains(backend == .iptables ? ":CNI-HOSTPORT-DNAT" : "chain hostports"))
+                    #expect(!table.contains(backend.writesChains ? "CNI-DN-" : "ctr-par-"), "\(table)")
+                    #expect(table.contains(backend.writesChains ? ":CNI-HOSTPORT-DNAT" : "chain hostports"))
                 }
             }
         }

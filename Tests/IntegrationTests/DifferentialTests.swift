@@ -18,11 +18,11 @@ extension NamespaceTests {
             var externalChain: String? = nil
             var testDescription: String { name }
 
-            /// Creates `externalChain` in both nat tables of `lab`.
-            func prepare(_ lab: NetnsLab) throws {
+            /// Creates `externalChain` in both nat tables of `lab`, in `store`.
+            func prepare(_ lab: NetnsLab, store: NetnsLab.Store = .legacy) throws {
                 guard let externalChain else { return }
-                for tool in ["iptables-legacy", "ip6tables-legacy"] {
-                    try lab.inNode(tool, "-t", "nat", "-N", externalChain)
+                for tool in ["iptables", "ip6tables"] {
+                    try lab.inNode("\(tool)-\(store.rawValue)", "-t", "nat", "-N", externalChain)
                 }
             }
 

@@ -5,6 +5,9 @@ import Foundation
 struct DirectPortmap {
     let lab: NetnsLab
     let portmap: CNIChain.Portmap
+    /// The iptables the Go plugin runs (its PATH): legacy, as the lab makes it, or the system's
+    /// default, iptables-nft.
+    var iptables: NetnsLab.Store = .legacy
 
     static func config(
         network: String = "diff-net", mappings: [[String: Any]], addresses: [String],
@@ -43,7 +46,7 @@ struct DirectPortmap {
         var variables: [String: String] = [
             "CNI_CONTAINERID": containerID, "CNI_NETNS": "/var/run/netns/pod",
             "CNI_IFNAME": "eth0", "CNI_PATH": Prerequisites.debianPlugins.path,
-            "PATH": "\(lab.legacyBin.path):/usr/sbin:/usr/bin:/sbin:/bin",
+            "PATH": (iptables == .legacy ? "\(lab.legacyBin.path):" : "") + "/usr/sbin:/usr/bin:/sbin:/bin",
         ]
         if let command { variables["CNI_COMMAND"] = command }
         for (key, value) in env { variables[key] = value }

@@ -60,15 +60,16 @@ extension NamespaceTests {
         /// A datagram to 127.0.0.1:hostPort forged on the client's link: dropped by the guard, and
         /// delivered to the pod in a node whose config turns the guard off (iptables; the nftables
         /// table always has its guard chain).
-        @Test(arguments: [(TestBackend.iptables, true), (.iptables, false), (.nftables, true)])
+        @Test(arguments: [(TestBackend.iptables, true), (.iptables, false), (.iptablesNFT, true), (.iptablesNFT, false), (.nftables, true)])
         func guardDropsSpoofedLocalnetPackets(backend: TestBackend, guardOn: Bool) throws {
             let lab = try NetnsLab()
             defer { lab.tearDown() }
             let log = lab.dataDir.appendingPathComponent("udp.log").path
-            let overrides = backend == .iptables ? ["localnetGuard": guardOn] : backend.overrides
+            let overrides = backend.writesChains ? backend.overrides.merging(["localnetGuard": guardOn]) { $1 } : backend.overrides
             try lab.addPod("g", chain: try lab.chain(Self.ipv4, overrides: overrides), mappings: TrafficTests.web, udpLog: log)
             switch backend {
             case .iptables: #expect(try lab.natTable(table: "raw").contains(":CNI-HOSTPORT-GUARD") == guardOn)
+            case .iptablesNFT: #expect(try lab.natTable(table: "raw", store: .nft).contains(":CNI-HOSTPORT-GUARD") == guardOn)
             case .nftables: #expect(try lab.nftTable().contains("chain localnet_guard"))
             }
             // The normal path still works, and shows the log works.

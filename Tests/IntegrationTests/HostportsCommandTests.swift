@@ -200,7 +200,10 @@ extension NamespaceTests {
             let tables = try #require(document["tables"] as? [[String: Any]])
             #expect(
                 tables.map { "\($0["store"] ?? "?") \($0["family"] ?? "?") \($0["exists"] ?? "?")" }
-                    == ["iptables-legacy ipv4 1", "iptables-legacy ipv6 1", "nftables ipv4 0", "nftables ipv6 0"])
+                    == [
+                        "iptables-legacy ipv4 1", "iptables-legacy ipv6 1", "iptables-nft ipv4 0", "iptables-nft ipv6 0", "nftables ipv4 0",
+                        "nftables ipv6 0",
+                    ])
             for table in tables where table["store"] as? String == "iptables-legacy" {
                 for key in ["exists", "preroutingHook", "outputHook", "masqueradeHook"] {
                     #expect(table[key] as? Bool == true, "\(key): \(table)")
@@ -386,7 +389,7 @@ extension NamespaceTests {
             let tables = try #require(document["tables"] as? [[String: Any]])
             #expect(
                 tables.map { "\($0["store"] ?? "?") \($0["family"] ?? "?")" }
-                    == ["iptables-legacy ipv4", "iptables-legacy ipv6", "nftables ipv4", "nftables ipv6"])
+                    == ["iptables-legacy ipv4", "iptables-legacy ipv6", "iptables-nft ipv4", "iptables-nft ipv6", "nftables ipv4", "nftables ipv6"])
             #expect(tables.allSatisfy { $0["exists"] as? Bool == false }, "\(tables)")
             let text = try Self.hostports(lab, ["list"])
             #expect(
@@ -394,6 +397,8 @@ extension NamespaceTests {
                     no hostPort mappings
                       iptables-legacy nat (ipv4): does not exist
                       iptables-legacy nat (ipv6): does not exist
+                      iptables-nft nat (ipv4): does not exist
+                      iptables-nft nat (ipv6): does not exist
                       nftables ip cni_hostport: does not exist
                       nftables ip6 cni_hostport: does not exist
 

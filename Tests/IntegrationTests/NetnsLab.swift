@@ -201,10 +201,17 @@ final class NetnsLab {
         try inNode("cat", "/proc/sys/net/ipv4/conf/\(interface)/\(name)").stdout.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
-    /// The node's nat (or other) table as `iptables-legacy-save` prints it, without the timestamp
-    /// comments and with counters zeroed.
-    func natTable(v6: Bool = false, table: String = "nat") throws -> String {
-        Self.withoutCountersAndComments(try inNode(v6 ? "ip6tables-legacy-save" : "iptables-legacy-save", "-t", table).stdout)
+    /// Which iptables variant's tables a test reads.
+    enum Store: String {
+        case legacy
+        case nft
+    }
+
+    /// The node's nat (or other) table as `iptables-legacy-save` (or `iptables-nft-save`) prints
+    /// it, without the timestamp comments and with counters zeroed.
+    func natTable(v6: Bool = false, table: String = "nat", store: Store = .legacy) throws -> String {
+        let tool = "\(v6 ? "ip6tables" : "iptables")-\(store.rawValue)-save"
+        return Self.withoutCountersAndComments(try inNode(tool, "-t", table).stdout)
     }
 
     /// Every legacy table of both families in the node, the way `natTable` prints one, after the

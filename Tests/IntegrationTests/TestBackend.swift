@@ -1,13 +1,26 @@
 import Testing
 
-/// The kernel backends the traffic suites run against, from the same test code: the config key
-/// that selects each, and how a test reads what a backend wrote.
+/// The places rules can live that the traffic suites run against, from the same test code: the
+/// config keys that select each, and how a test reads what was written there.
 enum TestBackend: String, CaseIterable, CustomTestStringConvertible, Sendable {
+    /// The iptables backend in the legacy x_tables.
     case iptables
+    /// The iptables backend in the nf_tables tables iptables-nft manages.
+    case iptablesNFT = "iptables-nft"
     case nftables
 
     /// Merged into the portmap plugin's entry of a conflist.
-    var overrides: [String: Any] { self == .nftables ? ["backend": "nftables"] : [:] }
+    var overrides: [String: Any] {
+        switch self {
+        case .iptables: [:]
+        case .iptablesNFT: ["iptablesStore": "nft"]
+        case .nftables: ["backend": "nftables"]
+        }
+    }
+
+    /// Whether the backend writes the Go plugin's chains (either iptables store), read back as
+    /// `iptables-save` lines.
+    var writesChains: Bool { self != .nftables }
 
     var testDescription: String { rawValue }
 }
@@ -23,16 +36,17 @@ extension NetnsLab {
     func ruleset(_ backend: TestBackend) throws -> [String] {
         switch backend {
         case .iptables: return [try natTable(), try natTable(v6: true)]
+        case .iptablesNFT: return [try natTable(store: .nft), try natTable(v6: true, store: .nft)]
         case .nftables: return [try nftTable(), try nftTable(v6: true)]
         }
     }
 }
 
 extension NetnsLab {
-    /// Whether the pod's rules are in `backend`'s ruleset and not in the other one's: the test
-    /// really ran the backend it names.
+    /// Whether the pod's rules are in `backend`'s ruleset and in no other one's: the test really
+    /// ran where it names.
     func wrote(_ pod: Pod, with backend: TestBackend) throws -> Bool {
-        let other: TestBackend = backend == .iptables ? .nftables : .iptables
-        return try ruleset(backend).joined().contains(pod.containerID) && !(try ruleset(other).joined().contains(pod.containerID))
+        try ruleset(backend).joined().contains(pod.containerID)
+            && TestBackend.allCases.filter { $0 != backend }.allSatisfy { !((try? ruleset($0).joined().contains(pod.containerID)) ?? true) }
     }
 }

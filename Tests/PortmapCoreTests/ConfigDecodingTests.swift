@@ -95,6 +95,12 @@ struct ConfigDecodingTests {
         #expect(config.portMappings.first?.protocol == .tcp)
     }
 
+    /// `iptablesStore` forces one of the iptables backend's stores; absent, none is forced.
+    @Test(arguments: [("", nil), (#""iptablesStore": "legacy""#, IPTablesStoreName.legacy), (#""iptablesStore": "nft""#, .nft)] as [(String, IPTablesStoreName?)])
+    func decodesTheIPTablesStore(body: String, expected: IPTablesStoreName?) throws {
+        #expect(try decodeConfig(Self.config(body)).iptablesStore == expected)
+    }
+
     struct Rejection: Sendable, CustomTestStringConvertible {
         let body: String
         let code: CNIError.Code
@@ -158,6 +164,9 @@ struct ConfigDecodingTests {
         Rejection(body: #""backend": "nftables", "conditionsV6": ["-i", "eth0"]"#, code: .invalidNetworkConfig, mentions: "conditionsV6"),
         Rejection(body: #""backend": "nftables", "localnetGuard": false"#, code: .invalidNetworkConfig, mentions: "always guards 127.0.0.0/8"),
         Rejection(body: #""backend": "bogus""#, code: .invalidNetworkConfig, mentions: "bogus"),
+        Rejection(body: #""iptablesStore": "nftables""#, code: .invalidNetworkConfig, mentions: #"iptablesStore: "nftables" is not a store: "legacy" or "nft""#),
+        Rejection(body: #""iptablesStore": 1"#, code: .decodingFailure, mentions: "iptablesStore"),
+        Rejection(body: #""backend": "nftables", "iptablesStore": "nft""#, code: .invalidNetworkConfig, mentions: "the nftables backend keeps its own table"),
     ])
     func rejects(_ rejection: Rejection) {
         #expect {

@@ -9,7 +9,7 @@ public enum BackendKind: String, Sendable, Hashable, CaseIterable {
     /// than ignore them: an operator who sets one expects it to take effect.
     public var ownedKeys: [String] {
         switch self {
-        case .iptables: ["externalSetMarkChain", "markMasqBit", "conditionsV4", "conditionsV6", "localnetGuard"]
+        case .iptables: ["externalSetMarkChain", "markMasqBit", "conditionsV4", "conditionsV6", "localnetGuard", "iptablesStore"]
         case .nftables: []
         }
     }
@@ -18,7 +18,9 @@ public enum BackendKind: String, Sendable, Hashable, CaseIterable {
     func refusal(ofForeignKey key: String) -> String {
         switch self {
         case .nftables:
-            "the nftables backend has no per-container chains or marks\(key == "localnetGuard" ? " (its table always guards 127.0.0.0/8)" : "")"
+            key == "iptablesStore"
+                ? "the nftables backend keeps its own table"
+                : "the nftables backend has no per-container chains or marks\(key == "localnetGuard" ? " (its table always guards 127.0.0.0/8)" : "")"
         case .iptables:
             "the iptables backend does not read it"
         }

@@ -6,7 +6,7 @@ extension PortMapConfig {
     /// cniVersion (the runtime's contract), a name, a known backend and, for GC, the attachment
     /// list. The mappings kept are those that decode, for the UDP conntrack flush; a prevResult
     /// that does not decode only widens that flush to both families. The iptables options are
-    /// left at their defaults: nothing DEL or GC does depends on them.
+    /// left at their defaults: nothing DEL or GC does depends on them (they look in every store).
     init(teardownFields fields: JSONFields) throws(ConfigError) {
         cniVersion = try Self.decodeVersion(fields)
         name = try Self.decodeName(fields)
@@ -18,6 +18,7 @@ extension PortMapConfig {
         conditionsV4 = RuleConditions()
         conditionsV6 = RuleConditions()
         localnetGuard = true
+        iptablesStore = nil
         let elements = ((try? fields.object("runtimeConfig")) ?? nil).flatMap { runtime in (try? runtime.array("portMappings")) ?? nil } ?? []
         listsMappings = !elements.isEmpty
         portMappings = elements.compactMap { element in

@@ -19,6 +19,9 @@ public struct PortMapConfig: Sendable, Equatable {
     /// DNATed to a pod (default true). Without it, anyone on a node's link can reach an IPv4
     /// hostPort at 127.0.0.1 — and `route_localnet`, which localhost hostPorts need, widens that.
     public var localnetGuard: Bool
+    /// The store the iptables backend writes to, when the config forces one (`iptablesStore`);
+    /// nil: chosen per network namespace.
+    public var iptablesStore: IPTablesStoreName?
     public var portMappings: [PortMapping]
     /// Whether `runtimeConfig.portMappings` listed anything. DEL goes by this, not by
     /// `portMappings`, from which a teardown decoding leaves out what ADD would refuse.
@@ -82,6 +85,7 @@ public struct PortMapConfig: Sendable, Equatable {
         }
 
         localnetGuard = try fields.bool("localnetGuard") ?? true
+        iptablesStore = try Self.decodeStore(fields)
 
         conditionsV4 = try RuleConditions(tokens: try fields.strings("conditionsV4") ?? [], family: .ipv4, field: "conditionsV4")
         conditionsV6 = try RuleConditions(tokens: try fields.strings("conditionsV6") ?? [], family: .ipv6, field: "conditionsV6")
@@ -115,11 +119,20 @@ public struct PortMapConfig: Sendable, Equatable {
         return [
             ("cniVersion", .string), ("name", .string), ("backend", .pointer(.string)),
             ("snat", .pointer(.bool)), ("masqAll", .bool), ("markMasqBit", .pointer(.integer)),
-            ("externalSetMarkChain", .pointer(.string)), ("localnetGuard", .pointer(.bool)),
+            ("externalSetMarkChain", .pointer(.string)), ("localnetGuard", .pointer(.bool)), ("iptablesStore", .pointer(.string)),
             ("conditionsV4", .pointer(.slice(.string))), ("conditionsV6", .pointer(.slice(.string))),
             ("runtimeConfig", .structure([("portMappings", .slice(mapping))])),
             ("prevResult", .map), (GCAttachment.listKeys[0], attachments), (GCAttachment.listKeys[1], attachments),
         ]
+    }
+
+    static func decodeStore(_ fields: JSONFields) throws(ConfigError) -> IPTablesStoreName? {
+        guard let text = try fields.string("iptablesStore") else { return nil }
+        guard let store = IPTablesStoreName(rawValue: text) else {
+            let names = IPTablesStoreName.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: " or ")
+            throw ConfigError(.invalidValue, field: "iptablesStore", "\"\(text.messageExcerpt)\" is not a store: \(names)")
+        }
+        return store
     }
 
     static func decodeName(_ fields: JSONFields) throws(ConfigError) -> String {

@@ -19,12 +19,16 @@ public struct Errno: RawRepresentable, Hashable, Sendable, CustomStringConvertib
     public static let noSuchFileOrDirectory = Errno(2)
     /// ESRCH
     public static let noSuchProcess = Errno(3)
+    /// EINTR
+    public static let interruptedSystemCall = Errno(4)
     /// EAGAIN
     public static let resourceTemporarilyUnavailable = Errno(11)
     /// EACCES
     public static let permissionDenied = Errno(13)
     /// EINVAL
     public static let invalidArgument = Errno(22)
+    /// EPROTO
+    public static let protocolError = Errno(71)
     /// ENETUNREACH
     public static let networkUnreachable = Errno(101)
     /// EHOSTUNREACH
