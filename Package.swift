@@ -98,7 +98,7 @@ let package = Package(
             ]),
         .executableTarget(name: "portmap-fake", dependencies: ["PortmapCore", "PortmapFakeBackend", "PluginMain"]),
         .testTarget(name: "PortmapCoreTests", dependencies: ["PortmapCore"]),
-        .testTarget(name: "IPTablesBackendTests", dependencies: ["IPTablesLayout", "IPTablesLegacyStore", "PortmapCore"]),
+        .testTarget(name: "IPTablesBackendTests", dependencies: ["IPTablesBackend", "IPTablesLayout", "IPTablesLegacyStore", "PortmapCore", "Snapshots"]),
         .testTarget(
             name: "IPTablesNFTStoreTests", dependencies: ["IPTablesLayout", "IPTablesNFTStore", "Nftnl", "PortmapCore", "TestSubprocess"],
             exclude: ["Fixtures"]),

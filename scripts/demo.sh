@@ -135,8 +135,8 @@ expect_no_answer() {
     if answered_by "$2" "$3" "$4" "$5"; then fail "$1: $5 answered: $answer"; else pass "$1 -> $5 does not answer (${answer:-no answer})"; fi
 }
 
-nat_rules() {   # the CNI part of the node's legacy nat table, for one family
-    in_ns "$NODE" "$1" -t nat | grep -F 'CNI-' || true
+nat_rules() {   # the CNI part of the node's nat table of one family and iptables variant
+    in_ns "$NODE" "$1" -t nat 2>/dev/null | grep -F 'CNI-' || true
 }
 
 start_server() {
@@ -207,10 +207,15 @@ start_server "$POD_A" pod-a --tcp 80 --udp 81
 add_pod "$POD_B" "$MAPPINGS_B"
 start_server "$POD_B" pod-b --tcp 80
 
-log "what portmap wrote: iptables-legacy-save -t nat in $NODE (CNI lines)"
-nat_rules iptables-legacy-save | sed 's/^/    /'
-log "ip6tables-legacy-save -t nat in $NODE (CNI lines)"
-nat_rules ip6tables-legacy-save | sed 's/^/    /'
+# The node has neither CNI nor Kubernetes chains, so the plugin writes where the system's
+# iptables does (iptables-nft on Debian 12; see the README's "Which store").
+for variant in legacy nft; do
+    [ -n "$(nat_rules "iptables-$variant-save")" ] || continue
+    log "what portmap wrote, in the iptables-$variant store: iptables-$variant-save -t nat in $NODE (CNI lines)"
+    nat_rules "iptables-$variant-save" | sed 's/^/    /'
+    log "ip6tables-$variant-save -t nat in $NODE (CNI lines)"
+    nat_rules "ip6tables-$variant-save" | sed 's/^/    /'
+done
 
 # ---------------------------------------------------------------------------------------------
 # 5. The client's view.
@@ -263,8 +268,7 @@ if [ -n "$del_ok" ]; then
 else
     fail "DEL of a pod failed"
 fi
-leftover=$( { in_ns "$NODE" iptables-legacy-save -t nat; in_ns "$NODE" ip6tables-legacy-save -t nat; } \
-    | grep -E 'CNI-DN-|pmdemo-pod' || true)
+leftover=$(for save in {iptables,ip6tables}-{legacy,nft}-save; do nat_rules "$save"; done | grep -E 'CNI-DN-|pmdemo-pod' || true)
 if [ -z "$leftover" ]; then
     pass "after DEL no CNI-DN- chain or pod rule is left in $NODE (the shared CNI-HOSTPORT-* chains stay)"
 else

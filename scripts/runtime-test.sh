@@ -4,9 +4,10 @@
 # machine, as root:
 #   scripts/runtime-test.sh [--backend iptables|nftables]   (RUNTIME_TEST_TRACE=1: log every portmap call)
 # --backend (default iptables) is the portmap entry's "backend" in the generated conflist, and what
-# the checks read back in pmrt-node: the nat tables of iptables-legacy-save, or the nftables tables
-# ip/ip6 cni_hostport (elements commented "<network>/<containerID>"; the legacy nat tables must then
-# hold no CNI-DN- chain at any point).
+# the checks read back in pmrt-node: the nat tables of the store the plugin chooses on a node
+# without CNI or Kubernetes chains, the system iptables' (iptables-nft-save on Debian 12; the other
+# store must hold no CNI-DN- chain), or the nftables tables ip/ip6 cni_hostport (elements
+# commented "<network>/<containerID>"; neither iptables store may then hold a CNI-DN- chain).
 # Installs the Debian packages (podman, runc, busybox-static, and lib.sh's), builds and installs the
 # release plugin with scripts/install.sh into a private CNI bin dir, and then, all in namespaces and
 # directories of its own (nothing is added to the machine's own network namespace):
@@ -55,6 +56,10 @@ readonly BACKEND=$backend
 # What the checks call the plugin's per-container state: iptables rules, or nftables elements.
 if [ "$BACKEND" = nftables ]; then RULES=elements; else RULES=rules; fi
 readonly RULES
+# The iptables store of an empty node: the variant /usr/sbin/iptables resolves to (README, "Which
+# store"); the other one must stay free of our chains.
+if [[ $(readlink -f /usr/sbin/iptables) == *nft* ]]; then STORE=nft OTHER_STORE=legacy; else STORE=legacy OTHER_STORE=nft; fi
+readonly STORE OTHER_STORE
 
 if [ "$(id -u)" != 0 ]; then
     log "scripts/runtime-test.sh must run as root (podman, network namespaces, nat tables)"
@@ -216,8 +221,8 @@ expect_no_answer() {   # expect_no_answer WHAT NS PROTO HOST PORT
 
 # The node's tables, read into a variable before grep looks at them (with pipefail, a grep -q that
 # stops reading early would fail the pipeline).
-nat() { in_node "$1" -t nat; }   # nat iptables-legacy-save|ip6tables-legacy-save
-both_nat() { nat iptables-legacy-save && nat ip6tables-legacy-save; }
+nat() { in_node "$1" -t nat; }   # nat iptables-<variant>-save|ip6tables-<variant>-save
+both_nat() { nat "iptables-$STORE-save" && nat "ip6tables-$STORE-save"; }
 dn_chains() { local rules; rules=$(nat "$1"); grep -c '^:CNI-DN-' <<<"$rules" || true; }
 container_id() { pm inspect --format '{{.Id}}' "$1"; }
 
@@ -258,12 +263,12 @@ if [ "$BACKEND" = nftables ]; then
     rules_present_both() { rules_present "$1" ip ip6; }
     node_state() { both_nft; }
 else
-    rules_present_both() { rules_present "$1" iptables-legacy-save ip6tables-legacy-save; }
+    rules_present_both() { rules_present "$1" "iptables-$STORE-save" "ip6tables-$STORE-save"; }
     node_state() { both_nat; }
 fi
 rules_absent() { local rules; [ -n "${ids[$1]:-}" ] && rules=$(node_state) && ! grep -qF -- "${ids[$1]}" <<<"$rules"; }
-# nftables: the iptables backend was not used, the legacy nat tables hold no CNI-DN- chain.
-no_legacy_chains() { test "$(dn_chains iptables-legacy-save) $(dn_chains ip6tables-legacy-save)" = "0 0"; }
+# no_chains_in VARIANT: that iptables store's nat tables hold no CNI-DN- chain.
+no_chains_in() { test "$(dn_chains "iptables-$1-save") $(dn_chains "ip6tables-$1-save")" = "0 0"; }
 quiet() { "$@" >/dev/null; }
 
 declare -A ids=()
@@ -476,11 +481,11 @@ pm ps --all --format '    {{.Names}} {{.Status}} {{.Ports}}' || true
 bridge_in_node_only() { ip -n "$NODE" link show "$BRIDGE" >/dev/null 2>&1 && ! ip link show "$BRIDGE" >/dev/null 2>&1; }
 guard_installed() {
     local rules
-    rules=$(in_node iptables-legacy-save -t raw) && grep -q -- '-A PREROUTING .*-j CNI-HOSTPORT-GUARD' <<<"$rules"
+    rules=$(in_node "iptables-$STORE-save" -t raw) && grep -q -- '-A PREROUTING .*-j CNI-HOSTPORT-GUARD' <<<"$rules"
 }
 machine_nat_untouched() {
     local rules
-    rules=$(iptables-legacy-save -t nat 2>/dev/null; ip6tables-legacy-save -t nat 2>/dev/null)
+    rules=$(for save in {iptables,ip6tables}-{legacy,nft}-save; do "$save" -t nat 2>/dev/null; done)
     if [ "$BACKEND" = nftables ]; then rules+=$(nft list ruleset 2>/dev/null); fi
     ! grep -qF -e "${ids[$WEB_A]:-unknown}" -e "${ids[$WEB_B]:-unknown}" -e "$NETWORK" <<<"$rules"
 }
@@ -489,24 +494,29 @@ nft_tables_created() {   # both families' tables, ip's with the localnet guard (
     table=$(nft_table ip) && grep -q 'chain localnet_guard {' <<<"$table" \
         && table=$(nft_table ip6) && grep -q 'chain hostports {' <<<"$table"
 }
-no_legacy_guard() { local rules; rules=$(in_node iptables-legacy-save -t raw) && ! grep -q -- 'CNI-HOSTPORT-GUARD' <<<"$rules"; }
+no_guard_in() { local rules; rules=$(in_node "iptables-$1-save" -t raw) && ! grep -q -- 'CNI-HOSTPORT-GUARD' <<<"$rules"; }
+other_store_untouched() { no_chains_in "$OTHER_STORE" && no_guard_in "$OTHER_STORE"; }
 check "CNI ran in $NODE: the bridge $BRIDGE is there, not in the machine's namespace" bridge_in_node_only
 if [ "$BACKEND" = nftables ]; then
     check "our plugin did the ADD: $NODE has the tables ip and ip6 cni_hostport, ip's with chain localnet_guard (only ours creates them)" nft_tables_created
-    check "the iptables backend was not used: $NODE's legacy nat tables hold no CNI-DN- chain" no_legacy_chains
-    check "the iptables backend was not used: $NODE's legacy raw table has no CNI-HOSTPORT-GUARD" no_legacy_guard
+    for variant in legacy nft; do
+        check "the iptables backend was not used: $NODE's iptables-$variant nat tables hold no CNI-DN- chain" no_chains_in "$variant"
+        check "the iptables backend was not used: $NODE's iptables-$variant raw table has no CNI-HOSTPORT-GUARD" no_guard_in "$variant"
+    done
     check "DNAT map elements commented $NETWORK/<id> for $WEB_A in both families" rules_present_both "$WEB_A"
     check "DNAT map elements commented $NETWORK/<id> for $WEB_B in both families (one hostIP each)" rules_present_both "$WEB_B"
     check "the machine's own nat tables and nftables ruleset have nothing of our containers" machine_nat_untouched
     log "what portmap wrote in $NODE (nft list table ip/ip6 cni_hostport)"
     both_nft | sed 's/^/    /' || true
 else
-    check "our plugin did the ADD: $NODE's raw table has CNI-HOSTPORT-GUARD (only ours creates it)" guard_installed
+    check "our plugin did the ADD in the iptables-$STORE store: $NODE's raw table has CNI-HOSTPORT-GUARD (only ours creates it)" guard_installed
+    check "the iptables-$OTHER_STORE store was not written: no CNI-DN- chain, no CNI-HOSTPORT-GUARD" other_store_untouched
+
     check "entry rules for $WEB_A in both families" rules_present_both "$WEB_A"
     check "entry rules for $WEB_B in both families (one hostIP each)" rules_present_both "$WEB_B"
     check "the machine's own nat tables have no rule for our containers" machine_nat_untouched
-    log "what portmap wrote in $NODE (CNI lines of iptables-legacy-save -t nat)"
-    nat iptables-legacy-save | grep -F 'CNI-' | sed 's/^/    /' || true
+    log "what portmap wrote in $NODE (CNI lines of iptables-$STORE-save -t nat)"
+    nat "iptables-$STORE-save" | grep -F 'CNI-' | sed 's/^/    /' || true
 fi
 
 echo "traffic"
@@ -540,7 +550,7 @@ if [ "$BACKEND" = nftables ]; then
     check "after podman stop $WEB_A every element left in either family is $WEB_B's" only_owner "$WEB_B"
 else
     check "after podman stop $WEB_A one CNI-DN- chain is left per family" \
-        test "$(dn_chains iptables-legacy-save) $(dn_chains ip6tables-legacy-save)" = "1 1"
+        test "$(dn_chains "iptables-$STORE-save") $(dn_chains "ip6tables-$STORE-save")" = "1 1"
 fi
 expect_no_answer "HTTP $NODE_V4:18080 after stop" client http "$NODE_V4" 18080
 expect_answer "HTTP $NODE_V4:19090 still reaches $WEB_B" client http "$NODE_V4" 19090 web-b
@@ -584,7 +594,7 @@ if [ "$BACKEND" = nftables ]; then
     expect_no_answer "HTTP $NODE_V4:18080 with the ruleset flushed" client http "$NODE_V4" 18080
 else
     echo "nat tables wiped, podman network reload"
-    for save in iptables-legacy ip6tables-legacy; do
+    for save in "iptables-$STORE" "ip6tables-$STORE"; do
         in_node "$save" -t nat -F
         in_node "$save" -t nat -X
     done
@@ -608,22 +618,23 @@ check "podman stop $WEB_B" quiet pm stop "$WEB_B"
 check "after podman stop $WEB_B its $RULES are gone" rules_absent "$WEB_B"
 check "podman rm $WEB_B (stopped)" quiet pm rm "$WEB_B"
 check "no container is left" test -z "$(pm ps --all --quiet)"
-leftover=$(both_nat | grep -e '^:CNI-DN-' -e "${ids[$WEB_A]:-unknown}" -e "${ids[$WEB_B]:-unknown}" || true)
+leftover=$(for save in {iptables,ip6tables}-{legacy,nft}-save; do nat "$save"; done \
+    | grep -e '^:CNI-DN-' -e "${ids[$WEB_A]:-unknown}" -e "${ids[$WEB_B]:-unknown}" || true)
 if [ "$BACKEND" = nftables ]; then
     # The tables may stay, empty: no element (nft prints "elements = " only for a non-empty set or
-    # map) and nothing naming our containers; nor any CNI-DN- chain in the legacy nat tables.
+    # map) and nothing naming our containers; nor any CNI-DN- chain in either iptables store.
     if tables=$(both_nft); then
         leftover+=$(grep -e 'elements = ' -e "${ids[$WEB_A]:-unknown}" -e "${ids[$WEB_B]:-unknown}" <<<"$tables" || true)
     else
         leftover+=" (nft list table failed)"
     fi
     if [ -z "$leftover" ]; then
-        pass "after the last rm the cni_hostport tables hold no element (the tables may stay) and the legacy nat tables no CNI-DN- chain"
+        pass "after the last rm the cni_hostport tables hold no element (the tables may stay) and neither iptables store a CNI-DN- chain"
     else
         fail "after the last rm the node still holds: $leftover"
     fi
 elif [ -z "$leftover" ]; then
-    pass "after the last rm no CNI-DN- chain or container rule is left in either nat table (shared CNI-HOSTPORT-* chains stay)"
+    pass "after the last rm no CNI-DN- chain or container rule is left in either store's nat tables (shared CNI-HOSTPORT-* chains stay)"
 else
     fail "after the last rm the nat tables still hold: $leftover"
 fi

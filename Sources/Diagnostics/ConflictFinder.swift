@@ -10,6 +10,46 @@ public enum ConflictFinder {
             findings += structure(table, boundElsewhere: inventory.mappings.filter { $0.family != table.family && $0.hostIP != nil })
         }
         findings += pods(inventory)
+        findings += splitStores(inventory.snapshot)
+        return findings
+    }
+
+    /// Per family: the Go plugin's chains in both iptables stores (a node whose binary or
+    /// `iptables` changed with pods running), or in one store while kube-proxy's are in the other.
+    /// Both stores' nat chains hook in at the same priority, so which one's DNAT a packet gets
+    /// (a hostPort's or a Service's) depends on the order they were registered.
+    static func splitStores(_ snapshot: NodeSnapshot) -> [Finding] {
+        let stores: [RuleStore] = [.iptablesLegacy, .iptablesNFT]
+        var findings: [Finding] = []
+        for family in IPFamily.allCases {
+            let chains = stores.map { store in
+                snapshot.tables.compactMap { table -> [String]? in
+                    guard case .nat(let nat) = table, nat.family == family, nat.store == store, nat.exists else { return nil }
+                    return nat.chains.map(\.name)
+                }.joined()
+            }
+            let cni = chains.map { names in names.filter { $0.hasPrefix("CNI-HOSTPORT-") || $0.hasPrefix(LegacyNatInterpreter.containerChainPrefix) } }
+            let containers = cni.map { names in names.filter { $0.hasPrefix(LegacyNatInterpreter.containerChainPrefix) }.count }
+            let kube = chains.map { names in names.contains { $0.hasPrefix("KUBE-") } }
+            if !cni[0].isEmpty && !cni[1].isEmpty {
+                findings.append(
+                    Finding(
+                        kind: .splitStores, family: family,
+                        message: "CNI hostPort chains are in both iptables stores: \(containers[0]) \(LegacyNatInterpreter.containerChainPrefix) chains in \(stores[0]), "
+                            + "\(containers[1]) in \(stores[1]); both hook in at the same priority, so a port claimed in both answers from one of them only",
+                        advice: "recreate the pods of one store (drain the node, or DEL and ADD them) so one store holds every hostPort; "
+                            + "the portmap config's iptablesStore pins the store", chains: cni[0] + cni[1]))
+            }
+            for (ours, theirs) in [(0, 1), (1, 0)] where !cni[ours].isEmpty && cni[theirs].isEmpty && kube[theirs] && !kube[ours] {
+                findings.append(
+                    Finding(
+                        kind: .splitStores, family: family,
+                        message: "the CNI hostPort chains are in \(stores[ours]), kube-proxy's chains in \(stores[theirs]): a hostPort and a "
+                            + "Service or NodePort on the same address and port answer from whichever nat table the kernel runs first",
+                        advice: "set the portmap config's iptablesStore to \(stores[theirs] == .iptablesNFT ? "nft" : "legacy") and recreate the pods "
+                            + "with hostPorts, so hostPorts and Services share a store", chains: cni[ours]))
+            }
+        }
         return findings
     }
 
@@ -123,12 +163,13 @@ public enum ConflictFinder {
                     message: "\(label): entry rule #\(entry.index + 1) of \(ChainName.topLevelDNAT) (\(entryOwner(entry))) jumps to \(entry.chain), which \(what)",
                     advice: "DEL and ADD the container again, or remove the entry rule and the chain", chains: [entry.chain]))
         }
+        let tool = table.store == .iptablesNFT ? "iptables-nft" : "iptables-legacy"
         for chain in table.orphanChains {
             findings.append(
                 Finding(
                     kind: .orphanChain, family: table.family,
                     message: "\(label): \(chain) has no entry rule in \(ChainName.topLevelDNAT): the rules of a container that was never DELeted",
-                    advice: "remove it: iptables-legacy -t nat -F \(chain); iptables-legacy -t nat -X \(chain) (ip6tables-legacy for IPv6), or run the network's CNI GC",
+                    advice: "remove it: \(tool) -t nat -F \(chain); \(tool) -t nat -X \(chain) (ip6\(tool.dropFirst(2)) for IPv6), or run the network's CNI GC",
                     chains: [chain]))
         }
         return findings

@@ -20,6 +20,9 @@ public struct Finding: Sendable, Hashable {
         case podGone = "pod-gone"
         /// The nat table has hostPort rules but PREROUTING or OUTPUT does not lead to them.
         case hookMissing = "hook-missing"
+        /// CNI hostPort chains in both iptables stores, or in one while kube-proxy's are in the
+        /// other: two rulesets on one hook, whose order decides which DNAT a packet gets.
+        case splitStores = "split-stores"
     }
 
     public var kind: Kind

@@ -5,9 +5,10 @@ import PortmapCore
 import Snapshots
 
 /// The iptables backend: the Go plugin's nat layout (plus the localnet guard in raw) in one of
-/// two stores, the legacy x_tables or the nf_tables tables iptables-nft manages. ADD, CHECK and
-/// STATUS work in the config's `iptablesStore`; DEL and GC in both, so what either binary left in
-/// either store is found.
+/// two stores, the legacy x_tables or the nf_tables tables iptables-nft manages. ADD and STATUS
+/// work in the store chosen for this network namespace (`StoreChoice`); CHECK passes where either
+/// store holds the container; DEL and GC work in both, so what either binary left in either store
+/// is found.
 public struct IPTablesBackend: PortMapBackend, TableSnapshotReader, Sendable {
     public static let descriptor = BackendDescriptor(kind: .iptables) { IPTablesBackend(environment: $0) }
 
@@ -21,20 +22,36 @@ public struct IPTablesBackend: PortMapBackend, TableSnapshotReader, Sendable {
 
     var stores: [any IPTablesStore] { [legacy, nft] }
 
-    /// The store ADD, CHECK and STATUS use: the config's `iptablesStore`, else the legacy
-    /// x_tables.
-    func chosen(_ config: PortMapConfig) -> any IPTablesStore {
-        config.iptablesStore == .nft ? nft : legacy
+    /// The store for this network namespace: the config's `iptablesStore`, else what the stores
+    /// hold and the system's `iptables` tell (`StoreChoice.choose`).
+    func choice(_ config: PortMapConfig) -> StoreChoice {
+        StoreChoice.choose(forced: config.iptablesStore, legacy: legacy.census, nft: nft.census) { SystemIPTables.variant() }
+    }
+
+    func store(_ choice: StoreChoice) -> any IPTablesStore {
+        choice.store == .iptablesNFT ? nft : legacy
     }
 
     public func add(_ request: PortMapRequest) throws(BackendError) -> [String] {
-        try chosen(request.config).add(Self.plans(request))
+        let choice = choice(request.config)
+        let warnings = try store(choice).add(Self.plans(request))
+        return (choice.splitWarning.map { [$0] } ?? []) + warnings
     }
 
+    /// Passes when the chosen store holds the container as planned, or, failing that, the other
+    /// one does (a container added before the node's store changed, or by the other binary on a
+    /// split node). The chosen store's problems are the answer otherwise.
     public func check(_ request: PortMapRequest) throws(BackendError) {
-        let problems = try chosen(request.config).problems(Self.plans(request))
+        let plans = Self.plans(request)
+        let chosen = store(choice(request.config))
+        let problems = try chosen.problems(plans)
         guard let first = problems.first else { return }
-        throw BackendError(.checkFailed, first, details: problems.joined(separator: "; "))
+        if request.config.iptablesStore == nil, let other = stores.first(where: { $0.kind != chosen.kind }), other.isUsable(),
+            (try? other.problems(plans))?.isEmpty == true
+        {
+            return
+        }
+        throw BackendError(.checkFailed, "\(first) (\(chosen.kind))", details: problems.joined(separator: "; "))
     }
 
     /// Removes the container in both families of both stores (a DEL may come without prevResult,
@@ -51,7 +68,9 @@ public struct IPTablesBackend: PortMapBackend, TableSnapshotReader, Sendable {
     }
 
     /// STATUS for a trial container with one TCP and one UDP mapping in each family (the store
-    /// checks those the kernel runs), in the store an ADD would use now.
+    /// checks those the kernel runs), in the store an ADD would use now. Which store that is
+    /// matters only when one of them cannot take the ADD: the stores' chains (the choice's
+    /// census) are read only then, keeping containerd's poll to /proc and a few netlink requests.
     public func status(_ config: PortMapConfig) throws(BackendError) {
         var trial = config
         trial.portMappings = [
@@ -62,7 +81,13 @@ public struct IPTablesBackend: PortMapBackend, TableSnapshotReader, Sendable {
             let address = family == .ipv4 ? IPNetwork("192.0.2.2/24")! : IPNetwork("2001:db8::2/64")!
             return IPTablesPlanner.plan(trial, containerID: "status-probe", container: address)
         }
-        try chosen(config).status(plans)
+        if config.iptablesStore != nil { return try store(choice(config)).status(plans) }
+        var failures: [RuleStore: BackendError] = [:]
+        for store in stores {
+            do throws(BackendError) { try store.status(plans) } catch { failures[store.kind] = error }
+        }
+        if failures.isEmpty { return }
+        if let failure = failures[choice(config).store] { throw failure }
     }
 
     /// Both stores' nat tables; a store the kernel does not offer is left out.

@@ -91,6 +91,37 @@ import Testing
         #expect(kinds(SnapshotFixtures.snapshot([pod])) == [])
     }
 
+    /// The Go plugin's chains in both iptables stores, or in one with kube-proxy's in the other,
+    /// are a split node, per family; kube-proxy's chains next to ours in one store are not.
+    @Test func splitStores() throws {
+        func node(legacy: [FixturePod], nft: [FixturePod], kubeIn: RuleStore? = nil) -> NodeSnapshot {
+            var snapshot = SnapshotFixtures.snapshot(legacy + nft)
+            var tables: [TableSnapshot] = []
+            for (store, pods) in [(RuleStore.iptablesLegacy, legacy), (.iptablesNFT, nft)] {
+                for family in IPFamily.allCases {
+                    var table = SnapshotFixtures.natTable(family, pods)
+                    table.store = store
+                    if kubeIn == store { table.chains.append(.init(name: "KUBE-SERVICES", rules: [])) }
+                    tables.append(.nat(table))
+                }
+            }
+            snapshot.tables = tables
+            return snapshot
+        }
+        let split = ConflictFinder.findings(in: HostPortInventory(node(legacy: [SnapshotFixtures.web], nft: [SnapshotFixtures.bound])))
+        #expect(split.map { "\($0.kind.rawValue) \($0.family)" } == ["split-stores ipv4"])
+        #expect(
+            split.first?.message
+                == "CNI hostPort chains are in both iptables stores: 1 CNI-DN- chains in iptables-legacy, 1 in iptables-nft; both hook in at the same priority, so a port claimed in both answers from one of them only"
+        )
+        let kube = ConflictFinder.findings(in: HostPortInventory(node(legacy: [], nft: [SnapshotFixtures.web], kubeIn: .iptablesLegacy)))
+        #expect(kube.map { "\($0.kind.rawValue) \($0.family)" } == ["split-stores ipv4", "split-stores ipv6"])
+        let advice = try #require(kube.first?.advice)
+        #expect(advice.hasPrefix("set the portmap config's iptablesStore to legacy"))
+        #expect(kinds(node(legacy: [], nft: [SnapshotFixtures.web], kubeIn: .iptablesNFT)) == [])
+        #expect(kinds(node(legacy: [SnapshotFixtures.web, SnapshotFixtures.bound], nft: [])) == [])
+    }
+
     @Test func missingHooks() {
         var snapshot = SnapshotFixtures.snapshot([SnapshotFixtures.web])
         snapshot.editChain("PREROUTING", .ipv4) { $0.removeAll() }

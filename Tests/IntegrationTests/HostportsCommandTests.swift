@@ -147,6 +147,37 @@ extension NamespaceTests {
             #expect((findings.first?["message"] as? String)?.contains("one in iptables-legacy, one in nftables") == true)
         }
 
+        /// A split node: the Go plugin's pods in both iptables stores (its binary's `iptables`
+        /// changed with pods running), and ours in iptables-nft while kube-proxy's chains are in
+        /// the legacy store. Every row names its store; `conflicts` reports each split.
+        @Test func reportsASplitNode() throws {
+            let lab = try NetnsLab(kubelet: nil)
+            defer { lab.tearDown() }
+            let config = { (address: String) in
+                DirectPortmap.config(mappings: [["hostPort": 8088, "containerPort": 80, "protocol": "tcp"]], addresses: ["10.88.0.\(address)/24"])
+            }
+            try #require(try DirectPortmap(lab: lab, portmap: .go).run("ADD", config("50"), containerID: "go-legacy").succeeded)
+            try #require(try DirectPortmap(lab: lab, portmap: .go, iptables: .nft).run("ADD", config("51"), containerID: "go-nft").succeeded)
+            let (status, document) = try Self.json(lab, ["list"])
+            #expect(status == 0)
+            let stores = (document["mappings"] as? [[String: Any]] ?? []).map { "\($0["store"] ?? "?") \($0["containerID"] ?? "?")" }
+            #expect(Set(stores) == ["iptables-legacy go-legacy", "iptables-nft go-nft"], "\(stores)")
+            let (conflictStatus, findings) = try Self.conflicts(lab)
+            #expect(conflictStatus == 1)
+            #expect(findings.map { $0["kind"] as? String }.contains("split-stores"), "\(findings)")
+            let split = findings.first { $0["kind"] as? String == "split-stores" }?["message"] as? String
+            #expect(split?.contains("1 CNI-DN- chains in iptables-legacy, 1 in iptables-nft") == true, "\(split ?? "none")")
+
+            try #require(try DirectPortmap(lab: lab, portmap: .go).run("DEL", config("50"), containerID: "go-legacy").succeeded)
+            try lab.inNode("iptables-legacy", "-t", "nat", "-F")
+            try lab.inNode("iptables-legacy", "-t", "nat", "-X")
+            try lab.inNode("iptables-legacy", "-t", "nat", "-N", "KUBE-SERVICES")
+            let (kubeStatus, kubeFindings) = try Self.conflicts(lab)
+            #expect(kubeStatus == 1)
+            let kube = kubeFindings.first { $0["kind"] as? String == "split-stores" }?["message"] as? String
+            #expect(kube?.contains("the CNI hostPort chains are in iptables-nft, kube-proxy's chains in iptables-legacy") == true, "\(kubeFindings)")
+        }
+
         /// `/proc/net/ip{,6}_tables_names` of the node: the legacy tables that exist there.
         static func tableNames(_ lab: NetnsLab) throws -> [String] {
             try ["ip", "ip6"].map { try lab.inNode("cat", "/proc/net/\($0)_tables_names").stdout }
@@ -380,7 +411,7 @@ extension NamespaceTests {
         /// A node that never had a legacy table nor the nftables one: every command reads it
         /// without creating one, and `list` reports every table as missing.
         @Test func readsAFreshNodeWithoutCreatingTables() throws {
-            let lab = try NetnsLab()
+            let lab = try NetnsLab(kubelet: nil)
             defer { lab.tearDown() }
             #expect(try Self.tableNames(lab) == ["", ""], "a fresh namespace has no legacy table")
             let (status, document) = try Self.json(lab, ["list"])
@@ -407,6 +438,7 @@ extension NamespaceTests {
             try Self.explain(lab, NetnsLab.nodeIPv4, 8080, failsAt: "hook")
             try Self.explain(lab, NetnsLab.nodeIPv6, 8080, failsAt: "hook")
             #expect(try Self.tableNames(lab) == ["", ""], "hostports must not instantiate a table")
+            #expect(try lab.inNode("nft", "list", "ruleset").stdout == "", "nor an nf_tables one")
         }
     }
 }

@@ -2,21 +2,32 @@ import Foundation
 import Testing
 
 extension NamespaceTests {
-    /// Our iptables-nft store against Debian's Go portmap 1.1.1 run with the system's iptables
-    /// (iptables-nft on Debian 12): for the same configs `iptables-nft-save` lists the same
-    /// tables, each binary DELs the other's containers, and neither touches the legacy x_tables.
+    /// Our iptables-nft store against Debian's Go portmap 1.1.1 run with iptables-nft, on nodes
+    /// whose kubelet writes there (its canary in iptables-nft's mangle table), so ours chooses the
+    /// store unasked: for the same configs `iptables-nft-save` lists the same tables, each binary
+    /// DELs the other's containers, and neither touches the legacy x_tables.
     @Suite
     struct IPTablesNFTDifferentialTests {
-        static let store = ["iptablesStore": "nft"]
-
-        /// Two fresh node namespaces: Go with iptables-nft, ours with its nft store.
-        static func pair() throws -> (go: DirectPortmap, ours: DirectPortmap) {
-            (DirectPortmap(lab: try NetnsLab(), portmap: .go, iptables: .nft), DirectPortmap(lab: try NetnsLab(), portmap: .ours))
+        /// Two iptables-nft node namespaces, prepared for `scenario`: Go, and ours.
+        static func pair(_ scenario: DifferentialTests.Scenario) throws -> (go: DirectPortmap, ours: DirectPortmap) {
+            let pair = (
+                DirectPortmap(lab: try NetnsLab(kubelet: .nft), portmap: .go, iptables: .nft),
+                DirectPortmap(lab: try NetnsLab(kubelet: .nft), portmap: .ours)
+            )
+            do {
+                try scenario.prepare(pair.0.lab, store: .nft)
+                try scenario.prepare(pair.1.lab, store: .nft)
+            } catch {
+                pair.0.lab.tearDown()
+                pair.1.lab.tearDown()
+                throw error
+            }
+            return pair
         }
 
-        static func config(_ scenario: DifferentialTests.Scenario) -> (go: [String: Any], ours: [String: Any]) {
-            let go = DirectPortmap.config(mappings: scenario.portMappings, addresses: scenario.addresses, extra: scenario.extraConfig)
-            return (go, go.merging(store) { $1 })
+        /// The same config for both binaries: nothing tells ours where to write.
+        static func config(_ scenario: DifferentialTests.Scenario) -> [String: Any] {
+            DirectPortmap.config(mappings: scenario.portMappings, addresses: scenario.addresses, extra: scenario.extraConfig)
         }
 
         /// Both families' nat tables as iptables-nft lists them, and the legacy tables' names.
@@ -30,17 +41,15 @@ extension NamespaceTests {
 
         @Test(arguments: DifferentialTests.scenarios)
         func sameTablesAsTheGoPlugin(_ scenario: DifferentialTests.Scenario) throws {
-            let (go, ours) = try Self.pair()
+            let (go, ours) = try Self.pair(scenario)
             defer {
                 go.lab.tearDown()
                 ours.lab.tearDown()
             }
-            try scenario.prepare(go.lab, store: .nft)
-            try scenario.prepare(ours.lab, store: .nft)
             let config = Self.config(scenario)
             for containerID in ["ctr-diff-1", "ctr-diff-2"] {
-                let goAdd = try go.run("ADD", config.go, containerID: containerID)
-                let ourAdd = try ours.run("ADD", config.ours, containerID: containerID)
+                let goAdd = try go.run("ADD", config, containerID: containerID)
+                let ourAdd = try ours.run("ADD", config, containerID: containerID)
                 #expect(goAdd.succeeded, "\(goAdd.stdout)\(goAdd.stderr)")
                 #expect(ourAdd.succeeded, "\(ourAdd.stdout)")
             }
@@ -54,22 +63,20 @@ extension NamespaceTests {
         /// passes on Go's pod.
         @Test(arguments: DifferentialTests.scenarios)
         func eachDeletesTheOthersContainer(_ scenario: DifferentialTests.Scenario) throws {
-            let (go, ours) = try Self.pair()
+            let (go, ours) = try Self.pair(scenario)
             defer {
                 go.lab.tearDown()
                 ours.lab.tearDown()
             }
-            try scenario.prepare(go.lab, store: .nft)
-            try scenario.prepare(ours.lab, store: .nft)
             let config = Self.config(scenario)
-            for (side, stdin) in [(go, config.go), (ours, config.ours)] {
-                try #require(try side.run("ADD", stdin, containerID: "keep").succeeded)
-                try #require(try side.run("ADD", stdin).succeeded)
+            for side in [go, ours] {
+                try #require(try side.run("ADD", config, containerID: "keep").succeeded)
+                try #require(try side.run("ADD", config).succeeded)
             }
-            let ourCheck = try DirectPortmap(lab: go.lab, portmap: .ours).run("CHECK", config.ours)
+            let ourCheck = try DirectPortmap(lab: go.lab, portmap: .ours).run("CHECK", config)
             #expect(ourCheck.succeeded, "our CHECK of Go's pod: \(ourCheck.stdout)")
-            let ourDel = try DirectPortmap(lab: go.lab, portmap: .ours).run("DEL", config.ours)
-            let goDel = try DirectPortmap(lab: ours.lab, portmap: .go, iptables: .nft).run("DEL", config.go)
+            let ourDel = try DirectPortmap(lab: go.lab, portmap: .ours).run("DEL", config)
+            let goDel = try DirectPortmap(lab: ours.lab, portmap: .go, iptables: .nft).run("DEL", config)
             #expect(ourDel.succeeded, "\(ourDel.stdout)")
             #expect(goDel.succeeded, "\(goDel.stdout)\(goDel.stderr)")
             let goTables = try Self.tables(go.lab)
@@ -84,7 +91,7 @@ extension NamespaceTests {
         /// A DEL without any store holding the container, in a namespace where nothing was ever
         /// written, succeeds and creates nothing in either store.
         @Test func delOfAnUnknownContainerCreatesNothing() throws {
-            let lab = try NetnsLab()
+            let lab = try NetnsLab(kubelet: nil)
             defer { lab.tearDown() }
             let config = DirectPortmap.config(mappings: [["hostPort": 8080, "containerPort": 80]], addresses: ["10.88.0.5/24"])
             let del = try DirectPortmap(lab: lab, portmap: .ours).run("DEL", config)

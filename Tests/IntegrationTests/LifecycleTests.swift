@@ -61,7 +61,7 @@ extension NamespaceTests {
             #expect(check.status == 1)
             let error = try #require(try JSONSerialization.jsonObject(with: Data(check.stdout.utf8)) as? [String: Any])
             #expect(error["code"] as? Int == 101)
-            #expect((error["msg"] as? String) == "ip6tables nat: chain \(chain) is missing", "\(check.stdout)")
+            #expect((error["msg"] as? String) == "ip6tables nat: chain \(chain) is missing (iptables-legacy)", "\(check.stdout)")
             #expect(!(error["details"] as? String ?? "").contains("iptables nat:"), "IPv4 is complete: \(check.stdout)")
             #expect(try plugin.run("DEL", config).succeeded)
             #expect(!(try lab.natTable()).contains("ctr-diff-1"))

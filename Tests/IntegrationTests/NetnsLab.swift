@@ -42,7 +42,11 @@ final class NetnsLab {
     /// Every namespace of the lab (`pmt-<id>-<suffix>`), deleted at teardown.
     private let namespaces = TestNamespaces(prefix: "pmt")
 
-    init() throws {
+    /// A node namespace, with kubelet's `KUBE-KUBELET-CANARY` chain in the mangle table of `kubelet`'s
+    /// store (both families), as kubelet leaves it on a node, or none (a node without Kubernetes).
+    /// The default, legacy, is a node whose iptables is legacy: the iptables backend writes there
+    /// without being told, as the Go plugin of `CNIChain` and `DirectPortmap` does with its PATH.
+    init(kubelet: Store? = .legacy) throws {
         id = namespaces.tag
         node = "pmt-\(id)-node"
         client = "pmt-\(id)-client"
@@ -76,6 +80,11 @@ final class NetnsLab {
             try inClient("ip", "addr", "add", "\(Self.clientIPv4)/24", "dev", clientSide)
             try inClient("ip", "-6", "addr", "add", "\(Self.clientIPv6)/64", "dev", clientSide, "nodad")
             try inClient("ip", "link", "set", clientSide, "up")
+            if let kubelet {
+                for tool in ["iptables", "ip6tables"] {
+                    try inNode("\(tool)-\(kubelet.rawValue)", "-t", "mangle", "-N", "KUBE-KUBELET-CANARY")
+                }
+            }
         } catch {
             tearDown()
             throw error

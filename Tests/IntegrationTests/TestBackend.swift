@@ -3,7 +3,8 @@ import Testing
 /// The places rules can live that the traffic suites run against, from the same test code: the
 /// config keys that select each, and how a test reads what was written there.
 enum TestBackend: String, CaseIterable, CustomTestStringConvertible, Sendable {
-    /// The iptables backend in the legacy x_tables.
+    /// The iptables backend, unforced, on the lab's node, whose kubelet writes in the legacy
+    /// x_tables: it chooses them.
     case iptables
     /// The iptables backend in the nf_tables tables iptables-nft manages.
     case iptablesNFT = "iptables-nft"
