@@ -12,7 +12,10 @@ import PackageDescription
 /// - `CNftnl`: module map + shim header over libnftnl (nf_tables objects to and from messages). No Swift.
 /// - `CNetNamespace`: a C shim for the libc namespace call Swift's Glibc module leaves out
 ///   (`setns(CLONE_NEWNET)`, which needs `_GNU_SOURCE`).
-/// - `NodeLock`: the `flock` both backends hold from read to commit (each with its own file).
+/// - `NodeLock`: the `flock` the writers hold from read to commit: the xtables lock (legacy store),
+///   and the nf_tables lock the nftables backend and the iptables-nft store share.
+/// - `ModuleTree`: which modules the kernel could load, from `/lib/modules` (STATUS where no table
+///   exists yet), and the small-text-file reader the /proc lists share.
 /// - `OwnThread`: the one place threads are created (the two families at once), and the one
 ///   caller of `CNetNamespace`: a thread of its own in another network namespace.
 /// - `IPTablesLayout`: pure Swift: how the Go plugin's layout is edited in any store (the
@@ -82,8 +85,10 @@ let package = Package(
         .target(name: "NodeLock", dependencies: ["PortmapCore"]),
         .target(name: "OwnThread", dependencies: ["CNetNamespace"]),
         .target(name: "IPTablesLayout", dependencies: ["PortmapCore", "Snapshots"]),
-        .target(name: "IPTablesLegacyStore", dependencies: ["CIPTables", "IPTablesLayout", "NodeLock", "OwnThread", "PortmapCore", "Snapshots"]),
-        .target(name: "IPTablesNFTStore", dependencies: ["IPTablesLayout", "Netlink", "Nftnl", "NodeLock", "PortmapCore", "Snapshots"]),
+        .target(name: "ModuleTree"),
+        .target(
+            name: "IPTablesLegacyStore", dependencies: ["CIPTables", "IPTablesLayout", "ModuleTree", "NodeLock", "OwnThread", "PortmapCore", "Snapshots"]),
+        .target(name: "IPTablesNFTStore", dependencies: ["IPTablesLayout", "ModuleTree", "Netlink", "Nftnl", "NodeLock", "PortmapCore", "Snapshots"]),
         .target(name: "IPTablesBackend", dependencies: ["IPTablesLayout", "IPTablesLegacyStore", "IPTablesNFTStore", "PortmapCore", "Snapshots"]),
         .target(name: "Nftnl", dependencies: ["CNftnl", "PortmapCore"]),
         .target(name: "NFTablesBackend", dependencies: ["Netlink", "Nftnl", "NodeLock", "PortmapCore", "Snapshots"]),
@@ -98,7 +103,8 @@ let package = Package(
             ]),
         .executableTarget(name: "portmap-fake", dependencies: ["PortmapCore", "PortmapFakeBackend", "PluginMain"]),
         .testTarget(name: "PortmapCoreTests", dependencies: ["PortmapCore"]),
-        .testTarget(name: "IPTablesBackendTests", dependencies: ["IPTablesBackend", "IPTablesLayout", "IPTablesLegacyStore", "PortmapCore", "Snapshots"]),
+        .testTarget(
+            name: "IPTablesBackendTests", dependencies: ["IPTablesBackend", "IPTablesLayout", "IPTablesLegacyStore", "ModuleTree", "PortmapCore", "Snapshots"]),
         .testTarget(
             name: "IPTablesNFTStoreTests", dependencies: ["IPTablesLayout", "IPTablesNFTStore", "Nftnl", "PortmapCore", "TestSubprocess"],
             exclude: ["Fixtures"]),

@@ -17,7 +17,7 @@ public struct IPTablesBackend: PortMapBackend, TableSnapshotReader, Sendable {
 
     public init(environment: [String: String]) {
         legacy = LegacyStore(environment: environment)
-        nft = NFTStore()
+        nft = NFTStore(environment: environment)
     }
 
     var stores: [any IPTablesStore] { [legacy, nft] }

@@ -1,4 +1,5 @@
 import IPTablesLayout
+import ModuleTree
 import PortmapCore
 
 #if canImport(Glibc)

@@ -1,4 +1,5 @@
 import IPTablesLayout
+import ModuleTree
 import NodeLock
 import PortmapCore
 

@@ -1,16 +1,22 @@
 import IPTablesLayout
+import ModuleTree
 import Nftnl
+import NodeLock
 import PortmapCore
 
 /// CNI STATUS for the iptables-nft store.
 extension NFTStore {
     /// STATUS: whether an ADD of `plans` could be served now, in the families the kernel runs,
-    /// without a lock and without changing anything, at a cost that does not grow with the
-    /// node's rules: nf_tables answers, the kernel has every xtables extension the rules carry
-    /// (iptables-nft's own revision probe, which loads a module the kernel has), and it takes
-    /// the tables and base chains an ADD creates (a batch of those, sent without its end message,
-    /// so it is checked and thrown away, as `nft --check` does).
+    /// without taking a lock (its file must open, as an ADD's would) and without changing
+    /// anything, at a cost that does not grow with the node's rules: nf_tables answers, the
+    /// kernel has every xtables extension the rules carry (iptables-nft's own revision probe,
+    /// which loads a module the kernel has), and where a family's nat table is not there yet, the
+    /// kernel offers its nat chain type (`nft-chain-2-nat`, `nft-chain-10-nat`, built in or in the
+    /// module tree; a tree that cannot be read counts as offering it, as for the legacy store).
+    /// No trial batch: the kernel answers any aborted transaction after an RCU grace period
+    /// (about 14 ms here), too slow for containerd's poll; raw's filter chains are in the core.
     package func status(_ plans: [IPTablesFamilyPlan]) throws(BackendError) {
+        try NodeLock.checkOpenable(path: lockPath, name: NFTablesLock.name)
         let socket = try open()
         let reader = NFTReader(socket: socket)
         _ = try Self.generation(reader)
@@ -51,20 +57,20 @@ extension NFTStore {
                 .kernel, "\(tool) (iptables-nft): the kernel has no \(probe.payload.name) \(probe.isTarget ? "target" : "match") (revision \(probe.payload.revision))",
                 details: error.description)
         }
-        // The tables and base chains: what nf_tables must take for the rules to hook in.
-        _ = try transact(commits: false) { session throws(BackendError) in
-            for plan in plans {
-                for (name, chains) in [("raw", plan.rawChains), ("nat", plan.chains)] where !chains.isEmpty {
-                    guard try !session.exists(plan.family, name) else { continue }
-                    session.batch.createTable(name, family: plan.family)
-                    let entryChains = Set(chains.flatMap(\.entryChains))
-                    for chain in entryChains.sorted() {
-                        guard let hook = NFTRuleTable.baseChain(chain, of: name) else { continue }
-                        session.batch.append(
-                            NftMessages.newChain(NftChain(table: name, name: chain, hook: hook), family: plan.family, flags: .create),
-                            "\(plan.family == .ipv4 ? "iptables" : "ip6tables") -t \(name) :\(chain)")
-                    }
-                }
+        // The nat tables: the chain type an ADD's base chains need, where it would create them.
+        var modules: KernelModules?
+        for family in Set(plans.map(\.family)).sorted() {
+            let exists: Bool
+            do throws(RuleTableError) { exists = try reader.tableExists("nat", family: family) } catch {
+                throw BackendError(.kernel, error.description)
+            }
+            guard !exists else { continue }
+            if modules == nil { modules = KernelModules() }
+            let alias = "nft-chain-\(family == .ipv4 ? 2 : 10)-nat"
+            if modules?.availability(ofAny: [alias, "nft_chain_nat"]) == .missing {
+                throw BackendError(
+                    .kernel, "\(family == .ipv4 ? "iptables" : "ip6tables") (iptables-nft): the kernel has no nat chain type (\(alias))",
+                    details: "neither built in nor in the module tree: an ADD could not create the nat table's base chains")
             }
         }
     }

@@ -17,11 +17,18 @@ import Musl
 /// the other's. Each writing verb is one nf_tables batch for both families and tables, bound to
 /// the ruleset generation it read: another writer committing in between (kube-proxy, iptables-nft
 /// itself, which takes no lock) makes the kernel refuse it whole, and the verb is redone from its
-/// read (`CommitRetry`). No lock is taken: the generation orders the plugin's own instances too.
+/// read (`CommitRetry`). The plugin's own instances queue on its nf_tables lock (`NFTablesLock`)
+/// from read to answer, so they never make each other redo a verb.
 package struct NFTStore: IPTablesStore {
     package var kind: RuleStore { .iptablesNFT }
+    let lockPath: String
+    let lockTimeoutMilliseconds: Int
 
-    package init() {}
+    /// `PORTMAP_NFTABLES_LOCKFILE` moves the lock.
+    package init(environment: [String: String], lockTimeoutMilliseconds: Int = 5_000) {
+        lockPath = NFTablesLock.path(environment)
+        self.lockTimeoutMilliseconds = lockTimeoutMilliseconds
+    }
 
     package func add(_ plans: [IPTablesFamilyPlan]) throws(BackendError) -> [String] {
         guard !plans.isEmpty else { return [] }
@@ -156,34 +163,36 @@ package struct NFTStore: IPTablesStore {
 
     /// One read-edit-commit cycle: `edit` reads through a fresh session and puts its changes in
     /// the session's batch, which goes out bound to the generation read first; redone from the
-    /// read while another writer commits in between, for `CommitRetry`'s budget. Nothing to
-    /// change, nothing sent.
-    func transact(commits: Bool = true, _ edit: (Session) throws(BackendError) -> Void) throws(BackendError) -> [String] {
+    /// read while another writer commits in between, for `CommitRetry`'s budget, holding the
+    /// plugin's nf_tables lock throughout. Nothing to change, nothing sent.
+    func transact(_ edit: (Session) throws(BackendError) -> Void) throws(BackendError) -> [String] {
         let socket = try open()
         let reader = NFTReader(socket: socket)
-        return try CommitRetry.run(
-            { () throws(BackendError) -> CommitAttempt<[String]> in
-                let generation = try Self.generation(reader)
-                let session = Session(reader: reader)
-                try edit(session)
-                guard !session.batch.isEmpty else { return .committed([]) }
-                let outcome: NetfilterBatchOutcome
-                do {
-                    outcome = try socket.send(NetfilterBatch(generation: generation, messages: session.batch.messages, commits: commits))
-                } catch {
-                    throw BackendError(.kernel, "iptables-nft tables: \(error)")
-                }
-                switch outcome {
-                case .accepted: return .committed([])
-                case .refused(let failures): throw session.batch.refusal(failures)
-                case .generationChanged: return .lostRace("the ruleset generation changed")
-                }
-            },
-            busy: { _, attempts in
-                BackendError(
-                    .busy, "the nf_tables ruleset changed before each of \(attempts) batches in \(CommitRetry.budgetMilliseconds) ms could be applied",
-                    details: "another program keeps committing nf_tables changes (kube-proxy, iptables-nft); retry later")
-            })
+        return try NFTablesLock.holding(path: lockPath, timeoutMilliseconds: lockTimeoutMilliseconds) { () throws(BackendError) in
+            try CommitRetry.run(
+                { () throws(BackendError) -> CommitAttempt<[String]> in
+                    let generation = try Self.generation(reader)
+                    let session = Session(reader: reader)
+                    try edit(session)
+                    guard !session.batch.isEmpty else { return .committed([]) }
+                    let outcome: NetfilterBatchOutcome
+                    do {
+                        outcome = try socket.send(NetfilterBatch(generation: generation, messages: session.batch.messages))
+                    } catch {
+                        throw BackendError(.kernel, "iptables-nft tables: \(error)")
+                    }
+                    switch outcome {
+                    case .accepted: return .committed([])
+                    case .refused(let failures): throw session.batch.refusal(failures)
+                    case .generationChanged: return .lostRace("the ruleset generation changed")
+                    }
+                },
+                busy: { _, attempts in
+                    BackendError(
+                        .busy, "the nf_tables ruleset changed before each of \(attempts) batches in \(CommitRetry.budgetMilliseconds) ms could be applied",
+                        details: "another program keeps committing nf_tables changes (kube-proxy, iptables-nft); retry later")
+                })
+        }
     }
 
     /// A read-only verb: `read` again when the ruleset's generation moved while it read, so what

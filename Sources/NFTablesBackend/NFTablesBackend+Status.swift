@@ -20,7 +20,7 @@ extension NFTablesBackend {
     ///   the table, loading the modules of the expressions) and then throws the batch away, as for
     ///   `nft --check`: no table is left behind.
     public func status(_ config: PortMapConfig) throws(BackendError) {
-        try NodeLock.checkOpenable(path: lockPath, name: "nftables lock")
+        try NodeLock.checkOpenable(path: lockPath, name: NFTablesLock.name)
         let families: [IPFamily] = access("/proc/net/if_inet6", F_OK) == 0 ? [.ipv4, .ipv6] : [.ipv4]
         do throws(BackendError) {
             try transact(commits: false) { reader throws(BackendError) in

@@ -20,13 +20,11 @@ public struct NFTablesBackend: PortMapBackend {
     let lockPath: String
     let lockTimeoutMilliseconds: Int
     let openSocket: () throws(HostNetworkError) -> NetfilterSocket
-    /// Read and batch are redone this many times in all while other writers keep committing.
 
     /// `PORTMAP_NFTABLES_LOCKFILE` moves the lock.
     public init(environment: [String: String], lockTimeoutMilliseconds: Int = 5_000) {
-        let configured = environment["PORTMAP_NFTABLES_LOCKFILE"] ?? ""
         self.init(
-            lockPath: configured.isEmpty ? NFTablesLock.defaultPath : configured,
+            lockPath: NFTablesLock.path(environment),
             lockTimeoutMilliseconds: lockTimeoutMilliseconds,
             openSocket: { () throws(HostNetworkError) in try NetfilterSocket() })
     }

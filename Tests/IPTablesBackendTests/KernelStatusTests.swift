@@ -1,4 +1,5 @@
 import Foundation
+import ModuleTree
 import PortmapCore
 import Testing
 

@@ -9,9 +9,20 @@ struct CNIChain {
     /// Which binary implements `portmap` in this chain.
     enum Portmap {
         case ours
+        /// Debian's Go portmap 1.1.1.
         case go
+        /// Upstream's Go portmap (`Prerequisites.upstreamPlugin`; only where it is there).
+        case upstream
 
-        var executable: URL { self == .ours ? Prerequisites.ourPlugin : Prerequisites.goPlugin }
+        var executable: URL {
+            switch self {
+            case .ours: Prerequisites.ourPlugin
+            case .go: Prerequisites.goPlugin
+            case .upstream:
+                // Only tests enabled by `Prerequisites.upstreamPlugin` use it.
+                Prerequisites.upstreamPlugin ?? URL(fileURLWithPath: "/nonexistent/portmap-go-3d27709f")
+            }
+        }
     }
 
     let list: [String: Any]

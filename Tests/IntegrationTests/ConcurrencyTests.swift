@@ -57,7 +57,7 @@ extension NamespaceTests {
                 let outputs = try concurrently(preloaded) { index in
                     try plugin.run("ADD", Self.config(parallel + index, backend), containerID: Self.containerID(parallel + index))
                 }
-                try #require(outputs.allSatisfy { $0.succeeded })
+                try #require(outputs.allSatisfy { $0.succeeded }, "\(outputs.filter { !$0.succeeded }.prefix(3).map(\.stdout))")
             }
             let before = try lab.ruleset(backend)
 

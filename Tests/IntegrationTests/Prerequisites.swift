@@ -33,6 +33,15 @@ enum Prerequisites {
     /// Debian's Go portmap (v1.1.1), the reference.
     static let goPlugin = debianPlugins.appendingPathComponent("portmap")
 
+    /// Upstream's Go portmap (main after v1.9.1, both backends) from `../shared/reference/` beside
+    /// the package, where the development machine keeps it; nil in a plain clone, and the tests
+    /// that need it are skipped with `upstreamMissing`.
+    static let upstreamPlugin: URL? = {
+        let binary = packageRoot.deletingLastPathComponent().appendingPathComponent("shared/reference/portmap-go-3d27709f")
+        return FileManager.default.isExecutableFile(atPath: binary.path) ? binary : nil
+    }()
+    static let upstreamMissing: Comment = "../shared/reference/portmap-go-3d27709f (upstream's Go portmap) is absent: takeover tests against it skipped"
+
     /// nil when everything is there; otherwise why the namespace tests cannot run.
     static let missing: String? = {
         let files = [

@@ -5,14 +5,15 @@ import Musl
 #endif
 
 /// Whether the kernel could load a module the first rule of a kind needs (a table such as
-/// `iptable_nat`, an extension such as `ipt_DNAT`), read from `/lib/modules/<release>` without
+/// `iptable_nat`, an nf_tables chain type such as `nft-chain-2-nat`, an extension such as
+/// `ipt_DNAT`), read from `/lib/modules/<release>` without
 /// loading or creating anything: STATUS answers from this where no table exists yet.
 ///
 /// A node without that directory (a minimal host, a kernel with everything built in and no module
 /// tree) cannot be told: the answer is `.unknown`, which STATUS treats as usable, since a wrong
 /// "not ready" takes the whole node's pod network down while a wrong "ready" fails one ADD.
-struct KernelModules {
-    enum Availability: Equatable {
+public struct KernelModules {
+    public enum Availability: Equatable, Sendable {
         case available
         case missing
         case unknown
@@ -23,7 +24,7 @@ struct KernelModules {
     private let names: Set<String>?
 
     /// The tree of the running kernel, or of `directory` (tests).
-    init(directory: String? = nil) {
+    public init(directory: String? = nil) {
         let tree = directory ?? "/lib/modules/\(Self.release)"
         var names: Set<String> = []
         var readAny = false
@@ -52,7 +53,7 @@ struct KernelModules {
 
     /// Whether any of `candidates` (module names or aliases, as the kernel requests them) can be
     /// had.
-    func availability(ofAny candidates: [String]) -> Availability {
+    public func availability(ofAny candidates: [String]) -> Availability {
         guard let names else { return .unknown }
         return candidates.contains { names.contains(Self.normalized($0)) } ? .available : .missing
     }

@@ -6,7 +6,7 @@ import Musl
 
 /// The lines of a small text file (/proc lists, the module tree's indexes), without their
 /// newlines; nil when it cannot be opened.
-func textLines(of path: String) -> [String]? {
+public func textLines(of path: String) -> [String]? {
     guard let file = fopen(path, "r") else { return nil }
     defer { fclose(file) }
     var lines: [String] = []
