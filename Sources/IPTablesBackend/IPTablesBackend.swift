@@ -25,7 +25,9 @@ public struct IPTablesBackend: PortMapBackend, TableSnapshotReader, Sendable {
     /// The store for this network namespace: the config's `iptablesStore`, else what the stores
     /// hold and the system's `iptables` tell (`StoreChoice.choose`).
     func choice(_ config: PortMapConfig) -> StoreChoice {
-        StoreChoice.choose(forced: config.iptablesStore, legacy: legacy.census, nft: nft.census) { SystemIPTables.variant() }
+        StoreChoice.choose(
+            forced: config.iptablesStore, legacyUsable: legacy.isUsable, legacyInUse: legacy.inUse, legacy: legacy.census, nft: nft.census
+        ) { SystemIPTables.variant() }
     }
 
     func store(_ choice: StoreChoice) -> any IPTablesStore {

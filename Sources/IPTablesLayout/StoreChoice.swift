@@ -20,6 +20,9 @@ package struct StoreChoice: Sendable, Equatable {
         case splitPortmapChains(legacy: Int, nft: Int)
         /// Kubelet's or kube-proxy's chains are in this store only.
         case kubernetesChains
+        /// The legacy x_tables hold tables (only a legacy iptables user instantiates one) while
+        /// iptables-nft's hold neither CNI nor Kubernetes chains: the node's iptables is legacy.
+        case legacyTablesInUse
         /// The system's `iptables` command is this store's variant (or, when it cannot be told,
         /// iptables-nft, the default of current distributions).
         case systemIPTables
@@ -34,17 +37,28 @@ package struct StoreChoice: Sendable, Equatable {
     }
 
     /// The store for this namespace: `forced` when the config names one; else the only usable
-    /// store when one is not (no legacy x_tables, or no nf_tables); else where the Go plugin's chains already are; else where
-    /// the node's Kubernetes components write; else the system's `iptables`. The censuses are
-    /// read only as far as a rule needs them.
+    /// store when one is not (no legacy x_tables, or no nf_tables); else where the Go plugin's
+    /// chains already are; else where the node's Kubernetes components write; else the system's
+    /// `iptables`. Each probe is asked only as far as a rule needs it, cheapest first: the legacy
+    /// census reads whole tables through libiptc, so it is read only where the legacy x_tables
+    /// hold a table (`legacyInUse`, from /proc) and iptables-nft's hold CNI or Kubernetes chains;
+    /// legacy tables next to iptables-nft tables holding neither are the node's iptables.
     package static func choose(
-        forced: IPTablesStoreName?, legacy: () -> StoreCensus, nft: () -> StoreCensus, system: () -> IPTablesStoreName?
+        forced: IPTablesStoreName?, legacyUsable: () -> Bool, legacyInUse: () -> Bool, legacy readLegacy: () -> StoreCensus,
+        nft: () -> StoreCensus, system: () -> IPTablesStoreName?
     ) -> StoreChoice {
         if let forced { return StoreChoice(store: forced.ruleStore, reason: .forced) }
-        let legacy = legacy()
-        guard legacy.usable else { return StoreChoice(store: .iptablesNFT, reason: .noLegacyXTables) }
+        guard legacyUsable() else { return StoreChoice(store: .iptablesNFT, reason: .noLegacyXTables) }
         let nft = nft()
         guard nft.usable else { return StoreChoice(store: .iptablesLegacy, reason: .noNFTables) }
+        let legacy: StoreCensus
+        if !legacyInUse() {
+            legacy = StoreCensus(usable: true)
+        } else if !nft.hasPortmapChains && !nft.hasKubernetesChains {
+            return StoreChoice(store: .iptablesLegacy, reason: .legacyTablesInUse)
+        } else {
+            legacy = readLegacy()
+        }
         let systemStore = (system() ?? .nft).ruleStore
         switch (legacy.hasPortmapChains, nft.hasPortmapChains) {
         case (true, false): return StoreChoice(store: .iptablesLegacy, reason: .portmapChains)

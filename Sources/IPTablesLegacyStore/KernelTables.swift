@@ -17,6 +17,11 @@ enum KernelTables {
         lines(of: "/proc/net/\(prefix(family))_tables_names").contains(table)
     }
 
+    /// Whether the kernel runs legacy x_tables now (built in or loaded): /proc lists its tables.
+    static var hasXTables: Bool {
+        textLines(of: "/proc/net/ip_tables_names") != nil
+    }
+
     /// The families the kernel runs: IPv4 always, IPv6 unless it is disabled or not built
     /// (`/proc/net/if_inet6` is missing then).
     static var families: [IPFamily] {

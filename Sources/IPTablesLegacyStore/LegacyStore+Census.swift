@@ -6,7 +6,13 @@ extension LegacyStore {
     /// Whether the kernel has legacy x_tables loaded or built in, or installed as a module; where
     /// that cannot be told, not.
     package func isUsable() -> Bool {
-        KernelTables.Offer(.ipv4).hasXTables || KernelModules().availability(ofAny: ["ip_tables"]) == .available
+        KernelTables.hasXTables || KernelModules().availability(ofAny: ["ip_tables"]) == .available
+    }
+
+    /// Whether any family's nat or mangle table is instantiated (from /proc, reading no table):
+    /// only a legacy iptables user makes one, and without one the store holds no chain at all.
+    package func inUse() -> Bool {
+        KernelTables.families.contains { family in ["nat", "mangle"].contains { KernelTables.exists($0, family: family) } }
     }
 
     /// What the legacy tables hold: chain names of each family's nat and mangle table, read only
@@ -15,7 +21,7 @@ extension LegacyStore {
     /// default of every current distribution.
     package func census() -> StoreCensus {
         var census = StoreCensus(usable: isUsable())
-        guard KernelTables.Offer(.ipv4).hasXTables else { return census }
+        guard KernelTables.hasXTables else { return census }
         for family in KernelTables.families {
             for table in ["nat", "mangle"] where KernelTables.exists(table, family: family) {
                 guard let names = try? XTablesTable(table: table, family: family).chainNames() else { continue }

@@ -14,35 +14,38 @@ struct StoreChoiceTests {
     static let go5 = StoreCensus(usable: true, hasPortmapChains: true, containerChains: 5)
     static let kube = StoreCensus(usable: true, hasKubernetesChains: true)
 
+    /// The choice over hand-made censuses; the legacy store counts as holding tables when its
+    /// census has any chain, unless `legacyInUse` says otherwise.
     static func choose(
-        forced: IPTablesStoreName? = nil, legacy: StoreCensus, nft: StoreCensus, system: IPTablesStoreName? = .nft
+        forced: IPTablesStoreName? = nil, legacy: StoreCensus, nft: StoreCensus, system: IPTablesStoreName? = .nft,
+        legacyInUse: Bool? = nil
     ) -> StoreChoice {
-        StoreChoice.choose(forced: forced, legacy: { legacy }, nft: { nft }, system: { system })
+        StoreChoice.choose(
+            forced: forced, legacyUsable: { legacy.usable },
+            legacyInUse: { legacyInUse ?? (legacy.hasPortmapChains || legacy.hasKubernetesChains) }, legacy: { legacy },
+            nft: { nft }, system: { system })
+    }
+
+    /// A probe a rule must not need.
+    static func unread<Value>(_ what: String, _ value: Value) -> () -> Value {
+        {
+            Issue.record("\(what) read")
+            return value
+        }
     }
 
     @Test func aConfiguredStoreWinsOverEverythingAndReadsNothing() {
         let choice = StoreChoice.choose(
-            forced: .legacy,
-            legacy: {
-                Issue.record("legacy census read")
-                return Self.empty
-            },
-            nft: {
-                Issue.record("nft census read")
-                return Self.go5
-            }, system: { .nft })
+            forced: .legacy, legacyUsable: Self.unread("legacy usability", true), legacyInUse: Self.unread("legacy tables", true),
+            legacy: Self.unread("legacy census", Self.empty), nft: Self.unread("nft census", Self.go5), system: Self.unread("system", .nft))
         #expect(choice == StoreChoice(store: .iptablesLegacy, reason: .forced))
         #expect(Self.choose(forced: .nft, legacy: Self.go5, nft: Self.empty, system: .legacy).store == .iptablesNFT)
     }
 
     @Test func withoutLegacyXTablesItIsIPTablesNFTWithoutReadingIt() {
         let choice = StoreChoice.choose(
-            forced: nil, legacy: { StoreCensus(usable: false) },
-            nft: {
-                Issue.record("nft census read")
-                return Self.empty
-            },
-            system: { .legacy })
+            forced: nil, legacyUsable: { false }, legacyInUse: Self.unread("legacy tables", true), legacy: Self.unread("legacy census", Self.go5),
+            nft: Self.unread("nft census", Self.empty), system: Self.unread("system", .legacy))
         #expect(choice == StoreChoice(store: .iptablesNFT, reason: .noLegacyXTables))
     }
 
@@ -50,6 +53,22 @@ struct StoreChoiceTests {
         #expect(
             Self.choose(legacy: Self.empty, nft: StoreCensus(usable: false), system: .nft)
                 == StoreChoice(store: .iptablesLegacy, reason: .noNFTables))
+    }
+
+    /// The legacy census (whole tables through libiptc) is read only where both stores may hold
+    /// something: legacy tables beside iptables-nft tables without CNI or Kubernetes chains are
+    /// the node's iptables, and without legacy tables there is nothing to read.
+    @Test func theLegacyCensusIsReadOnlyWhereItCanDecide() {
+        let inUse = StoreChoice.choose(
+            forced: nil, legacyUsable: { true }, legacyInUse: { true }, legacy: Self.unread("legacy census", Self.go3), nft: { Self.empty },
+            system: { .nft })
+        #expect(inUse == StoreChoice(store: .iptablesLegacy, reason: .legacyTablesInUse))
+        let unused = StoreChoice.choose(
+            forced: nil, legacyUsable: { true }, legacyInUse: { false }, legacy: Self.unread("legacy census", Self.go3), nft: { Self.kube },
+            system: { .legacy })
+        #expect(unused == StoreChoice(store: .iptablesNFT, reason: .kubernetesChains))
+        // Legacy tables holding neither CNI nor Kubernetes chains, iptables-nft kube-proxy's: read, and nft wins.
+        #expect(Self.choose(legacy: Self.empty, nft: Self.kube, system: .legacy, legacyInUse: true).store == .iptablesNFT)
     }
 
     @Test func theStoreHoldingTheGoPluginsChainsWins() {
@@ -71,7 +90,8 @@ struct StoreChoiceTests {
     }
 
     @Test func kubernetesChainsDecideWhenNoStoreHasTheGoPlugins() {
-        #expect(Self.choose(legacy: Self.kube, nft: Self.empty) == StoreChoice(store: .iptablesLegacy, reason: .kubernetesChains))
+        // Legacy kubelet chains beside empty iptables-nft tables: legacy, told by the legacy tables alone.
+        #expect(Self.choose(legacy: Self.kube, nft: Self.empty) == StoreChoice(store: .iptablesLegacy, reason: .legacyTablesInUse))
         #expect(Self.choose(legacy: Self.empty, nft: Self.kube, system: .legacy) == StoreChoice(store: .iptablesNFT, reason: .kubernetesChains))
         // In both: as on an empty node.
         #expect(Self.choose(legacy: Self.kube, nft: Self.kube, system: .legacy) == StoreChoice(store: .iptablesLegacy, reason: .systemIPTables))

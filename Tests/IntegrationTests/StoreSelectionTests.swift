@@ -70,6 +70,16 @@ extension NamespaceTests {
             #expect(try Self.holders(lab, "our-pod") == [store])
         }
 
+        /// A legacy nat table with nothing of Kubernetes or CNI in it (a legacy iptables user made
+        /// it) beside empty iptables-nft tables: the node's iptables is legacy.
+        @Test func legacyTablesInUseDecideOverTheSystemIPTables() throws {
+            let lab = try NetnsLab(kubelet: nil)
+            defer { lab.tearDown() }
+            try lab.inNode("iptables-legacy", "-t", "nat", "-N", "DOCKER")
+            #expect(try DirectPortmap(lab: lab, portmap: .ours).run("ADD", Self.config("38"), containerID: "our-pod").succeeded)
+            #expect(try Self.holders(lab, "our-pod") == [.legacy])
+        }
+
         /// (c) An empty node gets the store of the system's `iptables` (Debian 12: iptables-nft).
         @Test func anEmptyNodeFollowsTheSystemIPTables() throws {
             let lab = try NetnsLab(kubelet: nil)
