@@ -30,8 +30,11 @@ enum SystemIPTables {
     /// legacy tables, are legacy.
     static func variant(ofBinary path: String) -> IPTablesStoreName? {
         let name = path.split(separator: "/").last.map(String.init) ?? path
-        if name.contains("nft") { return .nft }
-        if name.contains("legacy") || ["xtables-multi", "iptables-multi", "iptables"].contains(name) { return .legacy }
+        // By its dash-separated words: String's substring search would link the regex engine
+        // into the plugin.
+        let words = name.split(separator: "-")
+        if words.contains("nft") { return .nft }
+        if words.contains("legacy") || ["xtables-multi", "iptables-multi", "iptables"].contains(name) { return .legacy }
         return nil
     }
 }

@@ -54,12 +54,17 @@ package struct StoreCensus: Sendable, Equatable {
     /// `KUBE-KUBELET-CANARY` in mangle, or `KUBE-*` chains in nat (what kube-proxy's own mode
     /// detection reads).
     package var hasKubernetesChains: Bool
+    /// Whether the store has a nat or mangle table at all, with or without chains.
+    package var hasTables: Bool
 
-    package init(usable: Bool, hasPortmapChains: Bool = false, containerChains: Int = 0, hasKubernetesChains: Bool = false) {
+    package init(
+        usable: Bool, hasPortmapChains: Bool = false, containerChains: Int = 0, hasKubernetesChains: Bool = false, hasTables: Bool? = nil
+    ) {
         self.usable = usable
         self.hasPortmapChains = hasPortmapChains
         self.containerChains = containerChains
         self.hasKubernetesChains = hasKubernetesChains
+        self.hasTables = hasTables ?? (hasPortmapChains || hasKubernetesChains)
     }
 }
 
@@ -67,6 +72,7 @@ extension StoreCensus {
     /// Counts what the chains of one table (`nat`, `mangle`) of one family tell.
     package mutating func record(table: String, chains: some Sequence<String>) {
         for chain in chains {
+            if table == "nat" || table == "mangle" { hasTables = true }
             switch table {
             case "nat":
                 if chain.hasPrefix("CNI-HOSTPORT-") { hasPortmapChains = true }

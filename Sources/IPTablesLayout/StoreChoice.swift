@@ -20,8 +20,8 @@ package struct StoreChoice: Sendable, Equatable {
         case splitPortmapChains(legacy: Int, nft: Int)
         /// Kubelet's or kube-proxy's chains are in this store only.
         case kubernetesChains
-        /// The legacy x_tables hold tables (only a legacy iptables user instantiates one) while
-        /// iptables-nft's hold neither CNI nor Kubernetes chains: the node's iptables is legacy.
+        /// The legacy x_tables hold a nat or mangle table and iptables-nft has none: the node's
+        /// iptables is legacy.
         case legacyTablesInUse
         /// The system's `iptables` command is this store's variant (or, when it cannot be told,
         /// iptables-nft, the default of current distributions).
@@ -41,8 +41,8 @@ package struct StoreChoice: Sendable, Equatable {
     /// chains already are; else where the node's Kubernetes components write; else the system's
     /// `iptables`. Each probe is asked only as far as a rule needs it, cheapest first: the legacy
     /// census reads whole tables through libiptc, so it is read only where the legacy x_tables
-    /// hold a table (`legacyInUse`, from /proc) and iptables-nft's hold CNI or Kubernetes chains;
-    /// legacy tables next to iptables-nft tables holding neither are the node's iptables.
+    /// hold a table (`legacyInUse`, from /proc) and so does iptables-nft; legacy tables with no
+    /// iptables-nft table beside them are the node's iptables.
     package static func choose(
         forced: IPTablesStoreName?, legacyUsable: () -> Bool, legacyInUse: () -> Bool, legacy readLegacy: () -> StoreCensus,
         nft: () -> StoreCensus, system: () -> IPTablesStoreName?
@@ -54,7 +54,7 @@ package struct StoreChoice: Sendable, Equatable {
         let legacy: StoreCensus
         if !legacyInUse() {
             legacy = StoreCensus(usable: true)
-        } else if !nft.hasPortmapChains && !nft.hasKubernetesChains {
+        } else if !nft.hasTables {
             return StoreChoice(store: .iptablesLegacy, reason: .legacyTablesInUse)
         } else {
             legacy = readLegacy()

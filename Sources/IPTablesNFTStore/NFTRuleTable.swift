@@ -7,7 +7,10 @@ import PortmapCore
 /// reconciler edits it: each chain is read when first asked for (one GETRULE dump of that chain:
 /// a verb's cost does not grow with the chains it does not touch, kube-proxy's included), and
 /// every edit goes into the verb's batch and into this copy, so later reads in the same verb see
-/// it. Created as iptables-nft creates it: the table when its first object is added, a base
+/// it. A chain is not read at all where the answer is known without it: rules jumping to a chain
+/// nothing references (the kernel counts every jump), and appends, which need no position: a
+/// fresh ADD so never reads `CNI-HOSTPORT-DNAT`, whose length grows with the node's pods.
+/// Created as iptables-nft creates it: the table when its first object is added, a base
 /// chain (hook, priority, policy accept) when its first rule is.
 final class NFTRuleTable: RuleTable {
     let family: IPFamily
@@ -18,13 +21,15 @@ final class NFTRuleTable: RuleTable {
     private var tableThere: Bool
     private var chains: [String: Chain] = [:]
 
-    /// A chain as known to this verb: nil rules until read.
+    /// A chain as known to this verb: nil rules until read, and what this batch appended to it
+    /// before then (after the kernel's rules once read).
     private struct Chain {
         var inKernel: Bool
         var exists: Bool
         /// Rules jumping to it, as the kernel counted them when read, plus this batch's changes.
         var references: Int
         var rules: [Rule]?
+        var appended: [Rule] = []
     }
 
     /// A rule: its handle when it is in the kernel (nil: added by this batch), its expressions, and
@@ -53,6 +58,12 @@ final class NFTRuleTable: RuleTable {
     }
 
     func rules(in chain: String, targeting targets: Set<String>) throws(RuleTableError) -> [(index: Int, rule: IPTablesRule)] {
+        var anyReferenced = false
+        for target in targets where !(try unreferenced(target)) {
+            anyReferenced = true
+            break
+        }
+        guard anyReferenced else { return [] }
         var found: [(index: Int, rule: IPTablesRule)] = []
         for (index, rule) in try loadedRules(chain).enumerated() {
             guard let target = RuleExpressions.targetName(of: rule.expressions), targets.contains(target) else { continue }
@@ -120,9 +131,18 @@ final class NFTRuleTable: RuleTable {
     private func loadedRules(_ chain: String) throws(RuleTableError) -> [Rule] {
         let known = try state(of: chain)
         if let rules = known.rules { return rules }
-        let rules = try reader.rules(in: chain, table: name, family: family).map { Rule(handle: $0.handle, expressions: $0.expressions) }
+        let read = try reader.rules(in: chain, table: name, family: family).map { Rule(handle: $0.handle, expressions: $0.expressions) }
+        let rules = read + known.appended
         chains[chain]?.rules = rules
+        chains[chain]?.appended = []
         return rules
+    }
+
+    /// Whether no rule can jump to `target`: a chain (in the kernel or created by this batch)
+    /// that nothing references. A built-in target (DNAT, MARK) is not a chain and never is.
+    private func unreferenced(_ target: String) throws(RuleTableError) -> Bool {
+        let known = try state(of: target)
+        return known.exists && known.references == 0
     }
 
     private func decoded(_ chain: String, _ index: Int) throws(RuleTableError) -> IPTablesRule {
@@ -138,7 +158,6 @@ final class NFTRuleTable: RuleTable {
     private func add(_ rule: IPTablesRule, to chain: String, at index: Int?) throws(RuleTableError) {
         try ensureTable()
         try ensureBaseChain(chain)
-        var rules = try loadedRules(chain)
         let encoded: (expressions: [NftExpression], compat: NftRule.Compat)
         do {
             encoded = try RuleExpressions.encode(rule, family: family)
@@ -148,14 +167,19 @@ final class NFTRuleTable: RuleTable {
         let message = NftRule(table: name, chain: chain, expressions: encoded.expressions, compat: encoded.compat)
         let line = rule.saveLine(chain: chain)
         let added = Rule(handle: nil, expressions: encoded.expressions, decoded: rule)
-        switch index {
-        case nil:
+        defer { if case .jump(let target) = rule.target { adjustReferences(to: target, by: 1) } }
+        guard let index else {
+            _ = try state(of: chain)
             batch.add(NftMessages.newRule(message, family: family, flags: [.create, .append]), line, in: self)
-            rules.append(added)
-        case 0?:
+            if chains[chain]?.rules != nil { chains[chain]?.rules?.append(added) } else { chains[chain]?.appended.append(added) }
+            return
+        }
+        var rules = try loadedRules(chain)
+        switch index {
+        case 0:
             batch.add(NftMessages.newRule(message, family: family, flags: .create), line.replacingFirst("-A", with: "-I"), in: self)
             rules.insert(added, at: 0)
-        case let index?:
+        default:
             guard rules.indices.contains(index), let handle = rules[index].handle else {
                 throw failure("insert a rule at \(index + 1) into", chain, "there is no rule the kernel holds there")
             }
@@ -164,7 +188,6 @@ final class NFTRuleTable: RuleTable {
             rules.insert(added, at: index)
         }
         chains[chain]?.rules = rules
-        if case .jump(let target) = rule.target { adjustReferences(to: target, by: 1) }
     }
 
     /// Keeps the count of jumps to `chain` (read from the kernel first, if not yet) true to this

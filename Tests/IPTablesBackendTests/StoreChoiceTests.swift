@@ -55,9 +55,9 @@ struct StoreChoiceTests {
                 == StoreChoice(store: .iptablesLegacy, reason: .noNFTables))
     }
 
-    /// The legacy census (whole tables through libiptc) is read only where both stores may hold
-    /// something: legacy tables beside iptables-nft tables without CNI or Kubernetes chains are
-    /// the node's iptables, and without legacy tables there is nothing to read.
+    /// The legacy census (whole tables through libiptc) is read only where both stores have
+    /// tables: legacy tables without any iptables-nft table are the node's iptables, and without
+    /// legacy tables there is nothing to read.
     @Test func theLegacyCensusIsReadOnlyWhereItCanDecide() {
         let inUse = StoreChoice.choose(
             forced: nil, legacyUsable: { true }, legacyInUse: { true }, legacy: Self.unread("legacy census", Self.go3), nft: { Self.empty },
@@ -69,6 +69,10 @@ struct StoreChoiceTests {
         #expect(unused == StoreChoice(store: .iptablesNFT, reason: .kubernetesChains))
         // Legacy tables holding neither CNI nor Kubernetes chains, iptables-nft kube-proxy's: read, and nft wins.
         #expect(Self.choose(legacy: Self.empty, nft: Self.kube, system: .legacy, legacyInUse: true).store == .iptablesNFT)
+        // Tables in both stores, chains of neither kind in either (a nat table flushed, one made by
+        // reading it): the system's iptables, as on an empty node.
+        let bare = StoreCensus(usable: true, hasTables: true)
+        #expect(Self.choose(legacy: Self.empty, nft: bare, system: .nft, legacyInUse: true) == StoreChoice(store: .iptablesNFT, reason: .systemIPTables))
     }
 
     @Test func theStoreHoldingTheGoPluginsChainsWins() {
