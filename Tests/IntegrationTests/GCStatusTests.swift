@@ -119,10 +119,11 @@ extension NamespaceTests {
             try ["ip", "ip6"].map { try lab.inNode("cat", "/proc/net/\($0)_tables_names").stdout }
         }
 
-        func status(_ plugin: DirectPortmap, env: [String: String?] = [:]) throws -> Command.Result {
-            try plugin.run(
-                "STATUS", ["cniVersion": "1.1.0", "name": Self.network, "type": "portmap"],
-                env: Self.noAttachment.merging(env) { $1 })
+        func status(
+            _ plugin: DirectPortmap, config: [String: Any] = ["cniVersion": "1.1.0", "name": network, "type": "portmap"],
+            env: [String: String?] = [:]
+        ) throws -> Command.Result {
+            try plugin.run("STATUS", config, env: Self.noAttachment.merging(env) { $1 })
         }
 
         /// In a fresh namespace STATUS succeeds from /proc and the module tree and leaves no nat or
@@ -172,6 +173,33 @@ extension NamespaceTests {
             let error = try JSONSerialization.jsonObject(with: Data(missing.stdout.utf8)) as? [String: Any]
             #expect(error?["code"] as? Int == 50, "\(missing.stdout)")
             #expect((error?["msg"] as? String)?.contains(unopenable) == true, "\(missing.stdout)")
+        }
+
+        /// Where no nat table exists yet, the iptables-nft store's STATUS asks the module tree for
+        /// the nat chain type: a kernel without it (a tree lacking `nft-chain-2-nat`, offered through
+        /// `Fixtures/fake_kernel_files.c`) is code 50 naming it, one with it (built in) is ready.
+        @Test func iptablesNFTStatusNamesAMissingNatChainType() throws {
+            let lab = try NetnsLab(kubelet: nil)
+            defer { lab.tearDown() }
+            let plugin = DirectPortmap(lab: lab, portmap: .ours)
+            let config: [String: Any] = ["cniVersion": "1.1.0", "name": Self.network, "type": "portmap", "iptablesStore": "nft"]
+            for (tree, aliases) in [
+                ("without-nat", "alias nft-chain-2-filter nf_tables\n"), ("with-nat", "alias nft-chain-2-nat nft_chain_nat\nalias nft-chain-10-nat nft_chain_nat\n"),
+            ] {
+                let directory = lab.dataDir.appendingPathComponent("modules-\(tree)")
+                try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+                try "kernel/net/netfilter/nf_tables.ko\n".write(to: directory.appendingPathComponent("modules.builtin"), atomically: true, encoding: .utf8)
+                try aliases.write(to: directory.appendingPathComponent("modules.builtin.alias"), atomically: true, encoding: .utf8)
+                let result = try status(plugin, config: config, env: ["LD_PRELOAD": try lab.fakeKernelFiles(), "PORTMAP_TEST_MODULE_TREE": directory.path])
+                if tree == "with-nat" {
+                    #expect(result.status == 0 && result.stdout.isEmpty, "\(result.stdout)")
+                } else {
+                    let error = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
+                    #expect(error?["code"] as? Int == 50, "\(result.stdout)")
+                    #expect((error?["msg"] as? String)?.contains("no nat chain type (nft-chain-2-nat)") == true, "\(result.stdout)")
+                }
+            }
+            #expect(try lab.inNode("nft", "list", "ruleset").stdout == "", "STATUS created nothing")
         }
 
         /// A busy node: STATUS polled while 40 pods are ADDed and DELed next to it answers ready

@@ -238,6 +238,16 @@ final class NetnsLab {
             .joined(separator: "\n")
     }
 
+    /// `Fixtures/fake_kernel_files.c` built into the lab's directory, for LD_PRELOAD: the files
+    /// the plugin's kernel probes read, as another kernel would have them.
+    func fakeKernelFiles() throws -> String {
+        let library = dataDir.appendingPathComponent("fake_kernel_files.so").path
+        if !FileManager.default.fileExists(atPath: library) {
+            try Command.check(["gcc", "-shared", "-fPIC", "-o", library, Prerequisites.fixtures.appendingPathComponent("fake_kernel_files.c").path, "-ldl"])
+        }
+        return library
+    }
+
     /// Removes the pods (best effort DEL so IPAM and bridge state go too) and every namespace.
     func tearDown() {
         for pod in pods {

@@ -99,12 +99,8 @@ extension NamespaceTests {
             let lab = try NetnsLab()
             defer { lab.tearDown() }
             try #require(try DirectPortmap(lab: lab, portmap: .go).run("ADD", Self.config("34"), containerID: "go-pod").succeeded)
-            let library = lab.dataDir.appendingPathComponent("hide_xtables.so").path
-            try Command.check([
-                "gcc", "-shared", "-fPIC", "-o", library, Prerequisites.fixtures.appendingPathComponent("hide_xtables.c").path, "-ldl",
-            ])
             let ours = DirectPortmap(lab: lab, portmap: .ours)
-            let hidden: [String: String?] = ["LD_PRELOAD": library]
+            let hidden: [String: String?] = ["LD_PRELOAD": try lab.fakeKernelFiles(), "PORTMAP_TEST_HIDE_XTABLES": "1"]
             let status = try ours.run("STATUS", ["cniVersion": "1.1.0", "name": "diff-net", "type": "portmap"], env: hidden)
             #expect(status.status == 0, "\(status.stdout)")
             #expect(try ours.run("ADD", Self.config("35"), containerID: "our-pod", env: hidden).succeeded)
