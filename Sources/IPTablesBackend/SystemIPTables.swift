@@ -10,7 +10,8 @@ import Musl
 /// the administrator (or the distribution: Debian 11+, Ubuntu 21.04+, RHEL 8+ choose iptables-nft)
 /// set up is where other tools on the node write.
 enum SystemIPTables {
-    /// Where distributions install the command; the first that exists is read.
+    /// Where distributions install the command; the first that exists is resolved with
+    /// realpath(3): the link is read, the command is never run.
     static let paths = ["/usr/sbin/iptables", "/sbin/iptables"]
 
     /// The variant the first of `paths` that exists resolves to; nil when none exists or its

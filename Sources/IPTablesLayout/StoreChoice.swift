@@ -45,7 +45,7 @@ package struct StoreChoice: Sendable, Equatable {
     /// iptables-nft table beside them are the node's iptables.
     package static func choose(
         forced: IPTablesStoreName?, legacyUsable: () -> Bool, legacyInUse: () -> Bool, legacy readLegacy: () -> StoreCensus,
-        nft: () -> StoreCensus, system: () -> IPTablesStoreName?
+        nft: () -> StoreCensus, systemIPTables: () -> IPTablesStoreName?
     ) -> StoreChoice {
         if let forced { return StoreChoice(store: forced.ruleStore, reason: .forced) }
         guard legacyUsable() else { return StoreChoice(store: .iptablesNFT, reason: .noLegacyXTables) }
@@ -59,7 +59,7 @@ package struct StoreChoice: Sendable, Equatable {
         } else {
             legacy = readLegacy()
         }
-        let systemStore = (system() ?? .nft).ruleStore
+        let systemStore = (systemIPTables() ?? .nft).ruleStore
         switch (legacy.hasPortmapChains, nft.hasPortmapChains) {
         case (true, false): return StoreChoice(store: .iptablesLegacy, reason: .portmapChains)
         case (false, true): return StoreChoice(store: .iptablesNFT, reason: .portmapChains)

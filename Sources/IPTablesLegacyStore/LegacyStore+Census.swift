@@ -20,8 +20,8 @@ extension LegacyStore {
     /// usability cannot be told counts as not usable, so a node in doubt gets iptables-nft, the
     /// default of every current distribution.
     package func census() -> StoreCensus {
-        var census = StoreCensus(usable: isUsable())
-        guard KernelTables.hasXTables else { return census }
+        guard KernelTables.hasXTables else { return StoreCensus(usable: isUsable()) }
+        var census = StoreCensus(usable: true)
         for family in KernelTables.families {
             for table in ["nat", "mangle"] where KernelTables.exists(table, family: family) {
                 guard let names = try? XTablesTable(table: table, family: family).chainNames() else { continue }

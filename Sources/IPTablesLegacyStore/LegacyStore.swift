@@ -20,8 +20,7 @@ package struct LegacyStore: IPTablesStore {
     let lockTimeoutMilliseconds: Int
 
     package init(environment: [String: String], lockTimeoutMilliseconds: Int = 5_000) {
-        let configured = environment["XTABLES_LOCKFILE"] ?? ""
-        lockPath = configured.isEmpty ? XTablesLock.defaultPath : configured
+        lockPath = XTablesLock.path(environment)
         self.lockTimeoutMilliseconds = lockTimeoutMilliseconds
     }
 

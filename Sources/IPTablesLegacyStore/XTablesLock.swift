@@ -8,6 +8,11 @@ import PortmapCore
 enum XTablesLock {
     static let defaultPath = "/run/xtables.lock"
 
+    /// The lock file: `$XTABLES_LOCKFILE` when set and not empty, as for iptables itself.
+    static func path(_ environment: [String: String]) -> String {
+        NodeLock.path(environment, variable: "XTABLES_LOCKFILE", defaultPath: defaultPath)
+    }
+
     /// Runs `body` holding the lock, after waiting up to `timeoutMilliseconds` for it (polling
     /// like iptables' `--wait`).
     static func holding<Value>(

@@ -22,12 +22,8 @@ final class NFTBatch {
     }
 
     func add(_ message: [UInt8], _ command: String, in table: NFTRuleTable) {
-        append(message, "\(Self.tool(table.family)) -t \(table.name) \(command)")
-    }
-
-    func append(_ message: [UInt8], _ command: String) {
         messages.append(message)
-        commands.append(command)
+        commands.append("\(Self.tool(table.family)) -t \(table.name) \(command)")
     }
 
     /// The kernel's refusal of this batch, each failure named by its command.

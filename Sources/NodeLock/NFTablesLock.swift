@@ -13,8 +13,7 @@ public enum NFTablesLock {
 
     /// The lock file: `$PORTMAP_NFTABLES_LOCKFILE` when set and not empty.
     public static func path(_ environment: [String: String]) -> String {
-        let configured = environment["PORTMAP_NFTABLES_LOCKFILE"] ?? ""
-        return configured.isEmpty ? defaultPath : configured
+        NodeLock.path(environment, variable: "PORTMAP_NFTABLES_LOCKFILE", defaultPath: defaultPath)
     }
 
     /// Runs `body` holding the lock, after waiting up to `timeoutMilliseconds` for it (polling

@@ -23,6 +23,13 @@ public struct NodeLock: ~Copyable {
         return try body()
     }
 
+    /// The lock file a node's environment names in `variable` (as `XTABLES_LOCKFILE` moves
+    /// iptables' own), `defaultPath` when it is unset or empty.
+    public static func path(_ environment: [String: String], variable: String, defaultPath: String) -> String {
+        let configured = environment[variable] ?? ""
+        return configured.isEmpty ? defaultPath : configured
+    }
+
     /// Whether the lock at `path` could be opened as `init` opens it, without taking it or
     /// creating it (STATUS): an existing file must open for reading, a missing one needs a
     /// directory the process can create it in.

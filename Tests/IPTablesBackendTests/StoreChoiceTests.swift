@@ -23,7 +23,7 @@ struct StoreChoiceTests {
         StoreChoice.choose(
             forced: forced, legacyUsable: { legacy.usable },
             legacyInUse: { legacyInUse ?? (legacy.hasPortmapChains || legacy.hasKubernetesChains) }, legacy: { legacy },
-            nft: { nft }, system: { system })
+            nft: { nft }, systemIPTables: { system })
     }
 
     /// A probe a rule must not need.
@@ -37,7 +37,7 @@ struct StoreChoiceTests {
     @Test func aConfiguredStoreWinsOverEverythingAndReadsNothing() {
         let choice = StoreChoice.choose(
             forced: .legacy, legacyUsable: Self.unread("legacy usability", true), legacyInUse: Self.unread("legacy tables", true),
-            legacy: Self.unread("legacy census", Self.empty), nft: Self.unread("nft census", Self.go5), system: Self.unread("system", .nft))
+            legacy: Self.unread("legacy census", Self.empty), nft: Self.unread("nft census", Self.go5), systemIPTables: Self.unread("system", .nft))
         #expect(choice == StoreChoice(store: .iptablesLegacy, reason: .forced))
         #expect(Self.choose(forced: .nft, legacy: Self.go5, nft: Self.empty, system: .legacy).store == .iptablesNFT)
     }
@@ -45,7 +45,7 @@ struct StoreChoiceTests {
     @Test func withoutLegacyXTablesItIsIPTablesNFTWithoutReadingIt() {
         let choice = StoreChoice.choose(
             forced: nil, legacyUsable: { false }, legacyInUse: Self.unread("legacy tables", true), legacy: Self.unread("legacy census", Self.go5),
-            nft: Self.unread("nft census", Self.empty), system: Self.unread("system", .legacy))
+            nft: Self.unread("nft census", Self.empty), systemIPTables: Self.unread("system", .legacy))
         #expect(choice == StoreChoice(store: .iptablesNFT, reason: .noLegacyXTables))
     }
 
@@ -61,11 +61,11 @@ struct StoreChoiceTests {
     @Test func theLegacyCensusIsReadOnlyWhereItCanDecide() {
         let inUse = StoreChoice.choose(
             forced: nil, legacyUsable: { true }, legacyInUse: { true }, legacy: Self.unread("legacy census", Self.go3), nft: { Self.empty },
-            system: { .nft })
+            systemIPTables: { .nft })
         #expect(inUse == StoreChoice(store: .iptablesLegacy, reason: .legacyTablesInUse))
         let unused = StoreChoice.choose(
             forced: nil, legacyUsable: { true }, legacyInUse: { false }, legacy: Self.unread("legacy census", Self.go3), nft: { Self.kube },
-            system: { .legacy })
+            systemIPTables: { .legacy })
         #expect(unused == StoreChoice(store: .iptablesNFT, reason: .kubernetesChains))
         // Legacy tables holding neither CNI nor Kubernetes chains, iptables-nft kube-proxy's: read, and nft wins.
         #expect(Self.choose(legacy: Self.empty, nft: Self.kube, system: .legacy, legacyInUse: true).store == .iptablesNFT)
