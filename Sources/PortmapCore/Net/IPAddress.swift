@@ -188,9 +188,13 @@ public enum IPAddress: Sendable, Hashable, CustomStringConvertible {
 }
 
 /// The two address families; each has its own nat table (iptables / ip6tables).
-public enum IPFamily: String, Sendable, Hashable, CaseIterable, Comparable {
+public enum IPFamily: String, Sendable, Hashable, CaseIterable, Comparable, CustomStringConvertible {
     case ipv4
     case ipv6
+
+    /// The raw value: without it an interpolated family went through reflection (Mirror), a
+    /// tenth of STATUS's own time.
+    public var description: String { rawValue }
 
     public static func < (lhs: IPFamily, rhs: IPFamily) -> Bool { lhs == .ipv4 && rhs == .ipv6 }
 
