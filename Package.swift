@@ -91,7 +91,7 @@ let package = Package(
         .target(name: "IPTablesNFTStore", dependencies: ["IPTablesLayout", "ModuleTree", "Netlink", "Nftnl", "NodeLock", "PortmapCore", "Snapshots"]),
         .target(name: "IPTablesBackend", dependencies: ["IPTablesLayout", "IPTablesLegacyStore", "IPTablesNFTStore", "PortmapCore", "Snapshots"]),
         .target(name: "Nftnl", dependencies: ["CNftnl", "PortmapCore"]),
-        .target(name: "NFTablesBackend", dependencies: ["Netlink", "Nftnl", "NodeLock", "PortmapCore", "Snapshots"]),
+        .target(name: "NFTablesBackend", dependencies: ["ModuleTree", "Netlink", "Nftnl", "NodeLock", "PortmapCore", "Snapshots"]),
         .target(name: "PortmapFakeBackend", dependencies: ["PortmapCore"]),
         .target(name: "PluginMain", dependencies: ["PortmapCore"]),
         .executableTarget(name: "portmap", dependencies: ["PortmapCore", "IPTablesBackend", "NFTablesBackend", "Netlink", "PluginMain"]),

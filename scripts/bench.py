@@ -17,7 +17,7 @@
            With --backend nftables, Go runs with iptables-nft (DIR's iptables points there) and
            ours gets "backend": "nftables": Go's twin gets that text through
            `iptables-nft-restore` / `ip6tables-nft-restore`, ours the same L pods as elements of
-           its cni_hostport tables through `nft -f` (bench_nft.script, the syntax of
+           its cni_portmaps tables through `nft -f` (bench_nft.script, the syntax of
            NFTablesPlanner.script), and the K kube-proxy-like rules through iptables-nft-restore
            too (a node running kube-proxy's iptables mode next to our table). Each twin, read back
            (iptables-nft-save; `nft -j list ruleset`), must equal what was generated.
@@ -535,7 +535,7 @@ def preload_nftables(args, level, twins, env, fail):
         generated = bench_nft.with_elements(generated, elements, fam == "v6")
     diff = bench_nft.describe_diff(generated, preloaded["ours"], "generated", "listed")
     if diff:
-        fail("ours: the preloaded cni_hostport tables do not hold the generated elements: %s" % diff)
+        fail("ours: the preloaded cni_portmaps tables do not hold the generated elements: %s" % diff)
     return preloaded, {"rules": {fam: rule_count(preloaded["go"][fam]) for fam in FAMILIES},
                        "elements": {fam: bench_nft.element_count(preloaded["ours"], fam == "v6") for fam in FAMILIES}}
 
@@ -562,7 +562,7 @@ def run_level(args, level, runner, plugins, failures, notes):
     preload_s = time.monotonic() - started
     kube = " + %d kube-proxy rules" % args.kube_proxy_rules if args.kube_proxy_rules else ""
     if nft:
-        print("level %d: preloaded %d pods%s in %.1f s: go (iptables-nft) nat v4 %d rules, v6 %d rules; ours cni_hostport "
+        print("level %d: preloaded %d pods%s in %.1f s: go (iptables-nft) nat v4 %d rules, v6 %d rules; ours cni_portmaps "
               "v4 %d elements, v6 %d elements; as generated: %s"
               % (level, level, kube, preload_s, counts["rules"]["v4"], counts["rules"]["v6"], counts["elements"]["v4"],
                  counts["elements"]["v6"], "yes" if not failures else "see FAIL lines"), file=sys.stderr)
@@ -764,13 +764,13 @@ def print_report(out):
     print("Wall time per invocation in ms (process start to exit), peak RSS per invocation in KiB (largest")
     print("process: for Go, the plugin or one of its iptables children). ours/go = ratio of the figures.")
     if nft:
-        print('Backends: ours with "backend": "nftables" (table cni_hostport), Go 1.1.1 with iptables-nft.')
+        print('Backends: ours with "backend": "nftables" (table cni_portmaps), Go 1.1.1 with iptables-nft.')
     elif backend == "iptables-nft":
         print('Stores: ours with "iptablesStore": "nft", Go 1.1.1 with iptables-nft, both in the tables iptables-nft manages.')
     for res in out["levels"]:
         level = res["level"]
         print()
-        tables = ("go: nat v4 %d rules, v6 %d rules; ours: cni_hostport v4 %d elements, v6 %d elements"
+        tables = ("go: nat v4 %d rules, v6 %d rules; ours: cni_portmaps v4 %d elements, v6 %d elements"
                   % (res["rules"]["v4"], res["rules"]["v6"], res["elements"]["v4"], res["elements"]["v6"]) if nft
                   else "nat v4 %d rules, v6 %d rules" % (res["rules"]["v4"], res["rules"]["v6"]))
         print("== %d pods preloaded%s (%s); %d pods timed, %d for RSS, alternating"

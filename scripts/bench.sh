@@ -31,7 +31,7 @@
 # --backend nftables measures ours with "backend": "nftables" against the Go plugin run with
 # iptables-nft (Debian's default iptables), the same way. The Go twin gets the same nat preload
 # through iptables-nft-restore / ip6tables-nft-restore, ours the same pods as elements of its
-# cni_hostport tables through `nft -f` (the syntax of NFTablesPlanner.script), and with
+# cni_portmaps tables through `nft -f` (the syntax of NFTablesPlanner.script), and with
 # --kube-proxy-rules both twins get the kube-proxy-like rules through iptables-nft-restore (a node
 # running kube-proxy in iptables mode next to our table). Each preload must read back as generated;
 # the warm-up ADD must add exactly that pod's elements to our tables; after the DELs Go's nat tables

@@ -12,7 +12,7 @@ import ipaddress
 import json
 import subprocess
 
-TABLE = "cni_hostport"
+TABLE = "cni_portmaps"
 HOSTIP_DNAT, HOSTPORT_DNAT, MASQ_PAIRS = "hostip_dnat", "hostport_dnat", "masq_pairs"
 
 

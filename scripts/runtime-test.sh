@@ -6,7 +6,7 @@
 # --backend (default iptables) is the portmap entry's "backend" in the generated conflist, and what
 # the checks read back in pmrt-node: the nat tables of the store the plugin chooses on a node
 # without CNI or Kubernetes chains, the system iptables' (iptables-nft-save on Debian 12; the other
-# store must hold no CNI-DN- chain), or the nftables tables ip/ip6 cni_hostport (elements
+# store must hold no CNI-DN- chain), or the nftables tables ip/ip6 cni_portmaps (elements
 # commented "<network>/<containerID>"; neither iptables store may then hold a CNI-DN- chain).
 # Installs the Debian packages (podman, runc, busybox-static, and lib.sh's), builds and installs the
 # release plugin with scripts/install.sh into a private CNI bin dir, and then, all in namespaces and
@@ -226,25 +226,25 @@ both_nat() { nat "iptables-$STORE-save" && nat "ip6tables-$STORE-save"; }
 dn_chains() { local rules; rules=$(nat "$1"); grep -c '^:CNI-DN-' <<<"$rules" || true; }
 container_id() { pm inspect --format '{{.Id}}' "$1"; }
 
-# The nftables backend's state: nft_table FAMILY (ip|ip6) prints the node's cni_hostport table of
+# The nftables backend's state: nft_table FAMILY (ip|ip6) prints the node's cni_portmaps table of
 # that family, nothing if there is none (and fails if nft does); nft_dnat_maps FAMILY its two DNAT
 # maps; nft_owners FAMILY the distinct element comments ("<network>/<containerID>") of the table.
 nft_table() {
     local tables
     tables=$(in_node nft list tables "$1") || return 1
-    grep -qx "table $1 cni_hostport" <<<"$tables" || return 0
-    in_node nft list table "$1" cni_hostport
+    grep -qx "table $1 cni_portmaps" <<<"$tables" || return 0
+    in_node nft list table "$1" cni_portmaps
 }
 both_nft() { nft_table ip && nft_table ip6; }
 nft_dnat_maps() {
-    in_node nft list map "$1" cni_hostport hostport_dnat && in_node nft list map "$1" cni_hostport hostip_dnat
+    in_node nft list map "$1" cni_portmaps hostport_dnat && in_node nft list map "$1" cni_portmaps hostip_dnat
 }
 nft_owners() { local table; table=$(nft_table "$1") || return 1; { grep -o 'comment "[^"]*"' <<<"$table" || true; } | sort -u; }
 owner_comment() { printf 'comment "%s/%s"' "$NETWORK" "${ids[$1]:-unknown}"; }
 
 # rules_present NAME FAMILIES...: the container's entry rule (comment id: "<ID>") is in each family's
 # nat table; with nftables, an element commented "<network>/<ID>" is in one of each family's DNAT
-# maps. rules_absent NAME: no line of either family's nat table (nftables: cni_hostport table) names
+# maps. rules_absent NAME: no line of either family's nat table (nftables: cni_portmaps table) names
 # the container.
 rules_present() {
     local name=$1 id=${ids[$1]:-unknown} family rules
@@ -498,7 +498,7 @@ no_guard_in() { local rules; rules=$(in_node "iptables-$1-save" -t raw) && ! gre
 other_store_untouched() { no_chains_in "$OTHER_STORE" && no_guard_in "$OTHER_STORE"; }
 check "CNI ran in $NODE: the bridge $BRIDGE is there, not in the machine's namespace" bridge_in_node_only
 if [ "$BACKEND" = nftables ]; then
-    check "our plugin did the ADD: $NODE has the tables ip and ip6 cni_hostport, ip's with chain localnet_guard (only ours creates them)" nft_tables_created
+    check "our plugin did the ADD: $NODE has the tables ip and ip6 cni_portmaps, ip's with chain localnet_guard (only ours creates them)" nft_tables_created
     for variant in legacy nft; do
         check "the iptables backend was not used: $NODE's iptables-$variant nat tables hold no CNI-DN- chain" no_chains_in "$variant"
         check "the iptables backend was not used: $NODE's iptables-$variant raw table has no CNI-HOSTPORT-GUARD" no_guard_in "$variant"
@@ -506,7 +506,7 @@ if [ "$BACKEND" = nftables ]; then
     check "DNAT map elements commented $NETWORK/<id> for $WEB_A in both families" rules_present_both "$WEB_A"
     check "DNAT map elements commented $NETWORK/<id> for $WEB_B in both families (one hostIP each)" rules_present_both "$WEB_B"
     check "the machine's own nat tables and nftables ruleset have nothing of our containers" machine_nat_untouched
-    log "what portmap wrote in $NODE (nft list table ip/ip6 cni_hostport)"
+    log "what portmap wrote in $NODE (nft list table ip/ip6 cni_portmaps)"
     both_nft | sed 's/^/    /' || true
 else
     check "our plugin did the ADD in the iptables-$STORE store: $NODE's raw table has CNI-HOSTPORT-GUARD (only ours creates it)" guard_installed
@@ -590,7 +590,7 @@ if [ "$BACKEND" = nftables ]; then
     echo "nftables ruleset flushed, podman network reload"
     in_node nft flush ruleset
     tables_gone() { local tables; tables=$(both_nft) && [ -z "$tables" ]; }
-    check "the flush removed the cni_hostport tables" tables_gone
+    check "the flush removed the cni_portmaps tables" tables_gone
     expect_no_answer "HTTP $NODE_V4:18080 with the ruleset flushed" client http "$NODE_V4" 18080
 else
     echo "nat tables wiped, podman network reload"
@@ -629,7 +629,7 @@ if [ "$BACKEND" = nftables ]; then
         leftover+=" (nft list table failed)"
     fi
     if [ -z "$leftover" ]; then
-        pass "after the last rm the cni_hostport tables hold no element (the tables may stay) and neither iptables store a CNI-DN- chain"
+        pass "after the last rm the cni_portmaps tables hold no element (the tables may stay) and neither iptables store a CNI-DN- chain"
     else
         fail "after the last rm the node still holds: $leftover"
     fi

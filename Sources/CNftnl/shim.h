@@ -44,27 +44,32 @@ static inline uint16_t cni_nft_flags_dump(void) { return NLM_F_DUMP; }
 static inline uint16_t cni_nft_flags_create(void) { return NLM_F_CREATE; }
 static inline uint16_t cni_nft_flags_create_append(void) { return NLM_F_CREATE | NLM_F_APPEND; }
 
-/* ---- element comments ---- */
+/* ---- comments ---- */
 struct cni_nft_comment {
     const char *text;
     uint8_t length;
 };
+struct cni_nft_comment_search {
+    uint8_t type;
+    struct cni_nft_comment found;
+};
 static inline int cni_nft_comment_cb(const struct nftnl_udata *attr, void *data) {
-    if (nftnl_udata_type(attr) == NFTNL_UDATA_SET_ELEM_COMMENT) {
-        struct cni_nft_comment *comment = data;
-        comment->text = nftnl_udata_get(attr);
-        comment->length = nftnl_udata_len(attr);
+    struct cni_nft_comment_search *search = data;
+    if (nftnl_udata_type(attr) == search->type) {
+        search->found.text = nftnl_udata_get(attr);
+        search->found.length = nftnl_udata_len(attr);
     }
     return 0;
 }
-/* The comment TLV (NFTNL_UDATA_SET_ELEM_COMMENT, as nft writes it: the text and its NUL) in an
- * element's userdata: its text without the NUL, or length 0 and NULL text when there is none or
- * the userdata is malformed. The text points into `udata`. */
-static inline struct cni_nft_comment cni_nft_element_comment(const void *udata, uint32_t length) {
-    struct cni_nft_comment comment = { NULL, 0 };
-    if (nftnl_udata_parse(udata, length, cni_nft_comment_cb, &comment) < 0) return (struct cni_nft_comment){ NULL, 0 };
-    if (comment.text != NULL) comment.length = (uint8_t)strnlen(comment.text, comment.length);
-    return comment;
+/* The comment TLV of `type` in userdata as nft writes it (the text and its NUL): an element's
+ * (NFTNL_UDATA_SET_ELEM_COMMENT) or a rule's (NFTNL_UDATA_RULE_COMMENT). Its text without the NUL,
+ * or length 0 and NULL text when there is none or the userdata is malformed. The text points
+ * into `udata`. */
+static inline struct cni_nft_comment cni_nft_comment(const void *udata, uint32_t length, uint8_t type) {
+    struct cni_nft_comment_search search = { type, { NULL, 0 } };
+    if (nftnl_udata_parse(udata, length, cni_nft_comment_cb, &search) < 0) return (struct cni_nft_comment){ NULL, 0 };
+    if (search.found.text != NULL) search.found.length = (uint8_t)strnlen(search.found.text, search.found.length);
+    return search.found;
 }
 
 #endif

@@ -130,16 +130,15 @@ public enum ConflictFinder {
         var findings: [Finding] = []
         let label = "\(table.store) nat (\(table.family))"
         if !table.entries.isEmpty || !table.mappings.isEmpty {
-            let nft = table.store == NFTablesInterpreter.store
+            let dispatch = table.dispatchChain
             let missing = [
-                (table.preroutingHook, nft ? "prerouting" : "PREROUTING", "other hosts"),
-                (table.outputHook, nft ? "output" : "OUTPUT", "the node itself"),
+                (table.preroutingHook, dispatch != nil ? "prerouting" : "PREROUTING", "other hosts"),
+                (table.outputHook, dispatch != nil ? "output" : "OUTPUT", "the node itself"),
             ].filter { !$0.0 }
             for (_, chain, whom) in missing {
                 let what =
-                    nft
-                    ? "chain \(chain) (fib daddr type local jump \(NFTablesLayout.dispatchChain)) is missing"
-                    : "\(chain) has no -m addrtype --dst-type LOCAL -j \(ChainName.topLevelDNAT)"
+                    dispatch.map { "chain \(chain) (fib daddr type local jump \($0)) is missing" }
+                    ?? "\(chain) has no -m addrtype --dst-type LOCAL -j \(ChainName.topLevelDNAT)"
                 findings.append(
                     Finding(
                         kind: .hookMissing, family: table.family,
@@ -216,6 +215,10 @@ public enum ConflictFinder {
         if let network = a.network, let id = a.containerID, b.network != nil, b.containerID != nil {
             return network == b.network && id == b.containerID
         }
+        // Upstream's nftables rules name the container but no network, and share their chains.
+        if [a.store, b.store].contains(UpstreamNFTablesInterpreter.store), a.containerID != nil, b.containerID != nil {
+            return a.network == b.network && a.containerID == b.containerID
+        }
         return a.store == b.store && a.chain == b.chain
     }
 
@@ -227,7 +230,10 @@ public enum ConflictFinder {
     }
 
     static func owner(_ mapping: HostPortMapping) -> String {
-        guard let network = mapping.network else { return "chain \(mapping.chain)" }
+        guard let network = mapping.network else {
+            if mapping.store == UpstreamNFTablesInterpreter.store, let id = mapping.containerID { return "container \(ShortID.of(id)) (\(mapping.store))" }
+            return "chain \(mapping.chain)"
+        }
         return "\(network)/\(mapping.containerID.map(ShortID.of) ?? "?")"
     }
 

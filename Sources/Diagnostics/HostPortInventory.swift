@@ -7,7 +7,7 @@ public struct HostPortInventory: Sendable {
     public let snapshot: NodeSnapshot
     public let tables: [HostPortTable]
     /// All mappings: the legacy nat tables' (IPv4 first, in chain and rule order), then the
-    /// nftables tables'.
+    /// nftables tables' (ours, then upstream's).
     public let mappings: [HostPortMapping]
 
     public init(_ snapshot: NodeSnapshot) {
@@ -29,6 +29,7 @@ public struct HostPortInventory: Sendable {
             switch table {
             case .nat(let nat): LegacyNatInterpreter.interpret(nat)
             case .nftables(let nft): NFTablesInterpreter.interpret(nft)
+            case .upstreamNFTables(let upstream): UpstreamNFTablesInterpreter.interpret(upstream)
             }
         }
     }

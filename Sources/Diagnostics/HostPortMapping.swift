@@ -85,7 +85,7 @@ public struct EntryRule: Sendable, Hashable {
 public struct HostPortTable: Sendable, Hashable {
     public var family: IPFamily
     public var store: RuleStore
-    /// The table's name in its store: "nat", or nft's "ip cni_hostport".
+    /// The table's name in its store: "nat", or nft's "ip cni_portmaps".
     public var table: String
     public var exists: Bool
     /// PREROUTING / OUTPUT jump to CNI-HOSTPORT-DNAT (for packets from outside / from the node).
@@ -97,4 +97,17 @@ public struct HostPortTable: Sendable, Hashable {
     public var mappings: [HostPortMapping]
     /// `CNI-DN-` chains no entry rule jumps to.
     public var orphanChains: [String]
+}
+
+extension HostPortTable {
+    /// The chain an nftables layout's prerouting and output chains jump to (`fib daddr type local`):
+    /// ours looks ports up in maps there, upstream's jumps on to its rules; nil for the iptables
+    /// layout, whose PREROUTING and OUTPUT jump to CNI-HOSTPORT-DNAT's entry rules.
+    public var dispatchChain: String? {
+        switch store {
+        case NFTablesInterpreter.store: NFTablesLayout.dispatchChain
+        case UpstreamNFTablesInterpreter.store: UpstreamNFTablesInterpreter.dispatchChain
+        default: nil
+        }
+    }
 }

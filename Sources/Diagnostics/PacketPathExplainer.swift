@@ -70,7 +70,8 @@ public enum PacketPathExplainer {
             guard !present.isEmpty else {
                 stop(
                     .hook,
-                    "the \(family) nat table does not exist (iptables-legacy), nor the nftables \(NFTablesLayout.tableName(family)) table: no hostPort is mapped in this family",
+                    "the \(family) nat table does not exist (iptables-legacy), nor the nftables \(NFTablesLayout.tableName(family)) or "
+                        + "\(NFTablesLayout.tableName(family, UpstreamNFTablesLayout.table)) table: no hostPort is mapped in this family",
                     advice: advice)
                 return nil
             }
@@ -79,10 +80,10 @@ public enum PacketPathExplainer {
             var partial: [String] = []
             var broken: [String] = []
             for table in present {
-                let nft = table.store == NFTablesInterpreter.store
+                let nft = table.dispatchChain != nil
                 let (prerouting, output) = nft ? ("prerouting", "output") : ("PREROUTING", "OUTPUT")
-                let into = nft ? NFTablesLayout.dispatchChain : ChainName.topLevelDNAT
-                let label = nft ? "nftables \(table.table)" : "\(table.store) \(table.table), \(family)"
+                let into = table.dispatchChain ?? ChainName.topLevelDNAT
+                let label = nft ? "\(table.store) \(table.table)" : "\(table.store) \(table.table), \(family)"
                 let needed = target.address.isLoopback ? [(output, table.outputHook)] : [(prerouting, table.preroutingHook), (output, table.outputHook)]
                 let missing = needed.filter { !$0.1 }.map(\.0)
                 if missing.count == needed.count {
@@ -109,12 +110,13 @@ public enum PacketPathExplainer {
             return usable
         }
 
-        /// The legacy entry rules that take the port, in order; nftables has none, its hostports
-        /// chain looks every port up in its maps.
+        /// The legacy entry rules that take the port, in order; the nftables layouts have none:
+        /// our hostports chain looks every port up in its maps, upstream's chains hold a rule per
+        /// mapping.
         mutating func entryRules(_ tables: [HostPortTable]) -> [EntryRule]? {
             let entries = tables.flatMap { $0.entries.filter { $0.covers(target.protocol, port: target.port) } }
-            let looked = tables.filter { $0.store == NFTablesInterpreter.store }.flatMap(\.mappings)
-                .filter { $0.protocol == target.protocol && $0.hostPort == target.port }
+            let lookupTables = tables.filter { $0.dispatchChain != nil }
+            let looked = lookupTables.flatMap(\.mappings).filter { $0.protocol == target.protocol && $0.hostPort == target.port }
             guard !entries.isEmpty || !looked.isEmpty else {
                 let otherProtocols = Set(tables.flatMap(\.mappings).filter { $0.hostPort == target.port }.map(\.protocol.rawValue)).sorted()
                 stop(
@@ -134,10 +136,13 @@ public enum PacketPathExplainer {
                         + (entries.count > 1 ? "; \(entries.count - 1) more entry rule(s) take it too" : "")
                         + (conditional ? "; some carry conditions (conditionsV4/V6) that may not match every packet" : ""))
             }
-            if !looked.isEmpty {
+            for table in lookupTables {
+                let chains = Set(table.mappings.filter { $0.protocol == target.protocol && $0.hostPort == target.port }.map(\.chain)).sorted()
+                guard !chains.isEmpty, let dispatch = table.dispatchChain else { continue }
                 parts.append(
-                    "nftables \(NFTablesLayout.tableName(target.address.family)): chain \(NFTablesLayout.dispatchChain) looks \(claim) up in \(Set(looked.map(\.chain)).sorted().joined(separator: " and "))"
-                )
+                    table.store == NFTablesInterpreter.store
+                        ? "\(table.store) \(table.table): chain \(dispatch) looks \(claim) up in \(chains.joined(separator: " and "))"
+                        : "\(table.store) \(table.table): chain \(dispatch) jumps to \(chains.joined(separator: " and ")), which take \(claim)")
             }
             steps.append(
                 .init(
@@ -160,15 +165,18 @@ public enum PacketPathExplainer {
             var elsewhere: [HostPortMapping] = []
             for entry in entries where tried.insert(entry.chain).inserted {
                 for mapping in inventory.mappings
-                where mapping.store != NFTablesInterpreter.store && mapping.chain == entry.chain
+                where mapping.store != NFTablesInterpreter.store && mapping.store != UpstreamNFTablesInterpreter.store && mapping.chain == entry.chain
                     && mapping.protocol == target.protocol && mapping.hostPort == target.port
                 {
                     if mapping.accepts(target.address) { matching.append(mapping) } else if mapping.hostIP != nil { elsewhere.append(mapping) }
                 }
             }
-            let looked = tables.filter { $0.store == NFTablesInterpreter.store }.flatMap(\.mappings)
-                .filter { $0.protocol == target.protocol && $0.hostPort == target.port }
-                .sorted { ($0.hostIP != nil ? 0 : 1) < ($1.hostIP != nil ? 0 : 1) }
+            // Ours looks the hostIP map up first; upstream's mappings come in the order its rules
+            // are tried.
+            let looked = tables.filter { $0.dispatchChain != nil }.flatMap { table in
+                let taking = table.mappings.filter { $0.protocol == target.protocol && $0.hostPort == target.port }
+                return table.store == NFTablesInterpreter.store ? taking.sorted { ($0.hostIP != nil ? 0 : 1) < ($1.hostIP != nil ? 0 : 1) } : taking
+            }
             for mapping in looked {
                 if mapping.accepts(target.address) { matching.append(mapping) } else if mapping.hostIP != nil { elsewhere.append(mapping) }
             }

@@ -153,9 +153,9 @@ public enum Reports {
         ])
     }
 
-    /// "iptables-legacy nat (ipv4)", "nftables ip cni_hostport".
+    /// "iptables-legacy nat (ipv4)", "nftables ip cni_portmaps", "nftables-upstream ip cni_hostport".
     static func label(_ table: HostPortTable) -> String {
-        table.store == NFTablesInterpreter.store ? "\(table.store) \(table.table)" : "\(table.store) \(table.table) (\(table.family))"
+        table.dispatchChain != nil ? "\(table.store) \(table.table)" : "\(table.store) \(table.table) (\(table.family))"
     }
 
     static func tableJSON(_ table: HostPortTable) -> JSONValue {

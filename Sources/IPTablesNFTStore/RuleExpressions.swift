@@ -234,7 +234,7 @@ enum RuleExpressions {
         case .dnat: "nat"
         case .masquerade: "masq"
         case .counter: "counter"
-        case .verdict: "immediate"
+        case .verdict, .immediate: "immediate"
         case .match(let name, _, _): "match \(name)"
         case .target(let name, _, _): "target \(name)"
         case .unknown(let name): name

@@ -36,15 +36,26 @@ struct BatchBuilder {
     }
 
     /// The deletions, then the additions, one element per message (as nft sends one `add element`
-    /// command), so a refusal names its element.
-    mutating func apply(_ changes: ElementChanges, family: IPFamily) {
+    /// command), so a refusal names its element. The previous table (`table`) only loses elements.
+    mutating func apply(_ changes: ElementChanges, family: IPFamily, table: String = NFTablesLayout.table) {
         for element in changes.deletions {
-            append(TableMessages.deleteElement(element, family: family), "delete element \(TableCheck.describe(element, in: family))")
+            append(
+                TableMessages.deleteElement(element, family: family, table: table),
+                "delete element \(TableCheck.describe(element, in: family, table: table))")
         }
         for element in changes.additions {
             append(
                 TableMessages.addElement(element, family: family, setID: createdSets[family]?[element.set]),
                 "add element \(TableCheck.describe(element, in: family))")
+        }
+    }
+
+    /// Deletes upstream's rules of a container (a takeover).
+    mutating func delete(_ rules: [ForeignRule], family: IPFamily) {
+        for rule in rules {
+            append(
+                TableMessages.deleteRule(rule, family: family),
+                "delete rule \(NFTablesLayout.tableName(family, rule.table)) \(rule.chain) handle \(rule.handle) (comment \"\(rule.comment)\")")
         }
     }
 

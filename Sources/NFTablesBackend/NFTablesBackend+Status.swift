@@ -1,3 +1,5 @@
+import ModuleTree
+import Nftnl
 import NodeLock
 import PortmapCore
 
@@ -9,52 +11,61 @@ import Musl
 
 /// CNI STATUS for the nftables backend.
 extension NFTablesBackend {
-    /// STATUS: whether an ADD of `config` could be served now, found out without changing
-    /// anything and without the lock (containerd asks every few seconds; a holder only delays an
-    /// ADD). That is, when
-    /// - the lock file could be opened as an ADD opens it, and
-    /// - the kernel accepts the batch an ADD of `config` would send, for a trial container with a
-    ///   TCP and a UDP mapping on a port no element uses, at a documentation address in each family
-    ///   the kernel runs (IPv6 unless it is disabled): the table where it is missing, the elements.
-    ///   The batch goes without its end message, so the kernel checks every message (instantiating
-    ///   the table, loading the modules of the expressions) and then throws the batch away, as for
-    ///   `nft --check`: no table is left behind.
+    /// STATUS: whether an ADD could be served now, found out without changing anything and
+    /// without the lock (containerd asks every few seconds; a holder only delays an ADD): the
+    /// lock file opens as an ADD opens it, the kernel answers nf_tables requests, and in each
+    /// family the kernel runs (IPv6 unless it is disabled) the plugin's table exists with the
+    /// plugin's sets, or the kernel has, built in or in its module tree, what an ADD would create it with: the nat
+    /// chain type and the expressions its rules use (`TableLayout`). No batch is sent: the kernel
+    /// throws away an uncommitted one only after an RCU grace period (16 ms on an idle node).
     public func status(_ config: PortMapConfig) throws(BackendError) {
         try NodeLock.checkOpenable(path: lockPath, name: NFTablesLock.name)
+        let reader = TableReader(socket: try open())
+        _ = try reader.generation()
         let families: [IPFamily] = access("/proc/net/if_inet6", F_OK) == 0 ? [.ipv4, .ipv6] : [.ipv4]
-        do throws(BackendError) {
-            try transact(commits: false) { reader throws(BackendError) in
-                var tables: [IPFamily: [NFTablesElement]] = [:]
-                for family in families where try reader.tableExists(family) {
-                    tables[family] = try reader.elements(family)
+        var modules: KernelModules?
+        for family in families {
+            if try reader.tableExists(family) {
+                // An ADD adds elements: they must fit the sets there.
+                let there = try reader.setTypes(family)
+                for set in TableLayout(family).sets where !there.contains(NftReplies.SetType(set)) {
+                    throw BackendError(
+                        .kernel, "nftables: table \(NFTablesLayout.tableName(family)) has no set \(set.name) of the plugin's type",
+                        details: "an ADD could not add its elements; was the table made or changed by hand? (nft delete table \(NFTablesLayout.tableName(family)))")
                 }
-                var trial = config
-                let port = Self.unusedPort(in: tables.values.flatMap { $0 })
-                trial.portMappings = [
-                    PortMapping(hostPort: port, containerPort: port, protocol: .tcp),
-                    PortMapping(hostPort: port, containerPort: port, protocol: .udp),
-                ]
-                var batch = BatchBuilder()
-                for family in families {
-                    let address = family == .ipv4 ? IPNetwork("192.0.2.2/24")! : IPNetwork("2001:db8::2/64")!
-                    let elements = NFTablesPlanner.plan(trial, containerID: "status-probe", container: address).elements
-                    if tables[family] == nil { batch.createTable(family) }
-                    batch.apply(ElementChanges(additions: elements), family: family)
-                }
-                return batch
+                continue
             }
-        } catch {
-            throw BackendError(error.kind, "nftables: a trial ADD was not accepted", details: error.description)
+            if modules == nil { modules = KernelModules() }
+            for need in Self.kernelNeeds(family) where modules?.availability(ofAny: need.modules) == .missing {
+                throw BackendError(
+                    .kernel, "nftables: the kernel has no \(need.what) (\(need.modules[0]))",
+                    details: "neither built in nor in the module tree: an ADD could not create table \(NFTablesLayout.tableName(family))")
+            }
         }
     }
 
-    /// The lowest port no element maps for TCP or UDP on every address, so the trial's elements
-    /// meet none.
-    static func unusedPort(in elements: [NFTablesElement]) -> UInt16 {
-        var used: Set<UInt16> = []
-        for element in elements {
-            if case .port(let transport, let port) = element.key, transport != .sctp { used.insert(port) }
+    /// What the kernel must offer for `family`'s table to be created: for each nat base chain and
+    /// each kind of expression its rules use that nf_tables does not build in, the module aliases
+    /// the kernel requests it by (`nft-chain-2-nat`, `nft-expr-nat`) and its module's name.
+    static func kernelNeeds(_ family: IPFamily) -> [(what: String, modules: [String])] {
+        let number = family == .ipv4 ? 2 : 10
+        let layout = TableLayout(family)
+        var needs: [(what: String, modules: [String])] = []
+        func need(_ what: String, _ modules: [String]) {
+            if !needs.contains(where: { $0.what == what }) { needs.append((what, modules)) }
         }
-        return (1...UInt16.max).first { !used.contains($0) } ?? 1
+        for chain in layout.chains where chain.hook?.type == "nat" {
+            need("nat chain type", ["nft-chain-\(number)-nat", "nft_chain_nat"])
+        }
+        for expression in layout.rules.flatMap(\.expressions) {
+            switch expression {
+            case .fib: need("fib expression", ["nft-expr-\(number)-fib", family == .ipv4 ? "nft_fib_ipv4" : "nft_fib_ipv6"])
+            case .dnat: need("nat expression", ["nft-expr-nat", "nft_nat"])
+            case .conntrack: need("ct expression", ["nft-expr-ct", "nft_ct"])
+            case .masquerade: need("masq expression", ["nft-expr-masq", "nft_masq"])
+            default: continue
+            }
+        }
+        return needs
     }
 }

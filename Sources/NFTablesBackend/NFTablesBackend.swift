@@ -9,7 +9,8 @@ import Musl
 #endif
 
 /// The nftables backend: per family one table the plugin owns (`NFTablesLayout`), shared by every
-/// container, which owns only elements of its sets. Each verb that writes is one nf_tables batch
+/// container, which owns only elements of its sets. Beside it, the previous table (named as
+/// upstream's is) may hold the plugin's old elements and upstream's rules, which DEL takes over. Each verb that writes is one nf_tables batch
 /// covering both families, applied whole or not at all, under the plugin's lock
 /// (`NFTablesLock`) and against the generation it read, so that a batch planned from a ruleset
 /// another writer has changed since is refused by the kernel and planned again. STATUS is in
@@ -84,6 +85,9 @@ public struct NFTablesBackend: PortMapBackend {
                     }
                     batch.apply(changes, family: family)
                 }
+                try Self.clearPrevious(reader, &batch, owners: { $0 == owner }, upstreamContainer: nil) {
+                    ElementChanges.removal(of: owner, from: $0)
+                }
                 return batch
             }
             // A batch is committed whole or not at all: nothing to warn of.
@@ -105,26 +109,37 @@ public struct NFTablesBackend: PortMapBackend {
     }
 
     /// Removes the container's elements from both families' tables (a DEL may come without
-    /// prevResult); a missing table is skipped, never created.
+    /// prevResult), and in the previous table its old elements and upstream's rules commented
+    /// with its container ID (a takeover); a missing table is skipped, never created.
     public func delete(_ request: PortMapRequest) throws(BackendError) -> [String] {
         let owner = NFTablesPlanner.owner(network: request.config.name, containerID: request.containerID)
         return try NFTablesLock.holding(path: lockPath, timeoutMilliseconds: lockTimeoutMilliseconds) { () throws(BackendError) in
             try transact { reader throws(BackendError) in
-                try Self.batch(reader, owners: { $0 == owner }) { ElementChanges.removal(of: owner, from: $0) }
+                var batch = try Self.batch(reader, owners: { $0 == owner }) { ElementChanges.removal(of: owner, from: $0) }
+                try Self.clearPrevious(reader, &batch, owners: { $0 == owner }, upstreamContainer: request.containerID) {
+                    ElementChanges.removal(of: owner, from: $0)
+                }
+                return batch
             }
             return []
         }
     }
 
     /// Removes, from both families in one batch, the elements of `network`'s containers that are
-    /// not in `validAttachments` (`ElementChanges.garbage`), creating no table.
+    /// not in `validAttachments` (`ElementChanges.garbage`), in the plugin's table and the
+    /// previous one, creating no table. Upstream's rules are left alone: their comment is a bare
+    /// container ID, which names no network, so another network's containers cannot be told
+    /// apart.
     public func gc(network: String, validAttachments: [GCAttachment]) throws(BackendError) -> [String] {
         let keeping = Set(validAttachments.map(\.containerID))
+        let owners = ElementChanges.isGarbage(network: network, keeping: keeping)
         return try NFTablesLock.holding(path: lockPath, timeoutMilliseconds: lockTimeoutMilliseconds) { () throws(BackendError) in
             try transact { reader throws(BackendError) in
-                try Self.batch(reader, owners: ElementChanges.isGarbage(network: network, keeping: keeping)) {
+                var batch = try Self.batch(reader, owners: owners) { ElementChanges.garbage(of: network, keeping: keeping, from: $0) }
+                try Self.clearPrevious(reader, &batch, owners: owners, upstreamContainer: nil) {
                     ElementChanges.garbage(of: network, keeping: keeping, from: $0)
                 }
+                return batch
             }
             return []
         }
@@ -144,11 +159,30 @@ public struct NFTablesBackend: PortMapBackend {
         return batch
     }
 
-    /// Reads the generation, plans a batch from what `plan` reads, and sends it (committing it, or
-    /// with `commits` false only having the kernel check it); redone while another writer commits
-    /// in between (the kernel answers ERESTART), for `CommitRetry`'s budget. An empty batch is
-    /// not sent.
-    func transact(commits: Bool = true, _ plan: (TableReader) throws(BackendError) -> BatchBuilder) throws(BackendError) {
+    /// Adds to `batch` what a verb removes from the previous table (`NFTablesLayout.previousTable`)
+    /// of each family that has one: `changes` of the plugin's old elements whose owner `owners`
+    /// accepts, where the table has the plugin's sets, and with `upstreamContainer` upstream's
+    /// rules commented with that container ID. Its chains, sets and table stay.
+    private static func clearPrevious(
+        _ reader: TableReader, _ batch: inout BatchBuilder, owners: (String) -> Bool, upstreamContainer: String?,
+        _ changes: ([NFTablesElement]) -> ElementChanges
+    ) throws(BackendError) {
+        let table = NFTablesLayout.previousTable
+        for family in IPFamily.allCases where try reader.tableExists(family, table) {
+            let sets = try reader.sets(family, table)
+            if !sets.isEmpty {
+                batch.apply(changes(try reader.elements(family, in: sets, table: table, owners: owners)), family: family, table: table)
+            }
+            if let upstreamContainer {
+                batch.delete(try reader.upstreamRules(family, containerID: upstreamContainer), family: family)
+            }
+        }
+    }
+
+    /// Reads the generation, plans a batch from what `plan` reads, and commits it; redone while
+    /// another writer commits in between (the kernel answers ERESTART), for `CommitRetry`'s
+    /// budget. An empty batch is not sent.
+    func transact(_ plan: (TableReader) throws(BackendError) -> BatchBuilder) throws(BackendError) {
         let socket = try open()
         let reader = TableReader(socket: socket)
         try CommitRetry.run(
@@ -158,7 +192,7 @@ public struct NFTablesBackend: PortMapBackend {
                 guard !batch.isEmpty else { return .committed(()) }
                 let outcome: NetfilterBatchOutcome
                 do {
-                    outcome = try socket.send(NetfilterBatch(generation: generation, messages: batch.messages, commits: commits))
+                    outcome = try socket.send(NetfilterBatch(generation: generation, messages: batch.messages))
                 } catch {
                     throw BackendError(.kernel, "nftables: \(error)")
                 }

@@ -30,8 +30,8 @@ enum TableCheck {
         return problems
     }
 
-    /// `ip cni_hostport hostport_dnat { tcp . 8080 comment "net/id" : 10.88.0.5 . 80 }`.
-    static func describe(_ element: NFTablesElement, in family: IPFamily) -> String {
-        "\(NFTablesLayout.tableName(family)) \(element.set.rawValue) { \(NFTablesPlanner.text(of: element)) }"
+    /// `ip cni_portmaps hostport_dnat { tcp . 8080 comment "net/id" : 10.88.0.5 . 80 }`.
+    static func describe(_ element: NFTablesElement, in family: IPFamily, table: String = NFTablesLayout.table) -> String {
+        "\(NFTablesLayout.tableName(family, table)) \(element.set.rawValue) { \(NFTablesPlanner.text(of: element)) }"
     }
 }

@@ -6,17 +6,22 @@ import PortmapCore
 enum TableMessages {
     static func getGeneration() -> [UInt8] { NftMessages.getGeneration() }
 
-    /// The plugin's table: answered by the table, or ENOENT.
-    static func getTable(_ family: IPFamily) -> [UInt8] { NftMessages.getTable(NFTablesLayout.table, family: family) }
+    /// The plugin's table (or `table`): answered by the table, or ENOENT.
+    static func getTable(_ family: IPFamily, _ table: String = NFTablesLayout.table) -> [UInt8] { NftMessages.getTable(table, family: family) }
 
     /// Every table's chains of `family` (the kernel filters by family only).
     static func dumpChains(_ family: IPFamily) -> [UInt8] { NftMessages.dumpChains(family) }
 
-    static func dumpSets(_ family: IPFamily) -> [UInt8] { NftMessages.dumpSets(family, table: NFTablesLayout.table) }
+    static func dumpSets(_ family: IPFamily, _ table: String = NFTablesLayout.table) -> [UInt8] { NftMessages.dumpSets(family, table: table) }
 
     /// The elements of one set; ENOENT when there is no such set.
-    static func dumpElements(_ family: IPFamily, _ set: NFTablesElement.Set) -> [UInt8] {
-        NftMessages.dumpElements(family, table: NFTablesLayout.table, set: set.rawValue)
+    static func dumpElements(_ family: IPFamily, _ set: NFTablesElement.Set, _ table: String = NFTablesLayout.table) -> [UInt8] {
+        NftMessages.dumpElements(family, table: table, set: set.rawValue)
+    }
+
+    /// The rules of one chain of `table`; ENOENT when there is no such chain.
+    static func dumpRules(_ family: IPFamily, _ table: String, chain: String) -> [UInt8] {
+        NftMessages.dumpRules(family, table: table, chain: chain)
     }
 
     /// One element, named as `deleteElement` names it: answered by the element that holds the key
@@ -52,8 +57,13 @@ enum TableMessages {
 
     /// One element, named by its key, and the end of its range unless that is the key itself (a
     /// single address), as nft names it.
-    static func deleteElement(_ element: NFTablesElement, family: IPFamily) -> [UInt8] {
-        NftMessages.deleteElement(family, table: NFTablesLayout.table, set: element.set.rawValue, name: name(of: element))
+    static func deleteElement(_ element: NFTablesElement, family: IPFamily, table: String = NFTablesLayout.table) -> [UInt8] {
+        NftMessages.deleteElement(family, table: table, set: element.set.rawValue, name: name(of: element))
+    }
+
+    /// One rule of `table`, by its handle.
+    static func deleteRule(_ rule: ForeignRule, family: IPFamily) -> [UInt8] {
+        NftMessages.deleteRule(table: rule.table, chain: rule.chain, handle: rule.handle, family: family)
     }
 
     /// What names an element to the kernel: its key, and the end of its range unless that is the

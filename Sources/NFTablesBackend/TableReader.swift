@@ -11,7 +11,7 @@ import Musl
 
 /// Reads the plugin's tables through one socket, changing nothing: the generation, whether a
 /// family's table exists, its chains, sets and elements, decoded, or only the elements under
-/// given keys.
+/// given keys; and in the previous table, the plugin's old elements and upstream's rules.
 struct TableReader {
     let socket: NetfilterSocket
 
@@ -25,15 +25,55 @@ struct TableReader {
         return generation
     }
 
-    /// Whether `family` has the plugin's table (asked by name, so nothing else is listed).
-    func tableExists(_ family: IPFamily) throws(BackendError) -> Bool {
-        do {
-            return !(try socket.query(TableMessages.getTable(family), operation: "look up table \(NFTablesLayout.tableName(family))")).isEmpty
-        } catch let error where error.errno == .noSuchFileOrDirectory {
-            return false
-        } catch {
-            throw BackendError(.kernel, "nftables: \(error)")
+    /// Whether `family` has the plugin's table, or `table` (asked by name, so nothing else is
+    /// listed).
+    func tableExists(_ family: IPFamily, _ table: String = NFTablesLayout.table) throws(BackendError) -> Bool {
+        !(try queryUnlessMissing(TableMessages.getTable(family, table), "look up table \(NFTablesLayout.tableName(family, table))")).isEmpty
+    }
+
+    /// Which of the plugin's sets `table` of `family` has: all of them in the plugin's table, none
+    /// in upstream's layout, which the previous table may hold instead of (or beside) ours.
+    func sets(_ family: IPFamily, _ table: String) throws(BackendError) -> [NFTablesElement.Set] {
+        let names = Set(
+            try query(TableMessages.dumpSets(family, table), "list the sets of \(NFTablesLayout.tableName(family, table))").compactMap(NftReplies.setName))
+        return NFTablesElement.Set.allCases.filter { names.contains($0.rawValue) }
+    }
+
+    /// The type of every set in the plugin's table of `family`, which must exist.
+    func setTypes(_ family: IPFamily) throws(BackendError) -> [NftReplies.SetType] {
+        try query(TableMessages.dumpSets(family), "list the sets of \(NFTablesLayout.tableName(family))").compactMap(NftReplies.setType)
+    }
+
+    /// The rules of upstream's table (`UpstreamNFTablesLayout`) in `family` whose comment is
+    /// `containerID`, from the chains holding containers' rules; a missing chain has none.
+    func upstreamRules(_ family: IPFamily, containerID: String) throws(BackendError) -> [ForeignRule] {
+        try upstreamContainerRules(family).compactMap { rule in
+            guard rule.comment == containerID, let handle = rule.handle else { return nil }
+            return ForeignRule(table: UpstreamNFTablesLayout.table, chain: rule.chain, handle: handle, comment: containerID)
         }
+    }
+
+    /// Upstream's table of `family` for diagnostics: its chains and its container rules decoded.
+    func upstreamSnapshot(_ family: IPFamily) throws(BackendError) -> UpstreamNFTablesSnapshot {
+        let table = UpstreamNFTablesLayout.table
+        guard try tableExists(family, table) else { return UpstreamNFTablesSnapshot(family: family, exists: false) }
+        let chains = try query(TableMessages.dumpChains(family), "list the chains of \(NFTablesLayout.tableName(family, table))")
+            .compactMap(NftReplies.chain).filter { $0.table == table }.map(\.name)
+        let rules = try upstreamContainerRules(family).map { UpstreamRuleDecoder.decode($0, family: family) }
+        return UpstreamNFTablesSnapshot(family: family, exists: true, chains: chains, rules: rules)
+    }
+
+    /// Every rule of upstream's container chains in `family`, chain by chain (a missing chain or
+    /// table has none).
+    private func upstreamContainerRules(_ family: IPFamily) throws(BackendError) -> [NftRule] {
+        let table = UpstreamNFTablesLayout.table
+        var rules: [NftRule] = []
+        for chain in UpstreamNFTablesLayout.containerChains {
+            rules += try queryUnlessMissing(
+                TableMessages.dumpRules(family, table, chain: chain), "list chain \(NFTablesLayout.tableName(family, table)) \(chain)"
+            ).compactMap(NftReplies.rule)
+        }
+        return rules
     }
 
     /// The table as read for CHECK and diagnostics: chains, which of the plugin's sets it has, and
@@ -43,24 +83,23 @@ struct TableReader {
         let table = NFTablesLayout.tableName(family)
         let chains = try query(TableMessages.dumpChains(family), "list the chains of \(table)")
             .compactMap(NftReplies.chain).filter { $0.table == NFTablesLayout.table }.map(\.name)
-        let names = Set(try query(TableMessages.dumpSets(family), "list the sets of \(table)").compactMap(NftReplies.setName))
-        let sets = NFTablesElement.Set.allCases.filter { names.contains($0.rawValue) }
+        let sets = try sets(family, NFTablesLayout.table)
         let snapshot = NFTablesSnapshot(family: family, exists: true, chains: chains, elements: try elements(family, in: sets))
         return TableContents(snapshot: snapshot, sets: sets)
     }
 
-    /// Every element of `sets` in `family`'s table, which must exist, or only those whose owner
-    /// comment `owners` accepts (the others are not decoded).
+    /// Every element of `sets` in `family`'s table (or `table`), which must exist, or only those
+    /// whose owner comment `owners` accepts (the others are not decoded).
     func elements(
-        _ family: IPFamily, in sets: [NFTablesElement.Set] = NFTablesElement.Set.allCases,
+        _ family: IPFamily, in sets: [NFTablesElement.Set] = NFTablesElement.Set.allCases, table: String = NFTablesLayout.table,
         owners: (String) -> Bool = { _ in true }
     ) throws(BackendError) -> [NFTablesElement] {
         var elements: [NFTablesElement] = []
         for set in sets {
-            let name = "\(NFTablesLayout.tableName(family)) \(set.rawValue)"
-            for message in try query(TableMessages.dumpElements(family, set), "list the elements of set \(name)") {
+            let name = "\(NFTablesLayout.tableName(family, table)) \(set.rawValue)"
+            for message in try query(TableMessages.dumpElements(family, set, table), "list the elements of set \(name)") {
                 for (bytes, comment) in NftReplies.elements(message, keeping: { owners($0 ?? "") }) {
-                    elements.append(try decode(bytes, comment: comment, set: set, family: family))
+                    elements.append(try decode(bytes, comment: comment, set: set, family: family, table: table))
                 }
             }
         }
@@ -90,7 +129,7 @@ struct TableReader {
                 let read = messages.flatMap(NftReplies.elements).first
                 found[family]!.append(
                     try read.map { read throws(BackendError) in
-                        try decode(read.bytes, comment: read.comment, set: element.set, family: family)
+                        try decode(read.bytes, comment: read.comment, set: element.set, family: family, table: NFTablesLayout.table)
                     })
             case .failure(let refusal) where refusal.errno == .noSuchFileOrDirectory:
                 found[family]!.append(nil)
@@ -102,13 +141,26 @@ struct TableReader {
     }
 
     /// An element as read from `set`, which must be of the plugin's type.
-    private func decode(_ bytes: ElementBytes, comment: String?, set: NFTablesElement.Set, family: IPFamily) throws(BackendError) -> NFTablesElement {
+    private func decode(_ bytes: ElementBytes, comment: String?, set: NFTablesElement.Set, family: IPFamily, table: String) throws(BackendError)
+        -> NFTablesElement
+    {
         guard let element = ElementCodec.decode(bytes, set: set, family: family, owner: comment ?? "") else {
             throw BackendError(
-                .kernel, "nftables: set \(NFTablesLayout.tableName(family)) \(set.rawValue) holds an element that is not of the plugin's type",
+                .kernel, "nftables: set \(NFTablesLayout.tableName(family, table)) \(set.rawValue) holds an element that is not of the plugin's type",
                 details: "key of \(bytes.key.count) bytes; was the table changed by hand?")
         }
         return element
+    }
+
+    /// The replies to `request`, none when the kernel has no such object (ENOENT).
+    private func queryUnlessMissing(_ request: [UInt8], _ operation: String) throws(BackendError) -> [[UInt8]] {
+        do {
+            return try socket.query(request, operation: operation)
+        } catch let error where error.errno == .noSuchFileOrDirectory {
+            return []
+        } catch {
+            throw BackendError(.kernel, "nftables: \(error)")
+        }
     }
 
     private func query(_ request: [UInt8], _ operation: String) throws(BackendError) -> [[UInt8]] {

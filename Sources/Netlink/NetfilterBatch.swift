@@ -16,14 +16,10 @@ public struct NetfilterBatch: Sendable, Equatable {
     /// Each a whole netlink message (header, nfgenmsg, attributes); their sequence numbers are
     /// replaced when sent.
     public var messages: [[UInt8]]
-    /// false: sent without the end message, so the kernel checks every message, answers, and
-    /// throws the batch away (what `nft --check` does); nothing is applied either way.
-    public var commits: Bool
 
-    public init(generation: UInt32?, messages: [[UInt8]], commits: Bool = true) {
+    public init(generation: UInt32?, messages: [[UInt8]]) {
         self.generation = generation
         self.messages = messages
-        self.commits = commits
     }
 
     /// The datagram: the begin message numbered `firstSequence`, the messages after it, the last
@@ -41,10 +37,8 @@ public struct NetfilterBatch: Sendable, Equatable {
             }
             datagram += numbered
         }
-        if commits {
-            datagram += try Self.delimiter(Kernel.Batch.end, attributes: [])
-                .encoded(sequence: firstSequence &+ 1 &+ UInt32(truncatingIfNeeded: messages.count))
-        }
+        datagram += try Self.delimiter(Kernel.Batch.end, attributes: [])
+            .encoded(sequence: firstSequence &+ 1 &+ UInt32(truncatingIfNeeded: messages.count))
         return datagram
     }
 
@@ -55,7 +49,7 @@ public struct NetfilterBatch: Sendable, Equatable {
 
 /// What the kernel made of a batch.
 public enum NetfilterBatchOutcome: Sendable, Equatable {
-    /// Every message was accepted: the batch is applied (or, not committing, would have been).
+    /// Every message was accepted: the batch is applied.
     case accepted
     /// Another batch committed after `generation` was read (ERESTART): nothing was applied; read
     /// the ruleset again and plan anew.

@@ -392,6 +392,8 @@ package enum NftMessages {
             return object
         case .unknown(let name):
             preconditionFailure("an expression read back (\(name)) is never written")
+        case .immediate:
+            preconditionFailure("an immediate value is only read back, never written")
         }
     }
 }

@@ -93,6 +93,9 @@ package struct NftRule: Sendable, Equatable {
     package var compat: Compat?
     /// The kernel's handle; set on rules read back.
     package var handle: UInt64?
+    /// The comment nft keeps in the rule's userdata (upstream's nftables backend names the
+    /// container there); read back only, never written.
+    package var comment: String?
 
     package struct Compat: Sendable, Equatable {
         package var proto: UInt32
@@ -131,6 +134,9 @@ package enum NftExpression: Sendable, Equatable {
     case counter(bytes: UInt64, packets: UInt64)
     /// An immediate verdict: NF_ACCEPT, NF_DROP, NFT_RETURN, or a jump/goto to `chain`.
     case verdict(code: Int32, chain: String?)
+    /// An immediate value loaded into a register (read back from upstream's rules: the DNAT
+    /// address and port); never written.
+    case immediate(data: [UInt8], into: UInt32)
     /// An xtables match or target carried whole (iptables-nft's compat expressions).
     case match(name: String, revision: UInt32, info: [UInt8])
     case target(name: String, revision: UInt32, info: [UInt8])

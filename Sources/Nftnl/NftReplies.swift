@@ -38,7 +38,7 @@ package enum NftReplies {
     }
 
     /// A rule of a GETRULE dump, its expressions decoded (`NftExpression.unknown` for kinds the
-    /// vocabulary lacks), its handle set.
+    /// vocabulary lacks), its handle and nft comment set.
     package static func rule(_ message: [UInt8]) -> NftRule? {
         let object = nftnl_rule_alloc()!
         defer { nftnl_rule_free(object) }
@@ -56,12 +56,53 @@ package enum NftReplies {
         if nftnl_rule_is_set(object, UInt16(NFTNL_RULE_HANDLE.rawValue)) {
             rule.handle = nftnl_rule_get_u64(object, UInt16(NFTNL_RULE_HANDLE.rawValue))
         }
+        rule.comment = ruleComment(object)
         if nftnl_rule_is_set(object, UInt16(NFTNL_RULE_COMPAT_PROTO.rawValue)) {
             rule.compat = NftRule.Compat(
                 proto: nftnl_rule_get_u32(object, UInt16(NFTNL_RULE_COMPAT_PROTO.rawValue)),
                 inverted: nftnl_rule_get_u32(object, UInt16(NFTNL_RULE_COMPAT_FLAGS.rawValue)) & UInt32(NFT_RULE_COMPAT_F_INV.rawValue) != 0)
         }
         return rule
+    }
+
+    /// What makes a set's type, as a GETSET dump describes it: enough to tell whether a set is
+    /// the one a layout declares (`NftSet`'s name, flags, key and data).
+    package struct SetType: Equatable, Sendable {
+        package var name: String
+        package var flags: UInt32
+        package var keyType: UInt32
+        package var keyLength: UInt32
+        package var dataType: UInt32?
+        package var dataLength: UInt32?
+
+        package init(name: String, flags: UInt32, keyType: UInt32, keyLength: UInt32, dataType: UInt32?, dataLength: UInt32?) {
+            self.name = name
+            self.flags = flags
+            self.keyType = keyType
+            self.keyLength = keyLength
+            self.dataType = dataType
+            self.dataLength = dataLength
+        }
+
+        package init(_ definition: NftSet) {
+            self.init(
+                name: definition.name, flags: definition.flags, keyType: definition.keyType, keyLength: definition.keyLength,
+                dataType: definition.dataType, dataLength: definition.dataLength)
+        }
+    }
+
+    package static func setType(_ message: [UInt8]) -> SetType? {
+        let object = nftnl_set_alloc()!
+        defer { nftnl_set_free(object) }
+        guard parse(message, { nftnl_set_nlmsg_parse($0, object) }),
+            let name = nftnl_set_get_str(object, UInt16(NFTNL_SET_NAME.rawValue))
+        else { return nil }
+        func u32(_ attribute: nftnl_set_attr) -> UInt32? {
+            nftnl_set_is_set(object, UInt16(attribute.rawValue)) ? nftnl_set_get_u32(object, UInt16(attribute.rawValue)) : nil
+        }
+        return SetType(
+            name: String(cString: name), flags: u32(NFTNL_SET_FLAGS) ?? 0, keyType: u32(NFTNL_SET_KEY_TYPE) ?? 0,
+            keyLength: u32(NFTNL_SET_KEY_LEN) ?? 0, dataType: u32(NFTNL_SET_DATA_TYPE), dataLength: u32(NFTNL_SET_DATA_LEN))
     }
 
     /// The name of a set in a GETSET dump.
@@ -146,6 +187,10 @@ package enum NftReplies {
                 packets: nftnl_expr_get_u64(expression, UInt16(NFTNL_EXPR_CTR_PACKETS)))
         case "immediate" where u32(NFTNL_EXPR_IMM_DREG) == UInt32(NFT_REG_VERDICT.rawValue):
             return .verdict(code: Int32(bitPattern: u32(NFTNL_EXPR_IMM_VERDICT)), chain: string(NFTNL_EXPR_IMM_CHAIN))
+        case "immediate":
+            return .immediate(data: bytes(NFTNL_EXPR_IMM_DATA), into: u32(NFTNL_EXPR_IMM_DREG))
+        case "nat" where u32(NFTNL_EXPR_NAT_TYPE) == UInt32(NFT_NAT_DNAT.rawValue):
+            return .dnat(family: u32(NFTNL_EXPR_NAT_FAMILY), address: u32(NFTNL_EXPR_NAT_REG_ADDR_MIN), port: u32(NFTNL_EXPR_NAT_REG_PROTO_MIN))
         case "match":
             return .match(name: string(NFTNL_EXPR_MT_NAME) ?? "", revision: u32(NFTNL_EXPR_MT_REV), info: bytes(NFTNL_EXPR_MT_INFO))
         case "target":
@@ -162,13 +207,27 @@ package enum NftReplies {
         return Array(UnsafeRawBufferPointer(start: data, count: Int(length)))
     }
 
-    /// The comment nft keeps in the element's userdata (`cni_nft_element_comment`).
+    /// The comment nft keeps in the element's userdata.
     private static func comment(_ element: OpaquePointer) -> String? {
         var length: UInt32 = 0
         guard nftnl_set_elem_is_set(element, UInt16(NFTNL_SET_ELEM_USERDATA)),
             let userdata = nftnl_set_elem_get(element, UInt16(NFTNL_SET_ELEM_USERDATA), &length)
         else { return nil }
-        let comment = cni_nft_element_comment(userdata, length)
+        return comment(userdata, length, type: UInt8(NFTNL_UDATA_SET_ELEM_COMMENT.rawValue))
+    }
+
+    /// The comment nft keeps in a rule's userdata (`comment "..."` in `nft list`).
+    private static func ruleComment(_ rule: OpaquePointer) -> String? {
+        var length: UInt32 = 0
+        guard nftnl_rule_is_set(rule, UInt16(NFTNL_RULE_USERDATA.rawValue)),
+            let userdata = nftnl_rule_get_data(rule, UInt16(NFTNL_RULE_USERDATA.rawValue), &length)
+        else { return nil }
+        return comment(userdata, length, type: UInt8(NFTNL_UDATA_RULE_COMMENT.rawValue))
+    }
+
+    /// The comment TLV of `type` in userdata (`cni_nft_comment`).
+    private static func comment(_ userdata: UnsafeRawPointer, _ length: UInt32, type: UInt8) -> String? {
+        let comment = cni_nft_comment(userdata, length, type)
         guard let text = comment.text else { return nil }
         return String(decoding: UnsafeRawBufferPointer(start: text, count: Int(comment.length)), as: UTF8.self)
     }

@@ -8,6 +8,8 @@ public enum RuleStore: String, Sendable, Hashable, CustomStringConvertible {
     case iptablesNFT = "iptables-nft"
     /// The nftables backend's own tables.
     case nftables
+    /// Upstream's Go portmap's `"backend": "nftables"` tables (`cni_hostport`).
+    case upstreamNFTables = "nftables-upstream"
 
     public var description: String { rawValue }
 }

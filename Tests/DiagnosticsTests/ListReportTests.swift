@@ -66,7 +66,7 @@ import Testing
 
                 """)
         let withNFTables = NodeSnapshot(tables: [.nftables(NFTablesSnapshot(family: .ipv4, exists: false))])
-        #expect(Reports.listTable(HostPortInventory(withNFTables)) == "no hostPort mappings\n  nftables ip cni_hostport: does not exist\n")
+        #expect(Reports.listTable(HostPortInventory(withNFTables)) == "no hostPort mappings\n  nftables ip cni_portmaps: does not exist\n")
     }
 
     @Test func goldenJSON() {

@@ -14,11 +14,11 @@ import Testing
         }
         #expect(
             summary == [
-                "nftables ip cni_hostport hostport_dnat tcp *:8080 -> 10.88.0.2:80 aaaa true true",
-                "nftables ip cni_hostport hostport_dnat udp *:5353 -> 10.88.0.2:53 aaaa true true",
-                "nftables ip cni_hostport hostip_dnat tcp 192.0.2.2:9090 -> 10.88.0.3:90 bbbb true true",
-                "nftables ip6 cni_hostport hostport_dnat tcp *:8080 -> 2001:db8:88::2:80 aaaa true false",
-                "nftables ip6 cni_hostport hostport_dnat udp *:5353 -> 2001:db8:88::2:53 aaaa true false",
+                "nftables ip cni_portmaps hostport_dnat tcp *:8080 -> 10.88.0.2:80 aaaa true true",
+                "nftables ip cni_portmaps hostport_dnat udp *:5353 -> 10.88.0.2:53 aaaa true true",
+                "nftables ip cni_portmaps hostip_dnat tcp 192.0.2.2:9090 -> 10.88.0.3:90 bbbb true true",
+                "nftables ip6 cni_portmaps hostport_dnat tcp *:8080 -> 2001:db8:88::2:80 aaaa true false",
+                "nftables ip6 cni_portmaps hostport_dnat udp *:5353 -> 2001:db8:88::2:53 aaaa true false",
             ])
         #expect(ConflictFinder.findings(in: inventory).isEmpty)
     }
@@ -28,8 +28,8 @@ import Testing
         let answered = PacketPathExplainer.explain(ExplainTarget(parsing: "192.0.2.1:8080")!, in: inventory)
         #expect(answered.failure == nil)
         #expect(answered.steps.map(\.name) == [.address, .hook, .entryRule, .dnat, .podRoute, .hairpin])
-        #expect(answered.steps[1].detail == "prerouting and output jump to hostports (nftables ip cni_hostport)")
-        #expect(answered.steps[2].detail == "nftables ip cni_hostport: chain hostports looks tcp/8080 up in hostport_dnat")
+        #expect(answered.steps[1].detail == "prerouting and output jump to hostports (nftables ip cni_portmaps)")
+        #expect(answered.steps[2].detail == "nftables ip cni_portmaps: chain hostports looks tcp/8080 up in hostport_dnat")
         let bound = PacketPathExplainer.explain(ExplainTarget(parsing: "192.0.2.1:9090")!, in: inventory)
         #expect(bound.failure?.detail == "tcp/9090 is mapped only on hostIP 192.0.2.2, not on 192.0.2.1")
         #expect(PacketPathExplainer.explain(ExplainTarget(parsing: "127.0.0.1:8080")!, in: inventory).failure == nil)

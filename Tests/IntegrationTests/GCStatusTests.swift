@@ -175,6 +175,16 @@ extension NamespaceTests {
             #expect((error?["msg"] as? String)?.contains(unopenable) == true, "\(missing.stdout)")
         }
 
+        /// A module tree with nf_tables built in and `aliases` (modules.builtin.alias lines), for
+        /// `Fixtures/fake_kernel_files.c` to offer as the running kernel's.
+        static func moduleTree(_ lab: NetnsLab, _ name: String, aliases: String) throws -> URL {
+            let directory = lab.dataDir.appendingPathComponent("modules-\(name)")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            try "kernel/net/netfilter/nf_tables.ko\n".write(to: directory.appendingPathComponent("modules.builtin"), atomically: true, encoding: .utf8)
+            try aliases.write(to: directory.appendingPathComponent("modules.builtin.alias"), atomically: true, encoding: .utf8)
+            return directory
+        }
+
         /// Where no nat table exists yet, the iptables-nft store's STATUS asks the module tree for
         /// the nat chain type: a kernel without it (a tree lacking `nft-chain-2-nat`, offered through
         /// `Fixtures/fake_kernel_files.c`) is code 50 naming it, one with it (built in) is ready.
@@ -186,11 +196,9 @@ extension NamespaceTests {
             for (tree, aliases) in [
                 ("without-nat", "alias nft-chain-2-filter nf_tables\n"), ("with-nat", "alias nft-chain-2-nat nft_chain_nat\nalias nft-chain-10-nat nft_chain_nat\n"),
             ] {
-                let directory = lab.dataDir.appendingPathComponent("modules-\(tree)")
-                try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-                try "kernel/net/netfilter/nf_tables.ko\n".write(to: directory.appendingPathComponent("modules.builtin"), atomically: true, encoding: .utf8)
-                try aliases.write(to: directory.appendingPathComponent("modules.builtin.alias"), atomically: true, encoding: .utf8)
-                let result = try status(plugin, config: config, env: ["LD_PRELOAD": try lab.fakeKernelFiles(), "PORTMAP_TEST_MODULE_TREE": directory.path])
+                let result = try status(
+                    plugin, config: config,
+                    env: ["LD_PRELOAD": try lab.fakeKernelFiles(), "PORTMAP_TEST_MODULE_TREE": try Self.moduleTree(lab, tree, aliases: aliases).path])
                 if tree == "with-nat" {
                     #expect(result.status == 0 && result.stdout.isEmpty, "\(result.stdout)")
                 } else {
@@ -202,11 +210,34 @@ extension NamespaceTests {
             #expect(try lab.inNode("nft", "list", "ruleset").stdout == "", "STATUS created nothing")
         }
 
+        /// Where its table does not exist yet, the nftables backend's STATUS asks the module tree
+        /// for what an ADD would create it with: a tree lacking the masq expression is code 50
+        /// naming it, one with the nat chain type and every expression is ready; nothing is created.
+        @Test func nftablesStatusNamesAMissingExpression() throws {
+            let lab = try NetnsLab(kubelet: nil)
+            defer { lab.tearDown() }
+            let plugin = DirectPortmap(lab: lab, portmap: .ours)
+            let config: [String: Any] = ["cniVersion": "1.1.0", "name": Self.network, "type": "portmap", "backend": "nftables"]
+            let chains = "alias nft-chain-2-nat nft_chain_nat\nalias nft-chain-10-nat nft_chain_nat\n"
+            let expressions = "alias nft-expr-2-fib nft_fib_ipv4\nalias nft-expr-10-fib nft_fib_ipv6\nalias nft-expr-nat nft_nat\nalias nft-expr-ct nft_ct\n"
+            for (tree, aliases) in [("without-masq", chains + expressions), ("complete", chains + expressions + "alias nft-expr-masq nft_masq\n")] {
+                let result = try status(
+                    plugin, config: config,
+                    env: ["LD_PRELOAD": try lab.fakeKernelFiles(), "PORTMAP_TEST_MODULE_TREE": try Self.moduleTree(lab, tree, aliases: aliases).path])
+                if tree == "complete" {
+                    #expect(result.status == 0 && result.stdout.isEmpty, "\(result.stdout)")
+                } else {
+                    let error = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
+                    #expect(error?["code"] as? Int == 50, "\(result.stdout)")
+                    #expect((error?["msg"] as? String)?.contains("no masq expression (nft-expr-masq)") == true, "\(result.stdout)")
+                }
+            }
+            #expect(try lab.inNode("nft", "list", "ruleset").stdout == "", "STATUS created nothing")
+        }
+
         /// A busy node: STATUS polled while 40 pods are ADDed and DELed next to it answers ready
-        /// every time, in each iptables store. (The nftables backend's STATUS still sends a trial
-        /// batch, and once in a few runs a DEL next to it was refused with ENOENT for an element
-        /// it had just read: left to issue 16, which replaces that backend's sets and its STATUS.)
-        @Test(arguments: [TestBackend.iptables, .iptablesNFT])
+        /// every time, in each iptables store and with the nftables backend.
+        @Test(arguments: TestBackend.allCases)
         func statusStaysReadyWhilePodsComeAndGo(backend: TestBackend) throws {
             let lab = try NetnsLab()
             defer { lab.tearDown() }

@@ -127,7 +127,7 @@ extension NamespaceTests {
             for pod in [dual, bound] {
                 for var row in Self.expectedRows(pod) {
                     row.store = "nftables"
-                    row.table = row.family == "ipv4" ? "ip cni_hostport" : "ip6 cni_hostport"
+                    row.table = row.family == "ipv4" ? "ip cni_portmaps" : "ip6 cni_portmaps"
                     expected.insert(row)
                 }
             }
@@ -233,7 +233,7 @@ extension NamespaceTests {
                 tables.map { "\($0["store"] ?? "?") \($0["family"] ?? "?") \($0["exists"] ?? "?")" }
                     == [
                         "iptables-legacy ipv4 1", "iptables-legacy ipv6 1", "iptables-nft ipv4 0", "iptables-nft ipv6 0", "nftables ipv4 0",
-                        "nftables ipv6 0",
+                        "nftables ipv6 0", "nftables-upstream ipv4 0", "nftables-upstream ipv6 0",
                     ])
             for table in tables where table["store"] as? String == "iptables-legacy" {
                 for key in ["exists", "preroutingHook", "outputHook", "masqueradeHook"] {
@@ -420,7 +420,10 @@ extension NamespaceTests {
             let tables = try #require(document["tables"] as? [[String: Any]])
             #expect(
                 tables.map { "\($0["store"] ?? "?") \($0["family"] ?? "?")" }
-                    == ["iptables-legacy ipv4", "iptables-legacy ipv6", "iptables-nft ipv4", "iptables-nft ipv6", "nftables ipv4", "nftables ipv6"])
+                    == [
+                        "iptables-legacy ipv4", "iptables-legacy ipv6", "iptables-nft ipv4", "iptables-nft ipv6", "nftables ipv4", "nftables ipv6",
+                        "nftables-upstream ipv4", "nftables-upstream ipv6",
+                    ])
             #expect(tables.allSatisfy { $0["exists"] as? Bool == false }, "\(tables)")
             let text = try Self.hostports(lab, ["list"])
             #expect(
@@ -430,8 +433,10 @@ extension NamespaceTests {
                       iptables-legacy nat (ipv6): does not exist
                       iptables-nft nat (ipv4): does not exist
                       iptables-nft nat (ipv6): does not exist
-                      nftables ip cni_hostport: does not exist
-                      nftables ip6 cni_hostport: does not exist
+                      nftables ip cni_portmaps: does not exist
+                      nftables ip6 cni_portmaps: does not exist
+                      nftables-upstream ip cni_hostport: does not exist
+                      nftables-upstream ip6 cni_hostport: does not exist
 
                     """)
             #expect(try Self.conflicts(lab).status == 0)

@@ -27,9 +27,9 @@ enum TestBackend: String, CaseIterable, CustomTestStringConvertible, Sendable {
 }
 
 extension NetnsLab {
-    /// The node's `cni_hostport` table of a family as `nft list table` prints it ("" when absent).
+    /// The node's `cni_portmaps` table of a family as `nft list table` prints it ("" when absent).
     func nftTable(v6: Bool = false) throws -> String {
-        let result = try Command.run(["ip", "netns", "exec", node, "nft", "list", "table", v6 ? "ip6" : "ip", "cni_hostport"])
+        let result = try Command.run(["ip", "netns", "exec", node, "nft", "list", "table", v6 ? "ip6" : "ip", "cni_portmaps"])
         return result.succeeded ? result.stdout : ""
     }
 

@@ -39,7 +39,7 @@ struct BatchGoldenTests {
         defer { lock.remove() }
         let address = family == .ipv4 ? Fixtures.v4 : Fixtures.v6
         _ = try Self.backend(kernel, lock).add(Fixtures.request(try Fixtures.config(), [family: address]))
-        #expect(kernel.requests == [16, 1, 1])  // GETGEN, GETTABLE ip, GETTABLE ip6
+        #expect(kernel.requests == [16, 1, 1, 1, 1])  // GETGEN, GETTABLE ip, ip6, and of the previous table
         let batch = try #require(kernel.batches.first)
         #expect(kernel.batches.count == 1)
         try Self.expectFraming(batch, like: nft, generation: 41)
@@ -58,8 +58,8 @@ struct BatchGoldenTests {
         defer { lock.remove() }
         _ = try Self.backend(kernel, lock).add(Fixtures.request(config, [.ipv4: IPNetwork("10.89.0.6/24")!]))
         // GETGEN, GETTABLE ip and ip6, the five planned elements looked up (the DNAT ones are
-        // the container's), three element dumps.
-        #expect(kernel.requests == [16, 1, 1] + Array(repeating: 13, count: 5) + [13, 13, 13])
+        // the container's), three element dumps, GETTABLE of the previous table.
+        #expect(kernel.requests == [16, 1, 1] + Array(repeating: 13, count: 5) + [13, 13, 13] + [1, 1])
         let batch = try #require(kernel.batches.first)
         try Self.expectFraming(batch, like: NftSent.ipv4Change, generation: 41)
         for (ours, theirs) in zip(Self.unacknowledged(batch).dropFirst(), NftSent.ipv4Change.dropFirst()) {
@@ -94,7 +94,7 @@ struct BatchGoldenTests {
                 == hex(
                     "28000000 010a 0100 00000000 00000000",  // 40 bytes, NFT_MSG_GETTABLE, NLM_F_REQUEST, seq 0, port 0
                     "0a 00 0000",  // nfgenmsg: NFPROTO_IPV6, NFNETLINK_V0, res_id 0
-                    "1100 0100 636e695f686f7374706f727400 000000"  // NFTA_TABLE_NAME "cni_hostport", padding
+                    "1100 0100 636e695f706f72746d61707300 000000"  // NFTA_TABLE_NAME "cni_portmaps", padding
                 ))
     }
 

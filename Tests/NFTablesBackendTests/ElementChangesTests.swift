@@ -120,7 +120,7 @@ struct TableCheckTests {
 
     @Test func missingTable() throws {
         let contents = TableContents(snapshot: NFTablesSnapshot(family: .ipv4, exists: false), sets: [])
-        #expect(TableCheck.problems(try Self.plan(), owner: Self.owner, in: contents) == ["table ip cni_hostport does not exist"])
+        #expect(TableCheck.problems(try Self.plan(), owner: Self.owner, in: contents) == ["table ip cni_portmaps does not exist"])
     }
 
     @Test func eachProblemIsNamed() throws {
@@ -136,13 +136,13 @@ struct TableCheckTests {
                 sets: [.hostPortDNAT, .hostIPDNAT]))
         #expect(
             problems == [
-                "chain ip cni_hostport output is missing",
-                "chain ip cni_hostport localnet_guard is missing",
-                "set ip cni_hostport masq_pairs is missing",
-                #"element ip cni_hostport hostport_dnat { tcp . 8080 comment "hostport-dual/3e1fdcd8a5e9" : 10.89.0.5 . 80 } maps to 10.89.0.9 . 80 instead"#,
-                #"element ip cni_hostport hostport_dnat { udp . 5353 comment "hostport-dual/3e1fdcd8a5e9" : 10.89.0.5 . 53 } belongs to hostport-dual/other"#,
-                #"element ip cni_hostport hostip_dnat { 192.0.2.1 . tcp . 9090 comment "hostport-dual/3e1fdcd8a5e9" : 10.89.0.5 . 90 } is missing"#,
-                #"unexpected element ip cni_hostport hostport_dnat { tcp . 1 comment "hostport-dual/3e1fdcd8a5e9" : 10.89.0.5 . 1 } (not in the config)"#,
+                "chain ip cni_portmaps output is missing",
+                "chain ip cni_portmaps localnet_guard is missing",
+                "set ip cni_portmaps masq_pairs is missing",
+                #"element ip cni_portmaps hostport_dnat { tcp . 8080 comment "hostport-dual/3e1fdcd8a5e9" : 10.89.0.5 . 80 } maps to 10.89.0.9 . 80 instead"#,
+                #"element ip cni_portmaps hostport_dnat { udp . 5353 comment "hostport-dual/3e1fdcd8a5e9" : 10.89.0.5 . 53 } belongs to hostport-dual/other"#,
+                #"element ip cni_portmaps hostip_dnat { 192.0.2.1 . tcp . 9090 comment "hostport-dual/3e1fdcd8a5e9" : 10.89.0.5 . 90 } is missing"#,
+                #"unexpected element ip cni_portmaps hostport_dnat { tcp . 1 comment "hostport-dual/3e1fdcd8a5e9" : 10.89.0.5 . 1 } (not in the config)"#,
             ])
     }
 }

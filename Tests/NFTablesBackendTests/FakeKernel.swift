@@ -28,13 +28,23 @@ final class FakeKernel: NetfilterTransport, @unchecked Sendable {
     var generation: UInt32 = 41
     /// The tables that exist, each with its elements.
     var tables: [IPFamily: [NFTablesElement]] = [:]
+    /// The previous table (`NFTablesLayout.previousTable`) of the plugin's old layout, where it
+    /// exists, with its elements; it holds no upstream rule.
+    var previous: [IPFamily: [NFTablesElement]] = [:]
     /// How the next batches are answered, in order; then `.accept`.
     var batchAnswers: [BatchAnswer] = []
     private(set) var sent: [[UInt8]] = []
     private var queue: [[UInt8]] = []
 
-    init(tables: [IPFamily: [NFTablesElement]] = [:]) {
+    init(tables: [IPFamily: [NFTablesElement]] = [:], previous: [IPFamily: [NFTablesElement]] = [:]) {
         self.tables = tables
+        self.previous = previous
+    }
+
+    /// The state of the table a message names (attribute 1 of every table, set and element
+    /// message): ours or the previous one.
+    private func state(_ request: NetlinkBytes) -> ReferenceWritableKeyPath<FakeKernel, [IPFamily: [NFTablesElement]]> {
+        request.string(1) == NFTablesLayout.previousTable ? \.previous : \.tables
     }
 
     /// The batches sent, each as its messages (begin and end included).
@@ -76,11 +86,12 @@ final class FakeKernel: NetfilterTransport, @unchecked Sendable {
                     + [8, 0, 1, 0] + NetlinkBytes.littleEndian(generation.bigEndian))
         case 1:  // GETTABLE
             queue.append(
-                family.flatMap { tables[$0] } == nil
+                family.flatMap { self[keyPath: state(request)][$0] } == nil
                     ? Control.error(ENOENT, sequence: sequence)
                     : NetlinkBytes.renumbered(TableMessages.addTable(family!), sequence: sequence))
         case 13:  // GETSETELEM
-            guard let family, let elements = tables[family], let set = request.string(2).flatMap(NFTablesElement.Set.init) else {
+            guard let family, let elements = self[keyPath: state(request)][family], let set = request.string(2).flatMap(NFTablesElement.Set.init)
+            else {
                 queue.append(Control.error(ENOENT, sequence: sequence))
                 return
             }
@@ -92,8 +103,13 @@ final class FakeKernel: NetfilterTransport, @unchecked Sendable {
             let families = IPFamily.allCases.filter { tables[$0] != nil && (family == nil || family == $0) }
             dump(families.flatMap { family in TableLayout(family).chains.map { TableMessages.addChain($0, family: family) } }, sequence: sequence)
         case 10:  // GETSET
-            guard let family, tables[family] != nil else { return dump([], sequence: sequence) }
+            guard let family, self[keyPath: state(request)][family] != nil else { return dump([], sequence: sequence) }
             dump(TableLayout(family).sets.enumerated().map { TableMessages.addSet($1, family: family, id: UInt32($0 + 1)) }, sequence: sequence)
+        case 7:  // GETRULE: the previous table's chains hold no upstream rule here
+            guard let family, previous[family] != nil, request.string(1) == NFTablesLayout.previousTable else {
+                return queue.append(Control.error(ENOENT, sequence: sequence))
+            }
+            dump([], sequence: sequence)
         default:
             queue.append(Control.error(EOPNOTSUPP, sequence: sequence))
         }
@@ -170,13 +186,14 @@ final class FakeKernel: NetfilterTransport, @unchecked Sendable {
         guard let family: IPFamily = parsed.family == 2 ? .ipv4 : parsed.family == 10 ? .ipv6 : nil else { return }
         switch parsed.type & 0xFF {
         case 0:  // NEWTABLE
-            tables[family] = tables[family] ?? []
+            self[keyPath: state(parsed)][family] = self[keyPath: state(parsed)][family] ?? []
         case 12, 14:  // NEWSETELEM, DELSETELEM
             guard let set = parsed.string(2).flatMap(NFTablesElement.Set.init) else { return }
+            let table = state(parsed)
             for (bytes, comment) in NftReplies.elements(message) {
-                tables[family]!.removeAll { $0.set == set && ElementCodec.encode($0).key == bytes.key }
+                self[keyPath: table][family]!.removeAll { $0.set == set && ElementCodec.encode($0).key == bytes.key }
                 if parsed.type & 0xFF == 12, let element = ElementCodec.decode(bytes, set: set, family: family, owner: comment ?? "") {
-                    tables[family]!.append(element)
+                    self[keyPath: table][family]!.append(element)
                 }
             }
         default:

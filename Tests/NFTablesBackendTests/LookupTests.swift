@@ -120,7 +120,7 @@ struct LookupTransactionTests {
         let request = Fixtures.request(try Fixtures.config(), [.ipv4: Fixtures.v4])
         _ = try setup.backend.add(request)
         #expect(setup.kernel.elementDumps == 0)
-        #expect(setup.kernel.requests == [16, 1, 1] + Array(repeating: 13, count: 5))
+        #expect(setup.kernel.requests == [16, 1, 1] + Array(repeating: 13, count: 5) + [1, 1])
         #expect(Set(setup.kernel.tables[.ipv4]!) == Set(others + Fixtures.planned(request)[.ipv4]!))
     }
 

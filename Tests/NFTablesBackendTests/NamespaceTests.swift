@@ -173,13 +173,13 @@ struct NamespaceTests {
             guard let error = error as? BackendError else { return false }
             return error.kind == .checkFailed
                 && error.message
-                    == #"element ip6 cni_hostport hostip_dnat { 2001:db8::1 . tcp . 9443 comment "hostport-dual/3e1fdcd8a5e9" : 2001:db8:89::5 . 443 } is missing"#
+                    == #"element ip6 cni_portmaps hostip_dnat { 2001:db8::1 . tcp . 9443 comment "hostport-dual/3e1fdcd8a5e9" : 2001:db8:89::5 . 443 } is missing"#
         }
         try node.namespace.nft("delete", "chain", "ip", NFTablesLayout.table, NFTablesLayout.guardChain)
         #expect {
             try node.run { try $0.check(request) }
         } throws: { error in
-            (error as? BackendError)?.details.contains("chain ip cni_hostport localnet_guard is missing") == true
+            (error as? BackendError)?.details.contains("chain ip cni_portmaps localnet_guard is missing") == true
         }
     }
 
@@ -223,8 +223,8 @@ struct NamespaceTests {
         #expect(left.count == 3)
     }
 
-    /// STATUS: the kernel checks the trial batch and keeps nothing, neither in an empty namespace
-    /// nor next to a table.
+    /// STATUS changes nothing, neither in an empty namespace nor next to a table, and reads the
+    /// set types of a table an ADD made as the plugin's.
     @Test func statusCreatesNoTableAndChangesNothing() throws {
         let node = try Node("status")
         let config = try Fixtures.config()
@@ -238,9 +238,45 @@ struct NamespaceTests {
         #expect(try node.generation() == generation)
     }
 
-    /// STATUS answers what the kernel says of the trial: a table of another layout in the way is
-    /// reported, not papered over.
-    @Test func statusReportsATrialTheKernelRefuses() throws {
+    /// A node that ran the plugin before its table was renamed: the old layout under the previous
+    /// name (`cni_hostport`). ADD and DEL remove the container's old elements, GC the network's
+    /// unlisted containers', in the verb's batch; other containers' old elements, the old
+    /// table's chains and sets stay, and no old element is ever added.
+    @Test func previousTableLosesTheTouchedContainersElements() throws {
+        let node = try Node("previous")
+        let config = try Fixtures.config()
+        let mine = Fixtures.request(config)
+        let kept = Fixtures.request(try Fixtures.config(#"{"hostPort": 7070, "containerPort": 70}"#), id: "kept", [.ipv4: IPNetwork("10.89.0.8/24")!])
+        let gone = Fixtures.request(try Fixtures.config(#"{"hostPort": 7071, "containerPort": 70}"#), id: "gone", [.ipv4: IPNetwork("10.89.0.9/24")!])
+        let old = [mine, kept, gone].map(Fixtures.planned).reduce(into: [IPFamily: [NFTablesElement]]()) { $0.merge($1) { $0 + $1 } }
+        for (family, elements) in old {
+            let script = NFTablesPlanner.script(family: family, elements: elements)
+                .replacingOccurrences(of: " \(NFTablesLayout.table)", with: " \(NFTablesLayout.previousTable)")
+            try node.namespace.nft("-f", "-", script: script)
+        }
+        func previous() throws -> Set<NFTablesElement> {
+            try node.namespace.inside {
+                let reader = TableReader(socket: try NetfilterSocket())
+                return Set(try IPFamily.allCases.flatMap { try reader.elements($0, table: NFTablesLayout.previousTable) })
+            }
+        }
+        let owners = { (elements: Set<NFTablesElement>) in Set(elements.map(\.owner)) }
+        try node.run { _ = try $0.add(mine) }
+        let others: Set<String> = ["\(Fixtures.network)/kept", "\(Fixtures.network)/gone"]
+        #expect(try owners(previous()) == others)
+        try node.run { _ = try $0.delete(mine) }
+        try node.run { _ = try $0.gc(network: Fixtures.network, validAttachments: [GCAttachment(containerID: "kept", ifName: "eth0")]) }
+        #expect(try previous() == Set(Fixtures.planned(kept)[.ipv4]!))
+        for family in IPFamily.allCases {
+            let listing = try node.namespace.nft("list", "table", family == .ipv4 ? "ip" : "ip6", NFTablesLayout.previousTable)
+            #expect(NFTablesLayout.chains(family).allSatisfy { listing.contains("chain \($0) {") })
+            #expect(NFTablesElement.Set.allCases.allSatisfy { listing.contains(" \($0.rawValue) {") })
+        }
+    }
+
+    /// A table of another layout in the way (hand-made, masq_pairs of another type) is reported
+    /// by STATUS, not papered over: an ADD could not add its elements.
+    @Test func statusReportsATableOfAnotherLayout() throws {
         let node = try Node("statusno")
         try node.namespace.nft("add", "table", "ip", NFTablesLayout.table)
         try node.namespace.nft("add", "set", "ip", NFTablesLayout.table, "masq_pairs", "{ type ipv4_addr; flags interval; }")
@@ -251,7 +287,7 @@ struct NamespaceTests {
         #expect {
             try node.run { try $0.status(try Fixtures.config()) }
         } throws: { error in
-            (error as? BackendError)?.details.contains("add element ip cni_hostport masq_pairs") == true
+            (error as? BackendError)?.message == "nftables: table ip cni_portmaps has no set masq_pairs of the plugin's type"
         }
     }
 
@@ -263,7 +299,7 @@ struct NamespaceTests {
         try node.namespace.nft(
             "-f", "-",
             script: """
-                table ip6 cni_hostport {
+                table ip6 cni_portmaps {
                     map hostip_dnat { type ipv6_addr . inet_proto . inet_service : ipv6_addr . inet_service; }
                     map hostport_dnat { type inet_proto . inet_service : ipv6_addr . inet_service; }
                     set masq_pairs { type ipv6_addr; flags interval; }
@@ -275,7 +311,7 @@ struct NamespaceTests {
             try node.run { _ = try $0.add(Fixtures.request(try Fixtures.config())) }
         } throws: { error in
             guard let error = error as? BackendError else { return false }
-            return error.kind == .kernel && error.message.hasPrefix("nftables refused add element ip6 cni_hostport masq_pairs")
+            return error.kind == .kernel && error.message.hasPrefix("nftables refused add element ip6 cni_portmaps masq_pairs")
         }
         #expect(try node.listings() == before)
     }

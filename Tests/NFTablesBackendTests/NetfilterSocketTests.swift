@@ -59,14 +59,15 @@ struct NetfilterSocketTests {
                 ))
     }
 
-    /// Without a generation the begin message has no attribute; not committing, no end message.
-    @Test func trialBatchHasNoEndMessage() throws {
-        let batch = NetfilterBatch(generation: nil, messages: [Self.second], commits: false)
+    /// Without a generation the begin message has no attribute.
+    @Test func batchWithoutGenerationHasNoAttribute() throws {
+        let batch = NetfilterBatch(generation: nil, messages: [Self.second])
         #expect(
             try batch.encoded(firstSequence: 1)
                 == hex(
                     "14000000 1000 0100 01000000 00000000", "00 00 000a",
-                    "14000000 0e0a 0500 02000000 00000000", "0a 00 0000"
+                    "14000000 0e0a 0500 02000000 00000000", "0a 00 0000",
+                    "14000000 1100 0100 03000000 00000000", "00 00 000a"
                 ))
     }
 

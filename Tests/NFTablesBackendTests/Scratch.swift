@@ -52,7 +52,7 @@ final class ScratchNamespace {
         try namespaces.exec(name, ["nft"] + arguments, stdin: script)
     }
 
-    /// `nft list table <family> cni_hostport`, or nil when there is no such table.
+    /// `nft list table <family> cni_portmaps`, or nil when there is no such table.
     func listing(_ family: IPFamily) throws -> String? {
         let result = try Subprocess.run(["ip", "netns", "exec", name, "nft", "list", "table", family == .ipv4 ? "ip" : "ip6", NFTablesLayout.table])
         return result.succeeded ? result.stdout : nil

@@ -40,9 +40,10 @@ struct TransactionTests {
         #expect(setup.kernel.tables == Fixtures.planned(request))
         _ = try setup.backend.add(request)
         #expect(setup.kernel.batches.count == 1)
-        // The first ADD: GETGEN and GETTABLE per family; the second looks up its nine elements,
-        // finds them its own, and reads every element.
-        #expect(setup.kernel.requests == [16, 1, 1, 16, 1, 1] + Array(repeating: 13, count: 9) + [13, 13, 13, 13, 13, 13])
+        // The first ADD: GETGEN and GETTABLE per family, of ours and of the previous table; the
+        // second looks up its nine elements, finds them its own, and reads every element.
+        #expect(
+            setup.kernel.requests == [16, 1, 1, 1, 1, 16, 1, 1] + Array(repeating: 13, count: 9) + [13, 13, 13, 13, 13, 13] + [1, 1])
         try setup.backend.check(request)
     }
 
@@ -79,8 +80,8 @@ struct TransactionTests {
         setup.kernel.batchAnswers = [.refuse(index: 3, errno: EOPNOTSUPP)]
         #expect(
             throws: BackendError(
-                .kernel, "nftables refused add chain ip cni_hostport output: Operation not supported; nothing was changed",
-                details: "add chain ip cni_hostport output: Operation not supported")
+                .kernel, "nftables refused add chain ip cni_portmaps output: Operation not supported; nothing was changed",
+                details: "add chain ip cni_portmaps output: Operation not supported")
         ) {
             try setup.backend.add(Fixtures.request(try Fixtures.config(), [.ipv4: Fixtures.v4]))
         }
@@ -121,7 +122,7 @@ struct TransactionTests {
         let setup = Setup()
         _ = try setup.backend.delete(Fixtures.request(try Fixtures.config()))
         #expect(setup.kernel.batches.isEmpty)
-        #expect(setup.kernel.requests == [16, 1, 1])
+        #expect(setup.kernel.requests == [16, 1, 1, 1, 1])
         #expect(setup.kernel.tables.isEmpty)
     }
 
@@ -141,37 +142,47 @@ struct TransactionTests {
         #expect(setup.kernel.batches.count == 4)
     }
 
-    /// STATUS sends the ADD batch without its end message: the kernel would check it and apply
-    /// nothing. Its elements avoid ports that are taken.
-    @Test func statusSendsAnUncommittedTrial() throws {
-        let taken = Fixtures.request(
-            try Fixtures.config(#"{"hostPort": 1, "containerPort": 1}, {"hostPort": 2, "containerPort": 1, "protocol": "udp"}"#),
-            id: "other", [.ipv4: IPNetwork("10.89.0.9/24")!])
-        let setup = Setup(Fixtures.planned(taken))
-        let before = setup.kernel.tables
-        try setup.backend.status(try Fixtures.config())
-        let batch = try #require(setup.kernel.batches.first)
-        #expect(NetlinkBytes(batch[batch.count - 1]).type != 0x11)
-        #expect(setup.kernel.tables == before)
-        // The IPv4 table exists: its elements only; the IPv6 table is created.
-        let body = batch.dropFirst()
-        #expect(NetlinkBytes(body.first!).type == 0x0A0C && NetlinkBytes(body.first!).family == 2)
-        #expect(body.contains { NetlinkBytes($0).type == 0x0A00 && NetlinkBytes($0).family == 10 })
-        #expect(!body.contains { NetlinkBytes($0).type == 0x0A00 && NetlinkBytes($0).family == 2 })
-        let ports = body.filter { NetlinkBytes($0).string(2) == "hostport_dnat" }.flatMap(NftReplies.elements).map { $0.bytes.key[4...5] }
-        #expect(ports.count == 4)
-        #expect(ports.allSatisfy { $0.elementsEqual([0, 3]) })
+    /// STATUS sends no batch and creates nothing: on a node without the tables it reads the
+    /// generation and asks for each table; where a table exists it reads its sets' types.
+    @Test func statusReadsAndSendsNoBatch() throws {
+        let empty = Setup()
+        try empty.backend.status(try Fixtures.config())
+        #expect(empty.kernel.batches.isEmpty)
+        #expect(empty.kernel.requests == [16, 1, 1])
+        #expect(empty.kernel.tables.isEmpty)
+        let busy = Setup(Fixtures.planned(Fixtures.request(try Fixtures.config())))
+        let before = busy.kernel.tables
+        try busy.backend.status(try Fixtures.config())
+        #expect(busy.kernel.batches.isEmpty)
+        #expect(busy.kernel.requests == [16, 1, 10, 1, 10])
+        #expect(busy.kernel.tables == before)
     }
 
-    @Test func statusRefusalIsStatusFailure() throws {
+    /// ADD, DEL and GC remove the plugin's old elements from the previous table, whose name
+    /// upstream's table has: the container's own (ADD, DEL), the network's unlisted ones (GC),
+    /// in the verb's one batch; others stay, and the previous table is never created.
+    @Test func previousTableLosesTheTouchedContainersElements() throws {
+        let config = try Fixtures.config()
+        let mine = Fixtures.request(config)
+        let other = Fixtures.request(try Fixtures.config(#"{"hostPort": 7070, "containerPort": 70}"#), id: "other", [.ipv4: IPNetwork("10.89.0.9/24")!])
+        let old = Fixtures.planned(other).merging(Fixtures.planned(mine)) { $0 + $1 }
+        let left: [IPFamily: Set<NFTablesElement>] = [.ipv4: Set(Fixtures.planned(other)[.ipv4]!), .ipv6: []]
         let setup = Setup()
-        setup.kernel.batchAnswers = [.refuse(index: 0, errno: EPERM)]
-        #expect {
-            try setup.backend.status(try Fixtures.config())
-        } throws: { error in
-            guard let error = error as? BackendError else { return false }
-            return error.kind == .kernel && error.message == "nftables: a trial ADD was not accepted" && error.details.contains("add table ip cni_hostport")
-        }
+        setup.kernel.previous = old
+        _ = try setup.backend.add(mine)
+        #expect(setup.kernel.previous.mapValues(Set.init) == left)
+        #expect(setup.kernel.batches.count == 1)
+        setup.kernel.previous = old
+        _ = try setup.backend.delete(mine)
+        #expect(setup.kernel.previous.mapValues(Set.init) == left)
+        let ours = setup.kernel.tables.values.reduce(0) { $0 + $1.count }
+        #expect(ours == 0)
+        setup.kernel.previous = old
+        _ = try setup.backend.gc(network: Fixtures.network, validAttachments: [GCAttachment(containerID: "other", ifName: "eth0")])
+        #expect(setup.kernel.previous.mapValues(Set.init) == left)
+        let without = Setup()
+        _ = try without.backend.delete(mine)
+        #expect(without.kernel.previous.isEmpty)
     }
 
     @Test func checkNamesWhatIsMissing() throws {
@@ -179,8 +190,8 @@ struct TransactionTests {
         let request = Fixtures.request(try Fixtures.config())
         #expect(
             throws: BackendError(
-                .checkFailed, "table ip cni_hostport does not exist",
-                details: "table ip cni_hostport does not exist; table ip6 cni_hostport does not exist")
+                .checkFailed, "table ip cni_portmaps does not exist",
+                details: "table ip cni_portmaps does not exist; table ip6 cni_portmaps does not exist")
         ) {
             try setup.backend.check(request)
         }
@@ -190,12 +201,12 @@ struct TransactionTests {
             try setup.backend.check(request)
         } throws: { error in
             (error as? BackendError)?.message
-                == #"element ip6 cni_hostport hostport_dnat { udp . 5353 comment "hostport-dual/3e1fdcd8a5e9" : 2001:db8:89::5 . 53 } is missing"#
+                == #"element ip6 cni_portmaps hostport_dnat { udp . 5353 comment "hostport-dual/3e1fdcd8a5e9" : 2001:db8:89::5 . 53 } is missing"#
         }
     }
 
     /// The lock held by someone else: ADD, DEL and GC wait for it and give up busy. STATUS, which
-    /// containerd polls, neither waits nor fails: it sends its uncommitted trial at once.
+    /// containerd polls, neither waits nor fails: it reads at once.
     @Test func heldLockIsBusy() throws {
         let setup = Setup()
         let holder = open(setup.lock.path, O_CREAT | O_RDONLY | O_CLOEXEC, 0o600)
@@ -210,6 +221,6 @@ struct TransactionTests {
         }
         #expect(setup.kernel.sent.isEmpty)
         try setup.backend.status(try Fixtures.config())
-        #expect(setup.kernel.batches.count == 1)
+        #expect(setup.kernel.requests == [16, 1, 1])
     }
 }

@@ -26,7 +26,7 @@ struct NFTablesPlannerTests {
         let plan = NFTablesPlanner.plan(try Self.config(Self.mappings), containerID: Self.containerID, container: IPNetwork("10.89.0.5/24")!)
         #expect(
             NFTablesPlanner.script(family: .ipv4, elements: plan.elements) == """
-                table ip cni_hostport {
+                table ip cni_portmaps {
                 \tmap hostip_dnat {
                 \t\ttype ipv4_addr . inet_proto . inet_service : ipv4_addr . inet_service
                 \t}
@@ -58,11 +58,11 @@ struct NFTablesPlannerTests {
                 \t\tiifname != "lo" ip daddr 127.0.0.0/8 drop
                 \t}
                 }
-                add element ip cni_hostport hostport_dnat { tcp . 8080 comment "hostport-dual/3e1fdcd8a5e9" : 10.89.0.5 . 80 }
-                add element ip cni_hostport hostport_dnat { udp . 5353 comment "hostport-dual/3e1fdcd8a5e9" : 10.89.0.5 . 53 }
-                add element ip cni_hostport hostip_dnat { 192.0.2.1 . tcp . 9090 comment "hostport-dual/3e1fdcd8a5e9" : 10.89.0.5 . 90 }
-                add element ip cni_hostport masq_pairs { 10.89.0.0/24 . 10.89.0.5 comment "hostport-dual/3e1fdcd8a5e9" }
-                add element ip cni_hostport masq_pairs { 127.0.0.1 . 10.89.0.5 comment "hostport-dual/3e1fdcd8a5e9" }
+                add element ip cni_portmaps hostport_dnat { tcp . 8080 comment "hostport-dual/3e1fdcd8a5e9" : 10.89.0.5 . 80 }
+                add element ip cni_portmaps hostport_dnat { udp . 5353 comment "hostport-dual/3e1fdcd8a5e9" : 10.89.0.5 . 53 }
+                add element ip cni_portmaps hostip_dnat { 192.0.2.1 . tcp . 9090 comment "hostport-dual/3e1fdcd8a5e9" : 10.89.0.5 . 90 }
+                add element ip cni_portmaps masq_pairs { 10.89.0.0/24 . 10.89.0.5 comment "hostport-dual/3e1fdcd8a5e9" }
+                add element ip cni_portmaps masq_pairs { 127.0.0.1 . 10.89.0.5 comment "hostport-dual/3e1fdcd8a5e9" }
 
                 """)
     }

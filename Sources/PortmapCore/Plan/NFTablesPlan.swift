@@ -4,7 +4,7 @@
 /// of pods; base chains are gated by `fib daddr type local`, so transit traffic is never touched.
 ///
 /// ```
-/// table ip cni_hostport {
+/// table ip cni_portmaps {
 ///     map hostip_dnat { type ipv4_addr . inet_proto . inet_service : ipv4_addr . inet_service }
 ///     map hostport_dnat { type inet_proto . inet_service : ipv4_addr . inet_service }
 ///     set masq_pairs { type ipv4_addr . ipv4_addr; flags interval }
@@ -26,7 +26,12 @@
 /// (IPv4, from the node's loopback) or every address (`masqAll`), each only with `snat`.
 /// Every element carries its owner (`NFTablesElement.owner`) as its comment.
 public enum NFTablesLayout {
-    public static let table = "cni_hostport"
+    /// Not `cni_hostport`, the name upstream's nftables backend gives its own layout
+    /// (`UpstreamNFTablesLayout`): the two plugins never share a table.
+    public static let table = "cni_portmaps"
+    /// Where this layout was kept until it was renamed, the name upstream's table has: ADD, DEL
+    /// and GC still remove from it the elements of the containers they touch.
+    public static let previousTable = UpstreamNFTablesLayout.table
     public static let dispatchChain = "hostports"
     public static let guardChain = "localnet_guard"
 
@@ -35,9 +40,9 @@ public enum NFTablesLayout {
         [dispatchChain, "prerouting", "output", "postrouting"] + (family == .ipv4 ? [guardChain] : [])
     }
 
-    /// How nft names the family's table: `ip cni_hostport`, `ip6 cni_hostport`.
-    public static func tableName(_ family: IPFamily) -> String {
-        "\(family == .ipv4 ? "ip" : "ip6") \(table)"
+    /// How nft names the family's table: `ip cni_portmaps`, `ip6 cni_portmaps` (or `name`'s).
+    public static func tableName(_ family: IPFamily, _ name: String = table) -> String {
+        "\(family == .ipv4 ? "ip" : "ip6") \(name)"
     }
 }
 
