@@ -50,6 +50,13 @@ struct BatchBuilder {
         }
     }
 
+    /// Expires `elements` of the plugin's table (`ElementExpiry`) instead of deleting them.
+    mutating func expire(_ elements: [NFTablesElement], family: IPFamily) {
+        for element in elements {
+            append(TableMessages.expireElement(element, family: family), "expire element \(TableCheck.describe(element, in: family))")
+        }
+    }
+
     /// Deletes upstream's rules of a container (a takeover).
     mutating func delete(_ rules: [ForeignRule], family: IPFamily) {
         for rule in rules {

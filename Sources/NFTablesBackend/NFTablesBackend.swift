@@ -47,7 +47,8 @@ public struct NFTablesBackend: PortMapBackend {
     /// (`ElementChanges.lookupSuffices`, `TableReader.lookUp`): mainly, when an element under a
     /// planned key is already this container's. A re-ADD that shares no key with the container's
     /// earlier ADD therefore leaves the earlier elements until DEL or GC (a runtime DELs before
-    /// it ADDs again).
+    /// it ADDs again). An element being expired under a planned key (a DEL of its container
+    /// within the last tick) is waited for, as for a racing writer.
     public func add(_ request: PortMapRequest) throws(BackendError) -> [String] {
         var plans: [IPFamily: [NFTablesElement]] = [:]
         for (family, address) in request.containerAddresses {
@@ -60,9 +61,9 @@ public struct NFTablesBackend: PortMapBackend {
                 // What each existing table holds that ADD must know of.
                 var current: [IPFamily: [NFTablesElement]] = [:]
                 for family in IPFamily.allCases where try reader.tableExists(family) { current[family] = [] }
-                if let found = try reader.lookUp(plans.filter { current[$0.key] != nil }),
-                    ElementChanges.lookupSuffices(planned: plans, found: found, owner: owner)
-                {
+                let lookup = try reader.lookUp(plans.filter { current[$0.key] != nil })
+                if lookup?.expiring == true { return .retry("an element under a planned key is being expired") }
+                if let found = lookup?.found, ElementChanges.lookupSuffices(planned: plans, found: found, owner: owner) {
                     for (family, answers) in found { current[family] = answers.compactMap { $0 } }
                 } else {
                     for family in current.keys { current[family] = try reader.elements(family) }
@@ -88,7 +89,7 @@ public struct NFTablesBackend: PortMapBackend {
                 try Self.clearPrevious(reader, &batch, owners: { $0 == owner }, upstreamContainer: nil) {
                     ElementChanges.removal(of: owner, from: $0)
                 }
-                return batch
+                return .send(batch)
             }
             // A batch is committed whole or not at all: nothing to warn of.
             return []
@@ -109,18 +110,13 @@ public struct NFTablesBackend: PortMapBackend {
     }
 
     /// Removes the container's elements from both families' tables (a DEL may come without
-    /// prevResult), and in the previous table its old elements and upstream's rules commented
-    /// with its container ID (a takeover); a missing table is skipped, never created.
+    /// prevResult), expiring them (`ElementExpiry`), and in the previous table its old elements
+    /// and upstream's rules commented with its container ID (a takeover); a missing table is
+    /// skipped, never created.
     public func delete(_ request: PortMapRequest) throws(BackendError) -> [String] {
         let owner = NFTablesPlanner.owner(network: request.config.name, containerID: request.containerID)
         return try NFTablesLock.holding(path: lockPath, timeoutMilliseconds: lockTimeoutMilliseconds) { () throws(BackendError) in
-            try transact { reader throws(BackendError) in
-                var batch = try Self.batch(reader, owners: { $0 == owner }) { ElementChanges.removal(of: owner, from: $0) }
-                try Self.clearPrevious(reader, &batch, owners: { $0 == owner }, upstreamContainer: request.containerID) {
-                    ElementChanges.removal(of: owner, from: $0)
-                }
-                return batch
-            }
+            try remove(owners: { $0 == owner }, upstreamContainer: request.containerID) { ElementChanges.removal(of: owner, from: $0) }
             return []
         }
     }
@@ -134,29 +130,59 @@ public struct NFTablesBackend: PortMapBackend {
         let keeping = Set(validAttachments.map(\.containerID))
         let owners = ElementChanges.isGarbage(network: network, keeping: keeping)
         return try NFTablesLock.holding(path: lockPath, timeoutMilliseconds: lockTimeoutMilliseconds) { () throws(BackendError) in
-            try transact { reader throws(BackendError) in
-                var batch = try Self.batch(reader, owners: owners) { ElementChanges.garbage(of: network, keeping: keeping, from: $0) }
-                try Self.clearPrevious(reader, &batch, owners: owners, upstreamContainer: nil) {
-                    ElementChanges.garbage(of: network, keeping: keeping, from: $0)
-                }
-                return batch
-            }
+            try remove(owners: owners, upstreamContainer: nil) { ElementChanges.garbage(of: network, keeping: keeping, from: $0) }
             return []
         }
     }
 
-    /// The batch that applies `changes` to the elements of each family's table that exists whose
-    /// owner `owners` accepts: DEL and GC decode only the elements they may delete, not the
-    /// thousands of other pods'.
-    private static func batch(
-        _ reader: TableReader, owners: (String) -> Bool,
-        _ changes: ([NFTablesElement]) -> ElementChanges
-    ) throws(BackendError) -> BatchBuilder {
-        var batch = BatchBuilder()
-        for family in IPFamily.allCases where try reader.tableExists(family) {
-            batch.apply(changes(try reader.elements(family, owners: owners)), family: family)
+    /// DEL and GC: one batch that expires `changes`' deletions of the elements whose owner `owners`
+    /// accepts in each family's table that exists (decoding only those, not the thousands of
+    /// other pods'), with the previous table's (`clearPrevious`). Then the expired elements are
+    /// looked up again: a kernel that ignored the expiration (before 6.12), or refused it, gets
+    /// a second batch deleting them.
+    private func remove(
+        owners: @escaping (String) -> Bool, upstreamContainer: String?, _ changes: @escaping ([NFTablesElement]) -> ElementChanges
+    ) throws(BackendError) {
+        let reader = TableReader(socket: try open())
+        var expired: [IPFamily: [NFTablesElement]] = [:]
+        var refused = false
+        try transact(on: reader) { reader throws(BackendError) in
+            var batch = BatchBuilder()
+            expired = [:]
+            for family in IPFamily.allCases where try reader.tableExists(family) {
+                expired[family] = changes(try reader.elements(family, owners: owners)).deletions
+                batch.expire(expired[family]!, family: family)
+            }
+            try Self.clearPrevious(reader, &batch, owners: owners, upstreamContainer: upstreamContainer, changes)
+            return .send(batch)
+        } refused: { _ in
+            refused = true
         }
-        return batch
+        let stuck: [IPFamily: [NFTablesElement]]
+        if refused {
+            stuck = expired
+        } else {
+            stuck = try Self.notExpiring(expired, reader: reader)
+        }
+        guard stuck.values.contains(where: { !$0.isEmpty }) else { return }
+        try transact(on: reader) { reader throws(BackendError) in
+            var batch = BatchBuilder()
+            for family in IPFamily.allCases where try reader.tableExists(family) {
+                batch.apply(changes(try reader.elements(family, owners: owners)), family: family)
+            }
+            if refused { try Self.clearPrevious(reader, &batch, owners: owners, upstreamContainer: upstreamContainer, changes) }
+            return .send(batch)
+        }
+    }
+
+    /// Those of `expired` the kernel still holds without an expiration: it ignored the update.
+    private static func notExpiring(_ expired: [IPFamily: [NFTablesElement]], reader: TableReader) throws(BackendError) -> [IPFamily: [NFTablesElement]] {
+        guard expired.values.contains(where: { !$0.isEmpty }), let lookup = try reader.lookUp(expired) else { return expired }
+        var stuck: [IPFamily: [NFTablesElement]] = [:]
+        for (family, answers) in lookup.found {
+            stuck[family] = zip(expired[family] ?? [], answers).compactMap { element, held in held == element ? element : nil }
+        }
+        return stuck
     }
 
     /// Adds to `batch` what a verb removes from the previous table (`NFTablesLayout.previousTable`)
@@ -179,16 +205,30 @@ public struct NFTablesBackend: PortMapBackend {
         }
     }
 
+    /// What a verb's read comes to: a batch to send, or a reason to read again after a back-off.
+    enum Planned {
+        case send(BatchBuilder)
+        case retry(String)
+    }
+
     /// Reads the generation, plans a batch from what `plan` reads, and commits it; redone while
-    /// another writer commits in between (the kernel answers ERESTART), for `CommitRetry`'s
-    /// budget. An empty batch is not sent.
-    func transact(_ plan: (TableReader) throws(BackendError) -> BatchBuilder) throws(BackendError) {
-        let socket = try open()
-        let reader = TableReader(socket: socket)
+    /// another writer commits in between (the kernel answers ERESTART) or `plan` asks to, for
+    /// `CommitRetry`'s budget. An empty batch is not sent. A batch the kernel refuses is thrown,
+    /// or with `refused` handed to it instead.
+    func transact(
+        on given: TableReader? = nil, _ plan: (TableReader) throws(BackendError) -> Planned, refused: ((BackendError) -> Void)? = nil
+    ) throws(BackendError) {
+        let reader: TableReader
+        if let given { reader = given } else { reader = TableReader(socket: try open()) }
+        let socket = reader.socket
         try CommitRetry.run(
             { () throws(BackendError) -> CommitAttempt<Void> in
                 let generation = try reader.generation()
-                let batch = try plan(reader)
+                let batch: BatchBuilder
+                switch try plan(reader) {
+                case .send(let planned): batch = planned
+                case .retry(let reason): return .lostRace(reason)
+                }
                 guard !batch.isEmpty else { return .committed(()) }
                 let outcome: NetfilterBatchOutcome
                 do {
@@ -200,15 +240,17 @@ public struct NFTablesBackend: PortMapBackend {
                 case .accepted:
                     return .committed(())
                 case .refused(let failures):
-                    throw batch.refusal(failures)
+                    guard let refused else { throw batch.refusal(failures) }
+                    refused(batch.refusal(failures))
+                    return .committed(())
                 case .generationChanged:
                     return .lostRace("the ruleset generation changed")
                 }
             },
-            busy: { _, attempts in
+            busy: { race, attempts in
                 BackendError(
                     .busy, "the nftables ruleset changed before each of \(attempts) batches in \(CommitRetry.budgetMilliseconds) ms could be applied",
-                    details: "another program keeps committing nftables changes; retry later")
+                    details: "last: \(race); another program keeps committing nftables changes; retry later")
             })
     }
 

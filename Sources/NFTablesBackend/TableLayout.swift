@@ -42,7 +42,8 @@ struct TableLayout {
             .nest(Self.keyTypeof, Self.concatenationTypeof), .nest(Self.dataTypeof, Self.concatenationTypeof),
             .u32(Self.dataInterval, 0),
         ]
-        let map = NftConstants.setMap
+        // Every set takes timeouts: DEL and GC expire elements instead of deleting them (`ElementExpiry`).
+        let map = NftConstants.setMap | NftConstants.setTimeout
         sets = [
             NftSet(
                 table: NFTablesLayout.table, name: NFTablesElement.Set.hostIPDNAT.rawValue, flags: map,
@@ -55,7 +56,8 @@ struct TableLayout {
                 keyLength: 8, dataType: Self.concatenation(address, Self.inetService),
                 dataLength: addressLength + 4, fieldLengths: [], userdata: mapUserdata),
             NftSet(
-                table: NFTablesLayout.table, name: NFTablesElement.Set.masquerade.rawValue, flags: NftConstants.setInterval | NftConstants.setConcatenation,
+                table: NFTablesLayout.table, name: NFTablesElement.Set.masquerade.rawValue,
+                flags: NftConstants.setInterval | NftConstants.setConcatenation | NftConstants.setTimeout,
                 keyType: Self.concatenation(address, address), keyLength: 2 * addressLength,
                 dataType: nil, dataLength: nil, fieldLengths: [UInt8(addressLength), UInt8(addressLength)],
                 userdata: [.u32(Self.keyByteOrder, 0), .nest(Self.keyTypeof, Self.concatenationTypeof)]),

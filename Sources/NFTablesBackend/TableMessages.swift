@@ -55,6 +55,15 @@ enum TableMessages {
             family, table: NFTablesLayout.table, set: element.set.rawValue, setID: setID, ElementCodec.encode(element), comment: element.owner)
     }
 
+    /// The element as it is, with an expiration: an add of an element that is there (nft's
+    /// `add element ... { <key> timeout 1s expires 1ms ... }`), which the kernel (6.12 and later)
+    /// applies as an update of its timeout, so that it expires within a tick.
+    static func expireElement(_ element: NFTablesElement, family: IPFamily) -> [UInt8] {
+        var bytes = ElementCodec.encode(element)
+        bytes.expiration = ElementExpiry.milliseconds
+        return NftMessages.newElement(family, table: NFTablesLayout.table, set: element.set.rawValue, setID: nil, bytes, comment: element.owner)
+    }
+
     /// One element, named by its key, and the end of its range unless that is the key itself (a
     /// single address), as nft names it.
     static func deleteElement(_ element: NFTablesElement, family: IPFamily, table: String = NFTablesLayout.table) -> [UInt8] {

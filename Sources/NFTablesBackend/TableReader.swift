@@ -89,7 +89,8 @@ struct TableReader {
     }
 
     /// Every element of `sets` in `family`'s table (or `table`), which must exist, or only those
-    /// whose owner comment `owners` accepts (the others are not decoded).
+    /// whose owner comment `owners` accepts (the others are not decoded); not those being expired
+    /// (`ElementExpiry`).
     func elements(
         _ family: IPFamily, in sets: [NFTablesElement.Set] = NFTablesElement.Set.allCases, table: String = NFTablesLayout.table,
         owners: (String) -> Bool = { _ in true }
@@ -98,7 +99,7 @@ struct TableReader {
         for set in sets {
             let name = "\(NFTablesLayout.tableName(family, table)) \(set.rawValue)"
             for message in try query(TableMessages.dumpElements(family, set, table), "list the elements of set \(name)") {
-                for (bytes, comment) in NftReplies.elements(message, keeping: { owners($0 ?? "") }) {
+                for (bytes, comment) in NftReplies.elements(message, keeping: { owners($0 ?? "") }) where bytes.expiration == nil {
                     elements.append(try decode(bytes, comment: comment, set: set, family: family, table: table))
                 }
             }
@@ -106,13 +107,21 @@ struct TableReader {
         return elements
     }
 
+    /// What the kernel holds under some keys (`lookUp`): per family the answer for each element
+    /// asked about, nil for nothing; and whether an element being expired holds any of the keys.
+    struct Lookup {
+        var found: [IPFamily: [NFTablesElement?]]
+        var expiring = false
+    }
+
     /// For each of `planned`'s elements, what its family's table (which must exist) holds under
-    /// its key, nil for nothing (ENOENT): one GETSETELEM per element, all sent together, so the
-    /// cost does not grow with what else the sets hold. In `masq_pairs` the answer may be another
-    /// range than the one planned (`TableMessages.getElement`). nil when the kernel refuses a
-    /// lookup otherwise: a set of another type than the plugin's refuses its keys (EINVAL), and
-    /// only reading the set says what it holds.
-    func lookUp(_ planned: [IPFamily: [NFTablesElement]]) throws(BackendError) -> [IPFamily: [NFTablesElement?]]? {
+    /// its key, nil for nothing (ENOENT) or an element being expired (then `expiring`): one
+    /// GETSETELEM per element, all sent together, so the cost does not grow with what else the
+    /// sets hold. In `masq_pairs` the answer may be another range than the one planned
+    /// (`TableMessages.getElement`). nil when the kernel refuses a lookup otherwise: a set of
+    /// another type than the plugin's refuses its keys (EINVAL), and only reading the set says
+    /// what it holds.
+    func lookUp(_ planned: [IPFamily: [NFTablesElement]]) throws(BackendError) -> Lookup? {
         let requests = IPFamily.allCases.flatMap { family in (planned[family] ?? []).map { (family, $0) } }
         let answers: [Result<[[UInt8]], HostNetworkError>]
         do {
@@ -122,22 +131,26 @@ struct TableReader {
         } catch {
             throw BackendError(.kernel, "nftables: \(error)")
         }
-        var found = planned.mapValues { _ in [NFTablesElement?]() }
+        var lookup = Lookup(found: planned.mapValues { _ in [NFTablesElement?]() })
         for ((family, element), answer) in zip(requests, answers) {
             switch answer {
             case .success(let messages):
-                let read = messages.flatMap(NftReplies.elements).first
-                found[family]!.append(
+                var read = messages.flatMap(NftReplies.elements).first
+                if read?.bytes.expiration != nil {
+                    lookup.expiring = true
+                    read = nil
+                }
+                lookup.found[family]!.append(
                     try read.map { read throws(BackendError) in
                         try decode(read.bytes, comment: read.comment, set: element.set, family: family, table: NFTablesLayout.table)
                     })
             case .failure(let refusal) where refusal.errno == .noSuchFileOrDirectory:
-                found[family]!.append(nil)
+                lookup.found[family]!.append(nil)
             case .failure:
                 return nil
             }
         }
-        return found
+        return lookup
     }
 
     /// An element as read from `set`, which must be of the plugin's type.

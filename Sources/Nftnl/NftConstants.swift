@@ -43,6 +43,7 @@ package enum NftConstants {
     package static let setMap = UInt32(NFT_SET_MAP.rawValue)
     package static let setInterval = UInt32(NFT_SET_INTERVAL.rawValue)
     package static let setConcatenation = UInt32(NFT_SET_CONCAT.rawValue)
+    package static let setTimeout = UInt32(NFT_SET_TIMEOUT.rawValue)
 
     // nft's set userdata (libnftnl/udata.h).
     package static let udataKeyByteOrder = UInt8(NFTNL_UDATA_SET_KEYBYTEORDER.rawValue)

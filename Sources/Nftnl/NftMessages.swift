@@ -306,6 +306,10 @@ package enum NftMessages {
         put(NFTNL_SET_ELEM_KEY, bytes.key)
         if let end = bytes.keyEnd { put(NFTNL_SET_ELEM_KEY_END, end) }
         if let data = bytes.data { put(NFTNL_SET_ELEM_DATA, data) }
+        if let expiration = bytes.expiration {
+            nftnl_set_elem_set_u64(object, UInt16(NFTNL_SET_ELEM_TIMEOUT), 1_000)
+            nftnl_set_elem_set_u64(object, UInt16(NFTNL_SET_ELEM_EXPIRATION), expiration)
+        }
         return object
     }
 

@@ -75,11 +75,16 @@ package struct ElementBytes: Sendable, Equatable {
     package var keyEnd: [UInt8]?
     /// A map's value; nil for a set.
     package var data: [UInt8]?
+    /// Milliseconds until the kernel expires the element: read back, set on one that is being
+    /// expired (nil: it never expires); sent, it makes the kernel expire an element that is there
+    /// (with a timeout of a second, as nft sends `timeout 1s expires 1ms`).
+    package var expiration: UInt64?
 
-    package init(key: [UInt8], keyEnd: [UInt8]? = nil, data: [UInt8]? = nil) {
+    package init(key: [UInt8], keyEnd: [UInt8]? = nil, data: [UInt8]? = nil, expiration: UInt64? = nil) {
         self.key = key
         self.keyEnd = keyEnd
         self.data = data
+        self.expiration = expiration
     }
 }
 

@@ -137,7 +137,9 @@ package enum NftReplies {
             let bytes = ElementBytes(
                 key: attribute(element, NFTNL_SET_ELEM_KEY) ?? [],
                 keyEnd: attribute(element, NFTNL_SET_ELEM_KEY_END),
-                data: attribute(element, NFTNL_SET_ELEM_DATA))
+                data: attribute(element, NFTNL_SET_ELEM_DATA),
+                expiration: nftnl_set_elem_is_set(element, UInt16(NFTNL_SET_ELEM_EXPIRATION))
+                    ? nftnl_set_elem_get_u64(element, UInt16(NFTNL_SET_ELEM_EXPIRATION)) : nil)
             elements.append((bytes, comment))
         }
         return elements

@@ -31,6 +31,13 @@ final class FakeKernel: NetfilterTransport, @unchecked Sendable {
     /// The previous table (`NFTablesLayout.previousTable`) of the plugin's old layout, where it
     /// exists, with its elements; it holds no upstream rule.
     var previous: [IPFamily: [NFTablesElement]] = [:]
+    /// Elements given an expiration (`ElementExpiry`): lookups still find them, dumps do not. One
+    /// survives the first GETGEN after it (a verb's read within the same tick) and is gone at the
+    /// second (time has passed).
+    var expiring: [IPFamily: [NFTablesElement]] = [:]
+    private var expiredAtNextRead: Set<IPFamily> = []
+    /// A kernel before 6.12: an expiration sent for an element that is there changes nothing.
+    var ignoresTimeoutUpdates = false
     /// How the next batches are answered, in order; then `.accept`.
     var batchAnswers: [BatchAnswer] = []
     private(set) var sent: [[UInt8]] = []
@@ -81,6 +88,8 @@ final class FakeKernel: NetfilterTransport, @unchecked Sendable {
         let sequence = request.sequence
         switch request.type & 0xFF {
         case 16:  // GETGEN
+            for family in expiredAtNextRead { expiring[family] = nil }
+            expiredAtNextRead = Set(expiring.keys)
             queue.append(
                 NetlinkBytes.header(length: 28, type: 0x0A0F, flags: 0, sequence: sequence) + [0, 0, 0, 0]
                     + [8, 0, 1, 0] + NetlinkBytes.littleEndian(generation.bigEndian))
@@ -96,7 +105,8 @@ final class FakeKernel: NetfilterTransport, @unchecked Sendable {
                 return
             }
             guard request.flags & 0x300 != 0 else {
-                return lookUp(message, in: elements.filter { $0.set == set }, family: family, sequence: sequence)
+                let leaving = request.string(1) == NFTablesLayout.table ? (expiring[family] ?? []).filter { $0.set == set } : []
+                return lookUp(message, in: elements.filter { $0.set == set }, expiring: leaving, family: family, sequence: sequence)
             }
             dump(elements.filter { $0.set == set }.map { TableMessages.addElement($0, family: family, setID: nil) }, sequence: sequence)
         case 4:  // GETCHAIN
@@ -127,13 +137,17 @@ final class FakeKernel: NetfilterTransport, @unchecked Sendable {
     /// A GETSETELEM that is not a dump: its one element, answered as nf_tables answers it, by the
     /// element holding the key (in masq_pairs, the range holding the key's first address), then
     /// the ACK when asked for; or ENOENT.
-    private func lookUp(_ message: [UInt8], in elements: [NFTablesElement], family: IPFamily, sequence: UInt32) {
-        guard let key = NftReplies.elements(message).first?.bytes.key,
-            let held = elements.first(where: { Self.holds($0, key) })
-        else {
+    private func lookUp(_ message: [UInt8], in elements: [NFTablesElement], expiring: [NFTablesElement], family: IPFamily, sequence: UInt32) {
+        guard let key = NftReplies.elements(message).first?.bytes.key else { return queue.append(Control.error(ENOENT, sequence: sequence)) }
+        let answer: [UInt8]
+        if let held = elements.first(where: { Self.holds($0, key) }) {
+            answer = TableMessages.addElement(held, family: family, setID: nil)
+        } else if let leaving = expiring.first(where: { Self.holds($0, key) }) {
+            answer = TableMessages.expireElement(leaving, family: family)
+        } else {
             return queue.append(Control.error(ENOENT, sequence: sequence))
         }
-        queue.append(NetlinkBytes.renumbered(TableMessages.addElement(held, family: family, setID: nil), sequence: sequence, flags: 0))
+        queue.append(NetlinkBytes.renumbered(answer, sequence: sequence, flags: 0))
         if NetlinkBytes(message).flags & 4 != 0 { queue.append(Control.error(0, sequence: sequence)) }
     }
 
@@ -191,6 +205,13 @@ final class FakeKernel: NetfilterTransport, @unchecked Sendable {
             guard let set = parsed.string(2).flatMap(NFTablesElement.Set.init) else { return }
             let table = state(parsed)
             for (bytes, comment) in NftReplies.elements(message) {
+                if parsed.type & 0xFF == 12, bytes.expiration != nil {
+                    guard !ignoresTimeoutUpdates,
+                        let index = self[keyPath: table][family]!.firstIndex(where: { $0.set == set && ElementCodec.encode($0).key == bytes.key })
+                    else { continue }
+                    expiring[family, default: []].append(self[keyPath: table][family]!.remove(at: index))
+                    continue
+                }
                 self[keyPath: table][family]!.removeAll { $0.set == set && ElementCodec.encode($0).key == bytes.key }
                 if parsed.type & 0xFF == 12, let element = ElementCodec.decode(bytes, set: set, family: family, owner: comment ?? "") {
                     self[keyPath: table][family]!.append(element)

@@ -48,7 +48,8 @@ struct LookupTests {
         let transport = ReplayTransport(portID: Recorded.lookupPortID, Recorded.ipv4Lookups)
         let reader = TableReader(socket: NetfilterSocket(transport: transport, firstSequence: 1))
         let found = try reader.lookUp([.ipv4: [planned[0], absent, planned[3], narrower]])
-        #expect(found == [.ipv4: [planned[0], nil, planned[3], planned[3]]])
+        #expect(found?.found == [.ipv4: [planned[0], nil, planned[3], planned[3]]])
+        #expect(found?.expiring == false)
         #expect(transport.left == 0)
         #expect(transport.sent == [Recorded.ipv4LookupRequests.flatMap { $0 }])
     }
@@ -59,7 +60,7 @@ struct LookupTests {
         let planned = try #require(Fixtures.planned(Fixtures.request(config, [.ipv4: Fixtures.v4]))[.ipv4])
         let kernel = FakeKernel(tables: [.ipv4: [planned[7]]])
         let found = try #require(try TableReader(socket: NetfilterSocket(transport: kernel, firstSequence: 1)).lookUp([.ipv4: planned]))
-        #expect(found[.ipv4]?.map { $0 != nil } == planned.indices.map { $0 == 7 })
+        #expect(found.found[.ipv4]?.map { $0 != nil } == planned.indices.map { $0 == 7 })
         #expect(kernel.sent.map { NetlinkBytes.split($0).count } == [32, planned.count - 32])
     }
 

@@ -47,6 +47,23 @@ struct TransactionTests {
         try setup.backend.check(request)
     }
 
+    /// A new container's ADD right after the DEL of the one whose hostPorts it takes: the old
+    /// elements are still expiring under its keys, so it reads again after a back-off (two GETGEN)
+    /// and adds its own once they are gone.
+    @Test func addWaitsForExpiringElementsUnderItsKeys() throws {
+        let setup = Setup()
+        let config = try Fixtures.config()
+        let old = Fixtures.request(config, id: "old")
+        _ = try setup.backend.add(old)
+        _ = try setup.backend.delete(old)
+        #expect(setup.kernel.expiring.values.reduce(0) { $0 + $1.count } == Fixtures.planned(old).values.reduce(0) { $0 + $1.count })
+        let before = setup.kernel.requests.count
+        let new = Fixtures.request(config, id: "new", [.ipv4: IPNetwork("10.89.0.8/24")!])
+        _ = try setup.backend.add(new)
+        #expect(setup.kernel.requests.dropFirst(before).filter { $0 == 16 }.count == 2)
+        #expect(setup.kernel.tables[.ipv4].map(Set.init) == Set(Fixtures.planned(new)[.ipv4]!))
+    }
+
     /// ERESTART twice: the read and the batch are done again each time, the last batch naming the
     /// generation read last.
     @Test func changedGenerationIsReadAndPlannedAgain() throws {

@@ -29,13 +29,15 @@ struct NFTablesPlannerTests {
                 table ip cni_portmaps {
                 \tmap hostip_dnat {
                 \t\ttype ipv4_addr . inet_proto . inet_service : ipv4_addr . inet_service
+                \t\tflags timeout
                 \t}
                 \tmap hostport_dnat {
                 \t\ttype inet_proto . inet_service : ipv4_addr . inet_service
+                \t\tflags timeout
                 \t}
                 \tset masq_pairs {
                 \t\ttype ipv4_addr . ipv4_addr
-                \t\tflags interval
+                \t\tflags interval,timeout
                 \t}
                 \tchain hostports {
                 \t\tdnat ip to ip daddr . meta l4proto . th dport map @hostip_dnat
