@@ -39,6 +39,12 @@
       Timings and the targets are informational. Prints the report and writes everything as JSON
       to FILE.
 
+      With --backend nftables-upstream, Go is upstream's own portmap with "backend": "nftables":
+      ours is preloaded as in the nftables mode, upstream's twin by upstream's own ADD of each of
+      the L pods (its layout is its own), checked to hold UPSTREAM_RULES_PER_POD rules per pod,
+      each commented with its container ID; the warm-up ADD must add exactly that many rules of
+      its pod and nothing else, and upstream's rules must be the preload again after the DELs.
+
   bench.py report FILE
       Prints the report of a finished run again.
 
@@ -48,6 +54,7 @@
 
 import argparse
 import base64
+import collections
 import copy
 import ctypes
 import hashlib
@@ -85,6 +92,15 @@ NFT_FLAT_ADD_TARGET = 1.5
 # Issue 15's targets of the iptables-nft store (against Go 1.1.1 on iptables-nft): ADD and DEL <= 0.05x
 # Go's, and ours ADD with L pods <= 1.5x ours on an empty node (a verb reads only the chains it touches).
 IPTABLES_NFT_TARGETS = {"ADD": 0.05, "DEL": 0.05}
+# Issue 16's targets against upstream's own nftables backend: ADD <= 0.05x and DEL <= 0.1x its
+# figures, ADD flat, and ours DEL <= 1.5x ours ADD at every level, CHECK <= 2x ours ADD at 1000 pods.
+UPSTREAM_TARGETS = {"ADD": 0.05, "DEL": 0.1}
+DEL_OVER_ADD_TARGET = 1.5
+CHECK_OVER_ADD_TARGET = 2.0
+# Upstream's rules per pod of `mappings` (what its ADD writes, read back to check its preload and
+# warm-up): IPv4 the four DNAT rules and the masquerade of the pod itself and of 127.0.0.1; IPv6
+# three DNAT rules (the mapping bound to HOST_IP is IPv4's) and the pod's own masquerade.
+UPSTREAM_RULES_PER_POD = {"v4": 6, "v6": 4}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -540,17 +556,110 @@ def preload_nftables(args, level, twins, env, fail):
                        "elements": {fam: bench_nft.element_count(preloaded["ours"], fam == "v6") for fam in FAMILIES}}
 
 
+def preload_upstream(args, level, twins, env, fail, runner, plugins):
+    """Step 1 against upstream's nftables backend: ours as in the nftables mode, upstream's twin by
+    its own ADD of each pod (its layout is its own: no generated text to load), then checked to
+    hold exactly UPSTREAM_RULES_PER_POD rules for each, commented with its container ID."""
+    scripts = {fam: nft_preload_script(level, fam == "v6") for fam in FAMILIES}
+    twins["ours"].netns.enter()
+    for fam in FAMILIES:
+        subprocess.run(["nft", "-f", "-"], input=scripts[fam], check=True, capture_output=True, text=True, env=env)
+    twins["go"].netns.enter()
+    for index in range(level):
+        status, _, _, detail = runner.invoke(plugins["go"], "ADD", index, backend="nftables")
+        if status != 0:
+            fail("go: preload ADD %s exited %d: %s" % (container_id(index), status, detail))
+            break
+    if args.kube_proxy_rules:
+        kube_text = preload_text(0, args.kube_proxy_rules, False, portmap=False)
+        for name in PLUGINS:
+            twins[name].netns.enter()
+            restore(kube_text, False, env, "nft")
+    preloaded = {name: twins[name].snapshot() for name in PLUGINS}
+    for fam in FAMILIES:
+        owners = collections.Counter(comment for (family, _, comment, _) in preloaded["go"].elements() if family == fam)
+        expected = collections.Counter({container_id(index): UPSTREAM_RULES_PER_POD[fam] for index in range(level)})
+        if owners != expected:
+            fail("go: upstream's preloaded %s table does not hold %d rules per pod: %s"
+                 % (fam, UPSTREAM_RULES_PER_POD[fam], describe_counter(owners, expected)))
+    generated = bench_nft.without_table_elements(preloaded["ours"])
+    for fam in FAMILIES:
+        elements = [element for index in range(level) for element in pod_nft_elements(index, fam == "v6")]
+        generated = bench_nft.with_elements(generated, elements, fam == "v6")
+    diff = bench_nft.describe_diff(generated, preloaded["ours"], "generated", "listed")
+    if diff:
+        fail("ours: the preloaded cni_portmaps tables do not hold the generated elements: %s" % diff)
+    return preloaded, {"rules": {fam: sum(1 for rule in preloaded["go"].elements() if rule[0] == fam) for fam in FAMILIES},
+                       "elements": {fam: bench_nft.element_count(preloaded["ours"], fam == "v6") for fam in FAMILIES}}
+
+
+def describe_counter(found, expected, limit=4):
+    differing = sorted(set(found) | set(expected), key=str)
+    parts = ["%s: %d, not %d" % (key, found[key], expected[key]) for key in differing if found[key] != expected[key]]
+    return "; ".join(parts[:limit]) + ("; ..." if len(parts) > limit else "")
+
+
+class UpstreamTwin:
+    """The twin of upstream's nftables backend: the rules of its container chains in both
+    families' cni_hostport tables, read with `nft -j`, as a multiset of (family, chain, comment,
+    expressions). Its layout is upstream's own, so a pod's rules are checked by their comment and
+    number (UPSTREAM_RULES_PER_POD), not by their text."""
+    contents = "rules"
+    CHAINS = ("hostports", "hostip_hostports", "masquerading")
+
+    def __init__(self, netns, env):
+        self.netns, self.env = netns, env
+
+    def snapshot(self):
+        self.netns.enter()
+        rules = collections.Counter()
+        for fam, family in (("v4", "ip"), ("v6", "ip6")):
+            listed = subprocess.run(["nft", "-j", "list", "table", family, "cni_hostport"], capture_output=True, text=True, env=self.env)
+            if listed.returncode != 0:
+                continue
+            for item in json.loads(listed.stdout)["nftables"]:
+                rule = item.get("rule")
+                if rule and rule["chain"] in self.CHAINS:
+                    rules[(fam, rule["chain"], rule.get("comment", ""), json.dumps(rule["expr"], sort_keys=True))] += 1
+        return rules
+
+    def with_pod(self, state, index):
+        return {"base": state, "pod": container_id(index)}
+
+    def diffs(self, a, b, a_name, b_name):
+        if isinstance(a, dict) and "pod" in a:
+            added, removed = b - a["base"], a["base"] - b
+            problems = []
+            if removed:
+                problems.append("%d rules removed" % sum(removed.values()))
+            for fam in FAMILIES:
+                mine = sum(n for (family, _, comment, _), n in added.items() if family == fam and comment == a["pod"])
+                if mine != UPSTREAM_RULES_PER_POD[fam]:
+                    problems.append("%s: %d rules of %s added, not %d" % (fam, mine, a["pod"], UPSTREAM_RULES_PER_POD[fam]))
+            others = sum(n for (_, _, comment, _), n in added.items() if comment != a["pod"])
+            if others:
+                problems.append("%d rules of other owners added" % others)
+            return {"cni_hostport rules": "; ".join(problems)}
+        if a == b:
+            return {"cni_hostport rules": ""}
+        return {"cni_hostport rules": "%d rules only in %s, %d only in %s" % (sum((a - b).values()), a_name, sum((b - a).values()), b_name)}
+
+
 def run_level(args, level, runner, plugins, failures, notes):
     """Preload, check, warm up, measure one level; returns its result dict."""
     ns = {name: Netns("%s-%d-%s" % (args.netns_prefix, level, name)) for name in PLUGINS}
     env = runner.tool_env
-    nft = args.backend == "nftables"
-    if nft:
+    upstream = args.backend == "nftables-upstream"
+    nft = args.backend == "nftables" or upstream
+    if upstream:
+        twins = {"ours": NFTablesTwin(ns["ours"], env), "go": UpstreamTwin(ns["go"], env)}
+    elif nft:
         twins = {"ours": NFTablesTwin(ns["ours"], env), "go": XtablesTwin(ns["go"], env, "nft")}
     else:
         variant = "nft" if args.backend == "iptables-nft" else "legacy"
         twins = {name: XtablesTwin(ns[name], env, variant) for name in PLUGINS}
-    backends = {"ours": None if args.backend == "iptables" else args.backend, "go": None}
+    backends = {"ours": None if args.backend == "iptables" else "nftables" if upstream else args.backend,
+                "go": "nftables" if upstream else None}
     started = time.monotonic()
 
     def fail(message):
@@ -558,13 +667,17 @@ def run_level(args, level, runner, plugins, failures, notes):
         print("FAIL level %d: %s" % (level, message), file=sys.stderr)
 
     # 1. Preload: both twins hold the same pods, as generated (in the iptables mode the same text).
-    baseline, counts = (preload_nftables if nft else preload_iptables)(args, level, twins, env, fail)
+    if upstream:
+        baseline, counts = preload_upstream(args, level, twins, env, fail, runner, plugins)
+    else:
+        baseline, counts = (preload_nftables if nft else preload_iptables)(args, level, twins, env, fail)
     preload_s = time.monotonic() - started
     kube = " + %d kube-proxy rules" % args.kube_proxy_rules if args.kube_proxy_rules else ""
     if nft:
-        print("level %d: preloaded %d pods%s in %.1f s: go (iptables-nft) nat v4 %d rules, v6 %d rules; ours cni_portmaps "
+        print("level %d: preloaded %d pods%s in %.1f s: go (%s) v4 %d rules, v6 %d rules; ours cni_portmaps "
               "v4 %d elements, v6 %d elements; as generated: %s"
-              % (level, level, kube, preload_s, counts["rules"]["v4"], counts["rules"]["v6"], counts["elements"]["v4"],
+              % (level, level, kube, preload_s, "upstream's nftables" if upstream else "iptables-nft nat", counts["rules"]["v4"],
+                 counts["rules"]["v6"], counts["elements"]["v4"],
                  counts["elements"]["v6"], "yes" if not failures else "see FAIL lines"), file=sys.stderr)
     else:
         print("level %d: preloaded %d pods%s into both twins in %.1f s: nat v4 %d rules, v6 %d rules; twins identical: %s"
@@ -594,7 +707,7 @@ def run_level(args, level, runner, plugins, failures, notes):
         for what, diff in twin.diffs(baseline[name], twin.snapshot(), "preload", name).items():
             if diff:
                 fail("%s: after the warm-up DEL the %s is not the preload: %s" % (name, what, diff))
-    if layout["go"][GO_V6] and args.backend == "iptables":
+    if layout["go"].get(GO_V6) and args.backend == "iptables":
         notes.append("level %d: Go's IPv6 layout differs from the generated one (known: ip6tables-legacy -C ignores "
                      "the port, so Go skips IPv6 rules that differ only by port): %s" % (level, layout["go"][GO_V6]))
 
@@ -623,7 +736,8 @@ def run_level(args, level, runner, plugins, failures, notes):
                     if name == "ours":
                         fail("ours: CHECK %s exited %d: %s" % (container_id(index), status, detail))
 
-    # STATUS, ours only (Go 1.1.1 predates CNI 1.1), as containerd polls it on a node this busy.
+    # STATUS, ours only (Go 1.1.1 predates CNI 1.1; upstream's answers without looking), as
+    # containerd polls it on a node this busy.
     ns["ours"].enter()
     status_samples = []
     for j in range(args.pods):
@@ -646,7 +760,7 @@ def run_level(args, level, runner, plugins, failures, notes):
         "status_ms": status_samples,
         "rss": rss,
         "check_failures": check_failures,
-        "go_v6_layout_diff": layout["go"][GO_V6],
+        "go_v6_layout_diff": layout["go"].get(GO_V6, ""),
         "preload_s": preload_s,
         "elapsed_s": elapsed,
     })
@@ -756,22 +870,40 @@ def nft_targets(out, res, per_op, limits):
     return targets
 
 
+def upstream_targets(out, res, per_op):
+    """Issue 16's targets for one level against upstream's nftables backend: the ratios, ADD flat,
+    ours DEL against ours ADD, and at 1000 pods ours CHECK against ours ADD."""
+    targets = nft_targets(out, res, per_op, UPSTREAM_TARGETS)
+    add, check, delete = (per_op[op][0] for op in OPS)
+    if add and delete:
+        targets.append(("DEL <= %.1fx ours ADD" % DEL_OVER_ADD_TARGET, delete["median"] <= DEL_OVER_ADD_TARGET * add["median"],
+                        "median %.2f ms vs %.2f ms = %.2fx" % (delete["median"], add["median"], delete["median"] / add["median"])))
+    if add and check and res["level"] >= 1000:
+        targets.append(("CHECK <= %.0fx ours ADD" % CHECK_OVER_ADD_TARGET, check["median"] <= CHECK_OVER_ADD_TARGET * add["median"],
+                        "median %.2f ms vs %.2f ms = %.2fx" % (check["median"], add["median"], check["median"] / add["median"])))
+    return targets
+
+
 def print_report(out):
     backend = out.get("backend")
-    nft = backend == "nftables"
+    upstream = backend == "nftables-upstream"
+    nft = backend == "nftables" or upstream
     targets = []
     print()
     print("Wall time per invocation in ms (process start to exit), peak RSS per invocation in KiB (largest")
     print("process: for Go, the plugin or one of its iptables children). ours/go = ratio of the figures.")
-    if nft:
+    if upstream:
+        print('Backends: ours with "backend": "nftables" (table cni_portmaps), upstream\'s Go portmap with "backend": "nftables" (table cni_hostport).')
+    elif nft:
         print('Backends: ours with "backend": "nftables" (table cni_portmaps), Go 1.1.1 with iptables-nft.')
     elif backend == "iptables-nft":
         print('Stores: ours with "iptablesStore": "nft", Go 1.1.1 with iptables-nft, both in the tables iptables-nft manages.')
     for res in out["levels"]:
         level = res["level"]
         print()
-        tables = ("go: nat v4 %d rules, v6 %d rules; ours: cni_portmaps v4 %d elements, v6 %d elements"
-                  % (res["rules"]["v4"], res["rules"]["v6"], res["elements"]["v4"], res["elements"]["v6"]) if nft
+        tables = ("go: %s v4 %d rules, v6 %d rules; ours: cni_portmaps v4 %d elements, v6 %d elements"
+                  % ("cni_hostport" if upstream else "nat", res["rules"]["v4"], res["rules"]["v6"], res["elements"]["v4"],
+                     res["elements"]["v6"]) if nft
                   else "nat v4 %d rules, v6 %d rules" % (res["rules"]["v4"], res["rules"]["v6"]))
         print("== %d pods preloaded%s (%s); %d pods timed, %d for RSS, alternating"
               % (level, " + %d kube-proxy rules" % res["kube_proxy_rules"] if res["kube_proxy_rules"] else "",
@@ -803,6 +935,8 @@ def print_report(out):
             per_op[op] = (ot, gt, orr, gr, ratios)
         if backend == "iptables":
             level_targets = iptables_targets(res, per_op)
+        elif upstream:
+            level_targets = upstream_targets(out, res, per_op)
         else:
             level_targets = nft_targets(out, res, per_op, {"ADD": NFT_ADD_TARGET} if nft else IPTABLES_NFT_TARGETS)
         targets += [(level,) + target for target in level_targets]
@@ -830,6 +964,10 @@ def print_report(out):
         print("CORRECTNESS FAILURES (%d):" % len(out["failures"]))
         for failure in out["failures"]:
             print("  " + failure)
+    elif upstream:
+        print("Correctness: every ADD and DEL exited 0, our CHECK passed, our preload as generated and upstream's "
+              "%s rules per pod, each ADD adding only its pod's, upstream's rules and our whole ruleset back to the preload after"
+              % "/".join(str(n) for n in UPSTREAM_RULES_PER_POD.values()))
     elif nft:
         print("Correctness: every ADD and DEL exited 0, our CHECK passed, both preloads as generated, "
               "Go's nat tables and our whole ruleset back to the preload after")
@@ -844,6 +982,7 @@ def print_report(out):
 def print_markdown(out):
     """The per-level figures as one markdown table (for docs/benchmarks.md)."""
     ours, go = {"nftables": ("ours (nftables)", "Go (iptables-nft)"),
+                "nftables-upstream": ("ours (nftables)", "upstream (nftables)"),
                 "iptables-nft": ("ours (iptables-nft)", "Go (iptables-nft)")}.get(out.get("backend"), ("ours", "Go"))
     print("| pods | verb | %s median / p90 | %s median / p90 | ours/Go median (p90) | ours peak RSS | Go peak RSS | RSS ours/Go |"
           % (ours, go))
@@ -881,7 +1020,7 @@ def main():
     r = sub.add_parser("run")
     r.add_argument("--ours", required=True)
     r.add_argument("--go", required=True)
-    r.add_argument("--backend", choices=("iptables", "iptables-nft", "nftables"), default="iptables",
+    r.add_argument("--backend", choices=("iptables", "iptables-nft", "nftables", "nftables-upstream"), default="iptables",
                    help="ours with this backend or store; iptables-nft and nftables: Go with iptables-nft")
     r.add_argument("--levels", default="0,100,1000")
     r.add_argument("--pods", type=int, default=20, help="timed pods per level")

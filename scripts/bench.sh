@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Measures our portmap against Debian's Go portmap (v1.1.1, run with the legacy iptables so both
 # write the same nat tables) side by side, as root:
-#   scripts/bench.sh [--backend iptables|iptables-nft|nftables] [--levels 0,100,1000] [--pods 20] [--rss-pods 5]
+#   scripts/bench.sh [--backend iptables|iptables-nft|nftables|nftables-upstream] [--levels 0,100,1000] [--pods 20] [--rss-pods 5]
 #                    [--kube-proxy-rules 0] [--quick] [--markdown]
 #
 # For each level L (pods already on the node) two identical node network namespaces are made
@@ -39,8 +39,16 @@
 # preload again. Targets: ours ADD <= 0.05x Go's, and ours ADD with L pods <= 1.5x ours on an
 # empty node; the DEL and CHECK ratios are printed without a target.
 #
+# --backend nftables-upstream measures ours with "backend": "nftables" against upstream's own Go
+# portmap with "backend": "nftables" (../shared/reference/portmap-go-3d27709f, or GO_PORTMAP; the
+# run is skipped with a message when it is absent): ours preloaded as above, upstream's twin by
+# upstream's own ADD of each pod (its table cni_hostport, 6 IPv4 and 4 IPv6 rules a pod, each
+# commented with its container ID, which is checked). Targets (issue 16): ADD <= 0.05x and DEL <=
+# 0.1x upstream's, ours ADD with L pods <= 1.5x ours on an empty node, ours DEL <= 1.5x ours ADD,
+# and at 1000 pods ours CHECK <= 2x ours ADD.
+#
 # Options (or environment):
-#   --backend B             iptables (default), iptables-nft or nftables, as above (PMBENCH_BACKEND)
+#   --backend B             iptables (default), iptables-nft, nftables or nftables-upstream, as above (PMBENCH_BACKEND)
 #   --levels L1,L2,...      pods preloaded per level (PMBENCH_LEVELS, default 0,100,1000; each <= 20000)
 #   --pods M                pods timed per level (PMBENCH_PODS, default 20)
 #   --rss-pods R            pods per level run under GNU time for the peak RSS (PMBENCH_RSS_PODS, default 5)
@@ -63,7 +71,6 @@ cd "$(dirname "$0")/.."
 source scripts/lib.sh
 
 usage() { sed -n '2,5p' "$0" | sed 's/^# \{0,3\}//' >&2; exit 2; }
-go_plugin=${GO_PORTMAP:-/usr/lib/cni/portmap}
 backend=${PMBENCH_BACKEND:-iptables}
 levels=${PMBENCH_LEVELS:-0,100,1000}
 pods=${PMBENCH_PODS:-20}
@@ -83,7 +90,19 @@ while [ $# -gt 0 ]; do
         *) log "unknown argument '$1'"; usage ;;
     esac
 done
-[[ $backend =~ ^(iptables|iptables-nft|nftables)$ ]] || { log "--backend must be iptables, iptables-nft or nftables, got '$backend'"; exit 2; }
+[[ $backend =~ ^(iptables|iptables-nft|nftables|nftables-upstream)$ ]] || {
+    log "--backend must be iptables, iptables-nft, nftables or nftables-upstream, got '$backend'"
+    exit 2
+}
+if [ "$backend" = nftables-upstream ]; then
+    go_plugin=${GO_PORTMAP:-$(realpath -m ../shared/reference/portmap-go-3d27709f)}
+    if [ ! -x "$go_plugin" ]; then
+        log "skipped: upstream's Go portmap ($go_plugin) is absent; --backend nftables-upstream compares against it"
+        exit 0
+    fi
+else
+    go_plugin=${GO_PORTMAP:-/usr/lib/cni/portmap}
+fi
 [[ $levels =~ ^[0-9]+(,[0-9]+)*$ ]] || { log "--levels must be a comma-separated list of numbers, got '$levels'"; exit 2; }
 [[ $pods =~ ^[0-9]+$ && $pods -ge 1 && $pods -le 1000 ]] || { log "--pods must be 1..1000, got '$pods'"; exit 2; }
 [[ $rss_pods =~ ^[0-9]+$ && $rss_pods -le 1000 ]] || { log "--rss-pods must be 0..1000, got '$rss_pods'"; exit 2; }
@@ -119,7 +138,7 @@ if [ "${PMBENCH_NO_INSTALL:-}" != 1 ]; then
         apt-get install -y -qq --no-install-recommends time >/dev/null
     fi
 fi
-if [ "$backend" = nftables ]; then
+if [ "$backend" = nftables ] || [ "$backend" = nftables-upstream ]; then
     variant=nft
     tools=(/usr/sbin/nft)
 elif [ "$backend" = iptables-nft ]; then
@@ -182,6 +201,7 @@ done
 log "levels $levels pods (+ $kube_rules kube-proxy rules), $pods timed + $rss_pods RSS pods per level; ours $our_plugin, go $go_plugin"
 case $backend in
     nftables) log "backend nftables: ours with \"backend\": \"nftables\", go with iptables-nft" ;;
+    nftables-upstream) log "backend nftables: ours and upstream's Go portmap, each with \"backend\": \"nftables\"" ;;
     iptables-nft) log "store iptables-nft: ours with \"iptablesStore\": \"nft\", go with iptables-nft" ;;
 esac
 status=0

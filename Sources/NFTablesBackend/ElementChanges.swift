@@ -59,6 +59,24 @@ struct ElementChanges: Equatable {
         }
     }
 
+    /// What DEL expires when its planned keys were looked up (`found`, per family the answer for
+    /// each element of `planned`): the elements found, if every one is there and `owner`'s under
+    /// its very key (for `masq_pairs`, the same range); nil otherwise, and then only reading every
+    /// element finds all the container holds. A family without planned elements holds none of
+    /// the container's.
+    static func heldByOwner(planned: [IPFamily: [NFTablesElement]], found: [IPFamily: [NFTablesElement?]], owner: String) -> [IPFamily: [NFTablesElement]]? {
+        var held: [IPFamily: [NFTablesElement]] = [:]
+        for (family, elements) in planned {
+            let answers = found[family] ?? []
+            guard answers.count == elements.count else { return nil }
+            for (element, answer) in zip(elements, answers) {
+                guard let answer, answer.owner == owner, ElementKey(answer) == ElementKey(element) else { return nil }
+                held[family, default: []].append(answer)
+            }
+        }
+        return held
+    }
+
     /// DEL: every element `owner` holds.
     static func removal(of owner: String, from current: [NFTablesElement]) -> ElementChanges {
         ElementChanges(deletions: current.filter { $0.owner == owner })

@@ -97,26 +97,37 @@ public struct NFTablesBackend: PortMapBackend {
     }
 
     /// Reads without the lock, as the iptables backend does: CHECK must not queue behind writers.
+    /// It looks up the planned keys (its cost does not grow with the pods): elements the
+    /// container may hold under other keys (an earlier ADD with other mappings) are GC's, and
+    /// `hostports` lists them.
     public func check(_ request: PortMapRequest) throws(BackendError) {
         let reader = TableReader(socket: try open())
         let owner = NFTablesPlanner.owner(network: request.config.name, containerID: request.containerID)
         var problems: [String] = []
         for (family, address) in request.containerAddresses.sorted(by: { $0.key < $1.key }) {
             let plan = NFTablesPlanner.plan(request.config, containerID: request.containerID, container: address)
-            problems += TableCheck.problems(plan, owner: owner, in: try reader.contents(family))
+            problems += TableCheck.problems(plan, owner: owner, in: try reader.contents(family, only: plan.elements))
         }
         guard let first = problems.first else { return }
         throw BackendError(.checkFailed, first, details: problems.joined(separator: "; "))
     }
 
-    /// Removes the container's elements from both families' tables (a DEL may come without
-    /// prevResult), expiring them (`ElementExpiry`), and in the previous table its old elements
-    /// and upstream's rules commented with its container ID (a takeover); a missing table is
-    /// skipped, never created.
+    /// Removes the container's elements from both families' tables, expiring them
+    /// (`ElementExpiry`), and in the previous table its old elements and upstream's rules
+    /// commented with its container ID (a takeover); a missing table is skipped, never created.
+    /// With prevResult it looks up the keys it plans, as ADD does, so that its cost does not grow
+    /// with the pods, and reads every element only when those are not all the container's (a
+    /// DEL without prevResult, or a container ADDed again with other mappings or addresses).
     public func delete(_ request: PortMapRequest) throws(BackendError) -> [String] {
         let owner = NFTablesPlanner.owner(network: request.config.name, containerID: request.containerID)
+        var plans: [IPFamily: [NFTablesElement]] = [:]
+        for (family, address) in request.containerAddresses {
+            plans[family] = NFTablesPlanner.plan(request.config, containerID: request.containerID, container: address).elements
+        }
         return try NFTablesLock.holding(path: lockPath, timeoutMilliseconds: lockTimeoutMilliseconds) { () throws(BackendError) in
-            try remove(owners: { $0 == owner }, upstreamContainer: request.containerID) { ElementChanges.removal(of: owner, from: $0) }
+            try remove(owners: { $0 == owner }, planned: plans.isEmpty ? nil : (plans, owner), upstreamContainer: request.containerID) {
+                ElementChanges.removal(of: owner, from: $0)
+            }
             return []
         }
     }
@@ -130,18 +141,21 @@ public struct NFTablesBackend: PortMapBackend {
         let keeping = Set(validAttachments.map(\.containerID))
         let owners = ElementChanges.isGarbage(network: network, keeping: keeping)
         return try NFTablesLock.holding(path: lockPath, timeoutMilliseconds: lockTimeoutMilliseconds) { () throws(BackendError) in
-            try remove(owners: owners, upstreamContainer: nil) { ElementChanges.garbage(of: network, keeping: keeping, from: $0) }
+            try remove(owners: owners, planned: nil, upstreamContainer: nil) { ElementChanges.garbage(of: network, keeping: keeping, from: $0) }
             return []
         }
     }
 
     /// DEL and GC: one batch that expires `changes`' deletions of the elements whose owner `owners`
-    /// accepts in each family's table that exists (decoding only those, not the thousands of
-    /// other pods'), with the previous table's (`clearPrevious`). Then the expired elements are
-    /// looked up again: a kernel that ignored the expiration (before 6.12), or refused it, gets
-    /// a second batch deleting them.
+    /// accepts in each family's table that exists, with the previous table's (`clearPrevious`).
+    /// The elements are those under `planned`'s keys where the lookup finds every one of them
+    /// its owner's (`ElementChanges.heldByOwner`), else those a dump of each table finds
+    /// (decoding only the ones `owners` accepts, not the thousands of other pods'). Then the
+    /// expired elements are looked up again: a kernel that ignored the expiration (before 6.12),
+    /// or refused it, gets a second batch deleting them.
     private func remove(
-        owners: @escaping (String) -> Bool, upstreamContainer: String?, _ changes: @escaping ([NFTablesElement]) -> ElementChanges
+        owners: @escaping (String) -> Bool, planned: (elements: [IPFamily: [NFTablesElement]], owner: String)?, upstreamContainer: String?,
+        _ changes: @escaping ([NFTablesElement]) -> ElementChanges
     ) throws(BackendError) {
         let reader = TableReader(socket: try open())
         var expired: [IPFamily: [NFTablesElement]] = [:]
@@ -149,8 +163,21 @@ public struct NFTablesBackend: PortMapBackend {
         try transact(on: reader) { reader throws(BackendError) in
             var batch = BatchBuilder()
             expired = [:]
-            for family in IPFamily.allCases where try reader.tableExists(family) {
-                expired[family] = changes(try reader.elements(family, owners: owners)).deletions
+            var tables: [IPFamily] = []
+            for family in IPFamily.allCases where try reader.tableExists(family) { tables.append(family) }
+            var byKey: [IPFamily: [NFTablesElement]]?
+            if let planned {
+                let asked = planned.elements.filter { tables.contains($0.key) }
+                if let lookup = try reader.lookUp(asked), !lookup.expiring {
+                    byKey = ElementChanges.heldByOwner(planned: asked, found: lookup.found, owner: planned.owner)
+                }
+            }
+            for family in tables {
+                if let byKey {
+                    expired[family] = byKey[family] ?? []
+                } else {
+                    expired[family] = changes(try reader.elements(family, owners: owners)).deletions
+                }
                 batch.expire(expired[family]!, family: family)
             }
             try Self.clearPrevious(reader, &batch, owners: owners, upstreamContainer: upstreamContainer, changes)

@@ -77,14 +77,21 @@ struct TableReader {
     }
 
     /// The table as read for CHECK and diagnostics: chains, which of the plugin's sets it has, and
-    /// their elements.
-    func contents(_ family: IPFamily) throws(BackendError) -> TableContents {
+    /// their elements; with `only`, just what the table holds under those elements' keys (CHECK:
+    /// its cost then does not grow with the pods).
+    func contents(_ family: IPFamily, only: [NFTablesElement]? = nil) throws(BackendError) -> TableContents {
         guard try tableExists(family) else { return TableContents(snapshot: NFTablesSnapshot(family: family, exists: false), sets: []) }
         let table = NFTablesLayout.tableName(family)
         let chains = try query(TableMessages.dumpChains(family), "list the chains of \(table)")
             .compactMap(NftReplies.chain).filter { $0.table == NFTablesLayout.table }.map(\.name)
         let sets = try sets(family, NFTablesLayout.table)
-        let snapshot = NFTablesSnapshot(family: family, exists: true, chains: chains, elements: try elements(family, in: sets))
+        let elements: [NFTablesElement]
+        if let only, let lookup = try lookUp([family: only.filter { sets.contains($0.set) }]) {
+            elements = (lookup.found[family] ?? []).compactMap { $0 }
+        } else {
+            elements = try self.elements(family, in: sets)
+        }
+        let snapshot = NFTablesSnapshot(family: family, exists: true, chains: chains, elements: elements)
         return TableContents(snapshot: snapshot, sets: sets)
     }
 

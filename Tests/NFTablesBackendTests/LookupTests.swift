@@ -180,9 +180,11 @@ struct LookupTransactionTests {
         #expect(setup.kernel.tables.mapValues { Set($0) } == Fixtures.planned(after).merging(Fixtures.planned(other)) { $0 + $1 }.mapValues { Set($0) })
     }
 
-    /// The limit of reading by key: a re-ADD that shares no key with the earlier ADD does not see
-    /// the earlier elements, which stay until DEL (or GC) removes them.
-    @Test func reAddSharingNoKeyLeavesTheEarlierElementsUntilDelete() throws {
+    /// The limit of reading by key: a second ADD without a DEL in between (which the CNI spec
+    /// forbids) that shares no key with the first does not see the first one's elements, nor does
+    /// the DEL that comes with the second's prevResult; a DEL without prevResult (or GC, once the
+    /// container is gone) reads every element and removes them.
+    @Test func reAddSharingNoKeyLeavesTheEarlierElementsUntilADeleteWithoutPrevResult() throws {
         let before = Fixtures.request(try Fixtures.config(#"{"hostPort": 8080, "containerPort": 80}"#), [.ipv6: Fixtures.v6])
         let after = Fixtures.request(try Fixtures.config(#"{"hostPort": 9000, "containerPort": 80}"#, #""snat": false,"#), [.ipv6: Fixtures.v6])
         let setup = TransactionTests.Setup(Fixtures.planned(before))
@@ -190,6 +192,27 @@ struct LookupTransactionTests {
         #expect(setup.kernel.elementDumps == 0)
         #expect(Set(setup.kernel.tables[.ipv6]!) == Set(Fixtures.planned(before)[.ipv6]! + Fixtures.planned(after)[.ipv6]!))
         _ = try setup.backend.delete(after)
+        #expect(setup.kernel.elementDumps == 0)
+        #expect(Set(setup.kernel.tables[.ipv6]!) == Set(Fixtures.planned(before)[.ipv6]!))
+        _ = try setup.backend.delete(Fixtures.request(after.config, [:]))
         #expect(setup.kernel.tables[.ipv6] == [])
+    }
+
+    /// DEL with prevResult looks its keys up and reads no element dump beside a thousand other
+    /// containers; CHECK too.
+    @Test func deleteAndCheckBesideOthersReadOnlyTheirKeys() throws {
+        let config = try Fixtures.config()
+        let others = (0..<1000).flatMap { index in
+            var planned = NFTablesPlanner.plan(config, containerID: "c\(index)", container: IPNetwork("10.90.\(index / 250).\(index % 250 + 2)/16")!).elements
+            planned[0].key = .port(.tcp, UInt16(10_000 + index))
+            return planned.filter { $0.set == .hostPortDNAT && $0.key != .port(.udp, 5353) }
+        }
+        let request = Fixtures.request(config, [.ipv4: Fixtures.v4])
+        let setup = TransactionTests.Setup([.ipv4: others + Fixtures.planned(request)[.ipv4]!])
+        try setup.backend.check(request)
+        _ = try setup.backend.delete(request)
+        #expect(setup.kernel.elementDumps == 0)
+        #expect(Set(setup.kernel.tables[.ipv4]!) == Set(others))
+        #expect(throws: BackendError.self) { try setup.backend.check(request) }
     }
 }
