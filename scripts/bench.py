@@ -545,15 +545,20 @@ def preload_nftables(args, level, twins, env, fail):
         diff = describe_diff(parse(texts[fam]), preloaded["go"][fam], "generated", "saved")
         if diff:
             fail("go: the preloaded nat %s table is not the generated text: %s" % (fam, diff))
-    generated = bench_nft.without_table_elements(preloaded["ours"])
+    check_our_preload(preloaded["ours"], level, fail)
+    return preloaded, {"rules": {fam: rule_count(preloaded["go"][fam]) for fam in FAMILIES},
+                       "elements": {fam: bench_nft.element_count(preloaded["ours"], fam == "v6") for fam in FAMILIES}}
+
+
+def check_our_preload(listed, level, fail):
+    """Our twin's tables must hold exactly the generated elements of the level's pods."""
+    generated = bench_nft.without_table_elements(listed)
     for fam in FAMILIES:
         elements = [element for index in range(level) for element in pod_nft_elements(index, fam == "v6")]
         generated = bench_nft.with_elements(generated, elements, fam == "v6")
-    diff = bench_nft.describe_diff(generated, preloaded["ours"], "generated", "listed")
+    diff = bench_nft.describe_diff(generated, listed, "generated", "listed")
     if diff:
         fail("ours: the preloaded cni_portmaps tables do not hold the generated elements: %s" % diff)
-    return preloaded, {"rules": {fam: rule_count(preloaded["go"][fam]) for fam in FAMILIES},
-                       "elements": {fam: bench_nft.element_count(preloaded["ours"], fam == "v6") for fam in FAMILIES}}
 
 
 def preload_upstream(args, level, twins, env, fail, runner, plugins):
@@ -582,13 +587,7 @@ def preload_upstream(args, level, twins, env, fail, runner, plugins):
         if owners != expected:
             fail("go: upstream's preloaded %s table does not hold %d rules per pod: %s"
                  % (fam, UPSTREAM_RULES_PER_POD[fam], describe_counter(owners, expected)))
-    generated = bench_nft.without_table_elements(preloaded["ours"])
-    for fam in FAMILIES:
-        elements = [element for index in range(level) for element in pod_nft_elements(index, fam == "v6")]
-        generated = bench_nft.with_elements(generated, elements, fam == "v6")
-    diff = bench_nft.describe_diff(generated, preloaded["ours"], "generated", "listed")
-    if diff:
-        fail("ours: the preloaded cni_portmaps tables do not hold the generated elements: %s" % diff)
+    check_our_preload(preloaded["ours"], level, fail)
     return preloaded, {"rules": {fam: sum(1 for rule in preloaded["go"].elements() if rule[0] == fam) for fam in FAMILIES},
                        "elements": {fam: bench_nft.element_count(preloaded["ours"], fam == "v6") for fam in FAMILIES}}
 
