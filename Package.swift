@@ -34,7 +34,8 @@ import PackageDescription
 /// - `Nftnl`: the one Swift caller of libnftnl: nf_tables objects and expressions as Swift values,
 ///   laid out as messages and read back from replies; both nf_tables layouts are written in it.
 /// - `NFTablesBackend`: the nftables layout (one table per family, elements per container) as one
-///   nf_tables batch per verb, built and read with `Nftnl`, sent through `Netlink`.
+///   nf_tables batch per verb, built and read with `Nftnl`, sent through `Netlink`; it reads (for
+///   `hostports`) and takes over (DEL) upstream's nftables table too.
 /// - `Snapshots`: pure Swift value types of what a read of the node finds (the nat tables, the
 ///   nftables tables, listening sockets, routes, bridge ports, and the `NodeSnapshot` holding them):
 ///   the kernel modules fill them in, `Diagnostics` analyses them, and the plugin never links the
