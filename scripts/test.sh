@@ -2,7 +2,7 @@
 # The whole test suite, from a fresh clone on a fresh Debian 12 machine, as root:
 # installs the packages it needs, builds everything, runs unit, binary and network-namespace tests,
 # a short fuzz run over the pure core, a podman runtime test through our plugin (once per backend),
-# and scripts/check.sh on the release binaries.
+# a containerd CRI runtime test, and scripts/check.sh on the release binaries.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
@@ -25,6 +25,9 @@ for backend in iptables nftables; do
     log "runtime test (podman, $backend backend)"
     scripts/runtime-test.sh --backend "$backend" || runtime_status=1
 done
+# --- kubelet's path: our CRI client -> containerd 1.6 -> our plugin (the default iptables store) ---
+log "runtime test (containerd CRI)"
+scripts/runtime-test-containerd.sh || runtime_status=1
 log "checks of the release binaries"
 scripts/check.sh
 exit "$runtime_status"

@@ -1,0 +1,206 @@
+#!/usr/bin/env bash
+# The path kubelet takes to our plugin: a CRI v1 client of our own (scripts/cri, Python and grpcio in
+# a venv) -> Debian's containerd 1.6 CRI plugin -> go-cni -> libcni -> bridge + host-local + our
+# portmap, with real traffic from a client namespace. As root:
+#   scripts/runtime-test-containerd.sh
+#
+# containerd runs from a config in a temp dir (its root, state, socket, runc root, a CNI bin dir
+# holding our release plugin behind a logging wrapper beside Debian's bridge, host-local and
+# loopback, a conflist with bridge + portmap), inside a node network namespace entered with
+# `nsenter --net` (`ip netns exec` remounts /sys and hides the cgroups runc needs). The sandbox image
+# is built offline from busybox-static (scripts/cri/build_image.py) and imported with `ctr`. One pod
+# maps TCP 8080->80 and UDP 5353->53 on every node address and TCP 8081->80 on 192.0.2.1 only; the
+# checks are real requests from the client namespace, then StopPodSandbox (DEL with the netns and
+# prevResult) and RemovePodSandbox (DEL without either) and what is left in the node's tables.
+# Every plugin call is logged; the logs are kept when a check fails. This VM's root lacks
+# CAP_SYS_RESOURCE: `restrict_oom_score_adj` keeps runc from writing the sandbox's -998.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib.sh
+
+[ "$(id -u)" = 0 ] || { log "needs root (network namespaces, containerd)"; exit 1; }
+NODE=pmcri-node CLIENT=pmcri-client
+work=$(mktemp -d /tmp/pmcri.XXXXXX)
+sock=$work/containerd.sock
+image=docker.io/portmap-test/busybox:latest
+failures=0
+
+innode() { nsenter --net="/run/netns/$NODE" "$@"; }
+inclient() { nsenter --net="/run/netns/$CLIENT" "$@"; }
+cri() { "$work/venv/bin/python" scripts/cri/cri_client.py --sock "$sock" --state "$work/client-state.json" "$@"; }
+check() {
+    local what=$1
+    shift
+    if "$@"; then pass "$what"; else log "FAIL: $what"; failures=$((failures + 1)); fi
+}
+pass() { printf 'PASS: %s\n' "$1"; }
+
+cleanup() {
+    local status=$? pid
+    set +e
+    if [ -S "$sock" ]; then
+        for id in $(cri pods 2>/dev/null | "$work/venv/bin/python" -c 'import json,sys; print(" ".join(i["id"] for i in json.load(sys.stdin).get("items", [])))' 2>/dev/null); do
+            cri stopp "$id" >/dev/null 2>&1
+            cri rmp "$id" >/dev/null 2>&1
+        done
+    fi
+    if [ -f "$work/containerd.pid" ]; then
+        pid=$(cat "$work/containerd.pid")
+        kill "$pid" 2>/dev/null
+        for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+        kill -9 "$pid" 2>/dev/null
+    fi
+    for pid in $(pgrep -f "containerd-shim-runc-v2 .*-address $sock( |$)"); do kill -9 "$pid" 2>/dev/null; done
+    for c in $(runc --root "$work/runc/k8s.io" list -q 2>/dev/null); do
+        runc --root "$work/runc/k8s.io" kill "$c" KILL 2>/dev/null
+        runc --root "$work/runc/k8s.io" delete -f "$c" 2>/dev/null
+    done
+    # A killed shim leaves its socket in /run/containerd/s (containerd 1.6 puts it there).
+    for a in "$work"/state/io.containerd.runtime.v2.task/*/*/address; do [ -f "$a" ] && rm -f "$(sed 's#^unix://##' "$a")"; done
+    awk -v r="$work/" 'index($5, r) == 1 {print $5}' /proc/self/mountinfo | sort -r | while read -r m; do
+        umount "$m" 2>/dev/null || umount -l "$m"
+    done
+    ip netns del "$CLIENT" 2>/dev/null
+    ip netns del "$NODE" 2>/dev/null
+    for c in /sys/fs/cgroup/*/pmcri; do [ -d "$c" ] && find "$c" -depth -type d -exec rmdir {} \; 2>/dev/null; done
+    # libcni's result cache is the host's (/var/lib/cni/results): only an interrupted run leaves ours.
+    for f in /var/lib/cni/results/*; do [ -f "$f" ] && grep -q "$work/" "$f" && rm -f "$f"; done
+    if [ "$status" != 0 ] || [ "$failures" != 0 ]; then
+        local kept
+        kept=/tmp/pmcri-logs-$(basename "$work")
+        mkdir -p "$kept"
+        cp -a "$work"/*.log "$work"/*.txt "$work"/config.toml "$kept"/ 2>/dev/null
+        log "logs kept in $kept (cni-calls.log: every plugin call)"
+    fi
+    rm -rf "$work"
+    exit "$status"
+}
+trap cleanup EXIT
+
+log "installing containerd, runc, busybox-static and the CRI client's Python packages"
+apt-get install -y -qq --no-install-recommends containerd runc busybox-static curl python3-venv >/dev/null
+python3 -m venv "$work/venv"
+"$work/venv/bin/pip" install -q -r scripts/cri/requirements.txt
+
+log "building our release plugin"
+mkdir -p "$work"/{root,state,runc,cni-bin,cni-conf,cni-data,pods,opt,plugin}
+scripts/install.sh "$work/plugin" >/dev/null
+for plugin in bridge host-local loopback portmap; do
+    real=/usr/lib/cni/$plugin
+    [ "$plugin" = portmap ] && real=$work/plugin/portmap
+    cat >"$work/cni-bin/$plugin" <<EOF
+#!/bin/sh
+# Logs each call (environment, stdin, exit status, stdout) to cni-calls.log, then answers as $real.
+in=\$(mktemp); out=\$(mktemp)
+cat > "\$in"
+"$real" < "\$in" > "\$out"; rc=\$?
+{ printf '=== %s %s netns=%s container=%s rc=%s\n' "$plugin" "\$CNI_COMMAND" "\$CNI_NETNS" "\$CNI_CONTAINERID" "\$rc"
+  printf 'stdin: '; cat "\$in"; echo; printf 'stdout: '; tr -d '\n' < "\$out"; echo; } >> "$work/cni-calls.log"
+cat "\$out"; rm -f "\$in" "\$out"
+exit \$rc
+EOF
+    chmod +x "$work/cni-bin/$plugin"
+done
+cat >"$work/cni-conf/10-pmcri.conflist" <<EOF
+{"cniVersion": "1.0.0", "name": "pmcri", "plugins": [
+  {"type": "bridge", "bridge": "pmcri0", "isGateway": true, "ipMasq": true, "hairpinMode": true,
+   "ipam": {"type": "host-local", "dataDir": "$work/cni-data",
+            "ranges": [[{"subnet": "10.99.0.0/24"}], [{"subnet": "fd00:99::/64"}]],
+            "routes": [{"dst": "0.0.0.0/0"}, {"dst": "::/0"}]}},
+  {"type": "portmap", "capabilities": {"portMappings": true}}]}
+EOF
+cat >"$work/config.toml" <<EOF
+version = 2
+root = "$work/root"
+state = "$work/state"
+disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs",
+                    "io.containerd.snapshotter.v1.devmapper", "io.containerd.tracing.processor.v1.otlp", "io.containerd.internal.v1.tracing"]
+[grpc]
+  address = "$sock"
+[plugins."io.containerd.internal.v1.opt"]
+  path = "$work/opt"
+[plugins."io.containerd.grpc.v1.cri"]
+  sandbox_image = "$image"
+  netns_mounts_under_state_dir = true
+  disable_apparmor = true
+  restrict_oom_score_adj = true
+  stream_server_address = "127.0.0.1"
+  stream_server_port = "0"
+  [plugins."io.containerd.grpc.v1.cri".cni]
+    bin_dir = "$work/cni-bin"
+    conf_dir = "$work/cni-conf"
+    max_conf_num = 1
+  [plugins."io.containerd.grpc.v1.cri".containerd]
+    snapshotter = "overlayfs"
+    default_runtime_name = "runc"
+    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
+      runtime_type = "io.containerd.runc.v2"
+      [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
+        SystemdCgroup = false
+        Root = "$work/runc"
+EOF
+
+log "namespaces: $NODE (192.0.2.1, 192.0.2.2, 2001:db8:1::1) and $CLIENT"
+ip netns add "$NODE"
+ip netns add "$CLIENT"
+ip link add pmcri-n0 type veth peer name pmcri-c0
+ip link set pmcri-n0 netns "$NODE"
+ip link set pmcri-c0 netns "$CLIENT"
+innode sh -ec 'ip link set lo up; ip link set pmcri-n0 up
+    ip addr add 192.0.2.1/24 dev pmcri-n0; ip addr add 192.0.2.2/24 dev pmcri-n0; ip addr add 2001:db8:1::1/64 dev pmcri-n0 nodad
+    sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1'
+inclient sh -ec 'ip link set lo up; ip link set pmcri-c0 up
+    ip addr add 192.0.2.10/24 dev pmcri-c0; ip addr add 2001:db8:1::10/64 dev pmcri-c0 nodad'
+
+log "starting containerd in $NODE"
+nsenter --net="/run/netns/$NODE" containerd --config "$work/config.toml" >"$work/containerd.log" 2>&1 &
+echo $! >"$work/containerd.pid"
+for _ in $(seq 100); do cri version >/dev/null 2>&1 && break; sleep 0.1; done
+cri version >"$work/version.txt"
+"$work/venv/bin/python" scripts/cri/build_image.py "$work/image.tar" "${image#docker.io/}" >/dev/null
+ctr -a "$sock" -n k8s.io images import --snapshotter overlayfs "$work/image.tar" >/dev/null
+
+log "RunPodSandbox (TCP 8080->80, UDP 5353->53, TCP 192.0.2.1:8081->80), then httpd in the pod"
+cri runp --log-dir "$work/pods/web" --cgroup-parent /pmcri >"$work/runp.txt"
+sandbox=$("$work/venv/bin/python" -c 'import json,sys; print(json.load(open(sys.argv[1]))["pod_sandbox_id"])' "$work/runp.txt")
+cri inspectp "$sandbox" >"$work/inspectp.txt"
+pod_netns=$("$work/venv/bin/python" -c '
+import json, sys
+spec = json.load(open(sys.argv[1]))["info"]["info"]["runtimeSpec"]
+print([n["path"] for n in spec["linux"]["namespaces"] if n["type"] == "network"][0])' "$work/inspectp.txt")
+container=$(cri create "$sandbox" --name web -- sh -c 'echo "hello from the pod" > /www/index.html; exec httpd -f -p 80 -h /www' |
+    "$work/venv/bin/python" -c 'import json,sys; print(json.load(sys.stdin)["container_id"])')
+cri start "$container" >/dev/null
+nsenter --net="$pod_netns" "$work/venv/bin/python" scripts/cri/udp_echo.py serve 53 2 &
+udp=$!
+sleep 0.5
+
+answers() { [ "$(inclient curl -gsS -m 3 "$1" 2>/dev/null)" = "hello from the pod" ]; }
+silent() { ! inclient curl -gsS -m 2 "$1" >/dev/null 2>&1; }
+udp_answers() { inclient "$work/venv/bin/python" scripts/cri/udp_echo.py send "$1" 5353 | grep -q .; }
+check "TCP 8080 on 192.0.2.1 reaches the pod" answers http://192.0.2.1:8080/
+check "TCP 8080 on 192.0.2.2 (another node address) reaches the pod" answers http://192.0.2.2:8080/
+check "TCP 8080 on [2001:db8:1::1] reaches the pod" answers "http://[2001:db8:1::1]:8080/"
+check "TCP 8081 bound to 192.0.2.1 reaches the pod there" answers http://192.0.2.1:8081/
+check "TCP 8081 bound to 192.0.2.1 does not answer on 192.0.2.2" silent http://192.0.2.2:8081/
+check "UDP 5353 on 192.0.2.1 reaches the pod" udp_answers 192.0.2.1
+check "UDP 5353 on [2001:db8:1::1] reaches the pod" udp_answers 2001:db8:1::1
+wait "$udp" || true
+
+chains() { { innode iptables-legacy-save -t nat; innode iptables-nft-save -t nat; innode ip6tables-legacy-save -t nat; innode ip6tables-nft-save -t nat; } 2>/dev/null | grep -c '^:CNI-DN-' || true; }
+check "the pod's container chains exist while it runs" test "$(chains)" -gt 0
+cri stopp "$sandbox" >/dev/null
+check "StopPodSandbox (DEL with the netns and prevResult) removed every container chain" test "$(chains)" = 0
+check "TCP 8080 no longer answers after StopPodSandbox" silent http://192.0.2.1:8080/
+cri rmp "$sandbox" >/dev/null
+check "RemovePodSandbox sent a DEL without CNI_NETNS, which succeeded" grep -q '^=== portmap DEL netns= container=.* rc=0$' "$work/cni-calls.log"
+check "every portmap call exited 0 (ADD, and a DEL for each of Stop and Remove)" \
+    test "$(grep -c '^=== portmap ' "$work/cni-calls.log")" = "$(grep -c '^=== portmap .* rc=0$' "$work/cni-calls.log")"
+check "containerd sent the Go field spellings (HostPort, ContainerPort, HostIP)" grep -q '"HostPort":8080' "$work/cni-calls.log"
+check "host-local released the pod's addresses" test "$(find "$work/cni-data" -type f ! -name 'last_reserved_ip*' ! -name lock | wc -l)" = 0
+
+if [ "$failures" != 0 ]; then
+    log "FAIL: $failures check(s) failed"
+    exit 1
+fi
+log "all containerd CRI checks passed"
