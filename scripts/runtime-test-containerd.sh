@@ -2,7 +2,11 @@
 # The path kubelet takes to our plugin: a CRI v1 client of our own (scripts/cri, Python and grpcio in
 # a venv) -> Debian's containerd 1.6 CRI plugin -> go-cni -> libcni -> bridge + host-local + our
 # portmap, with real traffic from a client namespace. As root:
-#   scripts/runtime-test-containerd.sh
+#   scripts/runtime-test-containerd.sh [--backend iptables|iptables-nft|nftables] [--validate]
+# iptables (default): the store the plugin chooses (iptables-nft on Debian 12); iptables-nft: with
+# "iptablesStore": "nft"; nftables: with "backend": "nftables". --validate proves the checks can
+# fail: a portmap that passes prevResult on and installs nothing must fail the traffic checks (the
+# run then succeeds only if the first hostPort check failed).
 #
 # containerd runs from a config in a temp dir (its root, state, socket, runc root, a CNI bin dir
 # holding our release plugin behind a logging wrapper beside Debian's bridge, host-local and
@@ -18,6 +22,20 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
 
+backend=iptables validate=false
+while [ $# -gt 0 ]; do
+    case $1 in
+        --backend) backend=${2:?}; shift 2 ;;
+        --validate) validate=true; shift ;;
+        *) log "unknown argument '$1'"; exit 2 ;;
+    esac
+done
+case $backend in
+    iptables) overrides='' ;;
+    iptables-nft) overrides=', "iptablesStore": "nft"' ;;
+    nftables) overrides=', "backend": "nftables"' ;;
+    *) log "--backend must be iptables, iptables-nft or nftables, got '$backend'"; exit 2 ;;
+esac
 [ "$(id -u)" = 0 ] || { log "needs root (network namespaces, containerd)"; exit 1; }
 NODE=pmcri-node CLIENT=pmcri-client
 work=$(mktemp -d /tmp/pmcri.XXXXXX)
@@ -84,7 +102,19 @@ python3 -m venv "$work/venv"
 
 log "building our release plugin"
 mkdir -p "$work"/{root,state,runc,cni-bin,cni-conf,cni-data,pods,opt,plugin}
-scripts/install.sh "$work/plugin" >/dev/null
+if [ "$validate" = true ]; then
+    # A chained plugin that installs nothing: ADD answers with prevResult, every other verb with nothing.
+    cat >"$work/plugin/portmap" <<'STUB'
+#!/usr/bin/env python3
+import json, os, sys
+config = json.load(sys.stdin)
+if os.environ.get("CNI_COMMAND") == "ADD":
+    print(json.dumps(config.get("prevResult", {"cniVersion": config.get("cniVersion", "1.0.0")})))
+STUB
+    chmod +x "$work/plugin/portmap"
+else
+    scripts/install.sh "$work/plugin" >/dev/null
+fi
 for plugin in bridge host-local loopback portmap; do
     real=/usr/lib/cni/$plugin
     [ "$plugin" = portmap ] && real=$work/plugin/portmap
@@ -107,7 +137,7 @@ cat >"$work/cni-conf/10-pmcri.conflist" <<EOF
    "ipam": {"type": "host-local", "dataDir": "$work/cni-data",
             "ranges": [[{"subnet": "10.99.0.0/24"}], [{"subnet": "fd00:99::/64"}]],
             "routes": [{"dst": "0.0.0.0/0"}, {"dst": "::/0"}]}},
-  {"type": "portmap", "capabilities": {"portMappings": true}}]}
+  {"type": "portmap", "capabilities": {"portMappings": true}$overrides}]}
 EOF
 cat >"$work/config.toml" <<EOF
 version = 2
@@ -179,6 +209,15 @@ answers() { [ "$(inclient curl -gsS -m 3 "$1" 2>/dev/null)" = "hello from the po
 silent() { ! inclient curl -gsS -m 2 "$1" >/dev/null 2>&1; }
 udp_answers() { inclient "$work/venv/bin/python" scripts/cri/udp_echo.py send "$1" 5353 | grep -q .; }
 check "TCP 8080 on 192.0.2.1 reaches the pod" answers http://192.0.2.1:8080/
+if [ "$validate" = true ]; then
+    if [ "$failures" != 0 ]; then
+        failures=0
+        log "validation: with a portmap that installs nothing the hostPort check fails, as it must"
+        exit 0
+    fi
+    log "FAIL: validation: the hostPort check passed with a portmap that installs nothing"
+    exit 1
+fi
 check "TCP 8080 on 192.0.2.2 (another node address) reaches the pod" answers http://192.0.2.2:8080/
 check "TCP 8080 on [2001:db8:1::1] reaches the pod" answers "http://[2001:db8:1::1]:8080/"
 check "TCP 8081 bound to 192.0.2.1 reaches the pod there" answers http://192.0.2.1:8081/
@@ -187,10 +226,21 @@ check "UDP 5353 on 192.0.2.1 reaches the pod" udp_answers 192.0.2.1
 check "UDP 5353 on [2001:db8:1::1] reaches the pod" udp_answers 2001:db8:1::1
 wait "$udp" || true
 
-chains() { { innode iptables-legacy-save -t nat; innode iptables-nft-save -t nat; innode ip6tables-legacy-save -t nat; innode ip6tables-nft-save -t nat; } 2>/dev/null | grep -c '^:CNI-DN-' || true; }
-check "the pod's container chains exist while it runs" test "$(chains)" -gt 0
+# What the pod holds in the node's tables: its CNI-DN- chains in either iptables store, or the
+# elements of the nftables tables commented with its container ID (read a tick after a DEL, which
+# expires them).
+held() {
+    if [ "$backend" = nftables ]; then
+        sleep 0.05
+        { innode nft list table ip cni_portmaps; innode nft list table ip6 cni_portmaps; } 2>/dev/null | grep -c "/$sandbox\"" || true
+    else
+        { innode iptables-legacy-save -t nat; innode iptables-nft-save -t nat; innode ip6tables-legacy-save -t nat; innode ip6tables-nft-save -t nat; } 2>/dev/null |
+            grep -c '^:CNI-DN-' || true
+    fi
+}
+check "the pod's rules ($backend) exist while it runs" test "$(held)" -gt 0
 cri stopp "$sandbox" >/dev/null
-check "StopPodSandbox (DEL with the netns and prevResult) removed every container chain" test "$(chains)" = 0
+check "StopPodSandbox (DEL with the netns and prevResult) removed every rule of the pod ($backend)" test "$(held)" = 0
 check "TCP 8080 no longer answers after StopPodSandbox" silent http://192.0.2.1:8080/
 cri rmp "$sandbox" >/dev/null
 check "RemovePodSandbox sent a DEL without CNI_NETNS, which succeeded" grep -q '^=== portmap DEL netns= container=.* rc=0$' "$work/cni-calls.log"
@@ -203,4 +253,4 @@ if [ "$failures" != 0 ]; then
     log "FAIL: $failures check(s) failed"
     exit 1
 fi
-log "all containerd CRI checks passed"
+log "all containerd CRI checks passed ($backend)"

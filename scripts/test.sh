@@ -25,9 +25,14 @@ for backend in iptables nftables; do
     log "runtime test (podman, $backend backend)"
     scripts/runtime-test.sh --backend "$backend" || runtime_status=1
 done
-# --- kubelet's path: our CRI client -> containerd 1.6 -> our plugin (the default iptables store) ---
-log "runtime test (containerd CRI)"
-scripts/runtime-test-containerd.sh || runtime_status=1
+# --- kubelet's path: our CRI client -> containerd 1.6 -> our plugin, per place rules can live, after
+# proving once that its checks fail when the plugin installs nothing ---
+log "runtime test (containerd CRI): validation with a portmap that installs nothing"
+scripts/runtime-test-containerd.sh --validate || runtime_status=1
+for backend in iptables iptables-nft nftables; do
+    log "runtime test (containerd CRI, $backend)"
+    scripts/runtime-test-containerd.sh --backend "$backend" || runtime_status=1
+done
 log "checks of the release binaries"
 scripts/check.sh
 exit "$runtime_status"
