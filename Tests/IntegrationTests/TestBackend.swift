@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 /// The places rules can live that the traffic suites run against, from the same test code: the
@@ -27,10 +28,18 @@ enum TestBackend: String, CaseIterable, CustomTestStringConvertible, Sendable {
 }
 
 extension NetnsLab {
-    /// The node's `cni_portmaps` table of a family as `nft list table` prints it ("" when absent).
+    /// The node's `cni_portmaps` table of a family as `nft list table` prints it ("" when absent),
+    /// read once no element is being expired (a DEL's elements go within a tick; nft lists them
+    /// until then, with `expires`).
     func nftTable(v6: Bool = false) throws -> String {
-        let result = try Command.run(["ip", "netns", "exec", node, "nft", "list", "table", v6 ? "ip6" : "ip", "cni_portmaps"])
-        return result.succeeded ? result.stdout : ""
+        var listed = ""
+        for _ in 0..<50 {
+            let result = try Command.run(["ip", "netns", "exec", node, "nft", "list", "table", v6 ? "ip6" : "ip", "cni_portmaps"])
+            listed = result.succeeded ? result.stdout : ""
+            if !listed.contains(" expires ") { break }
+            usleep(2_000)
+        }
+        return listed
     }
 
     /// What a backend holds for the node, both families, for comparisons before and after.
