@@ -34,14 +34,13 @@ struct TableReader {
     /// Which of the plugin's sets `table` of `family` has: all of them in the plugin's table, none
     /// in upstream's layout, which the previous table may hold instead of (or beside) ours.
     func sets(_ family: IPFamily, _ table: String) throws(BackendError) -> [NFTablesElement.Set] {
-        let names = Set(
-            try query(TableMessages.dumpSets(family, table), "list the sets of \(NFTablesLayout.tableName(family, table))").compactMap(NftReplies.setName))
+        let names = Set(try setTypes(family, table).map(\.name))
         return NFTablesElement.Set.allCases.filter { names.contains($0.rawValue) }
     }
 
-    /// The type of every set in the plugin's table of `family`, which must exist.
-    func setTypes(_ family: IPFamily) throws(BackendError) -> [NftReplies.SetType] {
-        try query(TableMessages.dumpSets(family), "list the sets of \(NFTablesLayout.tableName(family))").compactMap(NftReplies.setType)
+    /// The type of every set in `table` (the plugin's) of `family`, which must exist.
+    func setTypes(_ family: IPFamily, _ table: String = NFTablesLayout.table) throws(BackendError) -> [NftReplies.SetType] {
+        try query(TableMessages.dumpSets(family, table), "list the sets of \(NFTablesLayout.tableName(family, table))").compactMap(NftReplies.setType)
     }
 
     /// The rules of upstream's table (`UpstreamNFTablesLayout`) in `family` whose comment is
