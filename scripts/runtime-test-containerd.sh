@@ -10,12 +10,18 @@
 #
 # containerd runs from a config in a temp dir (its root, state, socket, runc root, a CNI bin dir
 # holding our release plugin behind a logging wrapper beside Debian's bridge, host-local and
-# loopback, a conflist with bridge + portmap), inside a node network namespace entered with
+# loopback, conf/20-hostport-dualstack.conflist: bridge + portmap), inside a node network namespace entered with
 # `nsenter --net` (`ip netns exec` remounts /sys and hides the cgroups runc needs). The sandbox image
-# is built offline from busybox-static (scripts/cri/build_image.py) and imported with `ctr`. One pod
-# maps TCP 8080->80 and UDP 5353->53 on every node address and TCP 8081->80 on 192.0.2.1 only; the
-# checks are real requests from the client namespace, then StopPodSandbox (DEL with the netns and
-# prevResult) and RemovePodSandbox (DEL without either) and what is left in the node's tables.
+# is built offline from busybox-static (scripts/cri/build_image.py) and imported with `ctr`. Pods
+# serve "hello from NAME" over TCP 80 and a tagged UDP echo on 53. Pod web maps TCP 8080 and UDP 5353
+# on every node address, TCP 8081 on 192.0.2.1 only and TCP 8082 on 2001:db8:1::1 only: checked from
+# the client namespace on every node address, from the node on 127.0.0.1 and from the pod itself
+# (hairpin). Pod other (9090, 5354) must keep its rules and answer through both DELs of web
+# (StopPodSandbox with the netns and prevResult, RemovePodSandbox without either); pod next then takes
+# web's ports, the UDP client keeping its source port (the conntrack entry to web must be gone).
+# containerd is restarted with other and next running, which must keep answering and be stopped
+# through the restarted containerd; at the end no rule, chain or element of any pod is left in any
+# store, and host-local holds no address.
 # Every plugin call is logged; the logs are kept when a check fails. This VM's root lacks
 # CAP_SYS_RESOURCE: `restrict_oom_score_adj` keeps runc from writing the sandbox's -998.
 set -euo pipefail
@@ -31,9 +37,9 @@ while [ $# -gt 0 ]; do
     esac
 done
 case $backend in
-    iptables) overrides='' ;;
-    iptables-nft) overrides=', "iptablesStore": "nft"' ;;
-    nftables) overrides=', "backend": "nftables"' ;;
+    iptables) overrides='{}' ;;
+    iptables-nft) overrides='{"iptablesStore": "nft"}' ;;
+    nftables) overrides='{"backend": "nftables"}' ;;
     *) log "--backend must be iptables, iptables-nft or nftables, got '$backend'"; exit 2 ;;
 esac
 [ "$(id -u)" = 0 ] || { log "needs root (network namespaces, containerd)"; exit 1; }
@@ -45,7 +51,7 @@ failures=0
 
 innode() { nsenter --net="/run/netns/$NODE" "$@"; }
 inclient() { nsenter --net="/run/netns/$CLIENT" "$@"; }
-cri() { "$work/venv/bin/python" scripts/cri/cri_client.py --sock "$sock" --state "$work/client-state.json" "$@"; }
+cri() { "$work/venv/bin/python" scripts/cri/cri_client.py --sock "$sock" --state-dir "$work/client-state" "$@"; }
 check() {
     local what=$1
     shift
@@ -56,6 +62,7 @@ pass() { printf 'PASS: %s\n' "$1"; }
 cleanup() {
     local status=$? pid
     set +e
+    for f in "$work"/udp-*.pid; do [ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null; done
     if [ -S "$sock" ]; then
         for id in $(cri pods 2>/dev/null | "$work/venv/bin/python" -c 'import json,sys; print(" ".join(i["id"] for i in json.load(sys.stdin).get("items", [])))' 2>/dev/null); do
             cri stopp "$id" >/dev/null 2>&1
@@ -131,14 +138,15 @@ exit \$rc
 EOF
     chmod +x "$work/cni-bin/$plugin"
 done
-cat >"$work/cni-conf/10-pmcri.conflist" <<EOF
-{"cniVersion": "1.0.0", "name": "pmcri", "plugins": [
-  {"type": "bridge", "bridge": "pmcri0", "isGateway": true, "ipMasq": true, "hairpinMode": true,
-   "ipam": {"type": "host-local", "dataDir": "$work/cni-data",
-            "ranges": [[{"subnet": "10.99.0.0/24"}], [{"subnet": "fd00:99::/64"}]],
-            "routes": [{"dst": "0.0.0.0/0"}, {"dst": "::/0"}]}},
-  {"type": "portmap", "capabilities": {"portMappings": true}$overrides}]}
-EOF
+# The network is conf/'s dual-stack conflist as shipped, host-local's leases kept in the temp dir and
+# the backend's option added to the portmap entry.
+python3 - conf/20-hostport-dualstack.conflist "$work/cni-data" "$overrides" >"$work/cni-conf/20-hostport-dualstack.conflist" <<'PYEOF'
+import json, sys
+conflist = json.load(open(sys.argv[1]))
+conflist["plugins"][0]["ipam"]["dataDir"] = sys.argv[2]
+conflist["plugins"][1].update(json.loads(sys.argv[3]))
+print(json.dumps(conflist, indent=2))
+PYEOF
 cat >"$work/config.toml" <<EOF
 version = 2
 root = "$work/root"
@@ -170,14 +178,15 @@ disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshot
         Root = "$work/runc"
 EOF
 
-log "namespaces: $NODE (192.0.2.1, 192.0.2.2, 2001:db8:1::1) and $CLIENT"
+log "namespaces: $NODE (192.0.2.1, 192.0.2.2, 2001:db8:1::1, 2001:db8:1::2) and $CLIENT"
 ip netns add "$NODE"
 ip netns add "$CLIENT"
 ip link add pmcri-n0 type veth peer name pmcri-c0
 ip link set pmcri-n0 netns "$NODE"
 ip link set pmcri-c0 netns "$CLIENT"
 innode sh -ec 'ip link set lo up; ip link set pmcri-n0 up
-    ip addr add 192.0.2.1/24 dev pmcri-n0; ip addr add 192.0.2.2/24 dev pmcri-n0; ip addr add 2001:db8:1::1/64 dev pmcri-n0 nodad
+    ip addr add 192.0.2.1/24 dev pmcri-n0; ip addr add 192.0.2.2/24 dev pmcri-n0
+    ip addr add 2001:db8:1::1/64 dev pmcri-n0 nodad; ip addr add 2001:db8:1::2/64 dev pmcri-n0 nodad
     sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1'
 inclient sh -ec 'ip link set lo up; ip link set pmcri-c0 up
     ip addr add 192.0.2.10/24 dev pmcri-c0; ip addr add 2001:db8:1::10/64 dev pmcri-c0 nodad'
@@ -190,25 +199,63 @@ cri version >"$work/version.txt"
 "$work/venv/bin/python" scripts/cri/build_image.py "$work/image.tar" "${image#docker.io/}" >/dev/null
 ctr -a "$sock" -n k8s.io images import --snapshotter overlayfs "$work/image.tar" >/dev/null
 
-log "RunPodSandbox (TCP 8080->80, UDP 5353->53, TCP 192.0.2.1:8081->80), then httpd in the pod"
-cri runp --log-dir "$work/pods/web" --cgroup-parent /pmcri >"$work/runp.txt"
-sandbox=$("$work/venv/bin/python" -c 'import json,sys; print(json.load(open(sys.argv[1]))["pod_sandbox_id"])' "$work/runp.txt")
-cri inspectp "$sandbox" >"$work/inspectp.txt"
-pod_netns=$("$work/venv/bin/python" -c '
+# A pod: RunPodSandbox with its port mappings, then httpd ("hello from NAME") and a UDP echo server
+# (tagged NAME) in it; its sandbox ID and netns path land in $work/NAME.id and $work/NAME.netns.
+run_pod() {
+    local name=$1 uid=$2 ports=$3 id netns container
+    cri runp --name "$name" --uid "$uid" --ports "$ports" --log-dir "$work/pods/$name" --cgroup-parent /pmcri >"$work/runp-$name.txt"
+    id=$("$work/venv/bin/python" -c 'import json,sys; print(json.load(open(sys.argv[1]))["pod_sandbox_id"])' "$work/runp-$name.txt")
+    cri inspectp "$id" >"$work/inspectp-$name.txt"
+    netns=$("$work/venv/bin/python" -c '
 import json, sys
 spec = json.load(open(sys.argv[1]))["info"]["info"]["runtimeSpec"]
-print([n["path"] for n in spec["linux"]["namespaces"] if n["type"] == "network"][0])' "$work/inspectp.txt")
-container=$(cri create "$sandbox" --name web -- sh -c 'echo "hello from the pod" > /www/index.html; exec httpd -f -p 80 -h /www' |
-    "$work/venv/bin/python" -c 'import json,sys; print(json.load(sys.stdin)["container_id"])')
-cri start "$container" >/dev/null
-nsenter --net="$pod_netns" "$work/venv/bin/python" scripts/cri/udp_echo.py serve 53 2 &
-udp=$!
-sleep 0.5
+print([n["path"] for n in spec["linux"]["namespaces"] if n["type"] == "network"][0])' "$work/inspectp-$name.txt")
+    container=$(cri create "$id" --name "$name" -- sh -c "echo 'hello from $name' > /www/index.html; exec httpd -f -p 80 -h /www" |
+        "$work/venv/bin/python" -c 'import json,sys; print(json.load(sys.stdin)["container_id"])')
+    cri start "$container" >/dev/null
+    nsenter --net="$netns" "$work/venv/bin/python" scripts/cri/udp_echo.py serve 53 "$name" &
+    echo $! >"$work/udp-$name.pid"
+    echo "$id" >"$work/$name.id"
+    echo "$netns" >"$work/$name.netns"
+    for _ in $(seq 30); do
+        [ "$(nsenter --net="$netns" curl -sS -m 1 http://127.0.0.1/ 2>/dev/null)" = "hello from $name" ] &&
+            nsenter --net="$netns" "$work/venv/bin/python" scripts/cri/udp_echo.py send 127.0.0.1 53 >/dev/null 2>&1 && return 0
+        sleep 0.1
+    done
+    log "pod $name did not start serving"
+    return 1
+}
+id_of() { cat "$work/$1.id"; }
+stop_pod() {
+    kill "$(cat "$work/udp-$1.pid")" 2>/dev/null || true
+    cri stopp "$(id_of "$1")" >/dev/null
+}
 
-answers() { [ "$(inclient curl -gsS -m 3 "$1" 2>/dev/null)" = "hello from the pod" ]; }
+# Requests from the client namespace (or, with inpod NAME, from a pod's own namespace).
+answers() { [ "$(inclient curl -gsS -m 3 "$1" 2>/dev/null)" = "hello from $2" ]; }
 silent() { ! inclient curl -gsS -m 2 "$1" >/dev/null 2>&1; }
-udp_answers() { inclient "$work/venv/bin/python" scripts/cri/udp_echo.py send "$1" 5353 | grep -q .; }
-check "TCP 8080 on 192.0.2.1 reaches the pod" answers http://192.0.2.1:8080/
+udp_answers() { [ "$(inclient "$work/venv/bin/python" scripts/cri/udp_echo.py send "$@" 2>/dev/null)" = "$UDP_FROM: ping" ]; }
+node_answers() { [ "$(innode curl -gsS -m 3 "$1" 2>/dev/null)" = "hello from $2" ]; }
+pod_answers() { [ "$(nsenter --net="$(cat "$work/$1.netns")" curl -gsS -m 3 "$2" 2>/dev/null)" = "hello from $3" ]; }
+
+# Everything in the node's tables, every store: both iptables variants' nat tables, both families,
+# and the nf_tables ruleset (which holds the iptables-nft tables and the nftables backend's).
+rules() {
+    {
+        for save in iptables-legacy-save ip6tables-legacy-save iptables-nft-save ip6tables-nft-save; do innode "$save" -t nat; done
+        innode nft list ruleset
+    } 2>/dev/null
+}
+# Lines naming a pod's sandbox ID (rule comments in either iptables store, element comments in the
+# nftables tables), read a tick after a DEL, which expires nftables elements.
+held() {
+    sleep 0.05
+    rules | grep -c -- "$(id_of "$1")" || true
+}
+
+log "pod web: TCP 8080->80, UDP 5353->53, TCP 192.0.2.1:8081->80, TCP [2001:db8:1::1]:8082->80"
+run_pod web 00000000-0000-0000-0000-0000000000c1 tcp/8080/80,udp/5353/53,tcp/8081/80/192.0.2.1,tcp/8082/80/2001:db8:1::1
+check "TCP 8080 on 192.0.2.1 reaches the pod" answers http://192.0.2.1:8080/ web
 if [ "$validate" = true ]; then
     if [ "$failures" != 0 ]; then
         failures=0
@@ -218,36 +265,75 @@ if [ "$validate" = true ]; then
     log "FAIL: validation: the hostPort check passed with a portmap that installs nothing"
     exit 1
 fi
-check "TCP 8080 on 192.0.2.2 (another node address) reaches the pod" answers http://192.0.2.2:8080/
-check "TCP 8080 on [2001:db8:1::1] reaches the pod" answers "http://[2001:db8:1::1]:8080/"
-check "TCP 8081 bound to 192.0.2.1 reaches the pod there" answers http://192.0.2.1:8081/
+check "TCP 8080 on 192.0.2.2 (another node address) reaches the pod" answers http://192.0.2.2:8080/ web
+check "TCP 8080 on [2001:db8:1::1] reaches the pod" answers "http://[2001:db8:1::1]:8080/" web
+check "TCP 8080 on [2001:db8:1::2] reaches the pod" answers "http://[2001:db8:1::2]:8080/" web
+check "TCP 8081 bound to 192.0.2.1 reaches the pod there" answers http://192.0.2.1:8081/ web
 check "TCP 8081 bound to 192.0.2.1 does not answer on 192.0.2.2" silent http://192.0.2.2:8081/
-check "UDP 5353 on 192.0.2.1 reaches the pod" udp_answers 192.0.2.1
-check "UDP 5353 on [2001:db8:1::1] reaches the pod" udp_answers 2001:db8:1::1
-wait "$udp" || true
+check "TCP 8082 bound to [2001:db8:1::1] reaches the pod there" answers "http://[2001:db8:1::1]:8082/" web
+check "TCP 8082 bound to [2001:db8:1::1] does not answer on [2001:db8:1::2]" silent "http://[2001:db8:1::2]:8082/"
+UDP_FROM=web
+check "UDP 5353 on 192.0.2.1 reaches the pod (client port 40053)" udp_answers 192.0.2.1 5353 40053
+check "UDP 5353 on 192.0.2.2 reaches the pod" udp_answers 192.0.2.2 5353
+check "UDP 5353 on [2001:db8:1::1] reaches the pod" udp_answers 2001:db8:1::1 5353
+check "TCP 8080 on 127.0.0.1 from the node reaches the pod" node_answers http://127.0.0.1:8080/ web
+check "hairpin: the pod reaches itself through 192.0.2.1:8080" pod_answers web http://192.0.2.1:8080/ web
 
-# What the pod holds in the node's tables: its CNI-DN- chains in either iptables store, or the
-# elements of the nftables tables commented with its container ID (read a tick after a DEL, which
-# expires them).
-held() {
-    if [ "$backend" = nftables ]; then
-        sleep 0.05
-        { innode nft list table ip cni_portmaps; innode nft list table ip6 cni_portmaps; } 2>/dev/null | grep -c "/$sandbox\"" || true
-    else
-        { innode iptables-legacy-save -t nat; innode iptables-nft-save -t nat; innode ip6tables-legacy-save -t nat; innode ip6tables-nft-save -t nat; } 2>/dev/null |
-            grep -c '^:CNI-DN-' || true
-    fi
-}
-check "the pod's rules ($backend) exist while it runs" test "$(held)" -gt 0
-cri stopp "$sandbox" >/dev/null
-check "StopPodSandbox (DEL with the netns and prevResult) removed every rule of the pod ($backend)" test "$(held)" = 0
+log "pod other: TCP 9090->80, UDP 5354->53"
+run_pod other 00000000-0000-0000-0000-0000000000c2 tcp/9090/80,udp/5354/53
+check "TCP 9090 on 192.0.2.1 reaches pod other" answers http://192.0.2.1:9090/ other
+check "pod other reaches pod web through 192.0.2.1:8080" pod_answers other http://192.0.2.1:8080/ web
+check "pod web's rules ($backend) exist while it runs" test "$(held web)" -gt 0
+other_held=$(held other)
+check "pod other's rules ($backend) exist while it runs" test "$other_held" -gt 0
+
+log "StopPodSandbox and RemovePodSandbox of pod web"
+stop_pod web
+check "StopPodSandbox (DEL with the netns and prevResult) removed every rule of pod web ($backend)" test "$(held web)" = 0
 check "TCP 8080 no longer answers after StopPodSandbox" silent http://192.0.2.1:8080/
-cri rmp "$sandbox" >/dev/null
-check "RemovePodSandbox sent a DEL without CNI_NETNS, which succeeded" grep -q '^=== portmap DEL netns= container=.* rc=0$' "$work/cni-calls.log"
-check "every portmap call exited 0 (ADD, and a DEL for each of Stop and Remove)" \
-    test "$(grep -c '^=== portmap ' "$work/cni-calls.log")" = "$(grep -c '^=== portmap .* rc=0$' "$work/cni-calls.log")"
+check "TCP 8082 on [2001:db8:1::1] no longer answers after StopPodSandbox" silent "http://[2001:db8:1::1]:8082/"
+check "pod other's rules are all still there after web's DEL" test "$(held other)" = "$other_held"
+cri rmp "$(id_of web)" >/dev/null
+check "RemovePodSandbox sent a DEL without CNI_NETNS, which succeeded" grep -q "^=== portmap DEL netns= container=$(id_of web) rc=0$" "$work/cni-calls.log"
+check "pod other's rules are all still there after web's second DEL" test "$(held other)" = "$other_held"
+check "TCP 9090 still reaches pod other" answers http://192.0.2.1:9090/ other
+UDP_FROM=other
+check "UDP 5354 still reaches pod other" udp_answers 192.0.2.1 5354
+
+log "pod next takes web's freed ports: TCP 8080->80, UDP 5353->53"
+run_pod next 00000000-0000-0000-0000-0000000000c3 tcp/8080/80,udp/5353/53
+check "TCP 8080 on 192.0.2.1 reaches pod next" answers http://192.0.2.1:8080/ next
+UDP_FROM=next
+check "UDP 5353 from client port 40053 reaches pod next (the conntrack entry to web was flushed)" udp_answers 192.0.2.1 5353 40053
+
+log "restarting containerd with pods other and next running"
+pid=$(cat "$work/containerd.pid")
+kill "$pid"
+for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+check "pod next still answers while containerd is down" answers http://192.0.2.1:8080/ next
+nsenter --net="/run/netns/$NODE" containerd --config "$work/config.toml" >>"$work/containerd.log" 2>&1 &
+echo $! >"$work/containerd.pid"
+for _ in $(seq 100); do cri version >/dev/null 2>&1 && break; sleep 0.1; done
+check "after the restart containerd lists pods other and next as ready" test "$(cri pods | grep -c '"SANDBOX_READY"')" = 2
+check "pod other still answers after the restart" answers http://192.0.2.1:9090/ other
+stop_pod other
+stop_pod next
+check "StopPodSandbox after the restart removed pod other's rules" test "$(held other)" = 0
+check "StopPodSandbox after the restart removed pod next's rules" test "$(held next)" = 0
+check "TCP 8080 no longer answers" silent http://192.0.2.1:8080/
+check "TCP 9090 no longer answers" silent http://192.0.2.1:9090/
+cri rmp "$(id_of other)" >/dev/null
+cri rmp "$(id_of next)" >/dev/null
+
+log "what is left"
+calls=$(grep -c '^=== portmap ' "$work/cni-calls.log")
+check "portmap ran 3 ADDs and 6 DELs (Stop and Remove of each pod), each exiting 0" \
+    test "$calls/$(grep -c '^=== portmap ADD .* rc=0$' "$work/cni-calls.log")/$(grep -c '^=== portmap DEL .* rc=0$' "$work/cni-calls.log")" = 9/3/6
 check "containerd sent the Go field spellings (HostPort, ContainerPort, HostIP)" grep -q '"HostPort":8080' "$work/cni-calls.log"
-check "host-local released the pod's addresses" test "$(find "$work/cni-data" -type f ! -name 'last_reserved_ip*' ! -name lock | wc -l)" = 0
+check "no CNI-DN- chain, CNI-HOSTPORT-DNAT rule or rule naming a pod is left in any store" \
+    test "$(rules | grep -c -e '^:CNI-DN-' -e '^-A CNI-HOSTPORT-DNAT' -e "$(id_of web)" -e "$(id_of other)" -e "$(id_of next)")" = 0
+check "the nftables tables hold no element" test "$(rules | grep -c 'elements = ')" = 0
+check "host-local released every pod address" test "$(find "$work/cni-data" -type f ! -name 'last_reserved_ip*' ! -name lock | wc -l)" = 0
 
 if [ "$failures" != 0 ]; then
     log "FAIL: $failures check(s) failed"

@@ -3,7 +3,7 @@
 
   cri_client.py --sock PATH version
   cri_client.py --sock PATH status
-  cri_client.py --sock PATH runp   [--name N] [--image REF]   -> prints sandbox id
+  cri_client.py --sock PATH runp   [--name N] [--uid U] [--ports SPEC]  -> prints sandbox id
   cri_client.py --sock PATH create SANDBOX_ID [--name N] [--image REF] -- CMD...
   cri_client.py --sock PATH start  CONTAINER_ID
   cri_client.py --sock PATH inspectp SANDBOX_ID
@@ -14,7 +14,9 @@
 
 The sandbox config (port mappings, cgroup parent...) is built by
 sandbox_config(); CreateContainer must get the same config back, as kubelet
-does, so create re-reads it from a JSON file written by runp (--state).
+does, so create re-reads it from the JSON file runp wrote for that sandbox
+(--state-dir). --ports is a comma-separated list of
+PROTOCOL/HOST_PORT/CONTAINER_PORT[/HOST_IP], e.g. tcp/8081/80/192.0.2.1.
 """
 import argparse
 import json
@@ -33,12 +35,18 @@ import api_pb2_grpc as pbg  # noqa: E402
 
 DEFAULT_IMAGE = "docker.io/portmap-test/busybox:latest"
 
-# (protocol, container_port, host_port, host_ip)
-DEFAULT_PORTS = [
-    ("TCP", 80, 8080, ""),
-    ("UDP", 53, 5353, ""),
-    ("TCP", 80, 8081, "192.0.2.1"),
-]
+
+
+def parse_ports(spec):
+    """PROTOCOL/HOST_PORT/CONTAINER_PORT[/HOST_IP],... -> [(protocol, container, host, host_ip)]"""
+    ports = []
+    for item in filter(None, spec.split(",")):
+        fields = item.split("/", 3)
+        if len(fields) < 3:
+            raise SystemExit("--ports: '%s' is not PROTOCOL/HOST_PORT/CONTAINER_PORT[/HOST_IP]" % item)
+        ports.append((fields[0].upper(), int(fields[2]), int(fields[1]),
+                      fields[3] if len(fields) == 4 else ""))
+    return ports
 
 
 def stub(sock, timeout=5):
@@ -48,8 +56,8 @@ def stub(sock, timeout=5):
     return pbg.RuntimeServiceStub(ch)
 
 
-def sandbox_config(name, uid, namespace="default", ports=DEFAULT_PORTS,
-                   log_dir="", cgroup_parent=""):
+def sandbox_config(name, uid, ports, namespace="default", log_dir="",
+                   cgroup_parent=""):
     cfg = pb.PodSandboxConfig(
         metadata=pb.PodSandboxMetadata(name=name, uid=uid, namespace=namespace,
                                        attempt=0),
@@ -85,13 +93,15 @@ def container_config(name, image, cmd, args=()):
 
 
 def dump(msg):
-    return json_format.MessageToDict(msg, preserving_proto_field_name=True)
+    # fields at their zero value too: SANDBOX_READY is state 0 and would be left out
+    return json_format.MessageToDict(msg, preserving_proto_field_name=True,
+                                     always_print_fields_with_no_presence=True)
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser()
     ap.add_argument("--sock", required=True)
-    ap.add_argument("--state", default=os.path.join(HERE, "run", "client-state.json"))
+    ap.add_argument("--state-dir", required=True)
     ap.add_argument("--timeout", type=float, default=60)
     sub = ap.add_subparsers(dest="cmd", required=True)
     sub.add_parser("version")
@@ -101,7 +111,7 @@ def main(argv=None):
     p.add_argument("--uid", default="00000000-0000-0000-0000-0000000000c1")
     p.add_argument("--log-dir", default="")
     p.add_argument("--cgroup-parent", default="")
-    p.add_argument("--no-ports", action="store_true")
+    p.add_argument("--ports", default="")
     p = sub.add_parser("create")
     p.add_argument("sandbox_id")
     p.add_argument("--name", default="web")
@@ -130,16 +140,15 @@ def main(argv=None):
         # Status(), which in containerd 1.6 only checks that a config is loaded
         done(dump(rs.Status(pb.StatusRequest(verbose=False), timeout=t)))
     elif a.cmd == "runp":
-        cfg = sandbox_config(a.name, a.uid, log_dir=a.log_dir,
-                             ports=[] if a.no_ports else DEFAULT_PORTS,
-                             cgroup_parent=a.cgroup_parent)
-        os.makedirs(os.path.dirname(a.state), exist_ok=True)
-        with open(a.state, "w") as f:
-            json.dump(dump(cfg), f)
+        cfg = sandbox_config(a.name, a.uid, parse_ports(a.ports),
+                             log_dir=a.log_dir, cgroup_parent=a.cgroup_parent)
         r = rs.RunPodSandbox(pb.RunPodSandboxRequest(config=cfg), timeout=t)
+        os.makedirs(a.state_dir, exist_ok=True)
+        with open(os.path.join(a.state_dir, r.pod_sandbox_id + ".json"), "w") as f:
+            json.dump(dump(cfg), f)
         done({"pod_sandbox_id": r.pod_sandbox_id})
     elif a.cmd == "create":
-        with open(a.state) as f:
+        with open(os.path.join(a.state_dir, a.sandbox_id + ".json")) as f:
             scfg = json_format.ParseDict(json.load(f), pb.PodSandboxConfig())
         cc = container_config(a.name, a.image, a.argv)
         r = rs.CreateContainer(pb.CreateContainerRequest(
