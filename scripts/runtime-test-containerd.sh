@@ -13,7 +13,7 @@
 # loopback, conf/20-hostport-dualstack.conflist: bridge + portmap), inside a node network namespace entered with
 # `nsenter --net` (`ip netns exec` remounts /sys and hides the cgroups runc needs). The sandbox image
 # is built offline from busybox-static (scripts/cri/build_image.py) and imported with `ctr`. Pods
-# serve "hello from NAME" over TCP 80 and a tagged UDP echo on 53. Pod web maps TCP 8080 and UDP 5353
+# serve "hello from NAME" over TCP 80 and "NAME from PEER" over UDP 53. Pod web maps TCP 8080 and UDP 5353
 # on every node address, TCP 8081 on 192.0.2.1 only and TCP 8082 on 2001:db8:1::1 only: checked from
 # the client namespace on every node address, from the node on 127.0.0.1 and from the pod itself
 # (hairpin). Pod other (9090, 5354) must keep its rules and answer through both DELs of web
@@ -199,8 +199,8 @@ cri version >"$work/version.txt"
 "$work/venv/bin/python" scripts/cri/build_image.py "$work/image.tar" "${image#docker.io/}" >/dev/null
 ctr -a "$sock" -n k8s.io images import --snapshotter overlayfs "$work/image.tar" >/dev/null
 
-# A pod: RunPodSandbox with its port mappings, then httpd ("hello from NAME") and a UDP echo server
-# (tagged NAME) in it; its sandbox ID and netns path land in $work/NAME.id and $work/NAME.netns.
+# A pod: RunPodSandbox with its port mappings, then httpd ("hello from NAME") and scripts/pod_server.py
+# (UDP answers "NAME from PEER") in it; its sandbox ID and netns path land in $work/NAME.id and $work/NAME.netns.
 run_pod() {
     local name=$1 uid=$2 ports=$3 id netns container
     cri runp --name "$name" --uid "$uid" --ports "$ports" --log-dir "$work/pods/$name" --cgroup-parent /pmcri >"$work/runp-$name.txt"
@@ -213,13 +213,13 @@ print([n["path"] for n in spec["linux"]["namespaces"] if n["type"] == "network"]
     container=$(cri create "$id" --name "$name" -- sh -c "echo 'hello from $name' > /www/index.html; exec httpd -f -p 80 -h /www" |
         "$work/venv/bin/python" -c 'import json,sys; print(json.load(sys.stdin)["container_id"])')
     cri start "$container" >/dev/null
-    nsenter --net="$netns" "$work/venv/bin/python" scripts/cri/udp_echo.py serve 53 "$name" &
+    nsenter --net="$netns" python3 scripts/pod_server.py --name "$name" --udp 53 >/dev/null &
     echo $! >"$work/udp-$name.pid"
     echo "$id" >"$work/$name.id"
     echo "$netns" >"$work/$name.netns"
     for _ in $(seq 30); do
         [ "$(nsenter --net="$netns" curl -sS -m 1 http://127.0.0.1/ 2>/dev/null)" = "hello from $name" ] &&
-            nsenter --net="$netns" "$work/venv/bin/python" scripts/cri/udp_echo.py send 127.0.0.1 53 >/dev/null 2>&1 && return 0
+            nsenter --net="$netns" python3 scripts/probe.py udp 127.0.0.1 53 --tries 1 >/dev/null && return 0
         sleep 0.1
     done
     log "pod $name did not start serving"
@@ -231,10 +231,10 @@ stop_pod() {
     cri stopp "$(id_of "$1")" >/dev/null
 }
 
-# Requests from the client namespace (or, with inpod NAME, from a pod's own namespace).
+# Requests from the client namespace, the node, or a pod's own namespace; NAME is the pod that must answer.
 answers() { [ "$(inclient curl -gsS -m 3 "$1" 2>/dev/null)" = "hello from $2" ]; }
 silent() { ! inclient curl -gsS -m 2 "$1" >/dev/null 2>&1; }
-udp_answers() { [ "$(inclient "$work/venv/bin/python" scripts/cri/udp_echo.py send "$@" 2>/dev/null)" = "$UDP_FROM: ping" ]; }
+udp_answers() { [[ "$(inclient python3 scripts/probe.py udp "$2" "$3" ${4:+--source-port "$4"})" == "$1 from "* ]]; }
 node_answers() { [ "$(innode curl -gsS -m 3 "$1" 2>/dev/null)" = "hello from $2" ]; }
 pod_answers() { [ "$(nsenter --net="$(cat "$work/$1.netns")" curl -gsS -m 3 "$2" 2>/dev/null)" = "hello from $3" ]; }
 
@@ -272,10 +272,9 @@ check "TCP 8081 bound to 192.0.2.1 reaches the pod there" answers http://192.0.2
 check "TCP 8081 bound to 192.0.2.1 does not answer on 192.0.2.2" silent http://192.0.2.2:8081/
 check "TCP 8082 bound to [2001:db8:1::1] reaches the pod there" answers "http://[2001:db8:1::1]:8082/" web
 check "TCP 8082 bound to [2001:db8:1::1] does not answer on [2001:db8:1::2]" silent "http://[2001:db8:1::2]:8082/"
-UDP_FROM=web
-check "UDP 5353 on 192.0.2.1 reaches the pod (client port 40053)" udp_answers 192.0.2.1 5353 40053
-check "UDP 5353 on 192.0.2.2 reaches the pod" udp_answers 192.0.2.2 5353
-check "UDP 5353 on [2001:db8:1::1] reaches the pod" udp_answers 2001:db8:1::1 5353
+check "UDP 5353 on 192.0.2.1 reaches the pod (client port 40053)" udp_answers web 192.0.2.1 5353 40053
+check "UDP 5353 on 192.0.2.2 reaches the pod" udp_answers web 192.0.2.2 5353
+check "UDP 5353 on [2001:db8:1::1] reaches the pod" udp_answers web 2001:db8:1::1 5353
 check "TCP 8080 on 127.0.0.1 from the node reaches the pod" node_answers http://127.0.0.1:8080/ web
 check "hairpin: the pod reaches itself through 192.0.2.1:8080" pod_answers web http://192.0.2.1:8080/ web
 
@@ -297,14 +296,12 @@ cri rmp "$(id_of web)" >/dev/null
 check "RemovePodSandbox sent a DEL without CNI_NETNS, which succeeded" grep -q "^=== portmap DEL netns= container=$(id_of web) rc=0$" "$work/cni-calls.log"
 check "pod other's rules are all still there after web's second DEL" test "$(held other)" = "$other_held"
 check "TCP 9090 still reaches pod other" answers http://192.0.2.1:9090/ other
-UDP_FROM=other
-check "UDP 5354 still reaches pod other" udp_answers 192.0.2.1 5354
+check "UDP 5354 still reaches pod other" udp_answers other 192.0.2.1 5354
 
 log "pod next takes web's freed ports: TCP 8080->80, UDP 5353->53"
 run_pod next 00000000-0000-0000-0000-0000000000c3 tcp/8080/80,udp/5353/53
 check "TCP 8080 on 192.0.2.1 reaches pod next" answers http://192.0.2.1:8080/ next
-UDP_FROM=next
-check "UDP 5353 from client port 40053 reaches pod next (the conntrack entry to web was flushed)" udp_answers 192.0.2.1 5353 40053
+check "UDP 5353 from client port 40053 reaches pod next (the conntrack entry to web was flushed)" udp_answers next 192.0.2.1 5353 40053
 
 log "restarting containerd with pods other and next running"
 pid=$(cat "$work/containerd.pid")
