@@ -11,9 +11,10 @@ fail() { failed=$((failed + 1)); printf '  \033[31mFAIL\033[0m  %s\n' "$*"; }
 
 # The Debian packages the build, the tests and the demo need: libiptc/libmnl/libnftnl headers for
 # the C boundary, legacy iptables tools and nft to read the tables back, Debian's CNI plugins
-# (bridge, host-local, and the Go portmap we compare against), iproute2 for namespaces, python3 for traffic.
+# (bridge, host-local, and the Go portmap we compare against), iproute2 for namespaces, python3 for traffic,
+# prometheus for `promtool check metrics` (its server is kept from starting: see below).
 install_packages() {
-    local packages=(pkg-config binutils libiptc-dev libmnl-dev libnftnl-dev libstdc++-12-dev iptables nftables containernetworking-plugins iproute2 python3 procps shellcheck)
+    local packages=(pkg-config binutils libiptc-dev libmnl-dev libnftnl-dev libstdc++-12-dev iptables nftables containernetworking-plugins iproute2 python3 procps shellcheck prometheus)
     if [ "$(id -u)" != 0 ]; then
         log "not root: skipping package installation (${packages[*]})"
         return
@@ -21,7 +22,16 @@ install_packages() {
     log "installing Debian packages: ${packages[*]}"
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
-    apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
+    # Only promtool is wanted from the prometheus package: a policy-rc.d denying every start keeps
+    # its server (and any other package's daemon) from starting during the installation.
+    local policy=/usr/sbin/policy-rc.d own_policy=0
+    if [ ! -e "$policy" ]; then
+        printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod +x "$policy" && own_policy=1
+    fi
+    local status=0
+    apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null || status=$?
+    if [ "$own_policy" = 1 ]; then rm -f "$policy"; fi
+    return "$status"
 }
 
 # Swift 6 lives in /opt/swift on these machines.

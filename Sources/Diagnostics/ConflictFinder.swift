@@ -11,6 +11,7 @@ public enum ConflictFinder {
         }
         findings += pods(inventory)
         findings += splitStores(inventory.snapshot)
+        findings += servicePortOverlaps(inventory)
         return findings
     }
 
@@ -30,7 +31,7 @@ public enum ConflictFinder {
             }
             let cni = chains.map { names in names.filter { $0.hasPrefix("CNI-HOSTPORT-") || $0.hasPrefix(LegacyNatInterpreter.containerChainPrefix) } }
             let containers = cni.map { names in names.filter { $0.hasPrefix(LegacyNatInterpreter.containerChainPrefix) }.count }
-            let kube = chains.map { names in names.contains { $0.hasPrefix("KUBE-") } }
+            let kube = chains.map { names in names.contains(where: isKubeProxyChain) }
             if !cni[0].isEmpty && !cni[1].isEmpty {
                 findings.append(
                     Finding(
@@ -53,11 +54,18 @@ public enum ConflictFinder {
         return findings
     }
 
+    /// kube-proxy's chains, not CRI-O's hostport chains, which kept kubelet's `KUBE-` names.
+    static func isKubeProxyChain(_ name: String) -> Bool {
+        name.hasPrefix("KUBE-") && name != NatForwarderLayout.crio.entryChain && !name.hasPrefix(NatForwarderLayout.crio.containerChainPrefix)
+    }
+
     /// Two containers claiming the same port on the same address, or one on every address and one
     /// on a specific one. The first entry rule in CNI-HOSTPORT-DNAT wins; the other never answers.
+    /// Across owners in one nat table, the owner PREROUTING jumps to first wins.
     static func claims(_ inventory: HostPortInventory) -> [Finding] {
         var findings: [Finding] = []
         let mappings = inventory.mappings
+        let order = ClaimOrder(inventory.tables)
         // Grouped by what a claim is about, so a node with thousands of mappings compares only
         // the few that share a port.
         struct Claim: Hashable { let family: IPFamily, transport: TransportProtocol, port: UInt16 }
@@ -67,7 +75,7 @@ public enum ConflictFinder {
         for indices in groups.values.sorted(by: { $0[0] < $1[0] }) where indices.count > 1 {
             for (position, i) in indices.enumerated() {
                 for j in indices.dropFirst(position + 1) {
-                    if let finding = claimFinding(i, j, in: mappings) { findings.append(finding) }
+                    if let finding = claimFinding(i, j, in: mappings, order: order) { findings.append(finding) }
                 }
             }
         }
@@ -76,18 +84,20 @@ public enum ConflictFinder {
 
     /// Mappings `i` and `j` claim the same protocol and port in one family: a conflict unless they
     /// are one container's, or bound to different addresses.
-    static func claimFinding(_ i: Int, _ j: Int, in mappings: [HostPortMapping]) -> Finding? {
+    static func claimFinding(_ i: Int, _ j: Int, in mappings: [HostPortMapping], order: ClaimOrder = ClaimOrder([])) -> Finding? {
         let first = mappings[i]
         let second = mappings[j]
         guard !sameContainer(first, second) else { return nil }
-        let (winner, loser) = order(i, j, in: mappings)
+        let (winner, loser) = order.winner(i, j, in: mappings)
         let claim = "\(first.protocol)/\(first.hostPort)"
         // The legacy nat table and nftables hook in at the same priority: which one's DNAT a new
         // connection gets depends on the order the kernel registered them.
         let answers =
-            first.store == second.store
-            ? "only \(owner(mappings[winner])) answers"
-            : "one in \(first.store), one in \(second.store): which answers depends on the order their hooks were registered"
+            first.store != second.store
+            ? "one in \(first.store), one in \(second.store): which answers depends on the order their hooks were registered"
+            : first.owner != second.owner
+                ? "only \(owner(mappings[winner])) answers (PREROUTING jumps to \(mappings[winner].owner)'s chain first)"
+                : "only \(owner(mappings[winner])) answers"
         if first.hostIP == second.hostIP {
             return Finding(
                 kind: .duplicateClaim, family: first.family,
@@ -100,7 +110,7 @@ public enum ConflictFinder {
         return Finding(
             kind: .wildcardOverlap, family: first.family,
             message: "\(claim) is claimed on every address by \(owner(wildcard)) and on \(addressText(specific.hostIP)) by \(owner(specific)); on that address "
-                + (first.store == second.store ? "only \(owner(mappings[winner])) answers" : answers),
+                + answers,
             advice: "bind both pods to distinct hostIPs, or use different hostPorts",
             mappings: [winner, loser])
     }
@@ -109,7 +119,10 @@ public enum ConflictFinder {
     /// that traffic.
     static func listeners(_ inventory: HostPortInventory) -> [Finding] {
         inventory.mappings.enumerated().flatMap { index, mapping in
-            inventory.listeners(sharing: mapping).map { socket in
+            // The forwarder's own socket on the port (docker-proxy's, CRI-O's reservation) is by design.
+            inventory.listeners(sharing: mapping).filter { socket in
+                socket.owners.isEmpty || !socket.owners.allSatisfy { $0.command == mapping.owner.portHolder }
+            }.map { socket in
                 Finding(
                     kind: .shadowedListener, family: mapping.family,
                     message:
@@ -128,7 +141,8 @@ public enum ConflictFinder {
     /// by design (its chain may even be empty), which is not a broken entry rule.
     static func structure(_ table: HostPortTable, boundElsewhere: [HostPortMapping]) -> [Finding] {
         var findings: [Finding] = []
-        let label = "\(table.store) nat (\(table.family))"
+        let label = table.owner == .cniPortmap ? "\(table.store) nat (\(table.family))" : "\(table.owner) in \(table.store) nat (\(table.family))"
+        let cni = table.owner == .cniPortmap
         if !table.entries.isEmpty || !table.mappings.isEmpty {
             let dispatch = table.dispatchChain
             let missing = [
@@ -138,12 +152,15 @@ public enum ConflictFinder {
             for (_, chain, whom) in missing {
                 let what =
                     dispatch.map { "chain \(chain) (fib daddr type local jump \($0)) is missing" }
-                    ?? "\(chain) has no -m addrtype --dst-type LOCAL -j \(ChainName.topLevelDNAT)"
+                    ?? "\(chain) has no -m addrtype --dst-type LOCAL -j \(table.entryChain)"
                 findings.append(
                     Finding(
                         kind: .hookMissing, family: table.family,
                         message: "\(label): \(what): no hostPort answers to \(whom)",
-                        advice: "ADD any pod with hostPorts again to restore the shared rules", chains: [chain]))
+                        advice: cni
+                            ? "ADD any pod with hostPorts again to restore the shared rules"
+                            : "restart \(table.owner) (or recreate one of its containers with a published port) to restore its jumps",
+                        chains: [chain]))
             }
         }
         // By chain once: thousands of entry rules each looking through every mapping made
@@ -159,16 +176,21 @@ public enum ConflictFinder {
             findings.append(
                 Finding(
                     kind: .entryWithoutDNAT, family: table.family,
-                    message: "\(label): entry rule #\(entry.index + 1) of \(ChainName.topLevelDNAT) (\(entryOwner(entry))) jumps to \(entry.chain), which \(what)",
-                    advice: "DEL and ADD the container again, or remove the entry rule and the chain", chains: [entry.chain]))
+                    message: "\(label): entry rule #\(entry.index + 1) of \(table.entryChain) (\(entryOwner(entry))) jumps to \(entry.chain), which \(what)",
+                    advice: cni
+                        ? "DEL and ADD the container again, or remove the entry rule and the chain"
+                        : "recreate the container through \(table.owner), or remove the entry rule and the chain",
+                    chains: [entry.chain]))
         }
         let tool = table.store == .iptablesNFT ? "iptables-nft" : "iptables-legacy"
         for chain in table.orphanChains {
             findings.append(
                 Finding(
                     kind: .orphanChain, family: table.family,
-                    message: "\(label): \(chain) has no entry rule in \(ChainName.topLevelDNAT): the rules of a container that was never DELeted",
-                    advice: "remove it: \(tool) -t nat -F \(chain); \(tool) -t nat -X \(chain) (ip6\(tool.dropFirst(2)) for IPv6), or run the network's CNI GC",
+                    message: "\(label): \(chain) has no entry rule in \(table.entryChain): the rules of a container that was never "
+                        + (cni ? "DELeted" : "removed by \(table.owner)"),
+                    advice: "remove it: \(tool) -t nat -F \(chain); \(tool) -t nat -X \(chain) (ip6\(tool.dropFirst(2)) for IPv6)"
+                        + (cni ? ", or run the network's CNI GC" : ""),
                     chains: [chain]))
         }
         return findings
@@ -197,7 +219,9 @@ public enum ConflictFinder {
                         message:
                             "\(owner(mapping)) DNATs to \(mapping.podIP), which no network namespace on this node holds: the pod is gone but its rules stayed (no CNI DEL)"
                             + unentered(inventory.snapshot),
-                        advice: "DEL the container through the runtime, or run the network's CNI GC",
+                        advice: mapping.owner == .cniPortmap
+                            ? "DEL the container through the runtime, or run the network's CNI GC"
+                            : "remove the container through \(mapping.owner), or its rules by hand",
                         mappings: involved))
             }
         }
@@ -212,6 +236,10 @@ public enum ConflictFinder {
     /// One container's mappings never conflict with each other: the same owner, or (when no entry
     /// rule names one) the same chain.
     static func sameContainer(_ a: HostPortMapping, _ b: HostPortMapping) -> Bool {
+        guard a.owner == b.owner else { return false }
+        if let workload = a.workload, let other = b.workload { return workload == other }
+        // Docker names no container: one container, one address.
+        if a.owner == .docker { return a.podIP == b.podIP }
         if let network = a.network, let id = a.containerID, b.network != nil, b.containerID != nil {
             return network == b.network && id == b.containerID
         }
@@ -222,14 +250,13 @@ public enum ConflictFinder {
         return a.store == b.store && a.chain == b.chain
     }
 
-    /// The mapping whose entry rule comes first wins; ties keep the listing order.
-    static func order(_ i: Int, _ j: Int, in mappings: [HostPortMapping]) -> (Int, Int) {
-        let a = mappings[i].entryIndex ?? Int.max
-        let b = mappings[j].entryIndex ?? Int.max
-        return b < a ? (j, i) : (i, j)
-    }
-
     static func owner(_ mapping: HostPortMapping) -> String {
+        switch mapping.owner {
+        case .cniPortmap, .kubeProxy: break
+        case .crio: return "cri-o pod \(mapping.workload ?? "(no comment) in \(mapping.chain)")"
+        case .netavark: return "netavark \(mapping.network ?? "?")/\(mapping.containerID.map(ShortID.of) ?? "?")"
+        case .docker: return "docker container \(endpoint(mapping.podIP, mapping.podPort))"
+        }
         guard let network = mapping.network else {
             if mapping.store == UpstreamNFTablesInterpreter.store, let id = mapping.containerID { return "container \(ShortID.of(id)) (\(mapping.store))" }
             return "chain \(mapping.chain)"
@@ -238,6 +265,7 @@ public enum ConflictFinder {
     }
 
     static func entryOwner(_ entry: EntryRule) -> String {
+        if let workload = entry.workload { return workload }
         guard let network = entry.network else { return "no owner comment" }
         return "\(network)/\(entry.containerID.map(ShortID.of) ?? "?")"
     }

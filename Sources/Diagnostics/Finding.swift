@@ -23,6 +23,9 @@ public struct Finding: Sendable, Hashable {
         /// CNI hostPort chains in both iptables stores, or in one while kube-proxy's are in the
         /// other: two rulesets on one hook, whose order decides which DNAT a packet gets.
         case splitStores = "split-stores"
+        /// A hostPort on a port kube-proxy takes for a Service (a NodePort, an external or
+        /// load-balancer IP) on the same address: one of the two never answers there.
+        case servicePortOverlap = "service-port-overlap"
     }
 
     public var kind: Kind
@@ -33,13 +36,18 @@ public struct Finding: Sendable, Hashable {
     public var mappings: [Int]
     /// Chains involved (an orphan chain, an entry rule's target).
     public var chains: [String]
+    /// kube-proxy's claims involved (indices into the inventory's `servicePorts`).
+    public var servicePorts: [Int]
 
-    public init(kind: Kind, family: IPFamily, message: String, advice: String, mappings: [Int] = [], chains: [String] = []) {
+    public init(
+        kind: Kind, family: IPFamily, message: String, advice: String, mappings: [Int] = [], chains: [String] = [], servicePorts: [Int] = []
+    ) {
         self.kind = kind
         self.family = family
         self.message = message
         self.advice = advice
         self.mappings = mappings
         self.chains = chains
+        self.servicePorts = servicePorts
     }
 }

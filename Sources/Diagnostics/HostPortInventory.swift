@@ -9,6 +9,8 @@ public struct HostPortInventory: Sendable {
     /// All mappings: the legacy nat tables' (IPv4 first, in chain and rule order), then the
     /// nftables tables' (ours, then upstream's).
     public let mappings: [HostPortMapping]
+    /// kube-proxy's NodePorts, external and load-balancer IPs, from every iptables store.
+    public let servicePorts: [ServicePort]
 
     public init(_ snapshot: NodeSnapshot) {
         self.init(snapshot, tables: Self.tables(of: snapshot))
@@ -21,15 +23,19 @@ public struct HostPortInventory: Sendable {
         self.snapshot = snapshot
         self.tables = tables
         mappings = tables.flatMap(\.mappings)
+        servicePorts = snapshot.tables.flatMap { table -> [ServicePort] in
+            guard case .nat(let nat) = table else { return [] }
+            return KubeProxyInterpreter.servicePorts(nat)
+        }
     }
 
     /// The hostPort tables of `snapshot`'s tables, each by its layout's interpreter, in order.
     public static func tables(of snapshot: NodeSnapshot) -> [HostPortTable] {
-        snapshot.tables.map { table in
+        snapshot.tables.flatMap { table in
             switch table {
             case .nat(let nat): LegacyNatInterpreter.interpret(nat)
-            case .nftables(let nft): NFTablesInterpreter.interpret(nft)
-            case .upstreamNFTables(let upstream): UpstreamNFTablesInterpreter.interpret(upstream)
+            case .nftables(let nft): [NFTablesInterpreter.interpret(nft)]
+            case .upstreamNFTables(let upstream): [UpstreamNFTablesInterpreter.interpret(upstream)]
             }
         }
     }

@@ -4,6 +4,8 @@ import Snapshots
 /// One hostPort as the node enforces it: a DNAT rule in a container's chain, with what the chain's
 /// entry rules say about its owner. The unit every `hostports` command reasons about.
 public struct HostPortMapping: Sendable, Hashable {
+    /// Which implementation wrote the rule.
+    public var owner: PortOwner
     public var `protocol`: TransportProtocol
     public var family: IPFamily
     /// The address the DNAT is bound to (`-d <hostIP>/32`), or nil for every local address.
@@ -15,6 +17,9 @@ public struct HostPortMapping: Sendable, Hashable {
     /// entry rule with such a comment jumps to the chain.
     public var network: String?
     public var containerID: String?
+    /// The owner's name for what holds the port when it is not a CNI network and container:
+    /// CRI-O's pod (`<name>_<namespace>`, from its comments); nil when the rules name nobody.
+    public var workload: String?
     /// The container's chain (`CNI-DN-<hash>`).
     public var chain: String
     /// Where the rule lives: the store and the table ("nat").
@@ -31,11 +36,12 @@ public struct HostPortMapping: Sendable, Hashable {
     public var rule: String
 
     public init(
-        protocol: TransportProtocol, family: IPFamily, hostIP: IPAddress?, hostPort: UInt16, podIP: IPAddress,
-        podPort: UInt16, network: String?, containerID: String?, chain: String, store: RuleStore = .iptablesLegacy,
+        owner: PortOwner = .cniPortmap, protocol: TransportProtocol, family: IPFamily, hostIP: IPAddress?, hostPort: UInt16, podIP: IPAddress,
+        podPort: UInt16, network: String?, containerID: String?, workload: String? = nil, chain: String, store: RuleStore = .iptablesLegacy,
         table: String = "nat", entryIndex: Int?, hairpinMasquerade: Bool = false, localhostMasquerade: Bool = false,
         rule: String
     ) {
+        self.owner = owner
         self.protocol = `protocol`
         self.family = family
         self.hostIP = hostIP
@@ -44,6 +50,7 @@ public struct HostPortMapping: Sendable, Hashable {
         self.podPort = podPort
         self.network = network
         self.containerID = containerID
+        self.workload = workload
         self.chain = chain
         self.store = store
         self.table = table
@@ -71,6 +78,8 @@ public struct EntryRule: Sendable, Hashable {
     public var chain: String
     public var network: String?
     public var containerID: String?
+    /// The owner's name when it is not a CNI network and container (CRI-O's pod).
+    public var workload: String?
     /// Whether the rule has matches beyond protocol and ports (`conditionsV4/V6`): then it may not
     /// apply to every packet.
     public var conditional: Bool
@@ -81,13 +90,20 @@ public struct EntryRule: Sendable, Hashable {
     }
 }
 
-/// What one family's nat table says about hostPorts, interpreted from its rules.
+/// What one family's table says about one owner's hostPorts, interpreted from its rules.
 public struct HostPortTable: Sendable, Hashable {
+    public var owner: PortOwner = .cniPortmap
     public var family: IPFamily
     public var store: RuleStore
     /// The table's name in its store: "nat", or nft's "ip cni_portmaps".
     public var table: String
     public var exists: Bool
+    /// The chain PREROUTING and OUTPUT jump to for this owner's ports (CNI-HOSTPORT-DNAT,
+    /// KUBE-HOSTPORTS, DOCKER, ...), named in messages.
+    public var entryChain: String = ChainName.topLevelDNAT
+    /// The position of PREROUTING's jump to `entryChain`: of two owners in one nat table, the
+    /// one jumped to first takes a port both claim. Nil for nftables tables and without a jump.
+    public var hookPosition: Int? = nil
     /// PREROUTING / OUTPUT jump to CNI-HOSTPORT-DNAT (for packets from outside / from the node).
     public var preroutingHook: Bool
     public var outputHook: Bool
@@ -95,7 +111,7 @@ public struct HostPortTable: Sendable, Hashable {
     public var masqueradeHook: Bool
     public var entries: [EntryRule]
     public var mappings: [HostPortMapping]
-    /// `CNI-DN-` chains no entry rule jumps to.
+    /// `CNI-DN-` chains (or the owner's per-container chains) no entry rule jumps to.
     public var orphanChains: [String]
 }
 

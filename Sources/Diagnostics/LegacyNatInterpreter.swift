@@ -1,38 +1,70 @@
 import PortmapCore
 import Snapshots
 
-/// Reads the Go plugin's nat layout (which this plugin writes too) back into hostPort mappings:
-/// entry rules in CNI-HOSTPORT-DNAT name the owner and the ports, the `CNI-DN-` chain they jump
-/// to holds the mark rules and one DNAT per mapping.
+/// Reads a nat table (whichever iptables store keeps it) back into hostPort mappings, one table
+/// per owner: the Go plugin's layout (which this plugin writes too) and the copies of it other
+/// forwarders use (`NatForwarderLayout`): entry rules in the entry chain name the owner and the
+/// ports, the per-container chain they jump to holds the mark rules and one DNAT per mapping.
+/// Docker's DNATs are read by `DockerNatInterpreter`.
 public enum LegacyNatInterpreter {
-    static let containerChainPrefix = "CNI-DN-"
+    static let containerChainPrefix = NatForwarderLayout.cniPortmap.containerChainPrefix
 
-    public static func interpret(_ snapshot: NatTableSnapshot) -> HostPortTable {
-        func jumps(_ chain: String, to target: String) -> Bool {
-            snapshot.rules(in: chain)?.contains { $0.target.jumpedChain == target } ?? false
+    /// The CNI portmap's table (always, so a missing table is reported), then each other
+    /// owner's whose chains are present.
+    public static func interpret(_ snapshot: NatTableSnapshot) -> [HostPortTable] {
+        var tables = [interpret(snapshot, layout: .cniPortmap)]
+        for layout in NatForwarderLayout.all.dropFirst()
+        where snapshot.chains.contains(where: { $0.name == layout.entryChain || $0.name.hasPrefix(layout.containerChainPrefix) }) {
+            tables.append(interpret(snapshot, layout: layout))
         }
-        let entries = (snapshot.rules(in: ChainName.topLevelDNAT) ?? []).enumerated().compactMap { index, rule in
-            entryRule(rule, index: index)
+        if let docker = DockerNatInterpreter.interpret(snapshot) { tables.append(docker) }
+        return tables
+    }
+
+    static func interpret(_ snapshot: NatTableSnapshot, layout: NatForwarderLayout) -> HostPortTable {
+        let entries = (snapshot.rules(in: layout.entryChain) ?? []).enumerated().compactMap { index, rule in
+            entryRule(rule, index: index, layout: layout)
         }
         var mappings: [HostPortMapping] = []
         var orphans: [String] = []
-        for chain in snapshot.chains where chain.name.hasPrefix(containerChainPrefix) {
+        for chain in snapshot.chains where chain.name.hasPrefix(layout.containerChainPrefix) {
             let owners = entries.filter { $0.chain == chain.name }
             if owners.isEmpty { orphans.append(chain.name) }
-            mappings += self.mappings(in: chain, entries: owners, family: snapshot.family, store: snapshot.store)
+            var found = self.mappings(in: chain, entries: owners, family: snapshot.family, store: snapshot.store, owner: layout.owner)
+            if let prefix = layout.masqueradeChainPrefix {
+                let hairpin = (snapshot.rules(in: prefix + chain.name.dropFirst(layout.containerChainPrefix.count)) ?? [])
+                    .contains { $0.target == .masquerade }
+                let localhost = (snapshot.rules(in: layout.masqueradeChain) ?? [])
+                    .contains { $0.target == .masquerade && $0.source?.value.address.isLoopback == true }
+                for index in found.indices {
+                    found[index].hairpinMasquerade = hairpin
+                    found[index].localhostMasquerade = localhost
+                }
+            }
+            mappings += found
         }
         return HostPortTable(
-            family: snapshot.family, store: snapshot.store, table: "nat", exists: snapshot.exists,
-            preroutingHook: jumps("PREROUTING", to: ChainName.topLevelDNAT),
-            outputHook: jumps("OUTPUT", to: ChainName.topLevelDNAT),
-            masqueradeHook: jumps("POSTROUTING", to: ChainName.markMasquerade),
+            owner: layout.owner, family: snapshot.family, store: snapshot.store, table: "nat", exists: snapshot.exists,
+            entryChain: layout.entryChain, hookPosition: hookPosition(snapshot, to: layout.entryChain),
+            preroutingHook: jumps(snapshot, "PREROUTING", to: layout.entryChain),
+            outputHook: jumps(snapshot, "OUTPUT", to: layout.entryChain),
+            masqueradeHook: jumps(snapshot, "POSTROUTING", to: layout.masqueradeChain),
             entries: entries, mappings: mappings, orphanChains: orphans)
     }
 
-    static func entryRule(_ rule: IPTablesRule, index: Int) -> EntryRule? {
-        guard let chain = rule.target.jumpedChain, chain.hasPrefix(containerChainPrefix) else { return nil }
+    static func jumps(_ snapshot: NatTableSnapshot, _ chain: String, to target: String) -> Bool {
+        snapshot.rules(in: chain)?.contains { $0.target.jumpedChain == target } ?? false
+    }
+
+    /// The index of PREROUTING's first jump to `target`.
+    static func hookPosition(_ snapshot: NatTableSnapshot, to target: String) -> Int? {
+        snapshot.rules(in: "PREROUTING")?.firstIndex { $0.target.jumpedChain == target }
+    }
+
+    static func entryRule(_ rule: IPTablesRule, index: Int, layout: NatForwarderLayout = .cniPortmap) -> EntryRule? {
+        guard let chain = rule.target.jumpedChain, chain.hasPrefix(layout.containerChainPrefix) else { return nil }
         var ports: [UInt16] = []
-        var owner: (network: String, containerID: String?)?
+        var owner: NatForwarderLayout.Claimant?
         var conditional =
             rule.source != nil || rule.destination != nil || rule.inInterface != nil
             || rule.outInterface != nil || rule.protocolNumber?.isInverted == true
@@ -40,23 +72,30 @@ public enum LegacyNatInterpreter {
             switch match {
             case .multiportDestination(let list): ports = list
             case .destinationPort(_, let port): ports = [port]
-            case .comment(let text): owner = owner ?? DNATComment.owner(text)
+            case .comment(let text): owner = owner ?? layout.claimant(text)
             default: conditional = true
             }
         }
         let transport = rule.protocolNumber.flatMap { $0.isInverted ? nil : TransportProtocol(number: $0.value) }
         return EntryRule(
             index: index, protocol: transport, ports: ports, chain: chain, network: owner?.network,
-            containerID: owner?.containerID, conditional: conditional, rule: rule.saveLine(chain: ChainName.topLevelDNAT))
+            containerID: owner?.containerID, workload: owner?.workload, conditional: conditional,
+            rule: rule.saveLine(chain: layout.entryChain))
     }
 
     /// One mapping per DNAT rule of a container chain; the mark rules before it for the same port
-    /// tell whether hairpin and localhost traffic is masqueraded.
-    static func mappings(in chain: NatTableSnapshot.Chain, entries: [EntryRule], family: IPFamily, store: RuleStore) -> [HostPortMapping] {
+    /// tell whether hairpin and localhost traffic is masqueraded. A DNAT without a port match
+    /// (CRI-O's: one chain per port) takes its port from the entry rule.
+    static func mappings(
+        in chain: NatTableSnapshot.Chain, entries: [EntryRule], family: IPFamily, store: RuleStore, owner layoutOwner: PortOwner = .cniPortmap
+    ) -> [HostPortMapping] {
         var result: [HostPortMapping] = []
+        let entryPort: (TransportProtocol, UInt16)? = entries.first.flatMap { entry in
+            entry.ports.count == 1 ? entry.protocol.map { ($0, entry.ports[0]) } : nil
+        }
         for (index, rule) in chain.rules.enumerated() {
             guard case .dnat(let podIP, let podPort) = rule.target,
-                let (transport, hostPort) = destinationPort(of: rule)
+                let (transport, hostPort) = destinationPort(of: rule) ?? entryPort
             else { continue }
             let hostIP = rule.destination.flatMap { match -> IPAddress? in
                 match.isInverted || match.value.prefixLength != family.addressBits ? nil : match.value.address
@@ -69,8 +108,9 @@ public enum LegacyNatInterpreter {
             let owner = entry ?? entries.first
             result.append(
                 HostPortMapping(
-                    protocol: transport, family: family, hostIP: hostIP, hostPort: hostPort, podIP: podIP, podPort: podPort,
-                    network: owner?.network, containerID: owner?.containerID, chain: chain.name, store: store,
+                    owner: layoutOwner, protocol: transport, family: family, hostIP: hostIP, hostPort: hostPort, podIP: podIP,
+                    podPort: podPort, network: owner?.network, containerID: owner?.containerID, workload: owner?.workload,
+                    chain: chain.name, store: store,
                     entryIndex: entry?.index,
                     hairpinMasquerade: marks.contains { $0.source.map { !$0.value.address.isLoopback } ?? true },
                     localhostMasquerade: marks.contains { $0.source.map { $0.value.address.isLoopback } ?? true },

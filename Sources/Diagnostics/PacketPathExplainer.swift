@@ -65,7 +65,9 @@ public enum PacketPathExplainer {
         /// PREROUTING/OUTPUT jumps, the nftables table's prerouting/output chains.
         mutating func hook() -> [HostPortTable]? {
             let family = target.address.family
-            let present = inventory.tables.filter { $0.family == family && $0.exists }
+            // The CNI portmap's tables; the other forwarders' rules are listed and checked for
+            // conflicts, not yet followed here.
+            let present = inventory.tables.filter { $0.family == family && $0.exists && $0.owner == .cniPortmap }
             let advice = "check that the pod was ADDed through the portmap plugin, with a hostPort and an \(family) address"
             guard !present.isEmpty else {
                 stop(
@@ -165,7 +167,8 @@ public enum PacketPathExplainer {
             var elsewhere: [HostPortMapping] = []
             for entry in entries where tried.insert(entry.chain).inserted {
                 for mapping in inventory.mappings
-                where mapping.store != NFTablesInterpreter.store && mapping.store != UpstreamNFTablesInterpreter.store && mapping.chain == entry.chain
+                where mapping.owner == .cniPortmap && mapping.store != NFTablesInterpreter.store && mapping.store != UpstreamNFTablesInterpreter.store
+                    && mapping.chain == entry.chain
                     && mapping.protocol == target.protocol && mapping.hostPort == target.port
                 {
                     if mapping.accepts(target.address) { matching.append(mapping) } else if mapping.hostIP != nil { elsewhere.append(mapping) }

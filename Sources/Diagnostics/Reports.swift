@@ -10,27 +10,44 @@ public enum Reports {
     // MARK: list
 
     public static func listTable(_ inventory: HostPortInventory) -> String {
-        var table = TextTable(["PROTO", "HOST IP", "HOST PORT", "POD", "NETWORK", "CONTAINER", "FAMILY", "RULE IN", "LISTENERS"])
+        var table = TextTable(["PROTO", "HOST IP", "HOST PORT", "POD", "OWNER", "NETWORK", "CONTAINER", "FAMILY", "RULE IN", "LISTENERS"])
         for mapping in inventory.mappings {
             let listeners = inventory.listeners(sharing: mapping).map(ConflictFinder.socketText)
             table.append([
                 mapping.protocol.rawValue, mapping.hostIP?.description ?? "all addresses", String(mapping.hostPort),
-                ConflictFinder.endpoint(mapping.podIP, mapping.podPort), mapping.network ?? "-",
-                mapping.containerID.map(ShortID.of) ?? "-", mapping.family.rawValue,
-                "\(mapping.store) \(mapping.table) \(mapping.chain)", listeners.isEmpty ? "-" : listeners.joined(separator: ", "),
+                ConflictFinder.endpoint(mapping.podIP, mapping.podPort), mapping.owner.rawValue, mapping.network ?? "-",
+                mapping.workload ?? mapping.containerID.map(ShortID.of) ?? (mapping.owner == .docker ? "(not named by the rules)" : "-"),
+                mapping.family.rawValue, "\(mapping.store) \(mapping.table) \(mapping.chain)",
+                listeners.isEmpty ? "-" : listeners.joined(separator: ", "),
             ])
         }
-        guard inventory.mappings.isEmpty else { return table.rendered }
+        let services = servicePortsTable(inventory)
+        guard inventory.mappings.isEmpty else { return table.rendered + services }
         // Nothing mapped: say where that was looked for, so a missing table is not mistaken for
         // an empty one.
         let looked = inventory.tables.map { "\(label($0)): \($0.exists ? "no mappings" : "does not exist")" }
-        return "no hostPort mappings\n" + looked.map { "  \($0)\n" }.joined()
+        return "no hostPort mappings\n" + looked.map { "  \($0)\n" }.joined() + services
+    }
+
+    /// kube-proxy's claims on node ports, after the hostPorts; empty without any.
+    static func servicePortsTable(_ inventory: HostPortInventory) -> String {
+        guard !inventory.servicePorts.isEmpty else { return "" }
+        var table = TextTable(["KIND", "PROTO", "ADDRESS", "PORT", "SERVICE", "OWNER", "FAMILY", "RULE IN"])
+        for claim in inventory.servicePorts {
+            table.append([
+                claim.kind.rawValue + (claim.reachable ? "" : " (not reached)"), claim.protocol.rawValue,
+                claim.address?.description ?? "all addresses", String(claim.port), claim.service ?? "-", claim.owner.rawValue,
+                claim.family.rawValue, "\(claim.store) \(claim.table) \(claim.chain)",
+            ])
+        }
+        return "\nnode ports taken by Services:\n" + table.rendered
     }
 
     public static func listJSON(_ inventory: HostPortInventory) -> String {
         document([
             ("mappings", .array(inventory.mappings.map { mappingJSON($0, inventory) })),
             ("tables", .array(inventory.tables.map(tableJSON))),
+            ("servicePorts", .array(inventory.servicePorts.map(servicePortJSON))),
         ])
     }
 
@@ -63,6 +80,7 @@ public enum Reports {
                             ("advice", .string(finding.advice)),
                             ("mappings", .array(finding.mappings.map { mappingJSON(inventory.mappings[$0], inventory) })),
                             ("chains", .array(finding.chains.map(JSONValue.string))),
+                            ("servicePorts", .array(finding.servicePorts.map { servicePortJSON(inventory.servicePorts[$0]) })),
                         ])
                     })
             )
@@ -124,8 +142,10 @@ public enum Reports {
             ("hostPort", number(mapping.hostPort)),
             ("podIP", .string(mapping.podIP.description)),
             ("podPort", number(mapping.podPort)),
+            ("owner", .string(mapping.owner.rawValue)),
             ("network", mapping.network.map(JSONValue.string) ?? .null),
             ("containerID", mapping.containerID.map(JSONValue.string) ?? .null),
+            ("workload", mapping.workload.map(JSONValue.string) ?? .null),
             ("store", .string(mapping.store.rawValue)),
             ("table", .string(mapping.table)),
             ("chain", .string(mapping.chain)),
@@ -158,8 +178,27 @@ public enum Reports {
         table.dispatchChain != nil ? "\(table.store) \(table.table)" : "\(table.store) \(table.table) (\(table.family))"
     }
 
+    static func servicePortJSON(_ claim: ServicePort) -> JSONValue {
+        object([
+            ("owner", .string(claim.owner.rawValue)),
+            ("kind", .string(claim.kind.rawValue)),
+            ("protocol", .string(claim.protocol.rawValue)),
+            ("family", .string(claim.family.rawValue)),
+            ("address", claim.address.map { .string($0.description) } ?? .null),
+            ("port", number(claim.port)),
+            ("service", claim.service.map(JSONValue.string) ?? .null),
+            ("store", .string(claim.store.rawValue)),
+            ("table", .string(claim.table)),
+            ("chain", .string(claim.chain)),
+            ("reachable", .bool(claim.reachable)),
+            ("rule", .string(claim.rule)),
+        ])
+    }
+
     static func tableJSON(_ table: HostPortTable) -> JSONValue {
         object([
+            ("owner", .string(table.owner.rawValue)),
+            ("entryChain", .string(table.dispatchChain ?? table.entryChain)),
             ("family", .string(table.family.rawValue)),
             ("store", .string(table.store.rawValue)),
             ("table", .string(table.table)),

@@ -8,10 +8,10 @@ import Diagnostics
 struct Hostports: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "hostports",
-        abstract: "Explain the node's hostPort mappings (CNI portmap).",
+        abstract: "Who holds each hostPort and node port on this node (CNI portmap, CRI-O, netavark, Docker, kube-proxy), and what goes wrong.",
         discussion:
-            "Reads the legacy iptables nat tables, the nftables backend's tables, listening sockets, addresses and routes of the network namespace it runs in. It changes nothing.",
-        subcommands: [List.self, Conflicts.self, Explain.self],
+            "Reads the iptables nat tables of both stores (the CNI portmap, CRI-O, netavark, Docker and kube-proxy layouts), the nftables backends' tables, listening sockets, addresses and routes of the network namespace it runs in. It changes nothing.",
+        subcommands: [List.self, Conflicts.self, Explain.self, Metrics.self],
         defaultSubcommand: List.self)
 }
 

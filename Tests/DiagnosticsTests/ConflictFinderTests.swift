@@ -174,7 +174,7 @@ import Testing
         }
         #expect(document["schema"] == .number(JSONNumber(1)))
         #expect(first["kind"] == .string("duplicate-claim"))
-        #expect(first.keys == ["kind", "family", "message", "advice", "mappings", "chains"])
+        #expect(first.keys == ["kind", "family", "message", "advice", "mappings", "chains", "servicePorts"])
         #expect(mappings.count == 2)
     }
 

@@ -43,12 +43,12 @@ import Testing
         let snapshot = SnapshotFixtures.snapshot([SnapshotFixtures.web, SnapshotFixtures.bound], listeners: [listener])
         #expect(
             Reports.listTable(HostPortInventory(snapshot)) == """
-                PROTO  HOST IP        HOST PORT  POD                  NETWORK      CONTAINER     FAMILY  RULE IN                                           LISTENERS
-                tcp    all addresses  8080       10.88.0.2:80         hostport-v4  aaaaaaaaaaaa  ipv4    iptables-legacy nat \(Self.webChain)  nginx[7] ([::]:8080)
-                udp    all addresses  5353       10.88.0.2:53         hostport-v4  aaaaaaaaaaaa  ipv4    iptables-legacy nat \(Self.webChain)  -
-                tcp    192.0.2.2      9090       10.88.0.3:90         hostport-v4  bbbbbbbbbbbb  ipv4    iptables-legacy nat \(Self.boundChain)  -
-                tcp    all addresses  8080       [2001:db8:88::2]:80  hostport-v4  aaaaaaaaaaaa  ipv6    iptables-legacy nat \(Self.webChain)  nginx[7] ([::]:8080)
-                udp    all addresses  5353       [2001:db8:88::2]:53  hostport-v4  aaaaaaaaaaaa  ipv6    iptables-legacy nat \(Self.webChain)  -
+                PROTO  HOST IP        HOST PORT  POD                  OWNER        NETWORK      CONTAINER     FAMILY  RULE IN                                           LISTENERS
+                tcp    all addresses  8080       10.88.0.2:80         cni-portmap  hostport-v4  aaaaaaaaaaaa  ipv4    iptables-legacy nat \(Self.webChain)  nginx[7] ([::]:8080)
+                udp    all addresses  5353       10.88.0.2:53         cni-portmap  hostport-v4  aaaaaaaaaaaa  ipv4    iptables-legacy nat \(Self.webChain)  -
+                tcp    192.0.2.2      9090       10.88.0.3:90         cni-portmap  hostport-v4  bbbbbbbbbbbb  ipv4    iptables-legacy nat \(Self.boundChain)  -
+                tcp    all addresses  8080       [2001:db8:88::2]:80  cni-portmap  hostport-v4  aaaaaaaaaaaa  ipv6    iptables-legacy nat \(Self.webChain)  nginx[7] ([::]:8080)
+                udp    all addresses  5353       [2001:db8:88::2]:53  cni-portmap  hostport-v4  aaaaaaaaaaaa  ipv6    iptables-legacy nat \(Self.webChain)  -
 
                 """)
     }
@@ -87,8 +87,10 @@ import Testing
                       "hostPort": 9090,
                       "podIP": "10.88.0.3",
                       "podPort": 90,
+                      "owner": "cni-portmap",
                       "network": "hostport-v4",
                       "containerID": "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb",
+                      "workload": null,
                       "store": "iptables-legacy",
                       "table": "nat",
                       "chain": "\(Self.boundChain)",
@@ -114,6 +116,8 @@ import Testing
                   ],
                   "tables": [
                     {
+                      "owner": "cni-portmap",
+                      "entryChain": "CNI-HOSTPORT-DNAT",
                       "family": "ipv4",
                       "store": "iptables-legacy",
                       "table": "nat",
@@ -124,6 +128,8 @@ import Testing
                       "orphanChains": []
                     },
                     {
+                      "owner": "cni-portmap",
+                      "entryChain": "CNI-HOSTPORT-DNAT",
                       "family": "ipv6",
                       "store": "iptables-legacy",
                       "table": "nat",
@@ -133,7 +139,8 @@ import Testing
                       "masqueradeHook": false,
                       "orphanChains": []
                     }
-                  ]
+                  ],
+                  "servicePorts": []
                 }
 
                 """)

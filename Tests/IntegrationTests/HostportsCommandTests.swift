@@ -250,13 +250,13 @@ extension NamespaceTests {
             let lines = text.stdout.split(separator: "\n").map { line in
                 line.components(separatedBy: "  ").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
             }
-            #expect(lines.first == ["PROTO", "HOST IP", "HOST PORT", "POD", "NETWORK", "CONTAINER", "FAMILY", "RULE IN", "LISTENERS"])
+            #expect(lines.first == ["PROTO", "HOST IP", "HOST PORT", "POD", "OWNER", "NETWORK", "CONTAINER", "FAMILY", "RULE IN", "LISTENERS"])
             let shown = Set(
                 mappings.map { mapping in
                     let row = Self.row(mapping)
                     return [
                         row.proto, row.hostIP ?? "all addresses", String(row.hostPort),
-                        row.family == "ipv6" ? "[\(row.podIP)]:\(row.podPort)" : "\(row.podIP):\(row.podPort)",
+                        row.family == "ipv6" ? "[\(row.podIP)]:\(row.podPort)" : "\(row.podIP):\(row.podPort)", "cni-portmap",
                         row.network ?? "-", String(row.containerID?.prefix(12) ?? "-"), row.family,
                         "iptables-legacy nat \(mapping["chain"] as? String ?? "?")", "-",
                     ]
