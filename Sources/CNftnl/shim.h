@@ -2,8 +2,8 @@
  * The C boundary to libnftnl (Debian libnftnl-dev) and the nf_tables kernel headers it speaks.
  *
  * Contract: the Nftnl module is the only Swift that imports this: Nftnl/NftMessages.swift
- * (building requests and batch messages) and Nftnl/NftReplies.swift (reading replies) call
- * libnftnl, Nftnl/NftConstants.swift names the header constants the layouts are written in. libnftnl lays messages
+ * (building requests and batch messages), Nftnl/NftReplies.swift (reading replies) and
+ * Nftnl/NftRuleset.swift (requests and replies for any table, for diagnostics) call libnftnl, Nftnl/NftConstants.swift names the header constants the layouts are written in. libnftnl lays messages
  * out into a caller's buffer; sending them and walking the replies is the Netlink module's (the
  * only Swift caller of libmnl), so nothing here includes libmnl.
  *

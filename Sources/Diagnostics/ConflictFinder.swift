@@ -141,7 +141,10 @@ public enum ConflictFinder {
     /// by design (its chain may even be empty), which is not a broken entry rule.
     static func structure(_ table: HostPortTable, boundElsewhere: [HostPortMapping]) -> [Finding] {
         var findings: [Finding] = []
-        let label = table.owner == .cniPortmap ? "\(table.store) nat (\(table.family))" : "\(table.owner) in \(table.store) nat (\(table.family))"
+        let label =
+            table.owner == .cniPortmap
+            ? "\(table.store) nat (\(table.family))"
+            : "\(table.owner) in \(table.store == .nftables ? table.table : "\(table.store) nat") (\(table.family))"
         let cni = table.owner == .cniPortmap
         if !table.entries.isEmpty || !table.mappings.isEmpty {
             let dispatch = table.dispatchChain
@@ -152,7 +155,9 @@ public enum ConflictFinder {
             for (_, chain, whom) in missing {
                 let what =
                     dispatch.map { "chain \(chain) (fib daddr type local jump \($0)) is missing" }
-                    ?? "\(chain) has no -m addrtype --dst-type LOCAL -j \(table.entryChain)"
+                    ?? (table.store == .nftables
+                        ? "\(table.table) has no nat chain on the \(chain.lowercased()) hook"
+                        : "\(chain) has no -m addrtype --dst-type LOCAL -j \(table.entryChain)")
                 findings.append(
                     Finding(
                         kind: .hookMissing, family: table.family,
@@ -254,8 +259,10 @@ public enum ConflictFinder {
         switch mapping.owner {
         case .cniPortmap, .kubeProxy: break
         case .crio: return "cri-o pod \(mapping.workload ?? "(no comment) in \(mapping.chain)")"
+        case .netavark where mapping.network == nil && mapping.containerID == nil: return "netavark (\(mapping.table) \(mapping.chain))"
         case .netavark: return "netavark \(mapping.network ?? "?")/\(mapping.containerID.map(ShortID.of) ?? "?")"
         case .docker: return "docker container \(endpoint(mapping.podIP, mapping.podPort))"
+        case .unattributed: return "table \(mapping.table) (\(mapping.chain))"
         }
         guard let network = mapping.network else {
             if mapping.store == UpstreamNFTablesInterpreter.store, let id = mapping.containerID { return "container \(ShortID.of(id)) (\(mapping.store))" }

@@ -9,7 +9,8 @@ public struct HostPortInventory: Sendable {
     /// All mappings: the legacy nat tables' (IPv4 first, in chain and rule order), then the
     /// nftables tables' (ours, then upstream's).
     public let mappings: [HostPortMapping]
-    /// kube-proxy's NodePorts, external and load-balancer IPs, from every iptables store.
+    /// kube-proxy's NodePorts, external and load-balancer IPs, from every iptables store and its
+    /// nftables table.
     public let servicePorts: [ServicePort]
 
     public init(_ snapshot: NodeSnapshot) {
@@ -24,8 +25,11 @@ public struct HostPortInventory: Sendable {
         self.tables = tables
         mappings = tables.flatMap(\.mappings)
         servicePorts = snapshot.tables.flatMap { table -> [ServicePort] in
-            guard case .nat(let nat) = table else { return [] }
-            return KubeProxyInterpreter.servicePorts(nat)
+            switch table {
+            case .nat(let nat): KubeProxyInterpreter.servicePorts(nat)
+            case .foreignNFTables(let foreign): KubeProxyNFTablesInterpreter.servicePorts(foreign)
+            default: []
+            }
         }
     }
 
@@ -36,6 +40,7 @@ public struct HostPortInventory: Sendable {
             case .nat(let nat): LegacyNatInterpreter.interpret(nat)
             case .nftables(let nft): [NFTablesInterpreter.interpret(nft)]
             case .upstreamNFTables(let upstream): [UpstreamNFTablesInterpreter.interpret(upstream)]
+            case .foreignNFTables(let foreign): ForeignNFTablesInterpreter.interpret(foreign)
             }
         }
     }

@@ -120,10 +120,11 @@ extension HostPortTable {
     /// ours looks ports up in maps there, upstream's jumps on to its rules; nil for the iptables
     /// layout, whose PREROUTING and OUTPUT jump to CNI-HOSTPORT-DNAT's entry rules.
     public var dispatchChain: String? {
+        guard owner == .cniPortmap else { return nil }
         switch store {
-        case NFTablesInterpreter.store: NFTablesLayout.dispatchChain
-        case UpstreamNFTablesInterpreter.store: UpstreamNFTablesInterpreter.dispatchChain
-        default: nil
+        case NFTablesInterpreter.store: return NFTablesLayout.dispatchChain
+        case UpstreamNFTablesInterpreter.store: return UpstreamNFTablesInterpreter.dispatchChain
+        default: return nil
         }
     }
 }

@@ -12,6 +12,8 @@ public enum PortOwner: String, Sendable, Hashable, CaseIterable, CustomStringCon
     case docker
     /// kube-proxy's NodePorts, external and load-balancer IPs: claims on node ports, not hostPorts.
     case kubeProxy = "kube-proxy"
+    /// An nftables table no known forwarder keeps, DNATing node ports: listed under its name.
+    case unattributed
 
     public var description: String { rawValue }
 
@@ -22,7 +24,7 @@ public enum PortOwner: String, Sendable, Hashable, CaseIterable, CustomStringCon
         case .docker: "docker-proxy"
         case .crio: "crio"
         case .netavark: "conmon"
-        case .cniPortmap, .kubeProxy: nil
+        case .cniPortmap, .kubeProxy, .unattributed: nil
         }
     }
 }

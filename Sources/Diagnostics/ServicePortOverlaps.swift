@@ -30,9 +30,10 @@ extension ConflictFinder {
                 let what = "\(service.kind.rawValue) \(service.service ?? "(no comment)")"
                 let place = service.address.map { "on \($0)" } ?? "on every node address"
                 let answers: String
-                if service.store != mapping.store {
+                if service.store != mapping.store || service.table != mapping.table {
                     answers =
-                        "the Service's rule is in \(service.store), the hostPort's in \(mapping.store): which answers depends on the order their hooks were registered"
+                        "the Service's rule is in \(service.store) \(service.table), the hostPort's in \(mapping.store) \(mapping.table): "
+                        + "which answers depends on their nat hooks' priorities, and at equal priority on the order the hooks were registered"
                 } else if let services = servicesHook[Table(store: service.store, family: service.family)], let hostPorts = order.hookPosition(of: mapping) {
                     answers =
                         services < hostPorts

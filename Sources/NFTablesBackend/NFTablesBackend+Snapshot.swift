@@ -4,7 +4,8 @@ import Snapshots
 extension NFTablesBackend: TableSnapshotReader {
     /// Each family's table as diagnostics read it: whether it exists, its chains, and the elements
     /// of the plugin's sets, decoded, each with its owner comment ("" for none); then upstream's
-    /// table of each family, its container rules decoded (`UpstreamRuleDecoder`). Only reads: no
+    /// table of each family, its container rules decoded (`UpstreamRuleDecoder`); then every other
+    /// table with a nat hook (`foreignSnapshots`). Only reads: no
     /// lock, no batch, and a table that does not exist is reported as such.
     public func tableSnapshots() throws(BackendError) -> [TableSnapshot] {
         let reader = TableReader(socket: try open())
@@ -15,6 +16,6 @@ extension NFTablesBackend: TableSnapshotReader {
         for family in IPFamily.allCases {
             snapshots.append(.upstreamNFTables(try reader.upstreamSnapshot(family)))
         }
-        return snapshots
+        return snapshots + (try reader.foreignSnapshots()).map(TableSnapshot.foreignNFTables)
     }
 }

@@ -182,7 +182,7 @@ struct TableReader {
         }
     }
 
-    private func query(_ request: [UInt8], _ operation: String) throws(BackendError) -> [[UInt8]] {
+    func query(_ request: [UInt8], _ operation: String) throws(BackendError) -> [[UInt8]] {
         do {
             return try socket.query(request, operation: operation)
         } catch {

@@ -12,6 +12,7 @@ package enum NftConstants {
     package static let hookInput = UInt32(NF_INET_LOCAL_IN.rawValue)
     package static let hookOutput = UInt32(NF_INET_LOCAL_OUT.rawValue)
     package static let hookPostrouting = UInt32(NF_INET_POST_ROUTING.rawValue)
+    package static let hookForward = UInt32(NF_INET_FORWARD.rawValue)
     package static let priorityRaw = NF_IP_PRI_RAW.rawValue
     package static let priorityNATDestination = NF_IP_PRI_NAT_DST.rawValue
     package static let priorityNATSource = NF_IP_PRI_NAT_SRC.rawValue
@@ -20,6 +21,7 @@ package enum NftConstants {
     package static let payloadNetworkHeader = UInt32(NFT_PAYLOAD_NETWORK_HEADER.rawValue)
     package static let payloadTransportHeader = UInt32(NFT_PAYLOAD_TRANSPORT_HEADER.rawValue)
     package static let metaL4Protocol = UInt32(NFT_META_L4PROTO.rawValue)
+    package static let metaNFProtocol = UInt32(NFT_META_NFPROTO.rawValue)
     package static let metaInputInterfaceName = UInt32(NFT_META_IIFNAME.rawValue)
     package static let metaOutputInterfaceName = UInt32(NFT_META_OIFNAME.rawValue)
     package static let metaMark = UInt32(NFT_META_MARK.rawValue)
@@ -38,6 +40,8 @@ package enum NftConstants {
     package static let verdictJump = NFT_JUMP.rawValue
     package static let verdictGoto = NFT_GOTO.rawValue
     package static let verdictReturn = NFT_RETURN.rawValue
+    /// NFT_REG_VERDICT: a lookup into it is a verdict map (`vmap`).
+    package static let registerVerdict = UInt32(NFT_REG_VERDICT.rawValue)
 
     // Sets.
     package static let setMap = UInt32(NFT_SET_MAP.rawValue)

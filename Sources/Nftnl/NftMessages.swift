@@ -9,7 +9,7 @@ import Musl
 
 /// libnftnl's building half: nf_tables requests and batch messages laid out by
 /// `nftnl_*_nlmsg_build_payload` from libnftnl objects, as nft and iptables-nft (both libnftnl
-/// users) build them. With `NftReplies.swift` the only Swift that calls libnftnl. Messages leave
+/// users) build them. With `NftReplies.swift` and `NftRuleset.swift` the only Swift that calls libnftnl. Messages leave
 /// as whole netlink messages numbered 0; `NetfilterSocket` numbers and sends them.
 package enum NftMessages {
     /// Room for the largest message here (an iptables-nft rule with a 256-byte comment match and
@@ -251,7 +251,7 @@ package enum NftMessages {
     // MARK: - libnftnl objects
 
     /// A message of `type` for `family` (0: every family), its payload laid out by `payload`.
-    private static func message(
+    static func message(
         _ type: nf_tables_msg_types, family: UInt16, flags: Flags,
         _ payload: (UnsafeMutablePointer<nlmsghdr>) -> Void
     ) -> [UInt8] {
@@ -288,7 +288,7 @@ package enum NftMessages {
     }
 
     /// A set object of `table`, named `name` (nil: no name, the whole table), with `id` if given.
-    private static func withSet(table: String, name: String?, id: UInt32? = nil, _ body: (OpaquePointer) -> Void) {
+    static func withSet(table: String, name: String?, id: UInt32? = nil, _ body: (OpaquePointer) -> Void) {
         let object = nftnl_set_alloc()!
         defer { nftnl_set_free(object) }
         nftnl_set_set_str(object, UInt16(NFTNL_SET_TABLE.rawValue), table)

@@ -3,7 +3,7 @@ import PortmapCore
 
 /// libnftnl's reading half: the messages of the kernel's replies (each whole, as
 /// `NetfilterSocket.query` returns them) parsed by `nftnl_*_nlmsg_parse` into Swift values. With
-/// `NftMessages.swift` the only Swift that calls libnftnl. nil (or nothing) for a message
+/// `NftMessages.swift` and `NftRuleset.swift` the only Swift that calls libnftnl. nil (or nothing) for a message
 /// libnftnl cannot parse.
 package enum NftReplies {
     /// NFTA_GEN_ID of an NFT_MSG_NEWGEN.
@@ -202,7 +202,7 @@ package enum NftReplies {
         }
     }
 
-    private static func attribute(_ element: OpaquePointer, _ attribute: Int) -> [UInt8]? {
+    static func attribute(_ element: OpaquePointer, _ attribute: Int) -> [UInt8]? {
         guard nftnl_set_elem_is_set(element, UInt16(attribute)) else { return nil }
         var length: UInt32 = 0
         guard let data = nftnl_set_elem_get(element, UInt16(attribute), &length) else { return nil }
@@ -210,7 +210,7 @@ package enum NftReplies {
     }
 
     /// The comment nft keeps in the element's userdata.
-    private static func comment(_ element: OpaquePointer) -> String? {
+    static func comment(_ element: OpaquePointer) -> String? {
         var length: UInt32 = 0
         guard nftnl_set_elem_is_set(element, UInt16(NFTNL_SET_ELEM_USERDATA)),
             let userdata = nftnl_set_elem_get(element, UInt16(NFTNL_SET_ELEM_USERDATA), &length)
@@ -235,7 +235,7 @@ package enum NftReplies {
     }
 
     /// Runs a libnftnl parser on `message`; false when it fails.
-    private static func parse(_ message: [UInt8], _ parser: (UnsafePointer<nlmsghdr>) -> Int32) -> Bool {
+    static func parse(_ message: [UInt8], _ parser: (UnsafePointer<nlmsghdr>) -> Int32) -> Bool {
         message.withUnsafeBytes { raw in
             raw.count >= MemoryLayout<nlmsghdr>.size && parser(raw.baseAddress!.assumingMemoryBound(to: nlmsghdr.self)) >= 0
         }

@@ -7,14 +7,8 @@ public enum TableSnapshot: Sendable, Equatable {
     case nat(NatTableSnapshot)
     case nftables(NFTablesSnapshot)
     case upstreamNFTables(UpstreamNFTablesSnapshot)
-
-    public var family: IPFamily {
-        switch self {
-        case .nat(let table): table.family
-        case .nftables(let table): table.family
-        case .upstreamNFTables(let table): table.family
-        }
-    }
+    /// Another forwarder's nftables table (an `inet` one holds both families).
+    case foreignNFTables(ForeignNFTablesSnapshot)
 }
 
 /// A backend as `hostports` reads it: the tables of its layout in this network namespace, read
