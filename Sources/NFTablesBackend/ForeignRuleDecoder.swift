@@ -10,7 +10,12 @@ import Snapshots
 enum ForeignRuleDecoder {
     static func decode(_ rule: NftRule, tableFamily: IPFamily?) -> ForeignNFTablesRule {
         var summary = ForeignNFTablesRule(chain: rule.chain, comment: rule.comment, family: tableFamily)
-        enum Load { case payload(base: UInt32, offset: UInt32, length: UInt32), meta(UInt32), fibLocal, other }
+        enum Load {
+            case payload(base: UInt32, offset: UInt32, length: UInt32)
+            case meta(UInt32)
+            case fibLocal
+            case other
+        }
         var loads: [UInt32: Load] = [:]
         var immediates: [UInt32: [UInt8]] = [:]
         var mapValue: [UInt32: String] = [:]
