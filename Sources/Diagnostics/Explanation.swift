@@ -45,6 +45,8 @@ public struct Explanation: Sendable, Equatable {
         /// Steps in the order a packet meets them; the raw values are the JSON schema's.
         public enum Name: String, Sendable, Equatable {
             case address
+            /// Every forwarder claiming the port, when another than the CNI portmap does.
+            case owners
             case hook
             case entryRule = "entry-rule"
             case dnat

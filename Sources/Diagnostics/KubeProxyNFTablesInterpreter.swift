@@ -36,11 +36,14 @@ enum KubeProxyNFTablesInterpreter {
                     case .port(let value): port = value
                     }
                 }
-                guard let transport, let port else { continue }
+                // Ports of Services without endpoints go to `reject-chain` (`no-endpoint-*` maps):
+                // rejected in kube-proxy's filter chains, not forwarded.
+                guard let transport, let port, chain.hasPrefix("external-") else { continue }
                 let common = (service: service(ofChain: chain), rule: "\(rule.chain): \(name) element → \(chain)")
                 if fields.first == NFTDatatype.ipv4Address || fields.first == NFTDatatype.ipv6Address {
-                    // Cluster IPs are virtual, not the node's: only external and load-balancer IPs claim a node port.
-                    guard let address, chain.hasPrefix("external-") else { continue }
+                    // Cluster IPs (`service-…`) are virtual, not the node's: only external and
+                    // load-balancer IPs claim a node port.
+                    guard let address else { continue }
                     claims.append(
                         ServicePort(
                             kind: .externalIP, protocol: transport, family: family, address: address, port: port, service: common.service,

@@ -31,7 +31,7 @@ public enum PacketPathExplainer {
         }
 
         mutating func walk() {
-            guard address(), let tables = hook(), let entries = entryRules(tables), let mapping = dnat(entries, tables) else { return }
+            guard address(), owners(), let tables = hook(), let entries = entryRules(tables), let mapping = dnat(entries, tables) else { return }
             guard podRoute(mapping) else { return }
             if target.address.isLoopback {
                 guard localhost(mapping, tables.first { $0.store == mapping.store } ?? tables[0]) else { return }
@@ -40,6 +40,32 @@ public enum PacketPathExplainer {
             }
             listener(mapping)
             verdict = "reaches \(ConflictFinder.endpoint(mapping.podIP, mapping.podPort)) (\(ConflictFinder.owner(mapping)))"
+        }
+
+        /// Shown only when another forwarder than the CNI portmap takes the packet: every claim in
+        /// the kernel's order. When another owner's comes first (and no CNI claim ties with it),
+        /// the packet ends there: it answers, but not from a CNI hostPort.
+        mutating func owners() -> Bool {
+            let ranking = ClaimRanking(target, in: inventory)
+            guard let first = ranking.claims.first, ranking.claims.contains(where: { $0.cniMapping == nil }) else { return true }
+            let listed = ranking.claims.enumerated().map { "\($0.offset + 1). \($0.element.text)" }.joined(separator: "; ")
+            let tied = ranking.tiedWithFirst
+            let tie =
+                tied.isEmpty
+                ? ""
+                : "; \(tied.map(\.hook).joined(separator: ", ")) hook in at the same priority (\(first.priority)) as \(first.hook): whichever the kernel registered first runs first"
+            guard first.cniMapping == nil, !tied.contains(where: { $0.cniMapping != nil }) else {
+                steps.append(.init(.owners, .warn, "\(claim) is claimed by \(ranking.claims.count) forwarders, tried in this order: \(listed)\(tie)"))
+                return true
+            }
+            steps.append(
+                .init(
+                    .owners, .warn, "\(claim) is claimed by \(ranking.claims.count) forwarder(s), tried in this order: \(listed)\(tie)",
+                    advice: ranking.claims.contains(where: { $0.cniMapping != nil })
+                        ? "the CNI hostPort never receives this traffic: give the pod another hostPort or hostIP, or remove the other claim"
+                        : ""))
+            verdict = "taken by \(first.text)" + (tied.isEmpty ? "" : " (or by a claim tied with it)")
+            return false
         }
 
         mutating func address() -> Bool {

@@ -42,6 +42,11 @@ public struct NetlinkNodeReader: Sendable {
 
     /// What the kernel answers for a packet to `destination`, as `ip route get` shows it.
     public func route(to destination: IPAddress) throws(HostNetworkError) -> RouteFact {
-        try dumps.route(to: destination)
+        try routes(to: [destination])[destination]!.get()
+    }
+
+    /// The route to each destination over one socket (`route(to:)` opens one per call).
+    public func routes(to destinations: [IPAddress]) throws(HostNetworkError) -> [IPAddress: Result<RouteFact, HostNetworkError>] {
+        try dumps.routes(to: destinations)
     }
 }

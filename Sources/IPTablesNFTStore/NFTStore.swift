@@ -95,11 +95,12 @@ package struct NFTStore: IPTablesStore {
                     snapshots.append(.nat(NatTableSnapshot(family: family, store: .iptablesNFT, exists: false)))
                     continue
                 }
-                let table = try session.table(family, "nat")
                 var chains: [NatTableSnapshot.Chain] = []
                 do throws(RuleTableError) {
+                    let rules = try reader.rulesByChain(table: "nat", family: family)
                     for name in Self.saveOrder(try reader.chains(family).filter { $0.table == "nat" }.map(\.name)) {
-                        chains.append(NatTableSnapshot.Chain(name: name, rules: try table.rules(in: name)))
+                        let decoded = (rules[name] ?? []).map { RuleExpressions.decode($0.expressions, family: family) }
+                        chains.append(NatTableSnapshot.Chain(name: name, rules: decoded))
                     }
                 } catch {
                     throw BackendError(.kernel, error.description)

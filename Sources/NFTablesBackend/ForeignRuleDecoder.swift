@@ -8,6 +8,10 @@ import Snapshots
 /// map's value, masquerade, the verdict. Loads no compare consumes feed a lookup's key; any
 /// other expression is named in `unread`.
 enum ForeignRuleDecoder {
+    /// Expressions the reply parser leaves `.unknown` that only act (a `ct` or `meta` without a
+    /// destination register sets a value): a rule holding them still forwards the same packets.
+    static let statements: Set<String> = ["ct", "meta", "log", "notrack"]
+
     static func decode(_ rule: NftRule, tableFamily: IPFamily?) -> ForeignNFTablesRule {
         var summary = ForeignNFTablesRule(chain: rule.chain, comment: rule.comment, family: tableFamily)
         enum Load {
@@ -71,6 +75,9 @@ enum ForeignRuleDecoder {
                     default: .return
                     }
             case .counter:
+                continue
+            case .unknown(let name) where statements.contains(name):
+                // A statement (`ct mark set`, `meta mark set`, `log`): it restricts nothing.
                 continue
             default:
                 summary.unread.append("\(expression)".prefix { $0 != "(" }.description)

@@ -62,13 +62,32 @@ package struct NodeDumps: Sendable {
         return replies.compactMap(AddressMessages.address).filter { seen.insert($0).inserted }
     }
 
-    /// What the kernel answers for a packet to `destination`, as `ip route get` shows it.
-    package func route(to destination: IPAddress) throws(HostNetworkError) -> RouteFact {
+    /// The route to each of `destinations`, over one socket, each interface named once: the
+    /// routes to a node's thousands of pod addresses. A lookup that fails is that destination's
+    /// failure; failing to open the socket throws.
+    package func routes(to destinations: [IPAddress]) throws(HostNetworkError) -> [IPAddress: Result<RouteFact, HostNetworkError>] {
+        let transport: any NetlinkTransport
         do {
-            return try RouteLookup(transport: openRoute(), sequence: firstSequence)
-                .fact(toward: destination, interfaceName: interfaceName)
+            transport = try openRoute()
         } catch {
             throw error.hostNetworkError
         }
+        var names: [UInt32: String?] = [:]
+        func name(_ index: UInt32) -> String? {
+            if let known = names[index] { return known }
+            let found = interfaceName(index)
+            names[index] = found
+            return found
+        }
+        var results: [IPAddress: Result<RouteFact, HostNetworkError>] = [:]
+        for (offset, destination) in destinations.enumerated() {
+            do throws(NetlinkError) {
+                let lookup = RouteLookup(transport: transport, sequence: firstSequence &+ UInt32(truncatingIfNeeded: offset))
+                results[destination] = .success(try lookup.fact(toward: destination, interfaceName: name))
+            } catch {
+                results[destination] = .failure(error.hostNetworkError)
+            }
+        }
+        return results
     }
 }

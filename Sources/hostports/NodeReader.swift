@@ -44,13 +44,17 @@ struct NodeReader {
         snapshot.localAddresses = try netlink.localAddresses()
         let pods = Set(tables.flatMap(\.mappings).map(\.podIP))
         var interfaces: Set<String> = []
-        for pod in pods.sorted(by: { $0.description < $1.description }) {
-            do {
-                let route = try netlink.route(to: pod)
+        let ordered = pods.sorted { $0.family == $1.family ? $0.bytes.lexicographicallyPrecedes($1.bytes) : $0.family == .ipv4 }
+        let routes = try netlink.routes(to: ordered)
+        for pod in ordered {
+            switch routes[pod] {
+            case .success(let route)?:
                 snapshot.routes[pod] = route
                 if let name = route.outputInterface { interfaces.insert(name) }
-            } catch {
+            case .failure(let error)?:
                 Self.warn("cannot look up the route to \(pod): \(error)")
+            case nil:
+                break
             }
         }
         snapshot.routeLocalnet = try files.routeLocalnet(of: interfaces.sorted())

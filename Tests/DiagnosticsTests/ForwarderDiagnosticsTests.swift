@@ -154,6 +154,35 @@ import Testing
         #expect(overlaps(snapshot).first?.hasSuffix("the hostPort answers (PREROUTING jumps to its chain first)") == true)
     }
 
+    /// explain names every forwarder on the port in the kernel's order: kube-proxy's jump first
+    /// takes the packet, so the CNI pod never answers there; with the CNI chain first, the walk
+    /// goes on through the CNI rules and the others are a warning.
+    @Test func explainNamesTheForwarderThatWins() {
+        var snapshot = Self.snapshot(Self.kubeProxy + "\n" + Self.docker, pods: [SnapshotFixtures.web])
+        snapshot.editChain("PREROUTING", .ipv4) { rules in
+            let kube = rules.firstIndex { $0.target.jumpedChain == "KUBE-SERVICES" }!
+            rules.insert(rules.remove(at: kube), at: 0)
+        }
+        let target = ExplainTarget(address: IPAddress("192.0.2.1")!, port: 5353, protocol: .udp)
+        let taken = PacketPathExplainer.explain(target, in: HostPortInventory(snapshot))
+        #expect(taken.steps.map(\.name) == [.address, .owners])
+        #expect(
+            taken.steps.last?.detail
+                == "udp/5353 is claimed by 3 forwarder(s), tried in this order: 1. kube-proxy's node-port default/dns:dns (iptables-legacy nat ipv4); "
+                + "2. hostport-v4/aaaaaaaaaaaa → 10.88.0.2:53 (cni-portmap, iptables-legacy nat ipv4); 3. docker container 10.17.0.2:53 → 10.17.0.2:53 (docker, iptables-legacy nat ipv4)"
+        )
+        #expect(taken.failure == nil && taken.verdict == "taken by kube-proxy's node-port default/dns:dns (iptables-legacy nat ipv4)")
+
+        snapshot.editChain("PREROUTING", .ipv4) { rules in rules.append(rules.removeFirst()) }
+        let cniFirst = PacketPathExplainer.explain(target, in: HostPortInventory(snapshot))
+        #expect(cniFirst.steps.first { $0.name == .owners }?.status == .warn)
+        #expect(cniFirst.verdict.hasPrefix("reaches 10.88.0.2:53"), "\(cniFirst.steps.map { "\($0.name) \($0.status) \($0.detail)" })")
+        // Without another forwarder on the port there is no owners step.
+        let alone = PacketPathExplainer.explain(
+            ExplainTarget(address: IPAddress("192.0.2.1")!, port: 8080), in: HostPortInventory(SnapshotFixtures.snapshot([SnapshotFixtures.web])))
+        #expect(!alone.steps.contains { $0.name == .owners })
+    }
+
     @Test func metricsCountEveryOwnerAndKind() {
         let rules = [Self.crio, Self.netavark, Self.docker, Self.kubeProxy].joined(separator: "\n")
         let inventory = HostPortInventory(Self.snapshot(rules, pods: [SnapshotFixtures.web]))

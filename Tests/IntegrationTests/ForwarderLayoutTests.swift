@@ -34,18 +34,26 @@ extension NamespaceTests {
                 try ["ipv4", "ipv6"].flatMap { family -> [Claim] in
                     let file = directory.appendingPathComponent("\(owner)-\(family).rules")
                     guard FileManager.default.fileExists(atPath: file.path) else { return [] }
-                    return try String(contentsOf: file, encoding: .utf8).split(separator: "\n").filter { $0.hasPrefix("# claim: ") }.map { line in
-                        var fields: [String: String] = [:]
-                        for pair in line.dropFirst("# claim: ".count).split(separator: " ") {
-                            let parts = pair.split(separator: "=", maxSplits: 1)
-                            fields[String(parts[0])] = String(parts[1])
-                        }
-                        return Claim(
-                            owner: fields["owner"]!, proto: fields["proto"]!, address: fields["hostIP"] == "*" ? nil : fields["hostIP"],
-                            port: Int(fields["port"]!)!, target: fields["target"]!, name: fields["name"] == "-" ? nil : fields["name"],
-                            kind: fields["kind"]!, family: family, store: store)
-                    }
+                    return try claims(in: file, store: store, family: family)
                 }
+            }
+        }
+
+        /// The `# claim:` lines of one fixture; the family is the file's, or the target's.
+        static func claims(in file: URL, store: String, family: String? = nil) throws -> [Claim] {
+            try String(contentsOf: file, encoding: .utf8).split(separator: "\n").filter { $0.hasPrefix("# claim: ") }.map { line in
+                var fields: [String: String] = [:]
+                for pair in line.dropFirst("# claim: ".count).split(separator: " ") {
+                    let parts = pair.split(separator: "=", maxSplits: 1)
+                    fields[String(parts[0])] = String(parts[1])
+                }
+                let address = fields["hostIP"] == "*" ? nil : fields["hostIP"]
+                let target = fields["target"]!
+                let v6 = target.hasPrefix("[") || address?.contains(":") == true
+                return Claim(
+                    owner: fields["owner"]!, proto: fields["proto"]!, address: address, port: Int(fields["port"]!)!, target: target,
+                    name: fields["name"] == "-" ? nil : fields["name"], kind: fields["kind"]!, family: family ?? (v6 ? "ipv6" : "ipv4"),
+                    store: store)
             }
         }
 
@@ -148,6 +156,34 @@ extension NamespaceTests {
             try namespaces.exec(
                 node, ["iptables-\(store)", "-t", "nat", "-I", "PREROUTING", "1", "-m", "comment", "--comment", "kubernetes service portals", "-j", "KUBE-SERVICES"])
             #expect(try overlaps().first?.hasSuffix("the Service answers (PREROUTING jumps to KUBE-SERVICES first)") == true)
+        }
+
+        static let nftDirectory = Prerequisites.fixtures.appendingPathComponent("forwarders-nft")
+
+        /// The nftables layouts (kube-proxy's nftables mode, CRI-O's and netavark's nftables
+        /// drivers: `Fixtures/forwarders-nft`), loaded together with nft: every claim listed once,
+        /// nothing else; kube-proxy's external and load-balancer IPs look alike in its maps, so
+        /// both are `external-ip`.
+        @Test func everyOwnerIsListedFromNFTables() throws {
+            let namespaces = TestNamespaces(prefix: "fwd")
+            defer { namespaces.deleteAll() }
+            let node = try namespaces.add("node")
+            var expected: [Claim] = []
+            for owner in ["cri-o", "kube-proxy", "netavark"] {
+                let file = Self.nftDirectory.appendingPathComponent("\(owner).nft")
+                try namespaces.exec(node, ["nft", "-f", file.path])
+                expected += try Self.claims(in: file, store: "nftables").map { claim in
+                    var claim = claim
+                    if claim.kind == "load-balancer-ip" { claim.kind = "external-ip" }
+                    return claim
+                }
+            }
+            #expect(expected.count > 20, "the fixtures list their claims")
+            let before = try namespaces.exec(node, ["nft", "list", "ruleset"])
+            let listed = Self.rows(try Self.json(namespaces, node, ["list"]), store: "nftables")
+            #expect(Set(listed) == Set(expected), "missing: \(Set(expected).subtracting(listed)); extra: \(Set(listed).subtracting(expected))")
+            #expect(listed.count == expected.count, "a claim listed twice")
+            #expect(try namespaces.exec(node, ["nft", "list", "ruleset"]) == before, "reading changed the ruleset")
         }
 
         /// `metrics` over every owner is valid exposition text (promtool, from Debian's prometheus
