@@ -88,3 +88,127 @@ create_node_and_client() {
     ip -n "$CLIENT" -6 addr add "$CLIENT_V6/64" dev "$prefix-c0" nodad
     ip -n "$CLIENT" link set "$prefix-c0" up
 }
+
+# The runtime tests' container image, as WORK/image.tar for `podman import` or `docker import`
+# (no registry is reachable): busybox-static and a static UDP responder; its command `serve NAME`
+# answers HTTP on 80 (busybox httpd, a CGI that names the container and the peer it saw) and UDP
+# on 81.
+build_image_tar() {
+    local work=$1 root=$1/image applet
+    mkdir -p "$root"/{bin,etc,tmp,proc,sys,dev,www/cgi-bin}
+    install -m 0755 /bin/busybox "$root/bin/busybox"
+    for applet in sh httpd cat echo ls ip sleep; do ln -s busybox "$root/bin/$applet"; done
+    # A UDP responder (busybox-static's nc has no UDP): one reply per datagram, over IPv4 and IPv6.
+    cat >"$work/udp-hello.c" <<'C'
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+int main(int argc, char **argv) {
+    if (argc != 3) { fprintf(stderr, "usage: udp-hello NAME PORT\n"); return 2; }
+    int off = 0, fd = socket(AF_INET6, SOCK_DGRAM, 0);
+    struct sockaddr_in6 any6 = { .sin6_family = AF_INET6, .sin6_port = htons(atoi(argv[2])), .sin6_addr = IN6ADDR_ANY_INIT };
+    if (fd >= 0 && (setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof off) != 0
+                    || bind(fd, (struct sockaddr *)&any6, sizeof any6) != 0)) { close(fd); fd = -1; }
+    if (fd < 0) {
+        struct sockaddr_in any4 = { .sin_family = AF_INET, .sin_port = htons(atoi(argv[2])) };
+        fd = socket(AF_INET, SOCK_DGRAM, 0);
+        if (fd < 0 || bind(fd, (struct sockaddr *)&any4, sizeof any4) != 0) { perror("udp-hello"); return 1; }
+    }
+    for (;;) {
+        char buffer[2048], host[INET6_ADDRSTRLEN] = "?", reply[256];
+        struct sockaddr_storage peer;
+        socklen_t length = sizeof peer;
+        if (recvfrom(fd, buffer, sizeof buffer, 0, (struct sockaddr *)&peer, &length) < 0) continue;
+        if (peer.ss_family == AF_INET6)
+            inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&peer)->sin6_addr, host, sizeof host);
+        else
+            inet_ntop(AF_INET, &((struct sockaddr_in *)&peer)->sin_addr, host, sizeof host);
+        int size = snprintf(reply, sizeof reply, "hello from %s over udp (you are %s)\n", argv[1], host);
+        sendto(fd, reply, size, 0, (struct sockaddr *)&peer, length);
+    }
+}
+C
+    clang -static -O2 -o "$root/bin/udp-hello" "$work/udp-hello.c"
+    cat >"$root/bin/serve" <<'SH'
+#!/bin/sh
+echo "$1" >/etc/container-name
+/bin/udp-hello "$1" 81 &
+exec /bin/httpd -f -p 80 -h /www
+SH
+    cat >"$root/www/cgi-bin/hello" <<'SH'
+#!/bin/sh
+printf 'Content-Type: text/plain\r\n\r\nhello from %s (you are %s)\n' "$(cat /etc/container-name)" "$REMOTE_ADDR"
+SH
+    chmod 0755 "$root/bin/serve" "$root/www/cgi-bin/hello"
+    tar -C "$root" -cf "$work/image.tar" .
+}
+
+# A private podman configuration in WORK (containers.conf, storage.conf; runroot, graph root, tmp
+# and the events log in WORK too), its [network] section the remaining arguments, one line each.
+# Point podman at it with CONTAINERS_CONF=WORK/containers.conf and CONTAINERS_STORAGE_CONF=WORK/storage.conf.
+write_podman_conf() {
+    local work=$1
+    shift
+    {
+        printf '%s\n' '[containers]' \
+            "# This machine's root lacks CAP_SYS_RESOURCE: podman's default rlimits (nofile 1048576) would fail." \
+            'default_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]' '' '[network]' "$@" ''
+        cat <<EOF
+[engine]
+runtime = "runc"
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+events_logfile_path = "$work/events.log"
+tmp_dir = "$work/tmp"
+lock_type = "file"
+image_copy_tmp_dir = "$work/tmp"
+EOF
+    } >"$work/containers.conf"
+    cat >"$work/storage.conf" <<EOF
+[storage]
+driver = "vfs"
+graphroot = "$work/storage"
+runroot = "$work/run"
+EOF
+}
+
+# Podman with WORK's private configuration (write_podman_conf), in network namespace NAMESPACE
+# (entered with nsenter: `ip netns exec` would remount /sys, hiding the cgroup hierarchies).
+podman_in() {   # podman_in NAMESPACE WORK ARGS...
+    local namespace=$1 dir=$2
+    shift 2
+    timeout 120 nsenter --net="/run/netns/$namespace" \
+        env CONTAINERS_CONF="$dir/containers.conf" CONTAINERS_STORAGE_CONF="$dir/storage.conf" TMPDIR="$dir/tmp" \
+        podman "$@" 9<&-
+}
+
+# Deletes the network namespaces named PREFIX*, killing what still runs in them first.
+delete_namespaces() {   # delete_namespaces PREFIX
+    local ns pid
+    for ns in $(ip netns list | awk -v prefix="$1" 'index($1, prefix) == 1 { print $1 }'); do
+        for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$pid" 2>/dev/null || true; done
+        ip netns del "$ns" 2>/dev/null || true   # takes the bridges, veths and tables with it
+    done
+}
+
+# What podman writes outside its private directories whatever it is told: runc's state dir
+# (/run/runc) and containers/image's blob info cache. note_podman_machine_files WORK records, in
+# WORK, which of them are not there yet; remove_podman_machine_files WORK removes those the run made.
+note_podman_machine_files() {
+    [ -e /var/lib/containers/cache/blob-info-cache-v1.boltdb ] || touch "$1/created-blob-info-cache"
+    [ -d /run/runc ] || touch "$1/created-run-runc"
+}
+remove_podman_machine_files() {
+    if [ -f "$1/created-run-runc" ]; then
+        rmdir /run/runc 2>/dev/null || true
+    fi
+    if [ -f "$1/created-blob-info-cache" ]; then
+        rm -f /var/lib/containers/cache/blob-info-cache-v1.boltdb
+        rmdir /var/lib/containers/cache /var/lib/containers 2>/dev/null || true
+    fi
+}

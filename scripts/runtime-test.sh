@@ -98,13 +98,7 @@ install_runtime_packages() {
 # when a container exits does not get podman's --runtime-flag, so runc's --root cannot be moved):
 # cleanup removes what we made.
 
-pm_in() {   # pm_in WORKDIR ARGS...: podman with WORKDIR's config, in the node's network namespace
-    local dir=$1
-    shift
-    timeout 120 nsenter --net="/run/netns/$NODE" \
-        env CONTAINERS_CONF="$dir/containers.conf" CONTAINERS_STORAGE_CONF="$dir/storage.conf" TMPDIR="$dir/tmp" \
-        podman "$@" 9<&-
-}
+pm_in() { podman_in "$NODE" "$@"; }   # pm_in WORKDIR ARGS...
 pm() { pm_in "$work" "$@"; }
 
 # Cleanup of one run's temp dir: this run's (the EXIT trap, and the final leftover check) or an
@@ -134,22 +128,8 @@ cleanup_workdir() {
     if [ -f "$dir/created-var-lib-cni" ]; then
         rmdir /var/lib/cni/results /var/lib/cni 2>/dev/null || true
     fi
-    if [ -f "$dir/created-run-runc" ]; then
-        rmdir /run/runc 2>/dev/null || true
-    fi
-    if [ -f "$dir/created-blob-info-cache" ]; then
-        rm -f /var/lib/containers/cache/blob-info-cache-v1.boltdb
-        rmdir /var/lib/containers/cache /var/lib/containers 2>/dev/null || true
-    fi
+    remove_podman_machine_files "$dir"
     rm -rf "$dir"
-}
-
-remove_namespaces() {
-    local ns pid
-    for ns in $(ip netns list | awk '$1 ~ /^pmrt-/ { print $1 }'); do
-        for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$pid" 2>/dev/null || true; done
-        ip netns del "$ns" 2>/dev/null || true   # takes the bridge, veths and nat tables with it
-    done
 }
 
 remove_cgroups() {
@@ -165,7 +145,7 @@ teardown() {
     for dir in "${TMPDIR:-/tmp}/$WORK_PREFIX"*; do
         [ -e "$dir" ] && cleanup_workdir "$dir"
     done
-    remove_namespaces
+    delete_namespaces pmrt-
     remove_cgroups
 }
 
@@ -303,32 +283,7 @@ start_container() { pm start "$1" >/dev/null && record_container "$1" && wait_re
 
 write_podman_config() {
     mkdir -p "$work"/{cni-bin,cni-conf,ipam,storage,run,tmp}
-    cat >"$work/containers.conf" <<EOF
-[containers]
-# This machine's root lacks CAP_SYS_RESOURCE: podman's default rlimits (nofile 1048576) would fail.
-default_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]
-
-[network]
-network_backend = "cni"
-cni_plugin_dirs = ["$work/cni-bin"]
-network_config_dir = "$work/cni-conf"
-default_network = "$NETWORK"
-
-[engine]
-runtime = "runc"
-cgroup_manager = "cgroupfs"
-events_logger = "file"
-events_logfile_path = "$work/events.log"
-tmp_dir = "$work/tmp"
-lock_type = "file"
-image_copy_tmp_dir = "$work/tmp"
-EOF
-    cat >"$work/storage.conf" <<EOF
-[storage]
-driver = "vfs"
-graphroot = "$work/storage"
-runroot = "$work/run"
-EOF
+    write_podman_conf "$work" 'network_backend = "cni"' "cni_plugin_dirs = [\"$work/cni-bin\"]" "network_config_dir = \"$work/cni-conf\"" "default_network = \"$NETWORK\""
     # The network: conf/20-hostport-dualstack.conflist with our name, bridge, subnets and IPAM dir.
     "$PYTHON" - "$CONFLIST_SOURCE" "$work/cni-conf/$NETWORK.conflist" <<EOF
 import json, sys
@@ -370,60 +325,7 @@ EOF
 }
 
 build_image() {
-    local root=$work/image
-    mkdir -p "$root"/{bin,etc,tmp,proc,sys,dev,www/cgi-bin}
-    install -m 0755 /bin/busybox "$root/bin/busybox"
-    for applet in sh httpd cat echo ls ip sleep; do ln -s busybox "$root/bin/$applet"; done
-    # A UDP responder (busybox-static's nc has no UDP): one reply per datagram, over IPv4 and IPv6.
-    cat >"$work/udp-hello.c" <<'C'
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
-int main(int argc, char **argv) {
-    if (argc != 3) { fprintf(stderr, "usage: udp-hello NAME PORT\n"); return 2; }
-    int off = 0, fd = socket(AF_INET6, SOCK_DGRAM, 0);
-    struct sockaddr_in6 any6 = { .sin6_family = AF_INET6, .sin6_port = htons(atoi(argv[2])), .sin6_addr = IN6ADDR_ANY_INIT };
-    if (fd >= 0 && (setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof off) != 0
-                    || bind(fd, (struct sockaddr *)&any6, sizeof any6) != 0)) { close(fd); fd = -1; }
-    if (fd < 0) {
-        struct sockaddr_in any4 = { .sin_family = AF_INET, .sin_port = htons(atoi(argv[2])) };
-        fd = socket(AF_INET, SOCK_DGRAM, 0);
-        if (fd < 0 || bind(fd, (struct sockaddr *)&any4, sizeof any4) != 0) { perror("udp-hello"); return 1; }
-    }
-    for (;;) {
-        char buffer[2048], host[INET6_ADDRSTRLEN] = "?", reply[256];
-        struct sockaddr_storage peer;
-        socklen_t length = sizeof peer;
-        if (recvfrom(fd, buffer, sizeof buffer, 0, (struct sockaddr *)&peer, &length) < 0) continue;
-        if (peer.ss_family == AF_INET6)
-            inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&peer)->sin6_addr, host, sizeof host);
-        else
-            inet_ntop(AF_INET, &((struct sockaddr_in *)&peer)->sin_addr, host, sizeof host);
-        int size = snprintf(reply, sizeof reply, "hello from %s over udp (you are %s)\n", argv[1], host);
-        sendto(fd, reply, size, 0, (struct sockaddr *)&peer, length);
-    }
-}
-C
-    clang -static -O2 -o "$root/bin/udp-hello" "$work/udp-hello.c"
-    # The container's command: `serve NAME` answers HTTP on 80 (busybox httpd, a CGI that names the
-    # container and the peer it saw) and UDP on 81.
-    cat >"$root/bin/serve" <<'SH'
-#!/bin/sh
-echo "$1" >/etc/container-name
-/bin/udp-hello "$1" 81 &
-exec /bin/httpd -f -p 80 -h /www
-SH
-    cat >"$root/www/cgi-bin/hello" <<'SH'
-#!/bin/sh
-printf 'Content-Type: text/plain\r\n\r\nhello from %s (you are %s)\n' "$(cat /etc/container-name)" "$REMOTE_ADDR"
-SH
-    chmod 0755 "$root/bin/serve" "$root/www/cgi-bin/hello"
-    tar -C "$root" -cf "$work/image.tar" .
+    build_image_tar "$work"
     log "podman import: $IMAGE (busybox-static, udp-hello)"
     pm import --quiet "$work/image.tar" "$IMAGE" >/dev/null
 }
@@ -438,8 +340,7 @@ use_swift
 teardown   # an interrupted run's leftovers
 work=$(mktemp -d "${TMPDIR:-/tmp}/${WORK_PREFIX}XXXXXX")
 [ -d /var/lib/cni ] || touch "$work/created-var-lib-cni"
-[ -e /var/lib/containers/cache/blob-info-cache-v1.boltdb ] || touch "$work/created-blob-info-cache"
-[ -d /run/runc ] || touch "$work/created-run-runc"
+note_podman_machine_files "$work"
 
 write_podman_config
 install_plugins

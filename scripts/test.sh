@@ -2,7 +2,8 @@
 # The whole test suite, from a fresh clone on a fresh Debian 12 machine, as root:
 # installs the packages it needs, builds everything, runs unit, binary and network-namespace tests,
 # a short fuzz run over the pure core, a podman runtime test through our plugin (once per backend),
-# a containerd CRI runtime test, and scripts/check.sh on the release binaries.
+# a containerd CRI runtime test, hostports against podman/netavark and Docker, and scripts/check.sh
+# on the release binaries.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
@@ -33,6 +34,9 @@ for backend in iptables iptables-nft nftables; do
     log "runtime test (containerd CRI, $backend)"
     scripts/runtime-test-containerd.sh --backend "$backend" || runtime_status=1
 done
+# --- hostports against the forwarders Debian ships: podman with netavark, and Docker ---
+log "runtime test (hostports: podman/netavark and docker)"
+scripts/runtime-test-forwarders.sh || runtime_status=1
 log "checks of the release binaries"
 scripts/check.sh
 exit "$runtime_status"

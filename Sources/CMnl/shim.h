@@ -74,10 +74,11 @@ static inline void cni_mnl_put_batch_nfgenmsg(struct nlmsghdr *nlh, uint16_t sub
     header->res_id = htons(subsystem);
 }
 /* rtmsg: family and destination prefix length; table, protocol, scope, type and flags 0. */
-static inline void cni_mnl_put_rtmsg(struct nlmsghdr *nlh, uint8_t family, uint8_t dst_len) {
+static inline void cni_mnl_put_rtmsg(struct nlmsghdr *nlh, uint8_t family, uint8_t dst_len, uint32_t flags) {
     struct rtmsg *header = mnl_nlmsg_put_extra_header(nlh, sizeof(struct rtmsg));
     header->rtm_family = family;
     header->rtm_dst_len = dst_len;
+    header->rtm_flags = flags;
 }
 /* ifaddrmsg: family (AF_UNSPEC: every family); prefix length, flags, scope and index 0 (no filter). */
 static inline void cni_mnl_put_ifaddrmsg(struct nlmsghdr *nlh, uint8_t family) {

@@ -33,6 +33,14 @@ public struct HostPortInventory: Sendable {
         }
     }
 
+    /// The nat chains whose rules the interpreters read: the base chains, each forwarder's
+    /// entry, per-container and masquerade chains, Docker's, and kube-proxy's two that hold
+    /// its node ports (not its per-Service chains). The others are read by name only.
+    public static let natChainsRead = NatChainSelection(
+        names: Set(["PREROUTING", "INPUT", "OUTPUT", "POSTROUTING", DockerNatInterpreter.chain, KubeProxyInterpreter.services, KubeProxyInterpreter.nodePorts])
+            .union(NatForwarderLayout.all.flatMap { [$0.entryChain, $0.masqueradeChain] }),
+        prefixes: NatForwarderLayout.all.flatMap { [$0.containerChainPrefix] + ($0.masqueradeChainPrefix.map { [$0] } ?? []) })
+
     /// The hostPort tables of `snapshot`'s tables, each by its layout's interpreter, in order.
     public static func tables(of snapshot: NodeSnapshot) -> [HostPortTable] {
         snapshot.tables.flatMap { table in

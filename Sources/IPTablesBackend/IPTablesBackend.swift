@@ -93,9 +93,9 @@ public struct IPTablesBackend: PortMapBackend, TableSnapshotReader, Sendable {
     }
 
     /// Both stores' nat tables; a store the kernel does not offer is left out.
-    public func tableSnapshots() throws(BackendError) -> [TableSnapshot] {
+    public func tableSnapshots(natChains: NatChainSelection) throws(BackendError) -> [TableSnapshot] {
         var snapshots: [TableSnapshot] = []
-        for store in stores where store.isUsable() { snapshots += try store.tableSnapshots() }
+        for store in stores where store.isUsable() { snapshots += try store.tableSnapshots(natChains: natChains) }
         return snapshots
     }
 

@@ -38,7 +38,7 @@ package protocol IPTablesStore: Sendable {
     func census() -> StoreCensus
 
     /// Each family's nat table as `hostports` analyses it.
-    func tableSnapshots() throws(BackendError) -> [TableSnapshot]
+    func tableSnapshots(natChains: NatChainSelection) throws(BackendError) -> [TableSnapshot]
 }
 
 /// What a store holds in this network namespace, as the choice of a store reads it.

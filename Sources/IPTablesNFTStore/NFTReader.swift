@@ -35,15 +35,6 @@ struct NFTReader {
             .compactMap(NftReplies.rule)
     }
 
-    /// Every rule of `table`, all chains, in one dump (the kernel walks the table once), grouped
-    /// by chain in rule order: `hostports` reads a nat table of thousands of chains this way
-    /// instead of one chain at a time.
-    func rulesByChain(table: String, family: IPFamily) throws(RuleTableError) -> [String: [NftRule]] {
-        let request = NftMessages.dumpRules(family == .ipv4 ? .ip : .ip6, table: table)
-        let rules = try (optional(request, "list the rules of table \(table)", family: family, table: table) ?? []).compactMap(NftReplies.rule)
-        return Dictionary(grouping: rules, by: \.chain)
-    }
-
     /// Every chain of `family` (each table's, in the kernel's order) as (table, name).
     func chains(_ family: IPFamily) throws(RuleTableError) -> [(table: String, name: String)] {
         try query(NftMessages.dumpChains(family), "list the chains", family: family, table: "nat")

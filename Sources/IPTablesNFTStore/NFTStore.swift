@@ -86,7 +86,7 @@ package struct NFTStore: IPTablesStore {
         return warnings
     }
 
-    package func tableSnapshots() throws(BackendError) -> [TableSnapshot] {
+    package func tableSnapshots(natChains: NatChainSelection) throws(BackendError) -> [TableSnapshot] {
         try reading { reader throws(BackendError) in
             var snapshots: [TableSnapshot] = []
             for family in Self.families {
@@ -97,9 +97,17 @@ package struct NFTStore: IPTablesStore {
                 }
                 var chains: [NatTableSnapshot.Chain] = []
                 do throws(RuleTableError) {
-                    let rules = try reader.rulesByChain(table: "nat", family: family)
+                    // One dump per chain asked for: a dump of the whole table would fill and
+                    // send every rule (kube-proxy's too), and the kernel walks the table again
+                    // from its start for each 32 KiB of a table dump.
                     for name in Self.saveOrder(try reader.chains(family).filter { $0.table == "nat" }.map(\.name)) {
-                        let decoded = (rules[name] ?? []).map { RuleExpressions.decode($0.expressions, family: family) }
+                        guard natChains.contains(name) else {
+                            chains.append(NatTableSnapshot.Chain(name: name, rules: [], rulesRead: false))
+                            continue
+                        }
+                        let decoded = try reader.rules(in: name, table: "nat", family: family).map {
+                            RuleExpressions.decode($0.expressions, family: family)
+                        }
                         chains.append(NatTableSnapshot.Chain(name: name, rules: decoded))
                     }
                 } catch {

@@ -7,7 +7,7 @@ extension NFTablesBackend: TableSnapshotReader {
     /// table of each family, its container rules decoded (`UpstreamRuleDecoder`); then every other
     /// table with a nat hook (`foreignSnapshots`). Only reads: no
     /// lock, no batch, and a table that does not exist is reported as such.
-    public func tableSnapshots() throws(BackendError) -> [TableSnapshot] {
+    public func tableSnapshots(natChains: NatChainSelection) throws(BackendError) -> [TableSnapshot] {
         let reader = TableReader(socket: try open())
         var snapshots: [TableSnapshot] = []
         for family in IPFamily.allCases {

@@ -51,6 +51,9 @@ enum Kernel {
         static let destination = UInt16(RTA_DST.rawValue)
         static let outputInterface = UInt16(RTA_OIF.rawValue)
         static let gateway = UInt16(RTA_GATEWAY.rawValue)
+        /// Answer with the FIB entry that matches, not the route cache entry the lookup builds:
+        /// no source address is chosen (for IPv6 that walks every interface's addresses).
+        static let fibMatch = UInt32(RTM_F_FIB_MATCH)
 
         /// `rtm_type`s: the node's own address, and the routes that drop what they match.
         static let localType = UInt8(RTN_LOCAL)

@@ -21,7 +21,7 @@ extension NetlinkRequest {
             switch header {
             case .netfilter(let family): cni_mnl_put_nfgenmsg(message, family)
             case .batch(let subsystem): cni_mnl_put_batch_nfgenmsg(message, subsystem)
-            case .route(let family, let destinationLength): cni_mnl_put_rtmsg(message, family, destinationLength)
+            case .route(let family, let destinationLength, let flags): cni_mnl_put_rtmsg(message, family, destinationLength, flags)
             case .address(let family): cni_mnl_put_ifaddrmsg(message, family)
             case .socketDiag(let family, let `protocol`, let states): cni_mnl_put_inet_diag_req(message, family, `protocol`, states)
             }

@@ -9,8 +9,8 @@ struct NetlinkRequest: Equatable, Sendable {
         /// `struct nfgenmsg` of a batch's begin or end: AF_UNSPEC, and the nfnetlink subsystem the
         /// batch is for in res_id.
         case batch(subsystem: UInt16)
-        /// `struct rtmsg`: address family and destination prefix length, everything else 0.
-        case route(family: UInt8, destinationLength: UInt8)
+        /// `struct rtmsg`: address family, destination prefix length and `rtm_flags`, everything else 0.
+        case route(family: UInt8, destinationLength: UInt8, flags: UInt32 = 0)
         /// `struct ifaddrmsg`: address family, everything else 0.
         case address(family: UInt8)
         /// `struct inet_diag_req_v2`: address family, IP protocol and the mask of socket states to

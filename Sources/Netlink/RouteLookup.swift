@@ -35,7 +35,7 @@ struct RouteLookup {
     func fact(toward destination: IPAddress, interfaceName: (UInt32) -> String?) throws(NetlinkError) -> RouteFact {
         let answer: RouteAnswer?
         do {
-            answer = try self.answer(toward: destination)
+            answer = try self.answer(toward: destination, fibMatch: true)
         } catch let error where Self.droppedErrors.contains(error.errno) {
             return RouteFact(kind: .unreachable)
         }
@@ -49,21 +49,23 @@ struct RouteLookup {
     }
 
     /// The kernel's answer; nil when the reply held no route. Errors come as the kernel gave them.
-    func answer(toward destination: IPAddress) throws(NetlinkError) -> RouteAnswer? {
+    /// With `fibMatch`, the routing table entry that matches (`ip route get fibmatch`): the same
+    /// type, interface and gateway, at a fraction of the cost on a node of many interfaces.
+    func answer(toward destination: IPAddress, fibMatch: Bool = false) throws(NetlinkError) -> RouteAnswer? {
         try transport.exchange(
-            Self.request(toward: destination), sequence: sequence,
+            Self.request(toward: destination, fibMatch: fibMatch), sequence: sequence,
             operation: "look up the route to \(destination)"
         )
         .lazy.compactMap(Self.answer(from:)).first
     }
 
     /// RTM_GETROUTE for the host route (/32, /128) to `destination`, in the main routing decision.
-    static func request(toward destination: IPAddress) -> NetlinkRequest {
+    static func request(toward destination: IPAddress, fibMatch: Bool = false) -> NetlinkRequest {
         NetlinkRequest(
             type: Kernel.Route.getMessage, flags: Kernel.Flags.request,
             header: .route(
                 family: Kernel.addressFamily(destination.family),
-                destinationLength: UInt8(destination.family.addressBits)),
+                destinationLength: UInt8(destination.family.addressBits), flags: fibMatch ? Kernel.Route.fibMatch : 0),
             attributes: [.bytes(Kernel.Route.destination, destination.bytes)])
     }
 

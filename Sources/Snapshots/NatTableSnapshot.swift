@@ -4,11 +4,14 @@ import PortmapCore
 public struct NatTableSnapshot: Sendable, Equatable {
     public struct Chain: Sendable, Equatable {
         public var name: String
+        /// Empty, not read, when the reader was asked for other chains' rules only.
         public var rules: [IPTablesRule]
+        public var rulesRead: Bool
 
-        public init(name: String, rules: [IPTablesRule]) {
+        public init(name: String, rules: [IPTablesRule], rulesRead: Bool = true) {
             self.name = name
             self.rules = rules
+            self.rulesRead = rulesRead
         }
     }
 

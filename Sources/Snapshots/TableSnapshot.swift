@@ -14,5 +14,13 @@ public enum TableSnapshot: Sendable, Equatable {
 /// A backend as `hostports` reads it: the tables of its layout in this network namespace, read
 /// without locking, committing or creating anything. `hostports` lists one reader per backend.
 public protocol TableSnapshotReader {
-    func tableSnapshots() throws(BackendError) -> [TableSnapshot]
+    /// The tables, the rules of nat tables read for the chains `natChains` holds only.
+    func tableSnapshots(natChains: NatChainSelection) throws(BackendError) -> [TableSnapshot]
+}
+
+extension TableSnapshotReader {
+    /// Every table whole.
+    public func tableSnapshots() throws(BackendError) -> [TableSnapshot] {
+        try tableSnapshots(natChains: .all)
+    }
 }

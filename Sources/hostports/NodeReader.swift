@@ -37,8 +37,9 @@ struct NodeReader {
     /// The tables are interpreted once, as soon as they are read: their pods say which routes,
     /// interfaces and bridges the rest of the snapshot needs.
     func inventory() throws -> HostPortInventory {
+        let scan = try PodAddressScan()
         var snapshot = NodeSnapshot()
-        for reader in Self.tableReaders { snapshot.tables += try reader.tableSnapshots() }
+        for reader in Self.tableReaders { snapshot.tables += try reader.tableSnapshots(natChains: HostPortInventory.natChainsRead) }
         let tables = HostPortInventory.tables(of: snapshot)
         snapshot.listeners = try netlink.listeningSockets()
         snapshot.localAddresses = try netlink.localAddresses()
@@ -61,11 +62,11 @@ struct NodeReader {
         for name in interfaces {
             if let ports = try files.bridgePorts(of: name) { snapshot.bridges[name] = ports }
         }
-        do {
-            let scan = try NetworkNamespaces.forEachOther { () throws(HostNetworkError) in try NetlinkNodeReader().localAddresses() }
-            snapshot.podNamespaceAddresses = Set(scan.visits.flatMap(\.value).filter { !$0.isLoopback })
-            snapshot.unenteredNamespaces = scan.skipped
-        } catch {
+        switch scan.wait() {
+        case .success(let found):
+            snapshot.podNamespaceAddresses = Set(found.visits.flatMap(\.value).filter { !$0.isLoopback })
+            snapshot.unenteredNamespaces = found.skipped
+        case .failure(let error):
             Self.warn("pod-gone check skipped: \(error)")
         }
         return HostPortInventory(snapshot, tables: tables)

@@ -183,6 +183,31 @@ import Testing
         #expect(!alone.steps.contains { $0.name == .owners })
     }
 
+    /// The readers decode the rules of `natChainsRead` only: every mapping, Service port and
+    /// finding comes out the same as from the whole tables.
+    @Test func theChainsReadAreAllTheInterpretersNeed() {
+        let rules =
+            [Self.crio, Self.netavark, Self.docker, Self.kubeProxy].joined(separator: "\n")
+            + "\n-A KUBE-SVC-ABCDEFGHIJKLMNOP -j KUBE-SEP-ABCDEFGHIJKLMNOP\n-A KUBE-SEP-ABCDEFGHIJKLMNOP -p tcp -j DNAT --to-destination 10.244.0.5:80"
+        let whole = Self.snapshot(rules, pods: [SnapshotFixtures.web, SnapshotFixtures.bound])
+        var selected = whole
+        var skipped = 0
+        for family in IPFamily.allCases {
+            selected.editNatTable(family) { table in
+                for index in table.chains.indices where !HostPortInventory.natChainsRead.contains(table.chains[index].name) {
+                    table.chains[index] = .init(name: table.chains[index].name, rules: [], rulesRead: false)
+                    skipped += 1
+                }
+            }
+        }
+        #expect(skipped >= 3, "CNI-HOSTPORT-SETMARK and kube-proxy's per-Service chains are not read")
+        let (a, b) = (HostPortInventory(whole), HostPortInventory(selected))
+        #expect(a.mappings == b.mappings)
+        #expect(a.servicePorts == b.servicePorts)
+        #expect(ConflictFinder.findings(in: a) == ConflictFinder.findings(in: b))
+        #expect(!a.mappings.isEmpty && !a.servicePorts.isEmpty)
+    }
+
     @Test func metricsCountEveryOwnerAndKind() {
         let rules = [Self.crio, Self.netavark, Self.docker, Self.kubeProxy].joined(separator: "\n")
         let inventory = HostPortInventory(Self.snapshot(rules, pods: [SnapshotFixtures.web]))

@@ -86,12 +86,14 @@ struct NodeReaderNamespaceTests {
         #expect(Set(observed.addresses).count == observed.addresses.count)
         #expect(Set(["127.0.0.1", "::1", "192.0.2.1", "2001:db8::1"].map { IPAddress($0)! }).isSubset(of: Set(observed.addresses)))
 
+        // The FIB entries that match (`ip route get fibmatch`): a local address's names the
+        // interface that holds it (a lookup's route would leave by lo).
         #expect(
             observed.routes == [
                 "198.51.100.9": RouteFact(kind: .unicast, outputInterface: "d0", gateway: IPAddress("192.0.2.254")),
-                "192.0.2.1": RouteFact(kind: .local, outputInterface: "lo"),
+                "192.0.2.1": RouteFact(kind: .local, outputInterface: "d0"),
                 "198.51.100.7": RouteFact(kind: .unreachable),
-                "2001:db8::1": RouteFact(kind: .local, outputInterface: "lo"),
+                "2001:db8::1": RouteFact(kind: .local, outputInterface: "d0"),
                 "2001:db8::9": RouteFact(kind: .unicast, outputInterface: "d0"),
                 "2001:db8:7::1": RouteFact(kind: .unreachable),
             ])

@@ -115,6 +115,19 @@ struct RequestGoldenTests {
                 ))
     }
 
+    /// `hostports`' lookups ask for the matching FIB entry (`ip route get fibmatch`): the same
+    /// request with RTM_F_FIB_MATCH in rtm_flags, the one intended difference.
+    @Test func routeLookupOfTheFIBEntry() throws {
+        #expect(
+            try RouteLookup.request(toward: IPAddress("10.0.0.2")!, fibMatch: true).encoded(sequence: 7)
+                == hex(
+                    "24000000 1a00 0100 07000000 00000000",  // nlmsg_len 36, RTM_GETROUTE, NLM_F_REQUEST, seq 7
+                    "02 20 00 00 00 00 00 00",  // AF_INET, rtm_dst_len 32, the rest 0
+                    "00200000",  // rtm_flags RTM_F_FIB_MATCH (0x2000)
+                    "0800 0100 0a000002"  // RTA_DST 10.0.0.2
+                ))
+    }
+
     @Test func routeLookupIPv6() throws {
         #expect(
             try RouteLookup.request(toward: IPAddress("2001:db8:2::9")!).encoded(sequence: 7)

@@ -26,7 +26,7 @@ struct RouteFactTests {
         let address = IPAddress(destination)!
         let socket = FakeTransport(replies: [reply])
         #expect(try nodeReader(route: socket, firstSequence: 7, names: Self.names).route(to: address) == fact)
-        #expect(socket.sent == [try RouteLookup.request(toward: address).encoded(sequence: 7)])
+        #expect(socket.sent == [try RouteLookup.request(toward: address, fibMatch: true).encoded(sequence: 7)])
     }
 
     /// A route type that drops packets is unreachable even when it comes as an answer (as it does
