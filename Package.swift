@@ -85,7 +85,7 @@ let package = Package(
         .target(name: "HostScan", dependencies: ["Netlink", "OwnThread", "PortmapCore", "Snapshots"]),
         .target(name: "NodeLock", dependencies: ["PortmapCore"]),
         .target(name: "OwnThread", dependencies: ["CNetNamespace"]),
-        .target(name: "IPTablesLayout", dependencies: ["PortmapCore", "Snapshots"]),
+        .target(name: "IPTablesLayout", dependencies: ["OwnThread", "PortmapCore", "Snapshots"]),
         .target(name: "ModuleTree"),
         .target(
             name: "IPTablesLegacyStore", dependencies: ["CIPTables", "IPTablesLayout", "ModuleTree", "NodeLock", "OwnThread", "PortmapCore", "Snapshots"]),

@@ -88,36 +88,55 @@ package struct NFTStore: IPTablesStore {
 
     package func tableSnapshots(natChains: NatChainSelection) throws(BackendError) -> [TableSnapshot] {
         try reading { reader throws(BackendError) in
-            var snapshots: [TableSnapshot] = []
+            // Which families have the table, and each one's chains in save order.
+            var tables: [(family: IPFamily, chains: [String])?] = []
             for family in Self.families {
-                let session = Session(reader: reader)
-                guard try session.exists(family, "nat") else {
-                    snapshots.append(.nat(NatTableSnapshot(family: family, store: .iptablesNFT, exists: false)))
+                guard try Session(reader: reader).exists(family, "nat") else {
+                    tables.append(nil)
                     continue
                 }
-                var chains: [NatTableSnapshot.Chain] = []
                 do throws(RuleTableError) {
-                    // One dump per chain asked for: a dump of the whole table would fill and
-                    // send every rule (kube-proxy's too), and the kernel walks the table again
-                    // from its start for each 32 KiB of a table dump.
-                    for name in Self.saveOrder(try reader.chains(family).filter { $0.table == "nat" }.map(\.name)) {
-                        guard natChains.contains(name) else {
-                            chains.append(NatTableSnapshot.Chain(name: name, rules: [], rulesRead: false))
-                            continue
-                        }
-                        let decoded = try reader.rules(in: name, table: "nat", family: family).map {
+                    tables.append((family, Self.saveOrder(try reader.chains(family).filter { $0.table == "nat" }.map(\.name))))
+                } catch {
+                    throw BackendError(.kernel, error.description)
+                }
+            }
+            // One dump per chain asked for (a dump of the whole table would fill and send every
+            // rule, kube-proxy's too, and the kernel walks the table again from its start for
+            // each 32 KiB of it). The dumps are round trips, thousands at a thousand pods: they
+            // are shared between sockets, each on a thread of its own. `reading` checks the
+            // generation around all of it.
+            let wanted = tables.compactMap { $0 }.flatMap { table in table.chains.filter(natChains.contains).map { (table.family, $0) } }
+            let shares = min(Self.readingSockets, max(1, wanted.count / 256))
+            let parts = (0..<shares).map { share in stride(from: share, to: wanted.count, by: shares).map { wanted[$0] } }
+            let read = try ConcurrentFamilies.run(parts) { part throws(BackendError) in
+                let own = NFTReader(socket: try open())
+                var rules: [String: [IPTablesRule]] = [:]
+                do throws(RuleTableError) {
+                    for (family, chain) in part {
+                        rules["\(family) \(chain)"] = try own.rules(in: chain, table: "nat", family: family).map {
                             RuleExpressions.decode($0.expressions, family: family)
                         }
-                        chains.append(NatTableSnapshot.Chain(name: name, rules: decoded))
                     }
                 } catch {
                     throw BackendError(.kernel, error.description)
                 }
-                snapshots.append(.nat(NatTableSnapshot(family: family, store: .iptablesNFT, exists: true, chains: chains)))
+                return rules
             }
-            return snapshots
+            let rules = read.reduce(into: [String: [IPTablesRule]]()) { all, part in all.merge(part) { first, _ in first } }
+            return zip(Self.families, tables).map { family, table in
+                guard let table else { return .nat(NatTableSnapshot(family: family, store: .iptablesNFT, exists: false)) }
+                let chains = table.chains.map { name in
+                    rules["\(family) \(name)"].map { NatTableSnapshot.Chain(name: name, rules: $0) }
+                        ?? NatTableSnapshot.Chain(name: name, rules: [], rulesRead: false)
+                }
+                return .nat(NatTableSnapshot(family: family, store: .iptablesNFT, exists: true, chains: chains))
+            }
         }
     }
+
+    /// How many sockets a snapshot's chain dumps are shared between.
+    static let readingSockets = 4
 
     /// The families the kernel runs: IPv4 always, IPv6 unless it is disabled or not built.
     static var families: [IPFamily] {

@@ -1,15 +1,18 @@
-import IPTablesLayout
 import OwnThread
 import PortmapCore
 
-/// Runs one piece of work per family at the same time: each family's table is read, edited and
-/// replaced independently (libip4tc and libip6tc are separate libraries with separate state), and
-/// most of a verb's time is the kernel copying and checking whole tables, so the IPv6 table's
-/// round no longer waits for the IPv4 one's. The first item runs on the calling thread, every other
-/// on a thread of its own; all are waited for, and the first failure in item order is thrown.
-enum ConcurrentFamilies {
+/// Runs one piece of work per item at the same time. The legacy store's items are the families:
+/// each family's table is read, edited and replaced independently (libip4tc and libip6tc are
+/// separate libraries with separate state), and most of a verb's time is the kernel copying and
+/// checking whole tables, so the IPv6 table's round no longer waits for the IPv4 one's. The
+/// iptables-nft store's snapshot splits its thousands of chain dumps, each a round trip, between
+/// sockets. The first item runs on the calling thread, every other on a thread of its own; all are
+/// waited for, and the first failure in item order is thrown.
+package enum ConcurrentFamilies {
     /// The items' values in item order, once every item succeeded.
-    static func run<Item: Sendable, Value: Sendable>(_ items: [Item], _ body: @escaping @Sendable (Item) throws(BackendError) -> Value) throws(BackendError) -> [Value] {
+    package static func run<Item: Sendable, Value: Sendable>(_ items: [Item], _ body: @escaping @Sendable (Item) throws(BackendError) -> Value) throws(BackendError)
+        -> [Value]
+    {
         guard let first = items.first else { return [] }
         let others = items.dropFirst().map { item in
             let outcome = Outcome<Value>()
