@@ -13,11 +13,11 @@ extension TableReader {
     func foreignSnapshots() throws(BackendError) -> [ForeignNFTablesSnapshot] {
         let tables = try query(NftMessages.dumpTables(), "list the nftables tables").compactMap(NftReplies.table)
             .filter { !Self.knownTables.contains($0.name) || $0.family == .inet }
-        var chainsByFamily: [NftTableFamily: [NftReplies.HookedChain]] = [:]
+        var chainsByFamily: [NftTableFamily: [NftReplies.Chain]] = [:]
         var snapshots: [ForeignNFTablesSnapshot] = []
         for (family, name) in tables {
             if chainsByFamily[family] == nil {
-                chainsByFamily[family] = try query(NftMessages.dumpChains(family), "list the \(family) chains").compactMap(NftReplies.hookedChain)
+                chainsByFamily[family] = try query(NftMessages.dumpChains(family), "list the \(family) chains").compactMap(NftReplies.chain)
             }
             let chains = (chainsByFamily[family] ?? []).filter { $0.table == name }
             guard chains.contains(where: { $0.type == "nat" && $0.hook != nil }) else { continue }

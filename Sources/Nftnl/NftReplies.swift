@@ -16,12 +16,20 @@ package enum NftReplies {
         return nftnl_gen_get_u32(object, UInt16(NFTNL_GEN_ID))
     }
 
-    /// A chain of a GETCHAIN reply: its table and name, and how many rules jump to it.
+    /// A chain of a GETCHAIN reply: its table and name, how many rules jump to it, and for a base
+    /// chain its hook, priority and type (what decides where its rules run, and in which order
+    /// against other tables').
     package struct Chain: Equatable, Sendable {
         package var table: String
         package var name: String
         package var use: UInt32
-        package var isBase: Bool
+        /// NF_INET_PRE_ROUTING, NF_INET_LOCAL_OUT, ...; nil for a regular chain.
+        package var hook: UInt32?
+        package var priority: Int32?
+        /// "nat", "filter", "route".
+        package var type: String?
+
+        package var isBase: Bool { hook != nil }
     }
 
     package static func chain(_ message: [UInt8]) -> Chain? {
@@ -31,10 +39,14 @@ package enum NftReplies {
             let table = nftnl_chain_get_str(object, UInt16(NFTNL_CHAIN_TABLE.rawValue)),
             let name = nftnl_chain_get_str(object, UInt16(NFTNL_CHAIN_NAME.rawValue))
         else { return nil }
+        let based = nftnl_chain_is_set(object, UInt16(NFTNL_CHAIN_HOOKNUM.rawValue))
+        let type = nftnl_chain_is_set(object, UInt16(NFTNL_CHAIN_TYPE.rawValue)) ? nftnl_chain_get_str(object, UInt16(NFTNL_CHAIN_TYPE.rawValue)) : nil
         return Chain(
             table: String(cString: table), name: String(cString: name),
             use: nftnl_chain_get_u32(object, UInt16(NFTNL_CHAIN_USE.rawValue)),
-            isBase: nftnl_chain_is_set(object, UInt16(NFTNL_CHAIN_HOOKNUM.rawValue)))
+            hook: based ? nftnl_chain_get_u32(object, UInt16(NFTNL_CHAIN_HOOKNUM.rawValue)) : nil,
+            priority: based ? nftnl_chain_get_s32(object, UInt16(NFTNL_CHAIN_PRIO.rawValue)) : nil,
+            type: type.map { String(cString: $0) })
     }
 
     /// A rule of a GETRULE dump, its expressions decoded (`NftExpression.unknown` for kinds the

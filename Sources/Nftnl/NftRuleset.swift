@@ -66,34 +66,6 @@ extension NftReplies {
         return (family, String(cString: name))
     }
 
-    /// A chain of a GETCHAIN dump with its hook: what decides where a table's rules run and
-    /// in which order against other tables' (the priority).
-    package struct HookedChain: Sendable, Equatable {
-        package var table: String
-        package var name: String
-        /// NF_INET_PRE_ROUTING, NF_INET_LOCAL_OUT, ...; nil for a regular chain.
-        package var hook: UInt32?
-        package var priority: Int32?
-        /// "nat", "filter", "route".
-        package var type: String?
-    }
-
-    package static func hookedChain(_ message: [UInt8]) -> HookedChain? {
-        let object = nftnl_chain_alloc()!
-        defer { nftnl_chain_free(object) }
-        guard parse(message, { nftnl_chain_nlmsg_parse($0, object) }),
-            let table = nftnl_chain_get_str(object, UInt16(NFTNL_CHAIN_TABLE.rawValue)),
-            let name = nftnl_chain_get_str(object, UInt16(NFTNL_CHAIN_NAME.rawValue))
-        else { return nil }
-        let based = nftnl_chain_is_set(object, UInt16(NFTNL_CHAIN_HOOKNUM.rawValue))
-        let type = nftnl_chain_is_set(object, UInt16(NFTNL_CHAIN_TYPE.rawValue)) ? nftnl_chain_get_str(object, UInt16(NFTNL_CHAIN_TYPE.rawValue)) : nil
-        return HookedChain(
-            table: String(cString: table), name: String(cString: name),
-            hook: based ? nftnl_chain_get_u32(object, UInt16(NFTNL_CHAIN_HOOKNUM.rawValue)) : nil,
-            priority: based ? nftnl_chain_get_s32(object, UInt16(NFTNL_CHAIN_PRIO.rawValue)) : nil,
-            type: type.map { String(cString: $0) })
-    }
-
     /// An element of any set or map: its key, its value (a map's data), or for a verdict map the
     /// verdict and the chain it jumps or goes to, and its comment.
     package struct AnyElement: Sendable, Equatable {
