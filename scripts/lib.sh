@@ -212,3 +212,15 @@ remove_podman_machine_files() {
         rmdir /var/lib/containers/cache /var/lib/containers 2>/dev/null || true
     fi
 }
+
+# Removes the cgroups named PARENT (in the unified hierarchy and in every v1 one) that a runtime
+# test's containers were put under, innermost first.
+remove_cgroups() {   # remove_cgroups PARENT...
+    local parent dir
+    for parent in "$@"; do
+        for dir in /sys/fs/cgroup/"$parent" /sys/fs/cgroup/*/"$parent"; do
+            [ -d "$dir" ] && find "$dir" -depth -type d -exec rmdir {} \; 2>/dev/null
+        done
+    done
+    return 0
+}

@@ -150,21 +150,13 @@ cleanup_workdir() {
     rm -rf "$dir"
 }
 
-remove_cgroups() {
-    local dir
-    for dir in /sys/fs/cgroup/"$PODMAN_CGROUP" /sys/fs/cgroup/*/"$PODMAN_CGROUP" /sys/fs/cgroup/"$DOCKER_CGROUP" /sys/fs/cgroup/*/"$DOCKER_CGROUP"; do
-        [ -d "$dir" ] && find "$dir" -depth -type d -exec rmdir {} \; 2>/dev/null
-    done
-    return 0
-}
-
 teardown() {
     local dir
     for dir in "${TMPDIR:-/tmp}/$WORK_PREFIX"*; do
         [ -d "$dir" ] && [ -f "$dir/.fwt-run" ] && cleanup_workdir "$dir"
     done
     delete_namespaces fwt-
-    remove_cgroups
+    remove_cgroups "$PODMAN_CGROUP" "$DOCKER_CGROUP"
 }
 
 cleanup() {

@@ -132,21 +132,13 @@ cleanup_workdir() {
     rm -rf "$dir"
 }
 
-remove_cgroups() {
-    local dir
-    for dir in /sys/fs/cgroup/"$CGROUP_PARENT" /sys/fs/cgroup/*/"$CGROUP_PARENT"; do
-        [ -d "$dir" ] && find "$dir" -depth -type d -exec rmdir {} \; 2>/dev/null
-    done
-    return 0
-}
-
 teardown() {
     local dir
     for dir in "${TMPDIR:-/tmp}/$WORK_PREFIX"*; do
         [ -e "$dir" ] && cleanup_workdir "$dir"
     done
     delete_namespaces pmrt-
-    remove_cgroups
+    remove_cgroups "$CGROUP_PARENT"
 }
 
 cleanup() {

@@ -12,14 +12,29 @@ struct ClaimOrder {
         let family: IPFamily
     }
 
+    struct Table: Hashable {
+        let store: RuleStore
+        let table: String
+        let family: IPFamily
+    }
+
     let hookPositions: [Key: Int]
+    let priorities: [Table: Int32]
 
     init(_ tables: [HostPortTable]) {
         var positions: [Key: Int] = [:]
+        var priorities: [Table: Int32] = [:]
         for table in tables {
             if let position = table.hookPosition { positions[Key(owner: table.owner, store: table.store, family: table.family)] = position }
+            priorities[Table(store: table.store, table: table.table, family: table.family)] = table.priority
         }
         hookPositions = positions
+        self.priorities = priorities
+    }
+
+    /// The priority of the nat prerouting chain leading to `mapping`.
+    func priority(of mapping: HostPortMapping) -> Int32 {
+        priorities[Table(store: mapping.store, table: mapping.table, family: mapping.family)] ?? HostPortTable.natDestinationPriority
     }
 
     /// The position of PREROUTING's jump to the chain leading to `mapping`.

@@ -21,45 +21,30 @@ struct ClaimRanking {
 
     init(_ target: ExplainTarget, in inventory: HostPortInventory) {
         let order = ClaimOrder(inventory.tables)
-        var foreignPriority: [String: Int32] = [:]
-        var servicesJump: [String: Int] = [:]
-        for table in inventory.snapshot.tables {
-            switch table {
-            case .foreignNFTables(let foreign):
-                foreignPriority[foreign.label] = foreign.chains.first { $0.type == "nat" && $0.hook == .prerouting }?.priority
-            case .nat(let nat):
-                servicesJump["\(nat.store) nat \(nat.family)"] = LegacyNatInterpreter.hookPosition(nat, to: KubeProxyInterpreter.services)
-            default:
-                break
-            }
-        }
-        // iptables' nat table and the CNI nftables tables hook in at NF_IP_PRI_NAT_DST.
-        let natDestination: Int32 = -100
-        func hook(store: RuleStore, table: String, family: IPFamily) -> (String, Int32) {
-            switch store {
-            case .iptablesLegacy, .iptablesNFT: ("\(store) nat \(family)", natDestination)
-            case .nftables, .upstreamNFTables: ("\(store) \(table)", foreignPriority[table] ?? natDestination)
-            }
+        /// The nat chain a claim is reached from: a nat table's PREROUTING, or an nftables table.
+        func hook(store: RuleStore, table: String, family: IPFamily) -> String {
+            store == .iptablesLegacy || store == .iptablesNFT ? "\(store) nat \(family)" : "\(store) \(table)"
         }
         var claims: [Claim] = []
         for mapping in inventory.mappings
         where mapping.protocol == target.protocol && mapping.hostPort == target.port && mapping.accepts(target.address) && mapping.entryIndex != nil {
-            let (name, priority) = hook(store: mapping.store, table: mapping.table, family: mapping.family)
+            let name = hook(store: mapping.store, table: mapping.table, family: mapping.family)
             claims.append(
                 Claim(
                     text: "\(ConflictFinder.owner(mapping)) → \(ConflictFinder.endpoint(mapping.podIP, mapping.podPort)) (\(mapping.owner), \(name))",
-                    priority: priority, hook: name, position: (order.hookPosition(of: mapping) ?? 0) * 1_000_000 + (mapping.entryIndex ?? 0),
+                    priority: order.priority(of: mapping), hook: name,
+                    position: (order.hookPosition(of: mapping) ?? 0) * 1_000_000 + (mapping.entryIndex ?? 0),
                     cniMapping: mapping.owner == .cniPortmap ? mapping : nil))
         }
         for service in inventory.servicePorts
         where service.protocol == target.protocol && service.port == target.port && service.family == target.address.family
             && service.accepts(target.address) && service.reachable
         {
-            let (name, priority) = hook(store: service.store, table: service.table, family: service.family)
+            let name = hook(store: service.store, table: service.table, family: service.family)
             claims.append(
                 Claim(
-                    text: "kube-proxy's \(service.kind.rawValue) \(service.service ?? "(no comment)") (\(name))", priority: priority, hook: name,
-                    position: (servicesJump[name] ?? 0) * 1_000_000, cniMapping: nil))
+                    text: "kube-proxy's \(service.kind.rawValue) \(service.service ?? "(no comment)") (\(name))", priority: service.priority,
+                    hook: name, position: (service.hookPosition ?? 0) * 1_000_000, cniMapping: nil))
         }
         self.claims = claims.sorted { ($0.priority, $0.hook, $0.position) < ($1.priority, $1.hook, $1.position) }
     }

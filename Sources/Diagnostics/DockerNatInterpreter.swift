@@ -12,6 +12,7 @@ enum DockerNatInterpreter {
     static func interpret(_ snapshot: NatTableSnapshot) -> HostPortTable? {
         guard let rules = snapshot.rules(in: chain) else { return nil }
         let postrouting = snapshot.rules(in: "POSTROUTING") ?? []
+        let jump = LegacyNatInterpreter.hookPosition(snapshot, to: chain)
         let mappings = rules.compactMap { rule -> HostPortMapping? in
             guard case .dnat(let podIP, let podPort) = rule.target,
                 let (transport, hostPort) = LegacyNatInterpreter.destinationPort(of: rule)
@@ -28,13 +29,12 @@ enum DockerNatInterpreter {
             return HostPortMapping(
                 owner: .docker, protocol: transport, family: snapshot.family, hostIP: hostIP, hostPort: hostPort,
                 podIP: podIP, podPort: podPort, network: nil, containerID: nil, chain: chain, store: snapshot.store,
-                entryIndex: LegacyNatInterpreter.jumps(snapshot, "PREROUTING", to: chain) ? 0 : nil,
+                entryIndex: jump.map { _ in 0 },
                 hairpinMasquerade: hairpin, rule: rule.saveLine(chain: chain))
         }
         return HostPortTable(
             owner: .docker, family: snapshot.family, store: snapshot.store, table: "nat", exists: snapshot.exists,
-            entryChain: chain, hookPosition: LegacyNatInterpreter.hookPosition(snapshot, to: chain),
-            preroutingHook: LegacyNatInterpreter.jumps(snapshot, "PREROUTING", to: chain),
+            entryChain: chain, hookPosition: jump, preroutingHook: jump != nil,
             outputHook: LegacyNatInterpreter.jumps(snapshot, "OUTPUT", to: chain),
             masqueradeHook: postrouting.contains { $0.target == .masquerade },
             entries: [], mappings: mappings, orphanChains: [])

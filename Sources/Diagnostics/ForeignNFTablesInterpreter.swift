@@ -35,6 +35,7 @@ public enum ForeignNFTablesInterpreter {
             HostPortTable(
                 owner: owner, family: family, store: .nftables, table: table.label, exists: true,
                 entryChain: prerouting?.name ?? "(no prerouting chain)", hookPosition: nil,
+                priority: prerouting?.priority ?? HostPortTable.natDestinationPriority,
                 preroutingHook: prerouting != nil, outputHook: nat.contains { $0.hook == .output },
                 masqueradeHook: table.rules.contains { $0.masquerade },
                 entries: [], mappings: mappings.filter { $0.family == family }, orphanChains: [])

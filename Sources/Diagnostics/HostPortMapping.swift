@@ -104,6 +104,9 @@ public struct HostPortTable: Sendable, Hashable {
     /// The position of PREROUTING's jump to `entryChain`: of two owners in one nat table, the
     /// one jumped to first takes a port both claim. Nil for nftables tables and without a jump.
     public var hookPosition: Int? = nil
+    /// The priority of the table's nat chain on the prerouting hook: of two tables, the one
+    /// with the lower priority DNATs first.
+    public var priority: Int32 = HostPortTable.natDestinationPriority
     /// PREROUTING / OUTPUT jump to CNI-HOSTPORT-DNAT (for packets from outside / from the node).
     public var preroutingHook: Bool
     public var outputHook: Bool
@@ -116,6 +119,10 @@ public struct HostPortTable: Sendable, Hashable {
 }
 
 extension HostPortTable {
+    /// NF_IP_PRI_NAT_DST: the priority of iptables' nat PREROUTING (either store) and of the CNI
+    /// nftables tables' prerouting chains.
+    public static let natDestinationPriority: Int32 = -100
+
     /// The chain an nftables layout's prerouting and output chains jump to (`fib daddr type local`):
     /// ours looks ports up in maps there, upstream's jumps on to its rules; nil for the iptables
     /// layout, whose PREROUTING and OUTPUT jump to CNI-HOSTPORT-DNAT's entry rules.

@@ -12,7 +12,7 @@ enum KubeProxyInterpreter {
 
     static func servicePorts(_ snapshot: NatTableSnapshot) -> [ServicePort] {
         guard let serviceRules = snapshot.rules(in: services) else { return [] }
-        let entered = LegacyNatInterpreter.jumps(snapshot, "PREROUTING", to: services)
+        let jump = LegacyNatInterpreter.hookPosition(snapshot, to: services)
         // Where NodePorts answer: one rule per address, or addrtype LOCAL for all of them.
         let nodePortEntries = serviceRules.filter { $0.target.jumpedChain == nodePorts }
         let addresses: [IPAddress?] = nodePortEntries.map { hostAddress($0, snapshot.family) }
@@ -31,7 +31,7 @@ enum KubeProxyInterpreter {
                     ServicePort(
                         kind: .nodePort, protocol: transport, family: snapshot.family, address: address, port: port,
                         service: comment(of: rule), store: snapshot.store, table: "nat", chain: nodePorts,
-                        reachable: entered && !addresses.isEmpty, rule: rule.saveLine(chain: nodePorts)))
+                        reachable: jump != nil && !addresses.isEmpty, rule: rule.saveLine(chain: nodePorts), hookPosition: jump))
             }
         }
         for rule in serviceRules {
@@ -50,8 +50,8 @@ enum KubeProxyInterpreter {
             add(
                 ServicePort(
                     kind: kind, protocol: transport, family: snapshot.family, address: address, port: port,
-                    service: String(service), store: snapshot.store, table: "nat", chain: services, reachable: entered,
-                    rule: rule.saveLine(chain: services)))
+                    service: String(service), store: snapshot.store, table: "nat", chain: services, reachable: jump != nil,
+                    rule: rule.saveLine(chain: services), hookPosition: jump))
         }
         return claims
     }

@@ -11,6 +11,7 @@ enum KubeProxyNFTablesInterpreter {
         guard ForeignNFTablesInterpreter.owner(of: table) == .kubeProxy else { return [] }
         let family: IPFamily = table.family == "ip6" ? .ipv6 : .ipv4
         let reached = ForeignNFTablesInterpreter.reachableChains(table)
+        let priority = table.chains.first { $0.type == "nat" && $0.hook == .prerouting }?.priority ?? HostPortTable.natDestinationPriority
         var claims: [ServicePort] = []
         for rule in table.rules {
             guard let name = rule.verdictMap, let map = table.set(name), let fields = NFTDatatype.fields(of: map.keyType) else { continue }
@@ -47,14 +48,14 @@ enum KubeProxyNFTablesInterpreter {
                     claims.append(
                         ServicePort(
                             kind: .externalIP, protocol: transport, family: family, address: address, port: port, service: common.service,
-                            store: .nftables, table: table.label, chain: name, reachable: reached.contains(rule.chain), rule: common.rule))
+                            store: .nftables, table: table.label, chain: name, reachable: reached.contains(rule.chain), rule: common.rule, priority: priority))
                 } else {
                     for nodeAddress in nodePortAddresses {
                         claims.append(
                             ServicePort(
                                 kind: .nodePort, protocol: transport, family: family, address: nodeAddress, port: port,
                                 service: common.service, store: .nftables, table: table.label, chain: name,
-                                reachable: reached.contains(rule.chain), rule: common.rule))
+                                reachable: reached.contains(rule.chain), rule: common.rule, priority: priority))
                     }
                 }
             }

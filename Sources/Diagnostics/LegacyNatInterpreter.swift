@@ -30,15 +30,20 @@ public enum LegacyNatInterpreter {
         // By chain once: each of thousands of chains looking through every entry rule was
         // quadratic (a tenth of `list` at 1000 pods).
         let entriesByChain = Dictionary(grouping: entries, by: \.chain)
+        // CRI-O's masquerade: one hairpin chain per container chain, looked up by name; the
+        // localhost rule is the table's.
+        let masqueradeChains = layout.masqueradeChainPrefix.map { prefix in
+            Dictionary(snapshot.chains.filter { $0.name.hasPrefix(prefix) }.map { ($0.name, $0.rules) }, uniquingKeysWith: { first, _ in first })
+        }
+        let localhost = (snapshot.rules(in: layout.masqueradeChain) ?? [])
+            .contains { $0.target == .masquerade && $0.source?.value.address.isLoopback == true }
         for chain in snapshot.chains where chain.name.hasPrefix(layout.containerChainPrefix) {
             let owners = entriesByChain[chain.name] ?? []
             if owners.isEmpty { orphans.append(chain.name) }
             var found = self.mappings(in: chain, entries: owners, family: snapshot.family, store: snapshot.store, owner: layout.owner)
-            if let prefix = layout.masqueradeChainPrefix {
-                let hairpin = (snapshot.rules(in: prefix + chain.name.dropFirst(layout.containerChainPrefix.count)) ?? [])
+            if let prefix = layout.masqueradeChainPrefix, let masqueradeChains {
+                let hairpin = (masqueradeChains[prefix + chain.name.dropFirst(layout.containerChainPrefix.count)] ?? [])
                     .contains { $0.target == .masquerade }
-                let localhost = (snapshot.rules(in: layout.masqueradeChain) ?? [])
-                    .contains { $0.target == .masquerade && $0.source?.value.address.isLoopback == true }
                 for index in found.indices {
                     found[index].hairpinMasquerade = hairpin
                     found[index].localhostMasquerade = localhost

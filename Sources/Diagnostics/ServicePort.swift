@@ -27,6 +27,11 @@ public struct ServicePort: Sendable, Hashable {
     /// KUBE-NODEPORTS) leads to the rule.
     public var reachable: Bool
     public var rule: String
+    /// The priority of the nat chain on the prerouting hook it is reached from.
+    public var priority: Int32 = HostPortTable.natDestinationPriority
+    /// In a nat table, the position of PREROUTING's jump to KUBE-SERVICES: against a hostPort
+    /// in the same table, the one jumped to first answers. nil in nftables.
+    public var hookPosition: Int? = nil
 
     /// Whether a packet to `address` on this port is taken by the Service.
     public func accepts(_ other: IPAddress?) -> Bool {

@@ -11,13 +11,6 @@ extension ConflictFinder {
             let mapping = inventory.mappings[index]
             return Port(family: mapping.family, transport: mapping.protocol, port: mapping.hostPort)
         }
-        struct Table: Hashable { let store: RuleStore, family: IPFamily }
-        var servicesHook: [Table: Int] = [:]
-        for table in inventory.snapshot.tables {
-            if case .nat(let nat) = table, let position = LegacyNatInterpreter.hookPosition(nat, to: KubeProxyInterpreter.services) {
-                servicesHook[Table(store: nat.store, family: nat.family)] = position
-            }
-        }
         let order = ClaimOrder(inventory.tables)
         var findings: [Finding] = []
         for (serviceIndex, service) in inventory.servicePorts.enumerated() {
@@ -34,7 +27,7 @@ extension ConflictFinder {
                     answers =
                         "the Service's rule is in \(service.store) \(service.table), the hostPort's in \(mapping.store) \(mapping.table): "
                         + "which answers depends on their nat hooks' priorities, and at equal priority on the order the hooks were registered"
-                } else if let services = servicesHook[Table(store: service.store, family: service.family)], let hostPorts = order.hookPosition(of: mapping) {
+                } else if let services = service.hookPosition, let hostPorts = order.hookPosition(of: mapping) {
                     answers =
                         services < hostPorts
                         ? "the Service answers (PREROUTING jumps to KUBE-SERVICES first)" : "the hostPort answers (PREROUTING jumps to its chain first)"
