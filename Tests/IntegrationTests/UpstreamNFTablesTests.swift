@@ -7,7 +7,8 @@ extension NamespaceTests {
     /// table `cni_portmaps`) on one dual-stack node, with traffic from the client: each binary's
     /// pods answer beside the other's, upstream's ADD (which flushes its own base chains) leaves
     /// ours alone, ours DELs upstream's pods (they stop answering and no rule names them), each
-    /// binary CHECKs and DELs its own pods before and after, and what neither plugin owns stays.
+    /// binary CHECKs and DELs its own pods before and after, our GC and STATUS leave upstream's
+    /// table alone, and what neither plugin owns stays.
     @Suite(.enabled(if: Prerequisites.upstreamPlugin != nil, Prerequisites.upstreamMissing))
     struct UpstreamNFTablesTests {
         static let file = "20-hostport-dualstack.conflist"
@@ -71,6 +72,20 @@ extension NamespaceTests {
             }
             let check = try ours.run("CHECK", containerID: mine.containerID, netns: mine.name, mappings: mine.mappings, prevResult: mine.result)
             #expect(check.allSatisfy { $0.status == 0 }, "our CHECK of our pod: \(check.map(\.stdout))")
+
+            // Our GC (listing only our pod) and STATUS leave upstream's table as it is: its comments
+            // name no network, so GC cannot tell its pods from another network's.
+            let tables = [try Self.upstreamTable(lab, v6: false), try Self.upstreamTable(lab, v6: true)]
+            let direct = DirectPortmap(lab: lab, portmap: .ours)
+            let network: [String: Any] = ["cniVersion": "1.1.0", "name": "hostport-dual", "type": "portmap", "backend": "nftables"]
+            let gc = try direct.run(
+                "GC", network.merging(GCStatusTests.gcConfig(keeping: [mine.containerID], network: "hostport-dual")) { old, _ in old },
+                env: GCStatusTests.noAttachment)
+            #expect(gc.status == 0, "\(gc.stdout)\(gc.stderr)")
+            let ready = try direct.run("STATUS", network, env: GCStatusTests.noAttachment)
+            #expect(ready.status == 0, "\(ready.stdout)\(ready.stderr)")
+            #expect([try Self.upstreamTable(lab, v6: false), try Self.upstreamTable(lab, v6: true)] == tables)
+            #expect(try Self.answers(lab, "u", 8111) && Self.answers(lab, "v", 8113) && Self.answers(lab, "o", 8112))
 
             // Ours takes upstream's first pod over: its DEL removes upstream's rules of it, both families.
             let del = try ours.run(
