@@ -2,7 +2,7 @@
 # Measures our portmap against Debian's Go portmap (v1.1.1, run with the legacy iptables so both
 # write the same nat tables) side by side, as root:
 #   scripts/bench.sh [--backend iptables|iptables-nft|nftables|nftables-upstream] [--levels 0,100,1000] [--pods 20] [--rss-pods 5]
-#                    [--kube-proxy-rules 0] [--quick] [--markdown]
+#                    [--kube-proxy-rules 0] [--against upstream|go] [--quick] [--markdown]
 #
 # For each level L (pods already on the node) two identical node network namespaces are made
 # (pmbench-<id>-L-ours / -go, deleted at exit): loopback and a veth pair with the node and pod
@@ -28,8 +28,10 @@
 # iptables-nft, both twins preloaded through iptables-nft-restore as above, with issue 15's targets:
 # ADD and DEL <= 0.05x Go's, ADD with L pods <= 1.5x ours on an empty node, STATUS <= 2 ms.
 #
-# --backend nftables measures ours with "backend": "nftables" against the Go plugin run with
-# iptables-nft (Debian's default iptables), the same way. The Go twin gets the same nat preload
+# --backend nftables measures ours with "backend": "nftables" against upstream's own nftables
+# backend where ../shared/reference/portmap-go-3d27709f (or GO_PORTMAP) is there, exactly as
+# --backend nftables-upstream below; where it is absent (it says so), or with --against go, against
+# the Go plugin 1.1.1 run with iptables-nft (Debian's default iptables), the same way. The Go twin gets the same nat preload
 # through iptables-nft-restore / ip6tables-nft-restore, ours the same pods as elements of its
 # cni_portmaps tables through `nft -f` (the syntax of NFTablesPlanner.script), and with
 # --kube-proxy-rules both twins get the kube-proxy-like rules through iptables-nft-restore (a node
@@ -41,7 +43,7 @@
 #
 # --backend nftables-upstream measures ours with "backend": "nftables" against upstream's own Go
 # portmap with "backend": "nftables" (../shared/reference/portmap-go-3d27709f, or GO_PORTMAP; the
-# run is skipped with a message when it is absent): ours preloaded as above, upstream's twin by
+# run is skipped with a message when it is absent; --backend nftables does the same when it is there): ours preloaded as above, upstream's twin by
 # upstream's own ADD of each pod (its table cni_hostport, 6 IPv4 and 4 IPv6 rules a pod, each
 # commented with its container ID, which is checked). Targets (issue 16): ADD <= 0.05x and DEL <=
 # 0.1x upstream's, ours ADD with L pods <= 1.5x ours on an empty node, ours DEL <= 1.5x ours ADD,
@@ -53,6 +55,8 @@
 #   --pods M                pods timed per level (PMBENCH_PODS, default 20)
 #   --rss-pods R            pods per level run under GNU time for the peak RSS (PMBENCH_RSS_PODS, default 5)
 #   --kube-proxy-rules K    kube-proxy-like IPv4 nat rules added to every level (PMBENCH_KUBE_PROXY_RULES, default 0)
+#   --against upstream|go   with --backend nftables: upstream's nftables backend (default, where it is
+#                           present) or Go 1.1.1 on iptables-nft (PMBENCH_AGAINST)
 #   --quick                 --levels 0,100 --pods 8 --rss-pods 2 (about 20 s)
 #   --markdown              also print the figures as a markdown table (as in docs/benchmarks.md)
 # Default run: about 1.5-2 minutes on 2 cores (Go's ADD takes ~1.5 s with 1000 pods, ~1.1 s with
@@ -76,6 +80,7 @@ levels=${PMBENCH_LEVELS:-0,100,1000}
 pods=${PMBENCH_PODS:-20}
 rss_pods=${PMBENCH_RSS_PODS:-5}
 kube_rules=${PMBENCH_KUBE_PROXY_RULES:-0}
+against=${PMBENCH_AGAINST:-upstream}
 markdown=()
 while [ $# -gt 0 ]; do
     case $1 in
@@ -84,6 +89,7 @@ while [ $# -gt 0 ]; do
         --pods) pods=${2:?}; shift 2 ;;
         --rss-pods) rss_pods=${2:?}; shift 2 ;;
         --kube-proxy-rules) kube_rules=${2:?}; shift 2 ;;
+        --against) against=${2:?}; shift 2 ;;
         --quick) levels=0,100; pods=8; rss_pods=2; shift ;;
         --markdown) markdown=(--markdown); shift ;;
         -h|--help) usage ;;
@@ -94,8 +100,17 @@ done
     log "--backend must be iptables, iptables-nft, nftables or nftables-upstream, got '$backend'"
     exit 2
 }
+[[ $against =~ ^(upstream|go)$ ]] || { log "--against must be upstream or go, got '$against'"; exit 2; }
+upstream_plugin=$(realpath -m ../shared/reference/portmap-go-3d27709f)
+if [ "$backend" = nftables ] && [ "$against" = upstream ]; then
+    if [ -x "$upstream_plugin" ]; then
+        backend=nftables-upstream
+    else
+        log "upstream's Go portmap ($upstream_plugin) is absent: comparing against Go 1.1.1 on iptables-nft"
+    fi
+fi
 if [ "$backend" = nftables-upstream ]; then
-    go_plugin=${GO_PORTMAP:-$(realpath -m ../shared/reference/portmap-go-3d27709f)}
+    go_plugin=${GO_PORTMAP:-$upstream_plugin}
     if [ ! -x "$go_plugin" ]; then
         log "skipped: upstream's Go portmap ($go_plugin) is absent; --backend nftables-upstream compares against it"
         exit 0

@@ -127,11 +127,19 @@ def element_text(item, is_map):
     return text
 
 
+def expiring(item, is_map):
+    """Whether an element of `nft -j` carries an expiration."""
+    key = item[0] if is_map else item
+    return isinstance(key, dict) and "expires" in key.get("elem", {})
+
+
 def snapshot(env):
     """The current namespace's whole ruleset (`nft -j list ruleset`): "objects", every table, chain,
     rule and set declaration in listing order as canonical JSON without handles, and "elements",
     each set's elements in element_text form, sorted (a hash set lists them in bucket order,
-    which may change when the table is resized)."""
+    which may change when the table is resized). An element with an expiration (what our DEL
+    leaves: it stops matching within a tick, the set's garbage collection frees it later) counts
+    as gone, as it does for the plugin's CHECK, GC and hostports."""
     listing = subprocess.run(["nft", "-j", "list", "ruleset"], check=True, capture_output=True, text=True, env=env).stdout
     objects, elements = [], {}
     for item in json.loads(listing)["nftables"]:
@@ -141,7 +149,7 @@ def snapshot(env):
         body = {k: v for k, v in body.items() if k != "handle"}
         if kind in ("set", "map"):
             elements["%s %s %s" % (body["family"], body["table"], body["name"])] = sorted(
-                element_text(e, kind == "map") for e in body.pop("elem", []))
+                element_text(e, kind == "map") for e in body.pop("elem", []) if not expiring(e, kind == "map"))
         objects.append(json.dumps({kind: body}, sort_keys=True))
     return {"objects": objects, "elements": elements}
 
