@@ -1,6 +1,6 @@
 /*
  * The C boundary to libmnl (Debian libmnl-dev) and the netlink kernel headers it speaks:
- * rtnetlink (route lookups, address dumps), nfnetlink_conntrack (the conntrack table),
+ * rtnetlink (route lookups, address and bridge-port dumps), nfnetlink_conntrack (the conntrack table),
  * sock_diag/inet_diag (listening sockets) and nfnetlink batches (nf_tables transactions, whose
  * messages libnftnl builds in NFTablesBackend; this side frames, sends and answers them).
  *
@@ -31,6 +31,7 @@
 #include <libmnl/libmnl.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
+#include <linux/if_link.h>
 #include <linux/sock_diag.h>
 #include <linux/inet_diag.h>
 #include <linux/netfilter/nfnetlink.h>
@@ -42,6 +43,7 @@ _Static_assert(sizeof(struct nlattr) == 4, "nlattr");
 _Static_assert(sizeof(struct nfgenmsg) == 4, "nfgenmsg");
 _Static_assert(sizeof(struct rtmsg) == 12, "rtmsg");
 _Static_assert(sizeof(struct ifaddrmsg) == 8, "ifaddrmsg");
+_Static_assert(sizeof(struct ifinfomsg) == 16, "ifinfomsg");
 _Static_assert(sizeof(struct inet_diag_req_v2) == 56, "inet_diag_req_v2");
 _Static_assert(sizeof(struct inet_diag_msg) == 72, "inet_diag_msg");
 _Static_assert(MNL_ALIGNTO == 4, "netlink attribute alignment");
@@ -85,6 +87,11 @@ static inline void cni_mnl_put_ifaddrmsg(struct nlmsghdr *nlh, uint8_t family) {
     struct ifaddrmsg *header = mnl_nlmsg_put_extra_header(nlh, sizeof(struct ifaddrmsg));
     header->ifa_family = family;
 }
+/* ifinfomsg: family (AF_BRIDGE: the bridge ports); type, index, flags and change 0 (no filter). */
+static inline void cni_mnl_put_ifinfomsg(struct nlmsghdr *nlh, uint8_t family) {
+    struct ifinfomsg *header = mnl_nlmsg_put_extra_header(nlh, sizeof(struct ifinfomsg));
+    header->ifi_family = family;
+}
 /* inet_diag_req_v2: family, protocol and the bit mask of socket states (1 << TCP_LISTEN, ...) to
  * dump; no extensions, and an all-zero socket id (any port, any address, any interface). */
 static inline void cni_mnl_put_inet_diag_req(struct nlmsghdr *nlh, uint8_t family, uint8_t protocol, uint32_t states) {
@@ -96,6 +103,7 @@ static inline void cni_mnl_put_inet_diag_req(struct nlmsghdr *nlh, uint8_t famil
 static inline size_t cni_mnl_nfgenmsg_size(void) { return sizeof(struct nfgenmsg); }
 static inline size_t cni_mnl_rtmsg_size(void) { return sizeof(struct rtmsg); }
 static inline size_t cni_mnl_ifaddrmsg_size(void) { return sizeof(struct ifaddrmsg); }
+static inline size_t cni_mnl_ifinfomsg_size(void) { return sizeof(struct ifinfomsg); }
 static inline size_t cni_mnl_inet_diag_msg_size(void) { return sizeof(struct inet_diag_msg); }
 
 /* ---- reply headers, read in C (-1 or false, errno untouched: the message is too short for one) ---- */

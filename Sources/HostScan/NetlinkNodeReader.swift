@@ -3,7 +3,8 @@ import PortmapCore
 import Snapshots
 
 /// The parts of a `NodeSnapshot` that come from the kernel's netlink buses: listening sockets
-/// (sock_diag, their owners from /proc), the namespace's addresses and routes (rtnetlink). All
+/// (sock_diag, their owners from /proc), the namespace's addresses, bridge ports and routes
+/// (rtnetlink). All
 /// through libmnl, no external program; nothing is changed.
 ///
 /// The network namespace read is the calling thread's, as `NodeDumps` opens its sockets per call.
@@ -38,6 +39,12 @@ public struct NetlinkNodeReader: Sendable {
     /// the kernel's order.
     public func localAddresses() throws(HostNetworkError) -> [IPAddress] {
         try dumps.localAddresses()
+    }
+
+    /// The ports of every bridge with their hairpin mode, by the bridge's name; a bridge without
+    /// ports is not there.
+    public func bridgePorts() throws(HostNetworkError) -> [String: [BridgePort]] {
+        try dumps.bridgePorts()
     }
 
     /// What the kernel answers for a packet to `destination`, as `ip route get` shows it.

@@ -70,6 +70,20 @@ enum Kernel {
         static let local = UInt16(IFA_LOCAL)
     }
 
+    /// rtnetlink links of the bridge family (`linux/if_link.h`): what `bridge link` lists.
+    enum BridgeLink {
+        static let getMessage = UInt16(RTM_GETLINK)
+        static let newMessage = UInt16(RTM_NEWLINK)
+        static let family = UInt8(AF_BRIDGE)
+        static let name = UInt16(IFLA_IFNAME)
+        /// u32: the index of the bridge the port belongs to.
+        static let master = UInt16(IFLA_MASTER)
+        /// Nested: the port's bridge options, sent for ports only.
+        static let portOptions = UInt16(IFLA_PROTINFO)
+        /// u8 in `portOptions`: hairpin_mode.
+        static let hairpin = UInt16(IFLA_BRPORT_MODE)
+    }
+
     /// sock_diag (`linux/sock_diag.h`, `linux/inet_diag.h`), on the NETLINK_SOCK_DIAG bus.
     enum SocketDiag {
         /// Both the dump request and each socket of its reply.
@@ -95,6 +109,7 @@ enum Kernel {
     static let nfgenmsgSize = Int(cni_mnl_nfgenmsg_size())
     static let rtmsgSize = Int(cni_mnl_rtmsg_size())
     static let ifaddrmsgSize = Int(cni_mnl_ifaddrmsg_size())
+    static let ifinfomsgSize = Int(cni_mnl_ifinfomsg_size())
     static let inetDiagMsgSize = Int(cni_mnl_inet_diag_msg_size())
 
     static let udp = UInt8(IPPROTO_UDP)

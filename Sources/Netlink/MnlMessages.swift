@@ -23,6 +23,7 @@ extension NetlinkRequest {
             case .batch(let subsystem): cni_mnl_put_batch_nfgenmsg(message, subsystem)
             case .route(let family, let destinationLength, let flags): cni_mnl_put_rtmsg(message, family, destinationLength, flags)
             case .address(let family): cni_mnl_put_ifaddrmsg(message, family)
+            case .link(let family): cni_mnl_put_ifinfomsg(message, family)
             case .socketDiag(let family, let `protocol`, let states): cni_mnl_put_inet_diag_req(message, family, `protocol`, states)
             }
             guard Self.put(attributes, into: message, capacity: raw.count) else { return nil }
@@ -147,6 +148,10 @@ extension ReplyAttribute {
     var u8: UInt8? { withAttribute { mnl_attr_validate($0, MNL_TYPE_U8) == 0 ? mnl_attr_get_u8($0) : nil } }
     var u16: UInt16? { withAttribute { mnl_attr_validate($0, MNL_TYPE_U16) == 0 ? mnl_attr_get_u16($0) : nil } }
     var u32: UInt32? { withAttribute { mnl_attr_validate($0, MNL_TYPE_U32) == 0 ? mnl_attr_get_u32($0) : nil } }
+    /// The payload as a NUL-terminated string, or nil when it is not one.
+    var string: String? {
+        withAttribute { mnl_attr_validate($0, MNL_TYPE_NUL_STRING) == 0 ? String(cString: mnl_attr_get_str($0)) : nil }
+    }
 
     /// The attributes nested in this one, split by `mnl_attr_parse_nested`.
     var nested: [ReplyAttribute] {

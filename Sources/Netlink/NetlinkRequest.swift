@@ -13,6 +13,8 @@ struct NetlinkRequest: Equatable, Sendable {
         case route(family: UInt8, destinationLength: UInt8, flags: UInt32 = 0)
         /// `struct ifaddrmsg`: address family, everything else 0.
         case address(family: UInt8)
+        /// `struct ifinfomsg`: address family, everything else 0.
+        case link(family: UInt8)
         /// `struct inet_diag_req_v2`: address family, IP protocol and the mask of socket states to
         /// dump; no extensions and an all-zero socket id, which matches every socket.
         case socketDiag(family: UInt8, protocol: UInt8, states: UInt32)

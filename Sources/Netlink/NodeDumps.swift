@@ -7,8 +7,8 @@ import Glibc
 import Musl
 #endif
 
-/// The read-only netlink dumps `hostports` needs (listening sockets over sock_diag, addresses and
-/// route lookups over rtnetlink), so the scan above this module sees no socket or message type.
+/// The read-only netlink dumps `hostports` needs (listening sockets over sock_diag, addresses,
+/// bridge ports and route lookups over rtnetlink), so the scan above this module sees no socket or message type.
 ///
 /// Each method opens its socket in the calling thread's network namespace and closes it when it
 /// returns. `NetlinkError`s become `HostNetworkError`s here.
@@ -60,6 +60,22 @@ package struct NodeDumps: Sendable {
         }
         var seen: Set<IPAddress> = []
         return replies.compactMap(AddressMessages.address).filter { seen.insert($0).inserted }
+    }
+
+    /// The ports of every bridge, by the bridge's name, each bridge's sorted by name; a bridge
+    /// without ports is not there.
+    package func bridgePorts() throws(HostNetworkError) -> [String: [BridgePort]] {
+        let replies: [ReplyMessage]
+        do {
+            replies = try openRoute().exchange(BridgeLinkMessages.dumpRequest, sequence: firstSequence, operation: "dump the bridge ports")
+        } catch {
+            throw error.hostNetworkError
+        }
+        var byIndex: [UInt32: [BridgePort]] = [:]
+        for (bridge, port) in replies.compactMap(BridgeLinkMessages.port) { byIndex[bridge, default: []].append(port) }
+        return byIndex.reduce(into: [:]) { ports, bridge in
+            if let name = interfaceName(bridge.key) { ports[name] = bridge.value.sorted { $0.name < $1.name } }
+        }
     }
 
     /// The route to each of `destinations`, over one socket, each interface named once: the

@@ -1,4 +1,4 @@
-/// A port of a Linux bridge, from /sys/class/net/<bridge>/brif/<port>/hairpin_mode.
+/// A port of a Linux bridge and its hairpin_mode (IFLA_BRPORT_MODE of its bridge link).
 public struct BridgePort: Sendable, Hashable {
     public var name: String
     public var hairpin: Bool

@@ -12,46 +12,9 @@ import Glibc
 import Musl
 #endif
 
-/// `route_localnet` and bridge ports read from scratch trees laid out as /proc/sys and sysfs lay
-/// them out, and, as root, from the kernel's own files for a bridge in a namespace of its own.
+/// `route_localnet` read from scratch trees laid out as /proc/sys lays them out, and, as root, with
+/// the bridge ports of a namespace of its own.
 struct InterfaceFilesTests {
-    /// /sys/class/net as sysfs shows it: a bridge has a `bridge` directory, and `brif/<port>` links
-    /// to the port's `brport` directory. vethC's link dangles: a port gone while being read.
-    static func classNet(hairpinOfB: String = "0\n") throws -> ScratchTree {
-        let tree = try ScratchTree(files: [
-            "cni0/bridge/stp_state": "0\n",
-            "vethA/brport/hairpin_mode": "1\n",
-            "vethB/brport/hairpin_mode": hairpinOfB,
-            "eth0/mtu": "1500\n",
-        ])
-        for port in ["vethB", "vethA", "vethC"] {
-            try tree.link("cni0/brif/\(port)", to: "../../\(port)/brport")
-        }
-        return tree
-    }
-
-    @Test func bridgePortsWithTheirHairpinModeByName() throws {
-        let classNet = try Self.classNet()
-        #expect(
-            try InterfaceFiles(classNet: classNet.root).bridgePorts(of: "cni0")
-                == [BridgePort(name: "vethA", hairpin: true), BridgePort(name: "vethB", hairpin: false)])
-    }
-
-    /// A device that is not a bridge, or that no longer exists, has no ports to show.
-    @Test(arguments: ["eth0", "vethA", "gone0"])
-    func notABridge(_ name: String) throws {
-        let classNet = try Self.classNet()
-        #expect(try InterfaceFiles(classNet: classNet.root).bridgePorts(of: name) == nil)
-    }
-
-    @Test func hairpinModeThatIsNoNumberIsAnError() throws {
-        let classNet = try Self.classNet(hairpinOfB: "on\n")
-        let path = "\(classNet.root)/cni0/brif/vethB/hairpin_mode"
-        #expect(throws: HostNetworkError(operation: "read \(path): \"on\" is not a number", errno: EINVAL, message: "Invalid argument")) {
-            try InterfaceFiles(classNet: classNet.root).bridgePorts(of: "cni0")
-        }
-    }
-
     /// `all` always, each interface once; one without the file (gone) is left out; any non-zero
     /// value is on, as the kernel reads it.
     @Test func routeLocalnetOfAllAndTheNamedInterfaces() throws {
@@ -62,8 +25,8 @@ struct InterfaceFilesTests {
     }
 
     /// As root: a bridge made in a namespace of its own, with hairpin on one of its two ports, read
-    /// by a thread inside that namespace. /proc/sys follows the thread; /sys/class/net follows the
-    /// mount, so the thread mounts a sysfs of its namespace's own on a scratch directory.
+    /// by a thread inside that namespace: its ports over netlink, its route_localnet from
+    /// /proc/sys, which both follow the thread. The node's own reads know nothing of it.
     @Test(.enabled(if: RootPrerequisites.available, RootPrerequisites.reason))
     func bridgeInAnotherNamespace() throws {
         let namespaces = TestNamespaces()
@@ -76,17 +39,12 @@ struct InterfaceFilesTests {
         }
         try Subprocess.check(["ip", "-n", name, "link", "set", "hpw-b", "type", "bridge_slave", "hairpin", "on"])
         try namespaces.exec(name, "sysctl", "-qw", "net.ipv4.conf.hpw-br.route_localnet=1")
-        let mountPoint = try ScratchTree()
         let inside = try NamespaceThread.run(in: try namespaces.namespace(name)) { () throws(HostNetworkError) in
-            guard mount("sysfs", mountPoint.root, "sysfs", 0, nil) == 0 else { throw .ofLastCall("mount sysfs on \(mountPoint.root)") }
-            defer { umount2(mountPoint.root, Int32(MNT_DETACH)) }
-            let files = InterfaceFiles(classNet: "\(mountPoint.root)/class/net")
-            return (ports: try files.bridgePorts(of: "hpw-br"), routeLocalnet: try files.routeLocalnet(of: ["hpw-br"]))
+            (ports: try NetlinkNodeReader().bridgePorts(), routeLocalnet: try InterfaceFiles().routeLocalnet(of: ["hpw-br"]))
         }.get()
-        #expect(inside.ports == [BridgePort(name: "hpw-a", hairpin: false), BridgePort(name: "hpw-b", hairpin: true)])
+        #expect(inside.ports == ["hpw-br": [BridgePort(name: "hpw-a", hairpin: false), BridgePort(name: "hpw-b", hairpin: true)]])
         #expect(inside.routeLocalnet["hpw-br"] == true)
-        // The node's own files know nothing of it.
-        #expect(try InterfaceFiles().bridgePorts(of: "hpw-br") == nil)
+        #expect(try NetlinkNodeReader().bridgePorts()["hpw-br"] == nil)
         #expect(try InterfaceFiles().routeLocalnet(of: ["hpw-br"])["hpw-br"] == nil)
     }
 }

@@ -4,7 +4,7 @@ import Testing
 @testable import Netlink
 
 /// The exact bytes of every request, derived by hand from the kernel headers (linux/netlink.h,
-/// netfilter/nfnetlink.h, nfnetlink_conntrack.h, rtnetlink.h, if_addr.h, sock_diag.h,
+/// netfilter/nfnetlink.h, nfnetlink_conntrack.h, rtnetlink.h, if_addr.h, if_link.h, sock_diag.h,
 /// inet_diag.h) and checked against the kernel: the same requests, sent in a scratch namespace,
 /// dumped the table, deleted entries (or drew ENOENT for absent ones, not EINVAL), found the route,
 /// dumped the addresses and listed the sockets (`RecordedNode`). The sock_diag and address dumps
@@ -197,6 +197,23 @@ struct RequestGoldenTests {
                     "00",  // ifa_family AF_UNSPEC: every family
                     "00 00 00",  // ifa_prefixlen, ifa_flags, ifa_scope
                     "00000000"  // ifa_index 0: every interface
+                ))
+    }
+
+    /// Byte for byte the second request of `bridge link show` (iproute2 6.1), sequence aside.
+    @Test func bridgePortDump() throws {
+        #expect(
+            try BridgeLinkMessages.dumpRequest.encoded(sequence: 1)
+                == hex(
+                    "20000000",  // nlmsg_len 32
+                    "1200",  // nlmsg_type RTM_GETLINK (18)
+                    "0103",  // nlmsg_flags NLM_F_REQUEST | NLM_F_DUMP
+                    "01000000",  // nlmsg_seq 1
+                    "00000000",  // nlmsg_pid
+                    "07 00",  // ifi_family AF_BRIDGE, padding
+                    "0000",  // ifi_type
+                    "00000000",  // ifi_index 0: every interface
+                    "00000000 00000000"  // ifi_flags, ifi_change
                 ))
     }
 
