@@ -983,8 +983,9 @@ def print_markdown(out):
     ours, go = {"nftables": ("ours (nftables)", "Go (iptables-nft)"),
                 "nftables-upstream": ("ours (nftables)", "upstream (nftables)"),
                 "iptables-nft": ("ours (iptables-nft)", "Go (iptables-nft)")}.get(out.get("backend"), ("ours", "Go"))
-    print("| pods | verb | %s median / p90 | %s median / p90 | ours/Go median (p90) | ours peak RSS | Go peak RSS | RSS ours/Go |"
-          % (ours, go))
+    other = go.split(" ")[0]
+    print("| pods | verb | %s median / p90 | %s median / p90 | ours/%s median (p90) | ours peak RSS | %s peak RSS | RSS ours/%s |"
+          % (ours, go, other, other, other))
     print("|---|---|---|---|---|---|---|---|")
     for res in out["levels"]:
         label = "%d" % res["level"]
