@@ -30,7 +30,7 @@ enum DockerNatInterpreter {
                 owner: .docker, protocol: transport, family: snapshot.family, hostIP: hostIP, hostPort: hostPort,
                 podIP: podIP, podPort: podPort, network: nil, containerID: nil, chain: chain, store: snapshot.store,
                 entryIndex: jump.map { _ in 0 },
-                hairpinMasquerade: hairpin, rule: rule.saveLine(chain: chain))
+                hairpinMasquerade: hairpin, rule: .iptables(rule, chain: chain))
         }
         return HostPortTable(
             owner: .docker, family: snapshot.family, store: snapshot.store, table: "nat", exists: snapshot.exists,

@@ -113,7 +113,7 @@ public enum ForeignNFTablesInterpreter {
                 owner: owner, protocol: transport, family: pod.family, hostIP: claim.hostIP, hostPort: hostPort, podIP: pod,
                 podPort: claim.podPort ?? hostPort, network: who.network, containerID: who.containerID, workload: who.workload,
                 chain: rule.chain, store: .nftables, table: table.label, entryIndex: reached ? 0 : nil,
-                rule: "\(rule.chain): \(claim.comment.map { "comment \"\($0)\"" } ?? "dnat") to \(ConflictFinder.endpoint(pod, claim.podPort ?? hostPort))")
+                rule: .text("\(rule.chain): \(claim.comment.map { "comment \"\($0)\"" } ?? "dnat") to \(ConflictFinder.endpoint(pod, claim.podPort ?? hostPort))"))
         }
     }
 

@@ -32,14 +32,15 @@ public struct HostPortMapping: Sendable, Hashable {
     public var hairpinMasquerade: Bool
     /// Whether traffic from 127.0.0.1 is marked for masquerade (needed for localhost access).
     public var localhostMasquerade: Bool
-    /// The DNAT rule in `iptables-save` syntax.
-    public var rule: String
+    /// The DNAT rule in `iptables-save` syntax (an nftables rule's summary for those layouts).
+    public var rule: String { ruleText.description }
+    public var ruleText: RuleText
 
     public init(
         owner: PortOwner = .cniPortmap, protocol: TransportProtocol, family: IPFamily, hostIP: IPAddress?, hostPort: UInt16, podIP: IPAddress,
         podPort: UInt16, network: String?, containerID: String?, workload: String? = nil, chain: String, store: RuleStore = .iptablesLegacy,
         table: String = "nat", entryIndex: Int?, hairpinMasquerade: Bool = false, localhostMasquerade: Bool = false,
-        rule: String
+        rule: RuleText
     ) {
         self.owner = owner
         self.protocol = `protocol`
@@ -57,7 +58,7 @@ public struct HostPortMapping: Sendable, Hashable {
         self.entryIndex = entryIndex
         self.hairpinMasquerade = hairpinMasquerade
         self.localhostMasquerade = localhostMasquerade
-        self.rule = rule
+        self.ruleText = rule
     }
 
     /// Whether a packet to `address` can be taken by this mapping's DNAT.
@@ -83,7 +84,6 @@ public struct EntryRule: Sendable, Hashable {
     /// Whether the rule has matches beyond protocol and ports (`conditionsV4/V6`): then it may not
     /// apply to every packet.
     public var conditional: Bool
-    public var rule: String
 
     public func covers(_ transport: TransportProtocol, port: UInt16) -> Bool {
         (`protocol` == nil || `protocol` == transport) && (ports.isEmpty || ports.contains(port))

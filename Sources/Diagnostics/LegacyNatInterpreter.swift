@@ -87,8 +87,7 @@ public enum LegacyNatInterpreter {
         let transport = rule.protocolNumber.flatMap { $0.isInverted ? nil : TransportProtocol(number: $0.value) }
         return EntryRule(
             index: index, protocol: transport, ports: ports, chain: chain, network: owner?.network,
-            containerID: owner?.containerID, workload: owner?.workload, conditional: conditional,
-            rule: rule.saveLine(chain: layout.entryChain))
+            containerID: owner?.containerID, workload: owner?.workload, conditional: conditional)
     }
 
     /// One mapping per DNAT rule of a container chain; the mark rules before it for the same port
@@ -122,7 +121,7 @@ public enum LegacyNatInterpreter {
                     entryIndex: entry?.index,
                     hairpinMasquerade: marks.contains { $0.source.map { !$0.value.address.isLoopback } ?? true },
                     localhostMasquerade: marks.contains { $0.source.map { $0.value.address.isLoopback } ?? true },
-                    rule: rule.saveLine(chain: chain.name)))
+                    rule: .iptables(rule, chain: chain.name)))
         }
         return result
     }
@@ -146,8 +145,8 @@ enum DNATComment {
     /// The network, and the container ID unless the comment was cut short inside it.
     static func owner(_ comment: String) -> (network: String, containerID: String?)? {
         guard let network = ChainName.network(ofDNATComment: comment) else { return nil }
-        let prefix = "dnat name: \"\(network)\" id: \""
-        guard comment.hasPrefix(prefix), comment.hasSuffix("\"") else { return (network, nil) }
-        return (network, String(comment.dropFirst(prefix.count).dropLast()))
+        let prefix = "dnat name: \"\(network)\" id: \"".utf8
+        guard comment.utf8.starts(with: prefix), comment.utf8.last == UInt8(ascii: "\"") else { return (network, nil) }
+        return (network, String(decoding: comment.utf8.dropFirst(prefix.count).dropLast(), as: UTF8.self))
     }
 }

@@ -32,7 +32,7 @@ public enum NFTablesInterpreter {
                 chain: element.set.rawValue, store: store, table: table, entryIndex: dispatching ? 0 : nil,
                 hairpinMasquerade: masqueraded.contains { !$0.address.isLoopback },
                 localhostMasquerade: masqueraded.contains { $0.prefixLength == 0 || $0.address.isLoopback },
-                rule: "element \(element.set.rawValue) { \(NFTablesPlanner.text(of: element)) }")
+                rule: .text("element \(element.set.rawValue) { \(NFTablesPlanner.text(of: element)) }"))
         }
         return HostPortTable(
             family: family, store: store, table: table, exists: snapshot.exists,

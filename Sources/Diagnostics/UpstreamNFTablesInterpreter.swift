@@ -32,7 +32,7 @@ public enum UpstreamNFTablesInterpreter {
                 entryIndex: dispatching && has.contains(rule.chain) ? 0 : nil,
                 hairpinMasquerade: masqueraded.contains { $0 != nil && !$0!.isLoopback },
                 localhostMasquerade: masqueraded.contains { $0 == nil || $0!.isLoopback },
-                rule: "\(rule.chain): \(rule.text)")
+                rule: .text("\(rule.chain): \(rule.text)"))
         }
         return HostPortTable(
             family: family, store: store, table: table, exists: snapshot.exists,

@@ -1,0 +1,30 @@
+import PortmapCore
+
+/// A mapping's rule as `hostports` prints it, written out only when asked for: `list` and
+/// `conflicts` print none, and the iptables-save lines of a thousand pods' rules were half of
+/// their interpretation. Equal when the printed texts are.
+public struct RuleText: Sendable, Hashable, CustomStringConvertible {
+    enum Source: Sendable {
+        case text(String)
+        case iptables(IPTablesRule, chain: String)
+    }
+
+    let source: Source
+
+    /// A rule already in its printed form (the nftables layouts' summaries).
+    public static func text(_ text: String) -> RuleText { RuleText(source: .text(text)) }
+
+    /// An iptables rule of `chain`, printed in `iptables-save` syntax.
+    public static func iptables(_ rule: IPTablesRule, chain: String) -> RuleText { RuleText(source: .iptables(rule, chain: chain)) }
+
+    public var description: String {
+        switch source {
+        case .text(let text): text
+        case .iptables(let rule, let chain): rule.saveLine(chain: chain)
+        }
+    }
+
+    public static func == (lhs: RuleText, rhs: RuleText) -> Bool { lhs.description == rhs.description }
+
+    public func hash(into hasher: inout Hasher) { hasher.combine(description) }
+}
