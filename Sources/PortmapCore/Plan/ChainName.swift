@@ -53,26 +53,30 @@ public enum ChainName {
     /// in the container ID still names its network with certainty; one cut inside the name
     /// could belong to any network sharing that prefix.
     public static func network(ofDNATComment comment: String) -> String? {
-        let opening = "dnat name: \""
-        let separator = "\" id: \""
-        guard comment.hasPrefix(opening) else { return nil }
-        let rest = comment.dropFirst(opening.count)
-        guard let quote = rest.firstIndex(of: "\"") else { return nil }
-        let network = String(rest[..<quote])
+        // Byte by byte, as the Go plugin reads it (and without Character breaking, which made
+        // this a sixth of `hostports`' interpretation at a thousand pods).
+        let bytes = comment.utf8
+        let opening = "dnat name: \"".utf8
+        let separator = "\" id: \"".utf8
+        let quoteByte = UInt8(ascii: "\"")
+        guard bytes.starts(with: opening) else { return nil }
+        let rest = bytes.dropFirst(opening.count)
+        guard let quote = rest.firstIndex(of: quoteByte) else { return nil }
+        let network = String(decoding: rest[..<quote], as: UTF8.self)
         guard CNIEnvironment.isValidName(network) else { return nil }
         let tail = rest[quote...]
-        if tail.hasPrefix(separator), tail.hasSuffix("\""), tail.count > separator.count {
-            let containerID = String(tail.dropFirst(separator.count).dropLast())
+        if tail.starts(with: separator), tail.last == quoteByte, tail.count > separator.count {
+            let containerID = String(decoding: tail.dropFirst(separator.count).dropLast(), as: UTF8.self)
             if CNIEnvironment.isValidName(containerID), dnatComment(network: network, containerID: containerID) == comment {
                 return network
             }
         }
-        guard comment.utf8.count == storedCommentLimit else { return nil }
+        guard bytes.count == storedCommentLimit else { return nil }
         // Cut at 255 bytes, after upstream's trim to 253 + "..." or from an untrimmed 256: what
         // is left of `" id: "<containerID>` must still fit that.
-        let kept = tail.hasSuffix("..") ? tail.dropLast(2) : tail
-        guard separator.hasPrefix(kept) || kept.hasPrefix(separator) else { return nil }
+        let kept = tail.reversed().starts(with: "..".utf8) ? tail.dropLast(2) : tail
+        guard separator.starts(with: kept) || kept.starts(with: separator) else { return nil }
         let idPart = kept.dropFirst(min(kept.count, separator.count))
-        return idPart.isEmpty || CNIEnvironment.isValidName(String(idPart)) ? network : nil
+        return idPart.isEmpty || CNIEnvironment.isValidName(String(decoding: idPart, as: UTF8.self)) ? network : nil
     }
 }
