@@ -23,19 +23,12 @@ enum NamespaceThread {
         in namespace: NetworkNamespace,
         _ body: () throws(HostNetworkError) -> T
     ) throws(HostNetworkError) -> Result<T, NotEntered> {
-        let descriptor = open(namespace.path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { return .failure(NotEntered(reason: .ofLastCall("open \(namespace.path)"))) }
-        defer { close(descriptor) }
-        // The file still is the namespace that was listed (a pid can be reused, a name deleted
-        // and added again).
-        do {
-            guard try FileIdentity(descriptor: descriptor, path: namespace.path) == namespace.identity else {
-                let operation = "enter \(namespace.path), now another namespace than the one listed"
-                return .failure(NotEntered(reason: HostNetworkError(operation: operation, errno: ESRCH)))
-            }
-        } catch {
-            return .failure(NotEntered(reason: error))
+        let descriptor: Int32
+        switch opened(namespace) {
+        case .success(let open): descriptor = open
+        case .failure(let refusal): return .failure(refusal)
         }
+        defer { close(descriptor) }
         var outcome: Result<T, HostNetworkError>?
         var refused: Int32?
         try withoutActuallyEscaping(body) { (body) throws(HostNetworkError) in
@@ -56,5 +49,43 @@ enum NamespaceThread {
             return .failure(NotEntered(reason: HostNetworkError(operation: "enter the network namespace of \(namespace.path)", errno: refused)))
         }
         return .success(try outcome!.get())
+    }
+
+    /// Moves the calling thread, one `OwnThread(movingBetweenNetworkNamespaces:)` started, into
+    /// `namespace` with `enter` and runs `body` there: the walk's workers visit namespace after
+    /// namespace on one thread each. Failures as for `run`.
+    static func visit<T>(
+        _ namespace: NetworkNamespace, entering enter: (Int32) -> Int32,
+        _ body: () throws(HostNetworkError) -> T
+    ) throws(HostNetworkError) -> Result<T, NotEntered> {
+        let descriptor: Int32
+        switch opened(namespace) {
+        case .success(let open): descriptor = open
+        case .failure(let refusal): return .failure(refusal)
+        }
+        defer { close(descriptor) }
+        let refused = enter(descriptor)
+        guard refused == 0 else {
+            return .failure(NotEntered(reason: HostNetworkError(operation: "enter the network namespace of \(namespace.path)", errno: refused)))
+        }
+        return .success(try body())
+    }
+
+    /// The namespace's file, open, once it is checked to still be the namespace that was listed
+    /// (a pid can be reused, a name deleted and added again).
+    private static func opened(_ namespace: NetworkNamespace) -> Result<Int32, NotEntered> {
+        let descriptor = open(namespace.path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { return .failure(NotEntered(reason: .ofLastCall("open \(namespace.path)"))) }
+        do {
+            guard try FileIdentity(descriptor: descriptor, path: namespace.path) == namespace.identity else {
+                close(descriptor)
+                let operation = "enter \(namespace.path), now another namespace than the one listed"
+                return .failure(NotEntered(reason: HostNetworkError(operation: operation, errno: ESRCH)))
+            }
+        } catch {
+            close(descriptor)
+            return .failure(NotEntered(reason: error))
+        }
+        return .success(descriptor)
     }
 }

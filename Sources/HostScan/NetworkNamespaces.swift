@@ -13,8 +13,8 @@ import Musl
 /// address none of them holds shows as a pod that is gone.
 public enum NetworkNamespaces {
     /// Runs `body` inside each network namespace of the node but the calling thread's, several
-    /// at a time (`concurrentVisits`: a visit mostly waits on a thread starting and the kernel's
-    /// dump, so a node's thousand pods are visited in a fraction of the time one by one takes),
+    /// at a time (`concurrentVisits` workers, each a thread that moves from namespace to namespace:
+    /// a visit mostly waits on the kernel's dump, and a thread per visit cost as much as the dump),
     /// and returns what it returned in each, in the listing's order. Namespaces are found in /run/netns (and
     /// /var/run/netns when it is another directory), then through every process in /proc, and
     /// each is entered once whichever files lead to it.
@@ -45,10 +45,10 @@ public enum NetworkNamespaces {
             for (number, worker) in workers.enumerated() {
                 do throws(OwnThread.StartFailure) {
                     threads.append(
-                        try OwnThread {
+                        try OwnThread(movingBetweenNetworkNamespaces: { enter in
                             for index in stride(from: number, to: namespaces.count, by: workers.count) where worker.failure == nil {
                                 do throws(HostNetworkError) {
-                                    switch try NamespaceThread.run(in: namespaces[index], body) {
+                                    switch try NamespaceThread.visit(namespaces[index], entering: enter, body) {
                                     case .success(let value): worker.outcomes.append((index, value))
                                     case .failure: worker.outcomes.append((index, nil))
                                     }
@@ -56,7 +56,7 @@ public enum NetworkNamespaces {
                                     worker.failure = error
                                 }
                             }
-                        })
+                        }))
                 } catch {
                     startFailure = error
                     break

@@ -23,6 +23,14 @@ extension OwnThread {
         try run(moving: { cni_enter_network_namespace(descriptor) }, work)
     }
 
+    /// Starts `work` on a new thread that moves itself from one network namespace to the next
+    /// with the function it is handed (0, or setns's errno): a walk over a node's thousand
+    /// namespaces starts one thread, not one per namespace. The function moves the thread it is
+    /// called on, and cannot leave `work`, so only this thread ever moves. Call `join()` once.
+    public convenience init(movingBetweenNetworkNamespaces work: @escaping (_ enter: (Int32) -> Int32) -> Void) throws(StartFailure) {
+        try self.init { work { descriptor in -cni_enter_network_namespace(descriptor) } }
+    }
+
     /// `move` returns 0 or -errno.
     private static func run(moving move: @escaping () -> Int32, _ work: @escaping () -> Void) throws(NamespaceFailure) {
         var status: Int32 = 0
