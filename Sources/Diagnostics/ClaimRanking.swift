@@ -13,8 +13,11 @@ struct ClaimRanking {
         /// The nat chain (table) the claim is reached from; claims in one are ordered by `position`.
         var hook: String
         var position: Int
+        /// The hostPort mapping, of any owner, if the claim is one (not a Service port).
+        var mapping: HostPortMapping?
+
         /// The CNI portmap's mapping, if the claim is one.
-        var cniMapping: HostPortMapping?
+        var cniMapping: HostPortMapping? { mapping?.owner == .cniPortmap ? mapping : nil }
     }
 
     let claims: [Claim]
@@ -34,7 +37,7 @@ struct ClaimRanking {
                     text: "\(ConflictFinder.owner(mapping)) → \(ConflictFinder.endpoint(mapping.podIP, mapping.podPort)) (\(mapping.owner), \(name))",
                     priority: order.priority(of: mapping), hook: name,
                     position: (order.hookPosition(of: mapping) ?? 0) * 1_000_000 + (mapping.entryIndex ?? 0),
-                    cniMapping: mapping.owner == .cniPortmap ? mapping : nil))
+                    mapping: mapping))
         }
         for service in inventory.servicePorts
         where service.protocol == target.protocol && service.port == target.port && service.family == target.address.family
@@ -44,7 +47,7 @@ struct ClaimRanking {
             claims.append(
                 Claim(
                     text: "kube-proxy's \(service.kind.rawValue) \(service.service ?? "(no comment)") (\(name))", priority: service.priority,
-                    hook: name, position: (service.hookPosition ?? 0) * 1_000_000, cniMapping: nil))
+                    hook: name, position: (service.hookPosition ?? 0) * 1_000_000, mapping: nil))
         }
         self.claims = claims.sorted { ($0.priority, $0.hook, $0.position) < ($1.priority, $1.hook, $1.position) }
     }

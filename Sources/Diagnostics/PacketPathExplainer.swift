@@ -4,7 +4,8 @@ import Snapshots
 /// `hostports explain`: follows a packet to `<addr>:<port>/<proto>` through the node the way the
 /// kernel would — is the address local, do PREROUTING/OUTPUT lead to CNI-HOSTPORT-DNAT, which entry
 /// rule and which DNAT take it (first one wins), does the pod route, and for 127.0.0.1 whether
-/// route_localnet and the masquerade mark are there — and stops at the first step that fails.
+/// route_localnet and the masquerade mark are there — and stops at the first step that fails. When
+/// another forwarder's claim comes first, its DNAT and its container's route are followed instead.
 public enum PacketPathExplainer {
     public static func explain(_ target: ExplainTarget, in inventory: HostPortInventory) -> Explanation {
         var path = Path(target: target, inventory: inventory)
@@ -44,7 +45,8 @@ public enum PacketPathExplainer {
 
         /// Shown only when another forwarder than the CNI portmap takes the packet: every claim in
         /// the kernel's order. When another owner's comes first (and no CNI claim ties with it),
-        /// the packet ends there: it answers, but not from a CNI hostPort.
+        /// the CNI rules never see the packet: another owner's hostPort is followed to its
+        /// container (`takenBy`), a Service port ends the walk.
         mutating func owners() -> Bool {
             let ranking = ClaimRanking(target, in: inventory)
             guard let first = ranking.claims.first, ranking.claims.contains(where: { $0.cniMapping == nil }) else { return true }
@@ -65,7 +67,20 @@ public enum PacketPathExplainer {
                         ? "the CNI hostPort never receives this traffic: give the pod another hostPort or hostIP, or remove the other claim"
                         : ""))
             verdict = "taken by \(first.text)" + (tied.isEmpty ? "" : " (or by a claim tied with it)")
+            if let mapping = first.mapping, tied.isEmpty { takenBy(mapping) }
             return false
+        }
+
+        /// Another owner's DNAT takes the packet: its rule, and whether its container's address
+        /// routes and is held; the CNI-only steps (entry rules, localhost, hairpin) are not theirs.
+        mutating func takenBy(_ mapping: HostPortMapping) {
+            steps.append(
+                .init(
+                    .dnat, .ok,
+                    "\(mapping.rule) — DNAT to \(ConflictFinder.endpoint(mapping.podIP, mapping.podPort)) (\(ConflictFinder.owner(mapping)), \(mapping.owner), \(mapping.store) \(mapping.table))"))
+            let taken = verdict
+            guard podRoute(mapping) else { return }
+            verdict = "\(taken): reaches \(ConflictFinder.endpoint(mapping.podIP, mapping.podPort))"
         }
 
         mutating func address() -> Bool {
@@ -91,8 +106,7 @@ public enum PacketPathExplainer {
         /// PREROUTING/OUTPUT jumps, the nftables table's prerouting/output chains.
         mutating func hook() -> [HostPortTable]? {
             let family = target.address.family
-            // The CNI portmap's tables; the other forwarders' rules are listed and checked for
-            // conflicts, not yet followed here.
+            // The CNI portmap's tables: another owner's claim that wins was followed by `owners`.
             let present = inventory.tables.filter { $0.family == family && $0.exists && $0.owner == .cniPortmap }
             let advice = "check that the pod was ADDed through the portmap plugin, with a hostPort and an \(family) address"
             guard !present.isEmpty else {
@@ -241,7 +255,9 @@ public enum PacketPathExplainer {
             if let problem = PodRoute.problem(route, to: mapping.podIP) {
                 stop(
                     .podRoute, "the pod address \(mapping.podIP) \(problem)",
-                    advice: "if the pod is gone, DEL it through the runtime (or run CNI GC); otherwise check its network")
+                    advice: mapping.owner == .cniPortmap
+                        ? "if the pod is gone, DEL it through the runtime (or run CNI GC); otherwise check its network"
+                        : "if the container is gone, remove it through \(mapping.owner); otherwise check its network")
                 return false
             }
             if let held = snapshot.podNamespaceAddresses, !held.contains(mapping.podIP) {
@@ -249,7 +265,9 @@ public enum PacketPathExplainer {
                     .podRoute,
                     "no network namespace on this node holds \(mapping.podIP): the pod is gone and its rules stayed"
                         + ConflictFinder.unentered(snapshot),
-                    advice: "DEL the container through the runtime, or run the network's CNI GC")
+                    advice: mapping.owner == .cniPortmap
+                        ? "DEL the container through the runtime, or run the network's CNI GC"
+                        : "remove the container through \(mapping.owner), or its rules by hand")
                 return false
             }
             steps.append(

@@ -156,7 +156,8 @@ import Testing
 
     /// explain names every forwarder on the port in the kernel's order: kube-proxy's jump first
     /// takes the packet, so the CNI pod never answers there; with the CNI chain first, the walk
-    /// goes on through the CNI rules and the others are a warning.
+    /// goes on through the CNI rules and the others are a warning; with Docker's first, its DNAT
+    /// and its container's route are followed.
     @Test func explainNamesTheForwarderThatWins() {
         var snapshot = Self.snapshot(Self.kubeProxy + "\n" + Self.docker, pods: [SnapshotFixtures.web])
         snapshot.editChain("PREROUTING", .ipv4) { rules in
@@ -177,6 +178,21 @@ import Testing
         let cniFirst = PacketPathExplainer.explain(target, in: HostPortInventory(snapshot))
         #expect(cniFirst.steps.first { $0.name == .owners }?.status == .warn)
         #expect(cniFirst.verdict.hasPrefix("reaches 10.88.0.2:53"), "\(cniFirst.steps.map { "\($0.name) \($0.status) \($0.detail)" })")
+        // Docker's jump first: its DNAT takes the packet, followed to its container, which a
+        // namespace holds; once none does, the packet answers nowhere.
+        snapshot.editChain("PREROUTING", .ipv4) { rules in
+            let docker = rules.firstIndex { $0.target.jumpedChain == "DOCKER" }!
+            rules.insert(rules.remove(at: docker), at: 0)
+        }
+        let docker = PacketPathExplainer.explain(target, in: HostPortInventory(snapshot))
+        #expect(docker.steps.map(\.name) == [.address, .owners, .dnat, .podRoute], "\(docker.steps.map(\.detail))")
+        #expect(docker.steps[2].detail.hasPrefix("-A DOCKER ") && docker.steps[2].detail.hasSuffix("DNAT to 10.17.0.2:53 (docker container 10.17.0.2:53, docker, iptables-legacy nat)"))
+        #expect(docker.failure == nil && docker.verdict.hasSuffix("(docker, iptables-legacy nat ipv4): reaches 10.17.0.2:53"), "\(docker.verdict)")
+        snapshot.podNamespaceAddresses?.remove(IPAddress("10.17.0.2")!)
+        let gone = PacketPathExplainer.explain(target, in: HostPortInventory(snapshot))
+        #expect(gone.failure?.name == .podRoute && gone.failure?.advice == "remove the container through docker, or its rules by hand")
+        #expect(gone.verdict.hasPrefix("does not answer: no network namespace on this node holds 10.17.0.2"))
+
         // Without another forwarder on the port there is no owners step.
         let alone = PacketPathExplainer.explain(
             ExplainTarget(address: IPAddress("192.0.2.1")!, port: 8080), in: HostPortInventory(SnapshotFixtures.snapshot([SnapshotFixtures.web])))
