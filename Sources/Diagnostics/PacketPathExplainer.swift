@@ -77,7 +77,8 @@ public enum PacketPathExplainer {
             steps.append(
                 .init(
                     .dnat, .ok,
-                    "\(mapping.rule) — DNAT to \(ConflictFinder.endpoint(mapping.podIP, mapping.podPort)) (\(ConflictFinder.owner(mapping)), \(mapping.owner), \(mapping.store) \(mapping.table))"))
+                    "\(mapping.rule) — DNAT to \(ConflictFinder.endpoint(mapping.podIP, mapping.podPort)) (\(ConflictFinder.owner(mapping)), \(mapping.owner), \(mapping.store) \(mapping.table))"
+                ))
             let taken = verdict
             guard podRoute(mapping) else { return }
             verdict = "\(taken): reaches \(ConflictFinder.endpoint(mapping.podIP, mapping.podPort))"

@@ -186,7 +186,9 @@ import Testing
         }
         let docker = PacketPathExplainer.explain(target, in: HostPortInventory(snapshot))
         #expect(docker.steps.map(\.name) == [.address, .owners, .dnat, .podRoute], "\(docker.steps.map(\.detail))")
-        #expect(docker.steps[2].detail.hasPrefix("-A DOCKER ") && docker.steps[2].detail.hasSuffix("DNAT to 10.17.0.2:53 (docker container 10.17.0.2:53, docker, iptables-legacy nat)"))
+        #expect(
+            docker.steps[2].detail.hasPrefix("-A DOCKER ")
+                && docker.steps[2].detail.hasSuffix("DNAT to 10.17.0.2:53 (docker container 10.17.0.2:53, docker, iptables-legacy nat)"))
         #expect(docker.failure == nil && docker.verdict.hasSuffix("(docker, iptables-legacy nat ipv4): reaches 10.17.0.2:53"), "\(docker.verdict)")
         snapshot.podNamespaceAddresses?.remove(IPAddress("10.17.0.2")!)
         let gone = PacketPathExplainer.explain(target, in: HostPortInventory(snapshot))
