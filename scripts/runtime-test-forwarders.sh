@@ -32,7 +32,8 @@
 # DNAT forwarded it, not docker-proxy or conmon), bound ports not on the node's other address, and
 # the DNAT rule each row names counted those packets. `hostports conflicts --json` exits 0 or 1 and
 # lists no duplicate-claim; `hostports metrics` counts the rows per owner and passes
-# `promtool check metrics`; list, conflicts and metrics leave every table of the node as it was.
+# `promtool check metrics`; `hostports explain` follows a netavark and a Docker port to their
+# containers; list, conflicts, metrics and explain leave every table of the node as it was.
 # Prints PASS/FAIL per check and "N passed, M failed"; exits non-zero if any check fails. Everything
 # it creates is removed on exit (and leftovers of an interrupted run first).
 set -euo pipefail
@@ -320,6 +321,15 @@ expect_no_answer() {   # expect_no_answer WHAT PROTO HOST PORT
         fail "$1: answered: $answer"
     else
         pass "$1 -> ${answer:-no answer}"
+    fi
+}
+explain_follows() {   # explain_follows WHAT TARGET OWNER POD: explain's dnat step is OWNER's rule, the verdict POD
+    local output
+    if output=$(hostports explain "$2" 2>&1) && grep -Eq "^dnat +ok .*, $3, " <<<"$output" \
+        && grep -q "^answers: taken by .*: reaches $4\$" <<<"$output"; then
+        pass "$1"
+    else
+        fail "$1: $output"
     fi
 }
 wait_ready() {   # wait_ready ADDRESS: HTTP and UDP answer on the container's own address, 15 s at most
@@ -612,8 +622,12 @@ if hostports metrics >"$work/metrics.txt" 2>"$work/metrics.err"; then
 else
     fail "hostports metrics failed: $(cat "$work/metrics.err")"
 fi
+explain_follows "hostports explain $NODE_V4:8080 follows netavark's DNAT to fwt-pa" "$NODE_V4:8080" netavark "${ips[fwt-pa]:-?}:80"
+if [ "$docker_up" = 1 ]; then
+    explain_follows "hostports explain $NODE_V4:9053/udp follows docker's DNAT to fwt-da" "$NODE_V4:9053/udp" docker "${ips[fwt-da]:-?}:81"
+fi
 tables_after=$(node_tables)
-check "hostports list, conflicts and metrics changed no table in $NODE (iptables-nft, iptables-legacy, nft; counters aside)" \
+check "hostports list, conflicts, metrics and explain changed no table in $NODE (iptables-nft, iptables-legacy, nft; counters aside)" \
     test "$tables_after" = "$tables_before"
 
 # ---------------------------------------------------------------------------------------------
