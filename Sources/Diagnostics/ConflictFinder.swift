@@ -6,8 +6,9 @@ import Snapshots
 public enum ConflictFinder {
     public static func findings(in inventory: HostPortInventory) -> [Finding] {
         var findings = claims(inventory) + listeners(inventory)
+        let bound = Dictionary(grouping: inventory.mappings.filter { $0.hostIP != nil }, by: \.family)
         for table in inventory.tables {
-            findings += structure(table, boundElsewhere: inventory.mappings.filter { $0.family != table.family && $0.hostIP != nil })
+            findings += structure(table, boundElsewhere: bound.filter { $0.key != table.family }.flatMap(\.value))
         }
         findings += pods(inventory)
         findings += splitStores(inventory.snapshot)
@@ -170,7 +171,8 @@ public enum ConflictFinder {
         }
         // By chain once: thousands of entry rules each looking through every mapping made
         // `conflicts` quadratic (0.8 s at 1000 pods).
-        let byChain = Dictionary(grouping: table.mappings + boundElsewhere, by: \.chain)
+        var byChain: [String: [(protocol: TransportProtocol, hostPort: UInt16)]] = [:]
+        for mapping in [table.mappings, boundElsewhere].joined() { byChain[mapping.chain, default: []].append((mapping.protocol, mapping.hostPort)) }
         for entry in table.entries {
             let dnats = byChain[entry.chain] ?? []
             let uncovered = entry.ports.filter { port in

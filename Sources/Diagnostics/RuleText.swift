@@ -6,7 +6,19 @@ import PortmapCore
 public struct RuleText: Sendable, Hashable, CustomStringConvertible {
     enum Source: Sendable {
         case text(String)
-        case iptables(IPTablesRule, chain: String)
+        case iptables(IPTablesLine)
+    }
+
+    /// Boxed: a mapping is copied often while findings are made, and the rule's arrays and
+    /// strings would each be retained at every copy.
+    final class IPTablesLine: Sendable {
+        let rule: IPTablesRule
+        let chain: String
+
+        init(_ rule: IPTablesRule, chain: String) {
+            self.rule = rule
+            self.chain = chain
+        }
     }
 
     let source: Source
@@ -15,12 +27,12 @@ public struct RuleText: Sendable, Hashable, CustomStringConvertible {
     public static func text(_ text: String) -> RuleText { RuleText(source: .text(text)) }
 
     /// An iptables rule of `chain`, printed in `iptables-save` syntax.
-    public static func iptables(_ rule: IPTablesRule, chain: String) -> RuleText { RuleText(source: .iptables(rule, chain: chain)) }
+    public static func iptables(_ rule: IPTablesRule, chain: String) -> RuleText { RuleText(source: .iptables(IPTablesLine(rule, chain: chain))) }
 
     public var description: String {
         switch source {
         case .text(let text): text
-        case .iptables(let rule, let chain): rule.saveLine(chain: chain)
+        case .iptables(let line): line.rule.saveLine(chain: line.chain)
         }
     }
 
