@@ -23,32 +23,26 @@ enum NamespaceThread {
         in namespace: NetworkNamespace,
         _ body: () throws(HostNetworkError) -> T
     ) throws(HostNetworkError) -> Result<T, NotEntered> {
-        let descriptor: Int32
-        switch opened(namespace) {
-        case .success(let open): descriptor = open
-        case .failure(let refusal): return .failure(refusal)
-        }
-        defer { close(descriptor) }
-        var outcome: Result<T, HostNetworkError>?
-        var refused: Int32?
-        try withoutActuallyEscaping(body) { (body) throws(HostNetworkError) in
-            do throws(OwnThread.NamespaceFailure) {
-                try OwnThread.runInNetworkNamespace(descriptor) {
-                    outcome = Result { () throws(HostNetworkError) in try body() }
-                }
-            } catch {
-                switch error {
-                case .threadNotStarted(let code):
-                    throw HostNetworkError(operation: "start a thread to enter a network namespace", errno: code)
-                case .notMoved(let code):
-                    refused = code
+        try withOpened(namespace) { descriptor throws(HostNetworkError) in
+            var outcome: Result<T, HostNetworkError>?
+            var refused: Int32?
+            try withoutActuallyEscaping(body) { (body) throws(HostNetworkError) in
+                do throws(OwnThread.NamespaceFailure) {
+                    try OwnThread.runInNetworkNamespace(descriptor) {
+                        outcome = Result { () throws(HostNetworkError) in try body() }
+                    }
+                } catch {
+                    switch error {
+                    case .threadNotStarted(let code):
+                        throw HostNetworkError(operation: "start a thread to enter a network namespace", errno: code)
+                    case .notMoved(let code):
+                        refused = code
+                    }
                 }
             }
+            if let refused { return refusal(namespace, refused) }
+            return .success(try outcome!.get())
         }
-        if let refused {
-            return .failure(NotEntered(reason: HostNetworkError(operation: "enter the network namespace of \(namespace.path)", errno: refused)))
-        }
-        return .success(try outcome!.get())
     }
 
     /// Moves the calling thread, one `OwnThread(movingBetweenNetworkNamespaces:)` started, into
@@ -58,34 +52,32 @@ enum NamespaceThread {
         _ namespace: NetworkNamespace, entering enter: (Int32) -> Int32,
         _ body: () throws(HostNetworkError) -> T
     ) throws(HostNetworkError) -> Result<T, NotEntered> {
-        let descriptor: Int32
-        switch opened(namespace) {
-        case .success(let open): descriptor = open
-        case .failure(let refusal): return .failure(refusal)
+        try withOpened(namespace) { descriptor throws(HostNetworkError) in
+            let refused = enter(descriptor)
+            return refused == 0 ? .success(try body()) : refusal(namespace, refused)
         }
-        defer { close(descriptor) }
-        let refused = enter(descriptor)
-        guard refused == 0 else {
-            return .failure(NotEntered(reason: HostNetworkError(operation: "enter the network namespace of \(namespace.path)", errno: refused)))
-        }
-        return .success(try body())
     }
 
-    /// The namespace's file, open, once it is checked to still be the namespace that was listed
-    /// (a pid can be reused, a name deleted and added again).
-    private static func opened(_ namespace: NetworkNamespace) -> Result<Int32, NotEntered> {
+    /// Runs `body` with the namespace's file open, once it is checked to still be the namespace
+    /// that was listed (a pid can be reused, a name deleted and added again).
+    private static func withOpened<T>(
+        _ namespace: NetworkNamespace, _ body: (Int32) throws(HostNetworkError) -> Result<T, NotEntered>
+    ) throws(HostNetworkError) -> Result<T, NotEntered> {
         let descriptor = open(namespace.path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else { return .failure(NotEntered(reason: .ofLastCall("open \(namespace.path)"))) }
+        defer { close(descriptor) }
         do {
             guard try FileIdentity(descriptor: descriptor, path: namespace.path) == namespace.identity else {
-                close(descriptor)
                 let operation = "enter \(namespace.path), now another namespace than the one listed"
                 return .failure(NotEntered(reason: HostNetworkError(operation: operation, errno: ESRCH)))
             }
         } catch {
-            close(descriptor)
             return .failure(NotEntered(reason: error))
         }
-        return .success(descriptor)
+        return try body(descriptor)
+    }
+
+    private static func refusal<T>(_ namespace: NetworkNamespace, _ code: Int32) -> Result<T, NotEntered> {
+        .failure(NotEntered(reason: HostNetworkError(operation: "enter the network namespace of \(namespace.path)", errno: code)))
     }
 }
