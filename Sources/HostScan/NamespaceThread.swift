@@ -9,8 +9,9 @@ import Musl
 #endif
 
 /// Work done inside another network namespace by a thread of its own: `setns` moves only the
-/// calling thread, and this one ends with the work, so no other thread (the caller's least of
-/// all) ever changes namespace. The caller waits for it; one namespace at a time.
+/// calling thread, and this one ends with the work (`run`), or is a scan worker that moves on to
+/// the next namespace (`visit`), so no other thread (the caller's least of all) ever changes
+/// namespace.
 enum NamespaceThread {
     /// Why a namespace was not entered; `run` keeps it apart from the body's own failures.
     struct NotEntered: Error {

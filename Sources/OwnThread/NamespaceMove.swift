@@ -6,7 +6,7 @@ import Glibc
 import Musl
 #endif
 
-/// Work on a thread of its own in another network namespace: `unshare` and `setns` move only the
+/// Work on a thread of its own in other network namespaces: `unshare` and `setns` move only the
 /// calling thread, and this one ends with the work, so no other thread (the caller's least of
 /// all) ever changes namespace. The one Swift caller of CNetNamespace.
 extension OwnThread {
